@@ -1,0 +1,31 @@
+package io.fiberloop.loop;
+
+import java.time.Duration;
+
+/**
+ * A snapshot of a loop's counters, from {@link EventLoop#stats()}. Counters only grow; take two
+ * snapshots to measure an interval.
+ *
+ * @param tasksRun tasks run (including timer callbacks)
+ * @param timersFired timer callbacks run
+ * @param continuationsRun fiber continuations run by the carrier (zero on a loop without fibers)
+ * @param longestTask the longest single task or timer callback so far
+ * @param meanTask the mean time of a task or timer callback
+ * @param queueDepth tasks waiting to run when the snapshot was taken
+ * @param pendingTimers timers pending when the snapshot was taken
+ * @param maxLag the latest a timer has fired after its deadline (loop lag)
+ * @param meanLag the mean lateness of fired timers
+ * @param stalls how many times the watchdog reported a stall
+ */
+public record LoopStats(
+        long tasksRun,
+        long timersFired,
+        long continuationsRun,
+        Duration longestTask,
+        Duration meanTask,
+        int queueDepth,
+        int pendingTimers,
+        Duration maxLag,
+        Duration meanLag,
+        long stalls) {
+}

@@ -1,0 +1,39 @@
+package io.fiberloop.loop.spi;
+
+/**
+ * The I/O system of one event loop: the loop waits in {@link #poll(long)} when it has nothing
+ * ready, and other threads interrupt that wait with {@link #wakeup()}.
+ *
+ * <h2>Threading</h2>
+ * {@link #poll(long)} and {@link #close()} are called only by the loop's <em>work runner</em>:
+ * on the loop's carrier thread, or, when the loop hosts fibers, inside the loop's work fiber (a
+ * virtual thread mounted on the carrier). Implementations must therefore not assume that the
+ * calling thread is a platform thread, and should process their I/O events inside {@code poll} so
+ * that handlers run inside that fiber (this is what keeps a handler that blocks on a monitor held
+ * by a parked fiber from deadlocking the carrier). {@link #wakeup()} is called from any thread.
+ *
+ * <p>A driver that blocks natively inside {@code poll} (for instance in {@code epoll_wait}) pins
+ * the carrier while it waits; the loop calls it with a non-zero timeout only when nothing else of
+ * the loop is ready, so the pin costs nothing.
+ */
+public interface IoDriver extends AutoCloseable {
+
+    /**
+     * Processes ready I/O, waiting up to {@code timeoutNanos} for some to arrive.
+     *
+     * @param timeoutNanos {@code 0} to process what is ready without waiting; a positive value to
+     *     wait at most that long; {@link Long#MAX_VALUE} to wait until I/O or {@link #wakeup()}
+     * @return the number of I/O events or driver tasks processed (statistics only)
+     */
+    int poll(long timeoutNanos);
+
+    /**
+     * Makes a {@link #poll(long)} in progress return promptly, or, if none is in progress, the
+     * next one. Safe from any thread; cheap to call more than once.
+     */
+    void wakeup();
+
+    /** Releases the driver's resources. Called once, by the loop's work runner, as the loop closes. */
+    @Override
+    void close();
+}

@@ -1,0 +1,16 @@
+/**
+ * fiberloop's event loop: one carrier thread per loop, a FIFO ready queue, timers on a real or
+ * virtual clock, an I/O-driver SPI, loop groups and a watchdog.
+ *
+ * <p>Exports {@code io.fiberloop.loop} (the API) and {@code io.fiberloop.loop.spi} (for I/O
+ * drivers and loop hosts such as fiberloop's fiber scheduler).
+ */
+module io.fiberloop.loop {
+    requires org.slf4j;
+    requires org.jctools.core;
+
+    exports io.fiberloop.loop;
+    exports io.fiberloop.loop.spi;
+
+    uses io.fiberloop.loop.spi.LoopHostProvider;
+}
