@@ -3,5 +3,7 @@ module io.fiberloop.fiber {
     requires transitive io.fiberloop.loop;
     requires org.slf4j;
 
-    // exports io.fiberloop.fiber; (once the package has its first type: issue 3)
+    exports io.fiberloop.fiber;
+
+    provides io.fiberloop.loop.spi.LoopHostProvider with io.fiberloop.fiber.FiberLoopHostProvider;
 }

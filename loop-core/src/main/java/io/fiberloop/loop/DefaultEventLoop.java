@@ -129,7 +129,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
         this.exceptionHandler = b.exceptionHandler;
         this.stallHandler = b.stallHandler;
         this.watchdogThreshold = b.watchdogThreshold;
-        this.carrier = Thread.ofPlatform().name(name).unstarted(this::carrierMain);
+        this.carrier = new LoopCarrierThread(this, name);
         LoopHostProvider provider = b.hostFibers ? (b.hostProvider != null ? b.hostProvider : DefaultHost.PROVIDER) : null;
         if (provider != null) {
             this.localConts = new ArrayDeque<>(256);
@@ -150,6 +150,25 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
         } else {
             this.clockListener = null;
         }
+    }
+
+    /** The carrier: a platform thread that knows its loop, so that {@link EventLoop#current()} is cheap. */
+    static final class LoopCarrierThread extends Thread {
+        final DefaultEventLoop loop;
+
+        LoopCarrierThread(DefaultEventLoop loop, String name) {
+            super(null, null, name, 0, false);
+            this.loop = loop;
+        }
+
+        @Override
+        public void run() {
+            loop.carrierMain();
+        }
+    }
+
+    static DefaultEventLoop currentLoop() {
+        return CarrierThreads.current() instanceof LoopCarrierThread c ? c.loop : null;
     }
 
     /** The {@link LoopHostProvider} found on the class path or module path, if any. */
@@ -684,6 +703,13 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
             log.warn("loop '{}' closed with {} tasks that kept resubmitting themselves; they were dropped", name, localTasks.size());
             localTasks.clear();
         }
+        if (host != null) {
+            try {
+                host.onTerminated();
+            } catch (Throwable t) {
+                handleFailure(t, "the fiber host's termination");
+            }
+        }
         closeDriver();
         workDone = true;
     }
@@ -904,6 +930,12 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
             }
         }
         log.warn(report.describe());
+    }
+
+    /** @return the length of the timer heap's array; loop thread only (for tests of memory release) */
+    int timerHeapCapacity() {
+        assert onCarrier() : "timerHeapCapacity off the loop";
+        return timers.capacity();
     }
 
     @Override

@@ -73,6 +73,33 @@ public interface EventLoop extends Executor, AutoCloseable {
         return builder().build();
     }
 
+    /**
+     * The loop the calling code runs on: the loop whose carrier thread is the caller, or on whose
+     * carrier the calling fiber is mounted.
+     *
+     * <p>Threading: any thread.
+     *
+     * @return the current loop, or {@code null} when the caller is not on a loop
+     */
+    static EventLoop currentOrNull() {
+        return DefaultEventLoop.currentLoop();
+    }
+
+    /**
+     * The loop the calling code runs on.
+     *
+     * @return the current loop
+     * @throws IllegalStateException when the caller is not on a loop; the message says how to get there
+     */
+    static EventLoop current() {
+        EventLoop loop = DefaultEventLoop.currentLoop();
+        if (loop == null) {
+            throw new IllegalStateException("not on an event loop (thread '" + Thread.currentThread().getName()
+                    + "'): run this code inside EventLoop.run(...), a task spawned on a loop, or loop.execute(...)");
+        }
+        return loop;
+    }
+
     /** @return a builder for a loop with non-default settings */
     static Builder builder() {
         return new Builder();

@@ -44,7 +44,19 @@ public interface LoopHost {
         return null;
     }
 
-    /** Called once on the carrier as the loop closes, after its last task ran. */
+    /**
+     * Called once as the loop starts closing, inside the work fiber, after its timers were
+     * cancelled and before its queued tasks and runnable fibers are drained: the place to cancel
+     * the host's live fibers so that their {@code finally} blocks run.
+     */
     default void onClose() {
+    }
+
+    /**
+     * Called once when closing has drained what it could, inside the work fiber, just before the
+     * I/O driver closes: the place to release whoever still waits for a fiber that will never run
+     * again.
+     */
+    default void onTerminated() {
     }
 }

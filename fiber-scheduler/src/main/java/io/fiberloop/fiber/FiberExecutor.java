@@ -1,0 +1,57 @@
+package io.fiberloop.fiber;
+
+import java.util.concurrent.Executor;
+
+/**
+ * The scheduler of one fiber's virtual thread. A virtual thread has at most one continuation
+ * submission pending at a time, and always submits the same {@code Runnable} (its
+ * {@code runContinuation}), so this object can carry it to the loop without allocating, record
+ * which fiber is mounted (for the watchdog), and honour a direct switch by asking the loop to run
+ * it next. A virtual thread started from inside the fiber inherits this scheduler; its
+ * submissions are recognised (a different {@code Runnable}) and go to the loop unchanged.
+ */
+final class FiberExecutor implements Executor, Runnable {
+    private final FiberHost host;
+    private final Fiber fiber;
+    private Runnable own;
+    private Runnable pending;
+
+    FiberExecutor(FiberHost host, Fiber fiber) {
+        this.host = host;
+        this.fiber = fiber;
+    }
+
+    @Override
+    public void execute(Runnable continuation) {
+        if (own == null) {
+            own = continuation;
+        } else if (continuation != own) {
+            host.carrier.continuations().execute(continuation);
+            return;
+        }
+        pending = continuation;
+        if (host.directNext && host.carrier.onCarrier()) {
+            host.directNext = false;
+            host.carrier.runNext(this);
+        } else {
+            host.carrier.continuations().execute(this);
+        }
+    }
+
+    @Override
+    public void run() {
+        Runnable c = pending;
+        pending = null;
+        host.mounted = fiber;
+        try {
+            c.run();
+        } finally {
+            host.mounted = null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "continuation of " + fiber;
+    }
+}

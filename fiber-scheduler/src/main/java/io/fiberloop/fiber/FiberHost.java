@@ -1,0 +1,154 @@
+package io.fiberloop.fiber;
+
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.spi.LoopCarrier;
+import io.fiberloop.loop.spi.LoopHost;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fiber side of one loop: creates the virtual threads of its fibers (each with its own
+ * {@link FiberExecutor}), runs the loop's main in a root fiber, keeps the loop's live tasks so that
+ * closing the loop cancels them, and tells the watchdog which fiber is mounted.
+ *
+ * <p>Loop thread only, but for {@link #of} and {@link #describeRunning()}.
+ */
+final class FiberHost implements LoopHost {
+    private static final Logger log = LoggerFactory.getLogger(Fiber.class);
+    private static final Map<EventLoop, FiberHost> HOSTS = new ConcurrentHashMap<>();
+
+    final LoopCarrier carrier;
+    final EventLoop loop;
+    /** Set around an unpark or a start that must run next (a direct switch). */
+    boolean directNext;
+    /** The fiber whose continuation the carrier runs now; read racily by the watchdog. */
+    volatile Fiber mounted;
+    private final Set<Fiber> liveTasks = new LinkedHashSet<>();
+
+    FiberHost(LoopCarrier carrier) {
+        this.carrier = carrier;
+        this.loop = carrier.loop();
+        HOSTS.put(loop, this);
+    }
+
+    static FiberHost ofOrNull(EventLoop loop) {
+        return HOSTS.get(loop);
+    }
+
+    static FiberHost of(EventLoop loop) {
+        FiberHost h = HOSTS.get(loop);
+        if (h == null) {
+            throw new IllegalStateException("loop '" + loop.name() + "' does not host fibers (it was built with hostFibers(false), "
+                    + "or is closed): use a loop built with the default settings");
+        }
+        return h;
+    }
+
+    Thread newFiberThread(Fiber fiber, Runnable body) {
+        return VirtualThreads.builder(new FiberExecutor(this, fiber)).name(fiber.name()).unstarted(body);
+    }
+
+    @Override
+    public Thread newWorkFiber(String name, Runnable body) {
+        Fiber work = new Fiber(this, null, null, Fiber.Kind.WORK, name);
+        Thread t = newFiberThread(work, () -> {
+            Fiber.CURRENT.set(work);
+            body.run();
+        });
+        work.thread = t;
+        work.state = Fiber.State.RUNNING;
+        return t;
+    }
+
+    @Override
+    public <T> void startMain(Callable<T> main, CompletableFuture<T> result) {
+        Task<T> task = spawn("main", main);
+        task.whenComplete((v, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            } else {
+                result.complete(v);
+            }
+        });
+    }
+
+    /** Creates and starts a task on this loop. Loop thread only. */
+    <T> Task<T> spawn(String name, Callable<T> body) {
+        Fiber f = new Fiber(this, body, null, Fiber.Kind.TASK, name);
+        Task<T> task = new Task<>(f);
+        f.task = task;
+        liveTasks.add(f);
+        f.start();
+        return task;
+    }
+
+    /** Creates a task to be started on this loop later ({@link #startTask}). Any thread. */
+    <T> Task<T> prepare(String name, Callable<T> body) {
+        Fiber f = new Fiber(this, body, null, Fiber.Kind.TASK, name);
+        Task<T> task = new Task<>(f);
+        f.task = task;
+        return task;
+    }
+
+    /** Loop thread: starts a prepared task, unless it was cancelled before it could start. */
+    void startTask(Task<?> task) {
+        Fiber f = task.fiber;
+        if (f.state != Fiber.State.NEW) {
+            return;
+        }
+        liveTasks.add(f);
+        f.start();
+    }
+
+    void taskEnded(Fiber f) {
+        liveTasks.remove(f);
+    }
+
+    /** Reports a failure nobody can receive, through the loop's exception handler. */
+    void report(Throwable error, String what) {
+        log.error("loop '{}': {}", loop.name(), what, error);
+    }
+
+    @Override
+    public String describeRunning() {
+        Fiber f = mounted;
+        if (f == null) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(String.valueOf(f));
+        Thread t = f.thread;
+        if (t != null) {
+            for (StackTraceElement e : t.getStackTrace()) {
+                sb.append("\n      at ").append(e);
+            }
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void onClose() {
+        for (Fiber f : new ArrayList<>(liveTasks)) {
+            f.requestCancel();
+        }
+    }
+
+    @Override
+    public void onTerminated() {
+        List<Fiber> left = new ArrayList<>(liveTasks);
+        liveTasks.clear();
+        for (Fiber f : left) {
+            if (f.task != null) {
+                f.task.settle(null, new CancelledException("loop '" + loop.name() + "' closed before task '" + f.name() + "' finished"));
+            }
+        }
+        HOSTS.remove(loop, this);
+    }
+}

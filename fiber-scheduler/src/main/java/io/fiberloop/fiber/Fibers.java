@@ -1,0 +1,601 @@
+package io.fiberloop.fiber;
+
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.TimerHandle;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * asyncio's and trio's toolkit for fibers: spawning tasks, awaiting futures, sleeping on the loop's
+ * clock, timeouts and cancellation shields, and waiting for several tasks at once.
+ *
+ * {@snippet :
+ * try (EventLoop loop = EventLoop.create()) {
+ *     int sum = loop.run(() -> {
+ *         Task<Integer> a = Fibers.spawn(() -> { Fibers.sleep(Duration.ofMillis(20)); return 1; });
+ *         Task<Integer> b = Fibers.spawn(() -> { Fibers.sleep(Duration.ofMillis(10)); return 2; });
+ *         return Fibers.awaitAll(List.of(a, b)).stream().mapToInt(Integer::intValue).sum();
+ *     });
+ * }
+ * }
+ *
+ * <h2>Threading</h2>
+ * Methods that suspend ({@code await}, {@code sleep}, {@code yieldNow}, {@code withTimeout},
+ * {@code awaitAll}, {@code awaitAny}) must be called from a fiber; on a plain thread
+ * {@code await} and {@code sleep} block that thread instead, and in a loop callback (a task
+ * submitted with {@code execute}, or a timer) they throw {@link IllegalStateException}, because a
+ * callback must not block its loop. {@link #spawn(EventLoop, Callable)} is safe from any thread.
+ *
+ * <h2>Cancellation</h2>
+ * Every suspending method is a cancellation point: it throws {@link CancelledException} if the
+ * calling fiber's task has been cancelled or one of its deadlines has expired, before suspending
+ * and while suspended.
+ */
+public final class Fibers {
+    private Fibers() {
+    }
+
+    // ------------------------------------------------------------------ spawning
+
+    /**
+     * Starts {@code body} in a new task on the current loop (asyncio's {@code create_task}). It
+     * starts on a later turn of the loop, never inline.
+     *
+     * <p>Threading: on a loop (a fiber or a loop callback).
+     *
+     * @param body the task's work
+     * @param <T> its result type
+     * @return the task
+     * @throws IllegalStateException if not on a loop that hosts fibers
+     */
+    public static <T> Task<T> spawn(Callable<T> body) {
+        return spawn((String) null, body);
+    }
+
+    /**
+     * Starts a named task on the current loop.
+     *
+     * @param name the task's (and its fiber's) name; {@code null} for a generated one
+     * @param body the task's work
+     * @param <T> its result type
+     * @return the task
+     */
+    public static <T> Task<T> spawn(String name, Callable<T> body) {
+        Objects.requireNonNull(body, "body");
+        return hostHere("spawn").spawn(name, body);
+    }
+
+    /**
+     * Starts {@code body} in a new task on {@code loop}.
+     *
+     * <p>Threading: any thread.
+     *
+     * @param loop the loop to run on; it must host fibers
+     * @param body the task's work
+     * @param <T> its result type
+     * @return the task
+     * @throws io.fiberloop.loop.LoopClosedException if the loop is closed
+     */
+    public static <T> Task<T> spawn(EventLoop loop, Callable<T> body) {
+        Objects.requireNonNull(loop, "loop");
+        Objects.requireNonNull(body, "body");
+        FiberHost host = FiberHost.of(loop);
+        if (host.carrier.onCarrier()) {
+            return host.spawn(null, body);
+        }
+        Task<T> task = host.prepare(null, body);
+        loop.execute(() -> host.startTask(task));
+        return task;
+    }
+
+    private static FiberHost hostHere(String what) {
+        Fiber f = Fiber.CURRENT.get();
+        if (f != null) {
+            return f.host;
+        }
+        EventLoop loop = EventLoop.currentOrNull();
+        if (loop == null) {
+            throw new IllegalStateException(what + "() needs an event loop, and thread '" + Thread.currentThread().getName()
+                    + "' is not on one: use Fibers." + what + "(loop, ...) from other threads");
+        }
+        return FiberHost.of(loop);
+    }
+
+    // ------------------------------------------------------------------ awaiting
+
+    /**
+     * Waits for {@code future} and returns its value (or throws its failure). Does not suspend when
+     * it is already complete.
+     *
+     * @param future the future
+     * @param <T> its value type
+     * @return its value
+     * @throws CancelledException if the calling fiber is cancelled while waiting, or the future was cancelled
+     * @throws CompletionException wrapping a checked failure; unchecked ones are rethrown as they are
+     */
+    public static <T> T await(CompletableFuture<T> future) {
+        Objects.requireNonNull(future, "future");
+        awaitDone(future, "await()");
+        return resultOf(future);
+    }
+
+    /**
+     * Waits for {@code stage}, as {@link #await(CompletableFuture)}.
+     *
+     * @param stage the stage
+     * @param <T> its value type
+     * @return its value
+     */
+    public static <T> T await(CompletionStage<T> stage) {
+        Objects.requireNonNull(stage, "stage");
+        return await(stage.toCompletableFuture());
+    }
+
+    /**
+     * Waits for a plain {@link Future}, which offers no completion callback: when it is not done
+     * yet, a virtual thread of the JDK's default scheduler waits for it and wakes the fiber.
+     *
+     * @param future the future
+     * @param <T> its value type
+     * @return its value
+     */
+    public static <T> T await(Future<T> future) {
+        Objects.requireNonNull(future, "future");
+        if (future instanceof CompletableFuture<T> cf) {
+            return await(cf);
+        }
+        if (future instanceof CompletionStage<?> stage) {
+            @SuppressWarnings("unchecked")
+            CompletionStage<T> s = (CompletionStage<T>) stage;
+            return await(s);
+        }
+        if (future.isDone()) {
+            return resultOfFuture(future);
+        }
+        CompletableFuture<T> bridge = new CompletableFuture<>();
+        Thread.ofVirtual().name("fiberloop-await-future").start(() -> {
+            try {
+                bridge.complete(future.get());
+            } catch (java.util.concurrent.ExecutionException e) {
+                bridge.completeExceptionally(e.getCause());
+            } catch (Throwable e) {
+                bridge.completeExceptionally(e);
+            }
+        });
+        return await(bridge);
+    }
+
+    private static <T> T resultOfFuture(Future<T> f) {
+        return switch (f.state()) {
+            case SUCCESS -> f.resultNow();
+            case FAILED -> throw rethrow(f.exceptionNow());
+            case CANCELLED -> throw new CancelledException("the awaited future was cancelled");
+            case RUNNING -> throw new IllegalStateException("not done");
+        };
+    }
+
+    /** Suspends (fiber) or blocks (plain thread) until {@code f} is done. */
+    static void awaitDone(CompletableFuture<?> f, String what) {
+        if (f.isDone()) {
+            Fiber me = Fiber.CURRENT.get();
+            if (me != null && me.kind != Fiber.Kind.WORK) {
+                me.checkCancelled();
+            }
+            return;
+        }
+        Fiber me = suspendable(what);
+        if (me == null) {
+            try {
+                f.handle((v, e) -> null).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CancelledException(what + " was interrupted");
+            } catch (java.util.concurrent.ExecutionException impossible) {
+                throw new AssertionError(impossible);
+            }
+            return;
+        }
+        Thread t = me.thread;
+        f.whenComplete((v, e) -> LockSupport.unpark(t));
+        me.awaitUntil(f::isDone);
+    }
+
+    /**
+     * The fiber that may suspend here; {@code null} on a plain thread (which may block).
+     *
+     * @throws IllegalStateException in a loop callback, or on a loop's carrier outside any fiber
+     */
+    static Fiber suspendable(String what) {
+        Fiber me = Fiber.CURRENT.get();
+        if (me != null) {
+            if (me.kind == Fiber.Kind.WORK) {
+                throw new IllegalStateException(what + " was called from a loop callback (a task submitted with execute() or a timer): "
+                        + "callbacks must not block their loop; spawn a task with Fibers.spawn(...) and call " + what
+                        + " there, or register a callback with whenComplete(...)");
+            }
+            return me;
+        }
+        me = Fiber.currentOrNull();
+        if (me != null) {
+            return me;
+        }
+        if (EventLoop.currentOrNull() != null) {
+            throw new IllegalStateException(what + " was called on the carrier thread of loop '" + EventLoop.currentOrNull().name()
+                    + "' outside any fiber, where it would deadlock the loop: spawn a task with Fibers.spawn(...) and call " + what + " there");
+        }
+        return null;
+    }
+
+    /** The value of a completed future, or its failure rethrown (unchecked as is, checked wrapped). */
+    static <T> T resultOf(CompletableFuture<T> f) {
+        try {
+            return f.getNow(null);
+        } catch (java.util.concurrent.CancellationException e) {
+            Throwable original = e;
+            while (original.getCause() instanceof java.util.concurrent.CancellationException c) {
+                original = c;
+            }
+            String what = f instanceof Task<?> t ? "task '" + t.name() + "' was cancelled" : "the awaited future was cancelled";
+            CancelledException ce = new CancelledException(what);
+            ce.initCause(original);
+            throw ce;
+        } catch (CompletionException e) {
+            throw rethrow(e.getCause() != null ? e.getCause() : e);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new CompletionException(t);
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /**
+     * Suspends the calling fiber for {@code duration} on its loop's clock (virtual clocks
+     * included). On a plain thread, sleeps that thread.
+     *
+     * @param duration how long; zero or negative yields once
+     * @throws CancelledException if the fiber is cancelled meanwhile
+     */
+    public static void sleep(Duration duration) {
+        Objects.requireNonNull(duration, "duration");
+        Fiber me = suspendable("sleep()");
+        if (me == null) {
+            try {
+                Thread.sleep(duration);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CancelledException("sleep() was interrupted");
+            }
+            return;
+        }
+        me.checkCancelled();
+        if (duration.isNegative() || duration.isZero()) {
+            yieldNow();
+            return;
+        }
+        Wakeup w = new Wakeup(me.thread);
+        TimerHandle timer = me.host.loop.schedule(w, duration);
+        try {
+            me.awaitUntil(w);
+        } finally {
+            if (!w.fired) {
+                timer.cancel();
+            }
+        }
+    }
+
+    /** A timer callback that wakes a fiber. */
+    private static final class Wakeup implements Runnable, Fiber.Until {
+        private final Thread thread;
+        boolean fired;
+
+        Wakeup(Thread thread) {
+            this.thread = thread;
+        }
+
+        @Override
+        public void run() {
+            fired = true;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public boolean done() {
+            return fired;
+        }
+    }
+
+    /**
+     * Lets every other fiber and callback that is ready run once, then continues (asyncio's
+     * {@code sleep(0)}).
+     *
+     * @throws CancelledException if the fiber is cancelled
+     */
+    public static void yieldNow() {
+        Fiber me = suspendable("yieldNow()");
+        if (me == null) {
+            Thread.yield();
+            return;
+        }
+        me.checkCancelled();
+        Thread.yield();
+        me.checkCancelled();
+    }
+
+    /**
+     * Throws {@link CancelledException} if the calling fiber has been cancelled or a deadline has
+     * expired: a cancellation point for long computations that never suspend.
+     */
+    public static void checkCancelled() {
+        Fiber me = Fiber.currentOrNull();
+        if (me != null) {
+            me.checkCancelled();
+        }
+    }
+
+    // ------------------------------------------------------------------ timeouts and shields
+
+    /**
+     * Runs {@code body} with a deadline {@code timeout} from now on the loop's clock: if it has not
+     * returned by then, it is cancelled at its suspension point, and once it has unwound this throws
+     * {@link FiberTimeoutException}. Scopes nest; an inner scope never extends an outer deadline.
+     *
+     * @param timeout the time allowed
+     * @param body the work
+     * @param <T> its result type
+     * @param <X> what it may throw
+     * @return what {@code body} returned
+     * @throws FiberTimeoutException if the deadline expired first
+     * @throws X what {@code body} threw
+     */
+    public static <T, X extends Throwable> T withTimeout(Duration timeout, FiberCallable<T, X> body) throws X {
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(body, "body");
+        Fiber me = requireFiber("withTimeout()");
+        Fiber.DeadlineScope scope = me.pushScope(false, timeout);
+        TimerHandle timer = me.host.loop.schedule(() -> me.expire(scope), timeout);
+        try {
+            return body.call();
+        } catch (CancelledException e) {
+            if (e.scope == scope) {
+                throw new FiberTimeoutException(timeout, e);
+            }
+            throw e;
+        } finally {
+            timer.cancel();
+            me.popScope(scope);
+        }
+    }
+
+    /**
+     * As {@link #withTimeout}, but returns {@code null} when the deadline expires.
+     *
+     * @param timeout the time allowed
+     * @param body the work
+     * @param <T> its result type
+     * @param <X> what it may throw
+     * @return what {@code body} returned, or {@code null} on timeout
+     * @throws X what {@code body} threw
+     */
+    public static <T, X extends Throwable> T withTimeoutOrNull(Duration timeout, FiberCallable<T, X> body) throws X {
+        try {
+            return withTimeout(timeout, body);
+        } catch (FiberTimeoutException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Runs {@code body} shielded from cancellation of the task and from the deadlines of enclosing
+     * scopes (trio's shielded cancel scope, kotlinx's {@code NonCancellable}): for cleanup that must
+     * suspend, such as closing a connection politely. Deadlines set inside the body still apply.
+     *
+     * @param body the work
+     * @param <T> its result type
+     * @param <X> what it may throw
+     * @return what {@code body} returned
+     * @throws X what {@code body} threw
+     */
+    public static <T, X extends Throwable> T nonCancellable(FiberCallable<T, X> body) throws X {
+        Objects.requireNonNull(body, "body");
+        Fiber me = requireFiber("nonCancellable()");
+        Fiber.DeadlineScope scope = me.pushScope(true, Duration.ZERO);
+        try {
+            return body.call();
+        } finally {
+            me.popScope(scope);
+            if (me.pendingCancellation() != null) {
+                me.interruptWait();
+            }
+        }
+    }
+
+    private static Fiber requireFiber(String what) {
+        Fiber me = suspendable(what);
+        if (me == null) {
+            throw new IllegalStateException(what + " must be called from a fiber (inside EventLoop.run(...) or a spawned task), not from thread '"
+                    + Thread.currentThread().getName() + "'");
+        }
+        return me;
+    }
+
+    // ------------------------------------------------------------------ several at once
+
+    /**
+     * Waits for every future and returns their values in order (asyncio's {@code gather}). Fails
+     * fast: at the first failure, the tasks still running are cancelled and the failure is thrown,
+     * with the other failures seen by then attached as suppressed.
+     *
+     * @param futures the futures (tasks or any {@link CompletableFuture})
+     * @param <T> their value type
+     * @return their values, in the order given
+     */
+    public static <T> List<T> awaitAll(Collection<? extends CompletableFuture<? extends T>> futures) {
+        List<CompletableFuture<? extends T>> list = List.copyOf(futures);
+        Fiber me = suspendable("awaitAll()");
+        waitUntil(me, list, "awaitAll()", () -> allDone(list) || anyFailed(list));
+        Throwable first = null;
+        for (CompletableFuture<? extends T> f : list) {
+            if (f.isDone() && f.isCompletedExceptionally()) {
+                Throwable e = failureOf(f);
+                if (first == null) {
+                    first = e;
+                } else if (first != e) {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            cancelAll(list);
+            if (first instanceof java.util.concurrent.CancellationException ce) {
+                throw ce;
+            }
+            throw rethrow(first);
+        }
+        List<T> values = new ArrayList<>(list.size());
+        for (CompletableFuture<? extends T> f : list) {
+            values.add(f.resultNow());
+        }
+        return values;
+    }
+
+    /**
+     * Waits until every future is done, successfully or not, and returns them (asyncio's
+     * {@code gather(return_exceptions=True)}): read each with {@code state()}, {@code resultNow()}
+     * and {@code exceptionNow()}.
+     *
+     * @param futures the futures
+     * @param <F> their type
+     * @return the same futures, all done, in the order given
+     */
+    public static <F extends CompletableFuture<?>> List<F> awaitAllSettled(Collection<F> futures) {
+        List<F> list = List.copyOf(futures);
+        Fiber me = suspendable("awaitAllSettled()");
+        waitUntil(me, list, "awaitAllSettled()", () -> allDone(list));
+        return list;
+    }
+
+    /**
+     * Waits for the first future to finish and returns its value (or throws its failure); every
+     * other task is cancelled.
+     *
+     * @param futures at least one future
+     * @param <T> their value type
+     * @return the value of the first to finish
+     */
+    public static <T> T awaitAny(Collection<? extends CompletableFuture<? extends T>> futures) {
+        List<CompletableFuture<? extends T>> list = List.copyOf(futures);
+        if (list.isEmpty()) {
+            throw new IllegalArgumentException("awaitAny() needs at least one future");
+        }
+        Fiber me = suspendable("awaitAny()");
+        CompletableFuture<? extends T> winner;
+        try {
+            waitUntil(me, list, "awaitAny()", () -> firstDone(list) != null);
+            winner = firstDone(list);
+        } finally {
+            for (CompletableFuture<? extends T> f : list) {
+                if (!f.isDone()) {
+                    f.cancel(true);
+                }
+            }
+        }
+        return resultOf(winner);
+    }
+
+    private static void waitUntil(Fiber me, List<? extends CompletableFuture<?>> list, String what, Fiber.Until until) {
+        if (until.done()) {
+            if (me != null) {
+                me.checkCancelled();
+            }
+            return;
+        }
+        if (me == null) {
+            while (!until.done()) {
+                CompletableFuture<?>[] pending = list.stream().filter(f -> !f.isDone()).toArray(CompletableFuture<?>[]::new);
+                CompletableFuture.anyOf(pending).handle((v, e) -> null).join();
+            }
+            return;
+        }
+        Thread t = me.thread;
+        for (CompletableFuture<?> f : list) {
+            if (!f.isDone()) {
+                f.whenComplete((v, e) -> LockSupport.unpark(t));
+            }
+        }
+        try {
+            me.awaitUntil(until);
+        } catch (CancelledException e) {
+            if (!"awaitAllSettled()".equals(what)) {
+                cancelAll(list);
+            }
+            throw e;
+        }
+    }
+
+    private static boolean allDone(List<? extends CompletableFuture<?>> list) {
+        for (CompletableFuture<?> f : list) {
+            if (!f.isDone()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean anyFailed(List<? extends CompletableFuture<?>> list) {
+        for (CompletableFuture<?> f : list) {
+            if (f.isCompletedExceptionally()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static <F extends CompletableFuture<?>> F firstDone(List<F> list) {
+        for (F f : list) {
+            if (f.isDone()) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    private static void cancelAll(List<? extends CompletableFuture<?>> list) {
+        for (CompletableFuture<?> f : list) {
+            if (!f.isDone()) {
+                f.cancel(true);
+            }
+        }
+    }
+
+    /** The failure of a future that completed exceptionally (its cancellation exception if cancelled). */
+    static Throwable failureOf(CompletableFuture<?> f) {
+        if (f.state() == Future.State.FAILED) {
+            return f.exceptionNow();
+        }
+        try {
+            f.getNow(null);
+            return null;
+        } catch (java.util.concurrent.CancellationException e) {
+            return e;
+        } catch (CompletionException e) {
+            return e.getCause() != null ? e.getCause() : e;
+        }
+    }
+}
