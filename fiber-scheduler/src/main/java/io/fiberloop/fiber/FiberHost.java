@@ -70,7 +70,7 @@ final class FiberHost implements LoopHost {
 
     @Override
     public <T> void startMain(Callable<T> main, CompletableFuture<T> result) {
-        Task<T> task = spawn("main", main);
+        Task<T> task = spawn(loop.name() + "-main", main);
         task.whenComplete((v, e) -> {
             if (e != null) {
                 result.completeExceptionally(e);

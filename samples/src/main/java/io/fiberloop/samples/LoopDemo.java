@@ -1,5 +1,10 @@
 package io.fiberloop.samples;
 
+import io.fiberloop.fiber.CancelledException;
+import io.fiberloop.fiber.Fiber;
+import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.Task;
+import io.fiberloop.fiber.TaskScope;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopStats;
 import io.fiberloop.loop.TimerHandle;
@@ -9,9 +14,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * A tour of the event loop: tasks run in FIFO order, timers fire in deadline order, a cancelled
- * timer never fires, a failing task is reported and the loop keeps going, and another thread
- * submits work safely.
+ * A tour of the event loop and its fibers: tasks run in FIFO order, timers fire in deadline order,
+ * a cancelled timer never fires, a failing task is reported and the loop keeps going, another
+ * thread submits work safely; then fibers: blocking-style tasks that sleep on the loop's timers,
+ * a timeout, a cancellation whose {@code finally} runs, a structured scope, and a generator built
+ * on {@link Fiber#switchTo}.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Tour of the event loop: tasks, timers, cancellation, failures, cross-thread submission.")
@@ -54,12 +61,75 @@ final class LoopDemo implements Callable<Integer> {
                 }, Duration.ofMillis(periodMs * i));
             }
             done.await();
+            fibers(loop, t0);
             LoopStats s = loop.stats();
             say(t0, "stats: " + s.tasksRun() + " tasks run, " + s.timersFired() + " timers fired, longest task "
                     + s.longestTask().toNanos() / 1000 + " us, max timer lag " + s.maxLag().toNanos() / 1000 + " us");
         }
         say(t0, "loop closed");
         return 0;
+    }
+
+    /** The same loop, now running blocking-style code in fibers. */
+    private static void fibers(EventLoop loop, long t0) throws Exception {
+        loop.run(() -> {
+            say(t0, "fibers: main is " + Fiber.current());
+            Task<String> slow = Fibers.spawn("slow", () -> {
+                Fibers.sleep(Duration.ofMillis(80));
+                return "slow done";
+            });
+            Task<String> fast = Fibers.spawn("fast", () -> {
+                Fibers.sleep(Duration.ofMillis(20));
+                return "fast done";
+            });
+            say(t0, "spawned two tasks; joining (main suspends, the loop keeps running)");
+            say(t0, fast.join() + ", then " + slow.join());
+
+            String timedOut = Fibers.withTimeoutOrNull(Duration.ofMillis(30), () -> {
+                Fibers.sleep(Duration.ofSeconds(10));
+                return "never";
+            });
+            say(t0, "withTimeoutOrNull(30 ms) around a 10 s sleep returned " + timedOut);
+
+            Task<Void> victim = Fibers.spawn("victim", () -> {
+                try {
+                    Fibers.sleep(Duration.ofHours(1));
+                } finally {
+                    say(t0, "victim's finally block runs as it is cancelled");
+                }
+                return null;
+            });
+            Fibers.yieldNow();
+            victim.cancel();
+            try {
+                victim.join();
+            } catch (CancelledException expected) {
+                say(t0, "join() on the cancelled task threw CancelledException, state " + victim.state());
+            }
+
+            try (TaskScope scope = TaskScope.open()) {
+                Task<Integer> a = scope.fork(() -> { Fibers.sleep(Duration.ofMillis(10)); return 20; });
+                Task<Integer> b = scope.fork(() -> { Fibers.sleep(Duration.ofMillis(15)); return 22; });
+                scope.join();
+                say(t0, "TaskScope joined two children: " + a.resultNow() + " + " + b.resultNow() + " = " + (a.resultNow() + b.resultNow()));
+            }
+
+            Fiber consumer = Fiber.current();
+            Fiber generator = new Fiber(() -> {
+                for (int i = 0; i < 3; i++) {
+                    consumer.switchTo(i * i);
+                }
+                return "generator exhausted";
+            });
+            StringBuilder squares = new StringBuilder();
+            Object v = generator.switchTo();
+            while (generator.isAlive()) {
+                squares.append(v).append(' ');
+                v = generator.switchTo(null);
+            }
+            say(t0, "generator on Fiber.switchTo yielded " + squares + "then returned '" + v + "'");
+            return null;
+        });
     }
 
     private static void say(long t0, String what) {
