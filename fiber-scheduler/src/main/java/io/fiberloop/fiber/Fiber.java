@@ -235,9 +235,14 @@ public final class Fiber {
         return state;
     }
 
-    /** @return whether the fiber has started and not ended */
+    /**
+     * As python-fibers' {@code is_alive()}: true until the fiber ends, including before it starts
+     * ({@link State#NEW}); use {@link #state()} to tell a fiber that has not started.
+     *
+     * @return whether the fiber has not ended yet
+     */
     public boolean isAlive() {
-        return state == State.RUNNING || state == State.SUSPENDED;
+        return state != State.ENDED;
     }
 
     /** @return the loop this fiber belongs to */
@@ -384,7 +389,7 @@ public final class Fiber {
 
     /** The nearest ancestor that has started and not ended, starting at {@code p}. */
     private static Fiber startedAncestor(Fiber p) {
-        while (p != null && !p.isAlive()) {
+        while (p != null && p.state != State.RUNNING && p.state != State.SUSPENDED) {
             p = p.parent;
         }
         return p;
@@ -468,6 +473,12 @@ public final class Fiber {
             }
         } catch (Throwable t) {
             failure = t;
+        }
+        if (failure instanceof InterruptedException && task != null && cancelRequested) {
+            // cancel() interrupted a JDK blocking call and the task let the interrupt escape: it was cancelled
+            CancelledException ce = new CancelledException("task '" + name + "' was cancelled");
+            ce.initCause(failure);
+            failure = ce;
         }
         end(result, failure);
     }

@@ -26,6 +26,16 @@ final class FiberExecutor implements Executor, Runnable {
         if (own == null) {
             own = continuation;
         } else if (continuation != own) {
+            // a virtual thread started from this fiber (an implicit fiber): a switch to it is direct too
+            if (host.directNext && host.carrier.onCarrier()) {
+                host.directNext = false;
+                host.carrier.runNext(continuation);
+            } else {
+                host.carrier.continuations().execute(continuation);
+            }
+            return;
+        }
+        if (pending != null) {
             host.carrier.continuations().execute(continuation);
             return;
         }
@@ -41,6 +51,11 @@ final class FiberExecutor implements Executor, Runnable {
     @Override
     public void run() {
         Runnable c = pending;
+        if (c == null) {
+            // A duplicate submission: the JDK resubmits a queued virtual thread when another thread
+            // asks for its stack trace (the watchdog does). The continuation already ran.
+            return;
+        }
         pending = null;
         host.mounted = fiber;
         try {

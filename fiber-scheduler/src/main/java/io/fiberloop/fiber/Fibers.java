@@ -88,6 +88,10 @@ public final class Fibers {
     public static <T> Task<T> spawn(EventLoop loop, Callable<T> body) {
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(body, "body");
+        if (FiberHost.ofOrNull(loop) == null && loop.state().compareTo(EventLoop.State.CLOSING) >= 0) {
+            throw new io.fiberloop.loop.LoopClosedException("loop '" + loop.name() + "' is " + loop.state().name().toLowerCase()
+                    + ": spawn() refused; spawn on a loop that is open");
+        }
         FiberHost host = FiberHost.of(loop);
         if (host.carrier.onCarrier()) {
             return host.spawn(null, body);
@@ -375,6 +379,15 @@ public final class Fibers {
         } catch (CancelledException e) {
             if (e.scope == scope) {
                 throw new FiberTimeoutException(timeout, e);
+            }
+            throw e;
+        } catch (Throwable e) {
+            // the deadline interrupted a JDK blocking call and the body let the interrupt escape
+            if (e instanceof InterruptedException) {
+                CancelledException pending = me.pendingCancellation();
+                if (pending != null && pending.scope == scope) {
+                    throw new FiberTimeoutException(timeout, e);
+                }
             }
             throw e;
         } finally {

@@ -11,8 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts the JDK's socket poller threads from a virtual thread of the default scheduler, before
- * any fiber runs. The JDK creates them lazily, as virtual threads that inherit the scheduler of the
+ * Starts the JDK's socket poller threads off the loop, before any fiber runs. The JDK creates them lazily, as virtual threads that inherit the scheduler of the
  * thread that first needs them: if that were one of our fibers, the pollers would live on (and
  * block) that loop. A loopback connect and a read that times out exercise both the read and the
  * write pollers.
@@ -33,7 +32,20 @@ final class JdkPoller {
                 return;
             }
             try {
-                Thread.ofVirtual().name("fiberloop-poller-init").start(JdkPoller::exercise).join();
+                // Cheapest: initialise sun.nio.ch.Poller (its static initialiser starts the pollers)
+                // from a platform thread; fall back to a loopback socket from a default-scheduler
+                // virtual thread if the class is not there.
+                Thread.ofPlatform().daemon().name("fiberloop-poller-init").start(() -> {
+                    try {
+                        Class.forName("sun.nio.ch.Poller", true, null);
+                    } catch (ClassNotFoundException | LinkageError e) {
+                        try {
+                            Thread.ofVirtual().name("fiberloop-poller-init").start(JdkPoller::exercise).join();
+                        } catch (InterruptedException ie) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                }).join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -138,8 +138,8 @@ public final class Task<T> extends CompletableFuture<T> {
      */
     @Override
     public T get() throws InterruptedException, ExecutionException {
-        if (Fiber.currentOrNull() != null) {
-            Fibers.awaitDone(this, "get()");
+        if (Fiber.currentOrNull() != null || !isDone() && onLoop()) {
+            Fibers.awaitDone(this, "get()"); // suspends a fiber; refuses a loop callback
         }
         retrieved();
         return super.get();
@@ -157,6 +157,9 @@ public final class Task<T> extends CompletableFuture<T> {
      */
     @Override
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+        if (!isDone() && onLoop() && Fiber.currentOrNull() == null) {
+            Fibers.suspendable("get()"); // throws: a loop callback must not block its loop
+        }
         if (Fiber.currentOrNull() != null && !isDone()) {
             boolean done = Fibers.withTimeoutOrNull(java.time.Duration.ofNanos(unit.toNanos(timeout)), () -> {
                 Fibers.awaitDone(this, "get()");
@@ -168,6 +171,11 @@ public final class Task<T> extends CompletableFuture<T> {
         }
         retrieved();
         return super.get(timeout, unit);
+    }
+
+    /** Whether the caller is on a loop (a fiber, a loop callback, or the carrier), where a wait must not block the thread. */
+    private static boolean onLoop() {
+        return Fiber.CURRENT.get() != null || io.fiberloop.loop.EventLoop.currentOrNull() != null;
     }
 
     @Override

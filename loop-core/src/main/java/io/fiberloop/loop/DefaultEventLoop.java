@@ -49,6 +49,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
     private static final VarHandle POLLER_SLEEPING;
     private static final VarHandle PROGRESS;
     private static final VarHandle IDLE;
+    private static final VarHandle RUN_CALL;
     /** How many rounds of tasks and continuations closing may run before it gives up on quiescence. */
     private static final int CLOSE_ROUNDS = 1024;
 
@@ -59,6 +60,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
             POLLER_SLEEPING = l.findVarHandle(DefaultEventLoop.class, "pollerSleeping", boolean.class);
             PROGRESS = l.findVarHandle(DefaultEventLoop.class, "progress", long.class);
             IDLE = l.findVarHandle(DefaultEventLoop.class, "idle", boolean.class);
+            RUN_CALL = l.findVarHandle(DefaultEventLoop.class, "runCall", RunCall.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -547,8 +549,12 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
             if (next == Long.MAX_VALUE) {
                 return Long.MAX_VALUE;
             }
-            long wait = next - System.nanoTime();
-            return wait <= 0 ? 0 : wait;
+            long now = System.nanoTime();
+            if (next <= now) {
+                return 0;
+            }
+            long wait = next - now; // compared first: a deadline far in the past must not overflow into a long wait
+            return wait < 0 ? Long.MAX_VALUE : wait;
         }
         if (next == Long.MAX_VALUE) {
             return Long.MAX_VALUE;
@@ -807,31 +813,40 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
                     + "from loop code, submit work with execute() or schedule(), or spawn a task");
         }
         start();
+        // The call is published before the state says RUNNING, so that a stop() or close() from a
+        // thread that sees RUNNING always finds the call to release.
+        RunCall call = new RunCall(forever);
+        if (!RUN_CALL.compareAndSet(this, null, call)) {
+            throw alreadyRunning();
+        }
         while (true) {
             State s = state;
             if (s == State.ACTIVE) {
                 if (STATE.compareAndSet(this, State.ACTIVE, State.RUNNING)) {
-                    RunCall call = new RunCall(forever);
-                    runCall = call;
                     if (state != State.RUNNING) {
                         call.abort("loop '" + name + "' was closed before main completed");
                     }
                     return call;
                 }
-            } else if (s == State.RUNNING) {
-                throw new IllegalStateException("loop '" + name + "' is already running (another thread is in run() or runForever()); "
-                        + "submit work to it with execute() or spawn() instead");
             } else {
-                throw closed(what);
+                RUN_CALL.compareAndSet(this, call, null);
+                if (s == State.RUNNING) {
+                    throw alreadyRunning();
+                }
+                throw new IllegalStateException(closed(what).getMessage());
             }
         }
     }
 
+    private IllegalStateException alreadyRunning() {
+        return new IllegalStateException("loop '" + name + "' is already running (another thread is in run() or runForever()); "
+                + "submit work to it with execute() or spawn() instead");
+    }
+
     private void exitRun(RunCall call) {
-        if (runCall == call) {
-            runCall = null;
-        }
+        // state first: whoever takes runCall next finds the loop ACTIVE
         STATE.compareAndSet(this, State.RUNNING, State.ACTIVE);
+        RUN_CALL.compareAndSet(this, call, null);
     }
 
     @Override
