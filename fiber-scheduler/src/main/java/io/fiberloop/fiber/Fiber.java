@@ -94,6 +94,8 @@ public final class Fiber {
 
     // switch transfer
     private boolean resumed;
+    /** The fiber that last switched into this one (the fallback receiver when it ends). */
+    private Fiber switcher;
     private Object inValue;
     private Throwable inError;
 
@@ -345,6 +347,7 @@ public final class Fiber {
                     throw new FiberError("cannot pass a value to " + this + ": it has not started; start it with switchTo()");
                 }
                 me.prepareSuspend();
+                switcher = me;
                 startDirect();
             }
             case SUSPENDED -> {
@@ -353,9 +356,11 @@ public final class Fiber {
                             + "not in switchTo(), and resumes by itself; cancel its task to stop it");
                 }
                 me.prepareSuspend();
+                switcher = me;
                 resumeDirect(this, value, error);
             }
-            default -> throw new FiberError("cannot switch to " + this + ": it is running");
+            default -> throw new FiberError("cannot switch to " + this + ": it is running or ready to run (a task that has not "
+                    + "suspended yet, or a fiber in a JDK blocking call or yieldNow()); only a fiber suspended in switchTo() can be switched to");
         }
         return me.suspendInSwitch();
     }
@@ -494,11 +499,26 @@ public final class Fiber {
         Fiber heir = startedAncestor(parent);
         if (heir != null && heir.waiting == Wait.SWITCH) {
             resumeDirect(heir, failure == null ? result : null, failure);
+            return;
+        }
+        Fiber from = switcher;
+        switcher = null;
+        if (heir != null && from != null && from != heir && from.state == State.SUSPENDED && from.waiting == Wait.SWITCH) {
+            // The parent cannot take control (it waits in await, sleep or join, or there is none):
+            // rather than leave the fiber that switched in suspended forever, raise there.
+            FiberError error = new FiberError(this + " ended, but its parent " + heir
+                    + " is not suspended in switchTo() to receive " + (failure == null ? "its result" : "its exception")
+                    + "; make the parent switch into it, or give it a parent that does");
+            if (failure != null) {
+                error.initCause(failure);
+            }
+            resumeDirect(from, null, error);
         } else if (failure != null && task == null) {
             host.report(failure, this + " ended with an exception and its parent " + (heir == null ? "(none)" : heir)
                     + " is not in switchTo() to receive it");
         }
     }
+
 
     // ------------------------------------------------------------------ waiting and cancellation
 

@@ -79,4 +79,23 @@ class SmokeTest {
             assertEquals(List.of("other ran", "sleeper done"), order);
         }
     }
+
+    @Test
+    void endingFiberWhoseParentAwaitsRaisesInTheSwitcherInsteadOfHanging() throws Exception {
+        try (EventLoop loop = EventLoop.create()) {
+            String outcome = loop.run(() -> {
+                Fiber child = new Fiber(() -> "x");          // parent: main
+                Task<String> switcher = Fibers.spawn(() -> {
+                    try {
+                        child.switchTo();
+                        return "no error";
+                    } catch (FiberError e) {
+                        return e.getMessage();
+                    }
+                });
+                return switcher.join();                       // main waits in join, not in switchTo
+            });
+            assertTrue(outcome.contains("is not suspended in switchTo()"), outcome);
+        }
+    }
 }

@@ -9,8 +9,10 @@ import java.time.Duration;
  * @param tasksRun tasks run (including timer callbacks)
  * @param timersFired timer callbacks run
  * @param continuationsRun fiber continuations run by the carrier (zero on a loop without fibers)
- * @param longestTask the longest single task or timer callback so far
- * @param meanTask the mean time of a task or timer callback
+ * @param longestTask the longest single task or timer callback so far, sampled (one task in 64 is
+ *     timed on its own, since reading the clock costs about as much as a short task; the watchdog
+ *     reports any long one exactly)
+ * @param meanTask the mean time of a task or timer callback (whole batches are timed)
  * @param queueDepth tasks waiting to run when the snapshot was taken
  * @param pendingTimers timers pending when the snapshot was taken
  * @param maxLag the latest a timer has fired after its deadline (loop lag)
