@@ -586,10 +586,14 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
     }
 
     private void fireTimers(Worker self) {
+        // Read the clock first, then take the timers other threads scheduled: every timer whose
+        // schedule() returned before the clock reached `now` is then in the heap, so timers fire in
+        // deadline order even when they arrive from other threads while the clock moves.
+        long now = clock.nanoTime();
+        drainForeignTimers();
         if (timers.isEmpty()) {
             return;
         }
-        long now = clock.nanoTime();
         long seqLimit = timers.nextSeq();
         ScheduledTimer t;
         long start = System.nanoTime();
