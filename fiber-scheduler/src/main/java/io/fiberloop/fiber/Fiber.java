@@ -347,7 +347,7 @@ public final class Fiber {
                     throw new FiberError("cannot pass a value to " + this + ": it has not started; start it with switchTo()");
                 }
                 me.prepareSuspend();
-                switcher = me;
+                recordSwitcher(me);
                 startDirect();
             }
             case SUSPENDED -> {
@@ -356,13 +356,23 @@ public final class Fiber {
                             + "not in switchTo(), and resumes by itself; cancel its task to stop it");
                 }
                 me.prepareSuspend();
-                switcher = me;
+                recordSwitcher(me);
                 resumeDirect(this, value, error);
             }
             default -> throw new FiberError("cannot switch to " + this + ": it is running or ready to run (a task that has not "
                     + "suspended yet, or a fiber in a JDK blocking call or yieldNow()); only a fiber suspended in switchTo() can be switched to");
         }
         return me.suspendInSwitch();
+    }
+
+    /**
+     * Remembers who switched in, as the fallback receiver when this fiber ends while its parent
+     * cannot take control. Only fibers with a parent need it, and a fiber that switches away drops
+     * its own: the reference must never keep an abandoned suspended fiber reachable.
+     */
+    private void recordSwitcher(Fiber me) {
+        me.switcher = null;
+        switcher = parent != null ? me : null;
     }
 
     private Object throwIntoUnstarted(Fiber me, Throwable error) {
