@@ -1,6 +1,7 @@
 package io.fiberloop.fiber;
 
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.spi.LoopCarrier;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
@@ -80,6 +81,7 @@ public final class Fiber {
     /** What kind of code the fiber runs. */
     enum Kind { PLAIN, TASK, IMPLICIT, WORK }
 
+    /** Implicit fibers only (virtual threads started inside a fiber); other fibers are found through {@link #here()}. */
     static final ThreadLocal<Fiber> CURRENT = new ThreadLocal<>();
     private static final AtomicLong IDS = new AtomicLong();
 
@@ -101,6 +103,9 @@ public final class Fiber {
 
     // tasks and cancellation
     Task<?> task;
+    /** Links of the host's list of live tasks (intrusive: no set entry per task). */
+    Fiber livePrev;
+    Fiber liveNext;
     boolean cancelRequested;
     DeadlineScope scopes;
 
@@ -155,11 +160,27 @@ public final class Fiber {
         this.target = target;
         this.parent = parent;
         this.kind = kind;
-        this.name = name != null ? name : "fiber-" + IDS.incrementAndGet();
+        this.name = name;
+    }
+
+    /**
+     * The fiber whose code is running, of any kind (work fibers included), or {@code null} off a
+     * loop. The carrier's host knows which fiber it has mounted, so no thread-local is needed
+     * (which saves a ThreadLocalMap per fiber); only implicit fibers use one.
+     */
+    static Fiber here() {
+        if (EventLoop.currentOrNull() instanceof LoopCarrier c && c.host() instanceof FiberHost h) {
+            Fiber m = h.mounted;
+            if (m != null && m.thread == Thread.currentThread()) {
+                return m;
+            }
+            return Thread.currentThread().isVirtual() ? CURRENT.get() : null;
+        }
+        return null;
     }
 
     private static FiberHost hostHere(String what) {
-        Fiber f = CURRENT.get();
+        Fiber f = here();
         if (f != null) {
             return f.host;
         }
@@ -184,7 +205,7 @@ public final class Fiber {
     public static Fiber current() {
         Fiber f = currentOrNull();
         if (f == null) {
-            Fiber here = CURRENT.get();
+            Fiber here = here();
             if (here != null && here.kind == Kind.WORK) {
                 throw new IllegalStateException("Fiber.current() was called from a loop callback (a task submitted with execute() or a timer), "
                         + "which is not a fiber and must not suspend: spawn a task with Fibers.spawn(...) to run fiber code");
@@ -197,7 +218,7 @@ public final class Fiber {
 
     /** @return the current fiber, or {@code null} outside fibers (plain threads, loop callbacks) */
     public static Fiber currentOrNull() {
-        Fiber f = CURRENT.get();
+        Fiber f = here();
         if (f != null) {
             return f.kind == Kind.WORK ? null : f;
         }
@@ -218,8 +239,18 @@ public final class Fiber {
 
     // ------------------------------------------------------------------ accessors
 
-    /** @return the fiber's name ({@code fiber-N} unless set) */
+    /** @return the fiber's name ({@code fiber-N} unless set; generated on first use) */
     public String name() {
+        String n = name;
+        if (n == null) {
+            n = "fiber-" + IDS.incrementAndGet();
+            name = n;
+        }
+        return n;
+    }
+
+    /** @return the name given explicitly, or {@code null} */
+    String givenName() {
         return name;
     }
 
@@ -285,7 +316,7 @@ public final class Fiber {
 
     @Override
     public String toString() {
-        return "Fiber[" + name + ", " + state + (waiting == Wait.NONE ? "" : " in " + (waiting == Wait.SWITCH ? "switchTo" : "await")) + "]";
+        return "Fiber[" + name() + ", " + state + (waiting == Wait.NONE ? "" : " in " + (waiting == Wait.SWITCH ? "switchTo" : "await")) + "]";
     }
 
     // ------------------------------------------------------------------ switching
@@ -391,7 +422,7 @@ public final class Fiber {
     }
 
     private static Fiber currentForSwitch() {
-        Fiber me = CURRENT.get();
+        Fiber me = here();
         if (me == null || me.kind == Kind.WORK) {
             me = currentOrNull();
         }
@@ -473,7 +504,6 @@ public final class Fiber {
     // ------------------------------------------------------------------ running and ending
 
     private void body() {
-        CURRENT.set(this);
         Object result = null;
         Throwable failure = null;
         try {
@@ -491,7 +521,7 @@ public final class Fiber {
         }
         if (failure instanceof InterruptedException && task != null && cancelRequested) {
             // cancel() interrupted a JDK blocking call and the task let the interrupt escape: it was cancelled
-            CancelledException ce = new CancelledException("task '" + name + "' was cancelled");
+            CancelledException ce = new CancelledException("task '" + name() + "' was cancelled");
             ce.initCause(failure);
             failure = ce;
         }
@@ -588,7 +618,7 @@ public final class Fiber {
             }
         }
         if (cancelRequested) {
-            return new CancelledException((task != null ? "task '" + name + "'" : String.valueOf(this)) + " was cancelled");
+            return new CancelledException((task != null ? "task '" + name() + "'" : String.valueOf(this)) + " was cancelled");
         }
         return hit == null ? null : hit.exception();
     }

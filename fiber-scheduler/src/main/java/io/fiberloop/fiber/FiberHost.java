@@ -4,10 +4,8 @@ import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.spi.LoopCarrier;
 import io.fiberloop.loop.spi.LoopHost;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,9 +27,14 @@ final class FiberHost implements LoopHost {
     final EventLoop loop;
     /** Set around an unpark or a start that must run next (a direct switch). */
     boolean directNext;
-    /** The fiber whose continuation the carrier runs now; read racily by the watchdog. */
-    volatile Fiber mounted;
-    private final Set<Fiber> liveTasks = new LinkedHashSet<>();
+    /**
+     * The fiber whose continuation the carrier runs now: how code finds its current fiber
+     * ({@link Fiber#here()}). Carrier only, plain field; the watchdog reads it racily, which at
+     * worst names the fiber that ran a moment before.
+     */
+    Fiber mounted;
+    /** Head of the intrusive list of live tasks (through Fiber.livePrev/liveNext). */
+    private Fiber liveHead;
 
     FiberHost(LoopCarrier carrier) {
         this.carrier = carrier;
@@ -53,16 +56,15 @@ final class FiberHost implements LoopHost {
     }
 
     Thread newFiberThread(Fiber fiber, Runnable body) {
-        return VirtualThreads.builder(new FiberExecutor(this, fiber)).name(fiber.name()).unstarted(body);
+        Thread.Builder.OfVirtual b = VirtualThreads.builder(new FiberExecutor(this, fiber));
+        String name = fiber.givenName();
+        return (name != null ? b.name(name) : b).unstarted(body);
     }
 
     @Override
     public Thread newWorkFiber(String name, Runnable body) {
         Fiber work = new Fiber(this, null, null, Fiber.Kind.WORK, name);
-        Thread t = newFiberThread(work, () -> {
-            Fiber.CURRENT.set(work);
-            body.run();
-        });
+        Thread t = newFiberThread(work, body);
         work.thread = t;
         work.state = Fiber.State.RUNNING;
         return t;
@@ -85,7 +87,7 @@ final class FiberHost implements LoopHost {
         Fiber f = new Fiber(this, body, null, Fiber.Kind.TASK, name);
         Task<T> task = new Task<>(f);
         f.task = task;
-        liveTasks.add(f);
+        addLive(f);
         f.start();
         return task;
     }
@@ -104,12 +106,40 @@ final class FiberHost implements LoopHost {
         if (f.state != Fiber.State.NEW) {
             return;
         }
-        liveTasks.add(f);
+        addLive(f);
         f.start();
     }
 
     void taskEnded(Fiber f) {
-        liveTasks.remove(f);
+        if (f.livePrev == null && f.liveNext == null && liveHead != f) {
+            return;
+        }
+        if (f.livePrev != null) {
+            f.livePrev.liveNext = f.liveNext;
+        } else {
+            liveHead = f.liveNext;
+        }
+        if (f.liveNext != null) {
+            f.liveNext.livePrev = f.livePrev;
+        }
+        f.livePrev = null;
+        f.liveNext = null;
+    }
+
+    private void addLive(Fiber f) {
+        f.liveNext = liveHead;
+        if (liveHead != null) {
+            liveHead.livePrev = f;
+        }
+        liveHead = f;
+    }
+
+    private List<Fiber> liveTasks() {
+        List<Fiber> all = new ArrayList<>();
+        for (Fiber f = liveHead; f != null; f = f.liveNext) {
+            all.add(f);
+        }
+        return all;
     }
 
     /** Reports a failure nobody can receive, through the loop's exception handler. */
@@ -135,15 +165,15 @@ final class FiberHost implements LoopHost {
 
     @Override
     public void onClose() {
-        for (Fiber f : new ArrayList<>(liveTasks)) {
+        for (Fiber f : liveTasks()) {
             f.requestCancel();
         }
     }
 
     @Override
     public void onTerminated() {
-        List<Fiber> left = new ArrayList<>(liveTasks);
-        liveTasks.clear();
+        List<Fiber> left = liveTasks();
+        liveHead = null;
         for (Fiber f : left) {
             if (f.task != null) {
                 f.task.settle(null, new CancelledException("loop '" + loop.name() + "' closed before task '" + f.name() + "' finished"));

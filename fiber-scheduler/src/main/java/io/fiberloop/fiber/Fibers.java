@@ -102,7 +102,7 @@ public final class Fibers {
     }
 
     private static FiberHost hostHere(String what) {
-        Fiber f = Fiber.CURRENT.get();
+        Fiber f = Fiber.here();
         if (f != null) {
             return f.host;
         }
@@ -190,7 +190,7 @@ public final class Fibers {
     /** Suspends (fiber) or blocks (plain thread) until {@code f} is done. */
     static void awaitDone(CompletableFuture<?> f, String what) {
         if (f.isDone()) {
-            Fiber me = Fiber.CURRENT.get();
+            Fiber me = Fiber.here();
             if (me != null && me.kind != Fiber.Kind.WORK) {
                 me.checkCancelled();
             }
@@ -219,7 +219,7 @@ public final class Fibers {
      * @throws IllegalStateException in a loop callback, or on a loop's carrier outside any fiber
      */
     static Fiber suspendable(String what) {
-        Fiber me = Fiber.CURRENT.get();
+        Fiber me = Fiber.here();
         if (me != null) {
             if (me.kind == Fiber.Kind.WORK) {
                 throw new IllegalStateException(what + " was called from a loop callback (a task submitted with execute() or a timer): "

@@ -53,11 +53,11 @@ public final class Task<T> extends CompletableFuture<T> {
     private static final Cleaner CLEANER = Cleaner.create();
 
     final Fiber fiber;
-    private final Unretrieved unretrieved;
+    /** Created only when the task fails with nobody watching: successful tasks pay nothing for it. */
+    private volatile Unretrieved unretrieved;
 
     Task(Fiber fiber) {
         this.fiber = fiber;
-        this.unretrieved = new Unretrieved(fiber.name());
     }
 
     /** The failure of a task that nobody has looked at yet; logged if the task is collected so. */
@@ -101,15 +101,21 @@ public final class Task<T> extends CompletableFuture<T> {
             return;
         }
         boolean watched = getNumberOfDependents() > 0;
-        super.completeExceptionally(failure);
         if (!watched && !(failure instanceof java.util.concurrent.CancellationException)) {
-            unretrieved.error = failure;
-            CLEANER.register(this, unretrieved);
+            // published before completion, so whoever sees the task done sees this too
+            Unretrieved u = new Unretrieved(fiber.name());
+            u.error = failure;
+            unretrieved = u;
+            CLEANER.register(this, u);
         }
+        super.completeExceptionally(failure);
     }
 
     private void retrieved() {
-        unretrieved.error = null;
+        Unretrieved u = unretrieved;
+        if (u != null) {
+            u.error = null;
+        }
     }
 
     // ------------------------------------------------------------------ waiting
@@ -175,7 +181,7 @@ public final class Task<T> extends CompletableFuture<T> {
 
     /** Whether the caller is on a loop (a fiber, a loop callback, or the carrier), where a wait must not block the thread. */
     private static boolean onLoop() {
-        return Fiber.CURRENT.get() != null || io.fiberloop.loop.EventLoop.currentOrNull() != null;
+        return io.fiberloop.loop.EventLoop.currentOrNull() != null;
     }
 
     @Override

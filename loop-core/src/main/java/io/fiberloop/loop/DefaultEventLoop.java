@@ -227,6 +227,11 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
         return state == State.NEW ? null : carrier;
     }
 
+    @Override
+    public LoopHost host() {
+        return host;
+    }
+
     /** @return whether this loop hosts fibers */
     boolean hosted() {
         return host != null;

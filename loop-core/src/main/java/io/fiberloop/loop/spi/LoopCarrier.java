@@ -40,6 +40,14 @@ public interface LoopCarrier {
      */
     boolean onCarrier();
 
+    /**
+     * The host of this loop, so that a host can find itself from the current thread cheaply
+     * ({@code EventLoop.currentOrNull()} is this carrier when called on the loop).
+     *
+     * @return the loop's host, or {@code null} for a loop that hosts no fibers
+     */
+    LoopHost host();
+
     /** @return the loop's carrier thread; {@code null} until the loop has started */
     Thread carrierThread();
 }
