@@ -27,7 +27,7 @@ final class FiberExecutor implements Executor, Runnable {
             own = continuation;
         } else if (continuation != own) {
             // a virtual thread started from this fiber (an implicit fiber): a switch to it is direct too
-            if (host.directNext && host.carrier.onCarrier()) {
+            if (host.directNext && host.onThisLoopsFiber()) {
                 host.directNext = false;
                 host.carrier.runNext(continuation);
             } else {
@@ -40,7 +40,7 @@ final class FiberExecutor implements Executor, Runnable {
             return;
         }
         pending = continuation;
-        if (host.directNext && host.carrier.onCarrier()) {
+        if (host.directNext && host.onThisLoopsFiber()) {
             host.directNext = false;
             host.carrier.runNext(this);
         } else {

@@ -55,6 +55,18 @@ final class FiberHost implements LoopHost {
         return h;
     }
 
+    /**
+     * Whether the caller is the fiber mounted on this loop's carrier: true for the synchronous
+     * submission that a direct switch makes, false for any other thread (which may read a stale
+     * {@link #directNext}). Checks the mounted fiber first, which is cheaper than asking for the
+     * carrier thread.
+     */
+    boolean onThisLoopsFiber() {
+        Fiber m = mounted;
+        // implicit fibers run without `mounted` set: ask for the carrier then
+        return m != null && m.thread == Thread.currentThread() || carrier.onCarrier();
+    }
+
     Thread newFiberThread(Fiber fiber, Runnable body) {
         Thread.Builder.OfVirtual b = VirtualThreads.builder(new FiberExecutor(this, fiber));
         String name = fiber.givenName();
