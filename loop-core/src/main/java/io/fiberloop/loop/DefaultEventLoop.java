@@ -111,8 +111,9 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
     // Published for the watchdog with opaque stores.
     @SuppressWarnings("unused")
     private long progress;
+    /** Starts true: a loop whose carrier thread has not begun running is not stalled. */
     @SuppressWarnings("unused")
-    private boolean idle;
+    private boolean idle = true;
 
     // Statistics: written on the loop thread only, read racily by stats().
     private long tasksRun;
@@ -405,6 +406,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
     }
 
     private void carrierMain() {
+        IDLE.setOpaque(this, false);
         try {
             if (host == null) {
                 workLoop(null);
