@@ -96,6 +96,7 @@ final class FiberHost implements LoopHost {
 
     /** Creates and starts a task on this loop. Loop thread only. */
     <T> Task<T> spawn(String name, Callable<T> body) {
+        body = FiberContext.inherit(body); // fiber-locals and MDC of the spawner, captured now
         Fiber f = new Fiber(this, body, null, Fiber.Kind.TASK, name);
         Task<T> task = new Task<>(f);
         f.task = task;
@@ -106,6 +107,7 @@ final class FiberHost implements LoopHost {
 
     /** Creates a task to be started on this loop later ({@link #startTask}). Any thread. */
     <T> Task<T> prepare(String name, Callable<T> body) {
+        body = FiberContext.inherit(body); // fiber-locals and MDC of the spawner, captured now
         Fiber f = new Fiber(this, body, null, Fiber.Kind.TASK, name);
         Task<T> task = new Task<>(f);
         f.task = task;
