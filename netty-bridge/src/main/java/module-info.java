@@ -1,8 +1,20 @@
-/** Netty I/O driven by fiberloop's event loop. */
+/**
+ * Netty I/O driven by fiberloop's event loop: the Netty I/O driver, await on Netty futures, and
+ * fiber-style TCP connections and servers.
+ *
+ * <p>On the module path, {@code --add-opens io.netty.transport/io.netty.channel=io.fiberloop.netty}
+ * lets the driver move Netty's loop ownership to a new work fiber of the loop (see
+ * {@code docs/netty.md}); on the class path nothing is needed.
+ */
 module io.fiberloop.netty {
     requires transitive io.fiberloop.fiber;
-    requires io.netty.transport;
+    requires transitive io.netty.transport;
+    requires transitive io.netty.buffer;
+    requires transitive io.netty.common;
+    requires io.netty.handler;
+    requires io.netty.transport.classes.epoll;
+    requires io.netty.transport.classes.io_uring;
     requires org.slf4j;
 
-    // exports io.fiberloop.netty; (once the package has its first type: issue 5)
+    exports io.fiberloop.netty;
 }

@@ -1,6 +1,9 @@
 /**
- * Netty 4.2 I/O on the loop's thread (work in progress; see issues 5 and 6): await on Netty
- * futures, fiber-style TCP/TLS/UDP connections and servers, and the embedded HTTP/1.1 server.
- * Nothing in this package is implemented yet.
+ * Netty 4.2 I/O on fiberloop's event loop: {@link io.fiberloop.netty.NettyLoops} builds loops
+ * whose I/O driver is a Netty {@code ManualIoEventLoop} (io_uring, epoll or NIO, see
+ * {@link io.fiberloop.netty.NettyTransport}); {@link io.fiberloop.netty.NettyFutures} awaits Netty
+ * futures from fibers; {@link io.fiberloop.netty.TcpServer}, {@link io.fiberloop.netty.Tcp} and
+ * {@link io.fiberloop.netty.Connection} give fiber-style, blocking-looking TCP with backpressure.
+ * See {@code docs/netty.md}.
  */
 package io.fiberloop.netty;

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "fiberloop-samples", mixinStandardHelpOptions = true, version = "fiberloop samples 0.1.0",
         description = "Runnable demos of fiberloop.",
-        subcommands = {LoopDemo.class, CommandLine.HelpCommand.class})
+        subcommands = {LoopDemo.class, EchoServer.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     private Main() {
@@ -21,6 +21,12 @@ public final class Main implements Runnable {
      * @param args the command line
      */
     public static void main(String[] args) {
+        // A jar's manifest cannot carry system properties. This one must be set before the JVM's first
+        // virtual thread exists (it is read once, then), so that unreachable suspended fibers are
+        // garbage-collected; the -D flag, as ./fiberloop passes it, still wins.
+        if (System.getProperty("jdk.trackAllThreads") == null) {
+            System.setProperty("jdk.trackAllThreads", "false");
+        }
         int code = new CommandLine(new Main()).execute(args);
         System.exit(code);
     }

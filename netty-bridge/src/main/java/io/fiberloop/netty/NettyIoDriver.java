@@ -1,0 +1,360 @@
+package io.fiberloop.netty;
+
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClock;
+import io.fiberloop.loop.spi.IoDriver;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ManualIoEventLoop;
+import io.netty.util.concurrent.Ticker;
+import java.lang.reflect.Field;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The loop's I/O driver over a Netty {@link ManualIoEventLoop}.
+ *
+ * <h2>Who runs Netty</h2>
+ * The loop calls {@link #poll} from its work runner: for a fiber host, the <em>work fiber</em>, a
+ * virtual thread on the carrier. That thread becomes the Netty loop's owning thread on the first
+ * poll, so Netty's handlers run inside the work fiber (the carrier-deadlock rule) and
+ * {@code inEventLoop()} is true there. When the loop hands its work to a new work fiber (the old
+ * one blocked inside a task), Netty's API cannot change the owner ({@code setOwningThread} works
+ * once), so the driver moves it through the {@code owningThread} field by reflection; this is sound
+ * because every work fiber runs on the same carrier (the same OS thread, which io_uring's
+ * single-issuer mode needs) and a work fiber is only retired while it is inside a loop task, never
+ * inside {@code poll}. If the reflection is denied (Netty on the module path without
+ * {@code --add-opens io.netty.transport/io.netty.channel=io.fiberloop.netty}), the driver logs an
+ * error at the owner change and Netty I/O of that loop stops.
+ *
+ * <h2>Blocking and wakeups</h2>
+ * The loop calls {@code poll(t > 0)} only when nothing of it is ready. A foreign submission that
+ * races with that calls {@link #wakeup()}, which sets {@code woken} before it wakes Netty; Netty's
+ * handlers publish "about to sleep" and then check {@link FiberIoEventLoop#canBlock()}, which reads
+ * {@code woken}, so no wakeup is lost (the trap found by the prototype, see
+ * {@code docs/research/netty-driver.md}).
+ *
+ * <h2>Channel operations from fibers</h2>
+ * A connection's fiber is not Netty's owning thread, so a channel call from it would become a Netty
+ * task plus a wakeup. Instead connections queue what they need (flush their writes, ask for a read,
+ * close...) in {@link #pending}, a carrier-only queue that {@link #poll} drains before Netty runs:
+ * the writes a fiber makes within one turn of the loop go out in one flush.
+ *
+ * <p>Threading: {@link #poll}, {@link #close()} and {@link #enqueue} on the carrier only (the
+ * latter two from fibers of the loop); {@link #wakeup()} from any thread.
+ */
+final class NettyIoDriver implements IoDriver {
+    private static final Logger log = LoggerFactory.getLogger(NettyIoDriver.class);
+    private static final Map<EventLoop, NettyIoDriver> DRIVERS = new ConcurrentHashMap<>();
+    private static final Field OWNER_FIELD;
+    private static final String OWNER_FIELD_PROBLEM;
+
+    static {
+        Field f = null;
+        String problem = null;
+        try {
+            f = ManualIoEventLoop.class.getDeclaredField("owningThread");
+            f.setAccessible(true);
+        } catch (NoSuchFieldException | RuntimeException e) {
+            f = null;
+            problem = e.toString();
+        }
+        OWNER_FIELD = f;
+        OWNER_FIELD_PROBLEM = problem;
+    }
+
+    final EventLoop loop;
+    final NettyTransport transport;
+    final FiberIoEventLoop netty;
+    private final AtomicReference<Thread> ownerRef;
+
+    /** Set by {@link #wakeup()}, cleared at the end of each poll; read by Netty's canBlock(). */
+    private volatile boolean woken;
+    /** True while the work fiber is inside Netty's blocking run (for wakeups from fibers of this carrier). */
+    private volatile boolean blocking;
+    /** Connections with operations to carry out on the owning thread. Carrier only. */
+    private final ArrayDeque<ConnectionImpl> pending = new ArrayDeque<>();
+    /** Plain tasks to run on the owning thread at the next poll. Carrier only. */
+    private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+    private boolean ownerLost;
+    private boolean closed;
+    private volatile Thread parkedPoller;
+
+    // statistics, loop thread only
+    long polls;
+    long blockingPolls;
+    long ownerChanges;
+
+    NettyIoDriver(EventLoop loop, NettyTransport transport) {
+        this.loop = loop;
+        this.transport = transport;
+        // Netty's allocator and channel classes initialise slowly (>100 ms the first time): do it
+        // here, on the thread that builds the loop, not on the loop where the watchdog reports it.
+        io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(1).release();
+        this.netty = new FiberIoEventLoop(this, transport.ioHandlerFactory(), tickerFor(loop.clock()));
+        AtomicReference<Thread> ref = null;
+        if (OWNER_FIELD != null) {
+            try {
+                @SuppressWarnings("unchecked")
+                AtomicReference<Thread> r = (AtomicReference<Thread>) OWNER_FIELD.get(netty);
+                ref = r;
+            } catch (IllegalAccessException e) {
+                ref = null;
+            }
+        }
+        this.ownerRef = ref;
+        DRIVERS.put(loop, this);
+    }
+
+    /** The driver of {@code loop}. Any thread. */
+    static NettyIoDriver of(EventLoop loop) {
+        NettyIoDriver d = DRIVERS.get(loop);
+        if (d == null) {
+            throw new IllegalStateException("loop '" + loop.name() + "' has no Netty I/O driver"
+                    + (loop.state().compareTo(EventLoop.State.CLOSING) >= 0 ? " (it is closed)" : "")
+                    + ": build it with NettyLoops.newLoop() or NettyLoops.builder()");
+        }
+        return d;
+    }
+
+    /** The driver of the loop the caller runs on. */
+    static NettyIoDriver current(String what) {
+        EventLoop loop = EventLoop.currentOrNull();
+        if (loop == null) {
+            throw new IllegalStateException(what + " must be called on an event loop (in a fiber), and thread '"
+                    + Thread.currentThread().getName() + "' is not on one: call it inside loop.run(...) or a task spawned on the loop");
+        }
+        return of(loop);
+    }
+
+    private static Ticker tickerFor(LoopClock clock) {
+        if (clock == LoopClock.system()) {
+            return Ticker.systemTicker();
+        }
+        return new LoopTicker(clock);
+    }
+
+    /**
+     * Netty's clock for a loop with a virtual clock: Netty's timers (connect timeouts,
+     * IdleStateHandler) follow the loop's clock. Netty's I/O handlers compute how long to block
+     * from {@code System.nanoTime() - initialNanoTime()}; an initial time far in the future makes
+     * that wait unbounded, so the handler blocks only as long as the loop says, and the loop wakes
+     * the driver whenever the virtual clock moves.
+     */
+    static final class LoopTicker implements Ticker {
+        private final LoopClock clock;
+        private final long origin;
+        private final long initial;
+
+        LoopTicker(LoopClock clock) {
+            this.clock = clock;
+            this.origin = clock.nanoTime();
+            this.initial = System.nanoTime() + (1L << 62);
+        }
+
+        @Override
+        public long initialNanoTime() {
+            return initial;
+        }
+
+        @Override
+        public long nanoTime() {
+            return clock.nanoTime() - origin;
+        }
+
+        @Override
+        public void sleep(long delay, TimeUnit unit) throws InterruptedException {
+            unit.sleep(delay);
+        }
+    }
+
+    // ------------------------------------------------------------------ IoDriver
+
+    @Override
+    public int poll(long timeoutNanos) {
+        polls++;
+        if (!ensureOwner()) {
+            return parkWithoutNetty(timeoutNanos);
+        }
+        int n = runPending();
+        if (timeoutNanos <= 0 || n > 0) {
+            n += netty.runNow();
+        } else {
+            blockingPolls++;
+            blocking = true;
+            try {
+                n += netty.run(timeoutNanos == Long.MAX_VALUE ? 0 : timeoutNanos);
+            } finally {
+                blocking = false;
+            }
+        }
+        if (!pending.isEmpty() || !tasks.isEmpty()) {
+            n += runPending();
+        }
+        woken = false;
+        return n;
+    }
+
+    /** Makes the calling work fiber Netty's owning thread. @return false if it cannot be */
+    private boolean ensureOwner() {
+        Thread me = Thread.currentThread();
+        if (netty.inEventLoop(me)) {
+            return true;
+        }
+        if (ownerLost) {
+            return false;
+        }
+        if (ownerRef != null) {
+            Thread old = ownerRef.get();
+            if (ownerRef.compareAndSet(old, me)) {
+                if (old != null) {
+                    ownerChanges++;
+                    log.debug("loop '{}': Netty's loop moves from work fiber {} to {}", loop.name(), old, me);
+                }
+                return true;
+            }
+        }
+        try {
+            netty.setOwningThread(me);
+            return true;
+        } catch (IllegalStateException alreadySet) {
+            ownerLost = true;
+            log.error("loop '{}': the loop's work moved to a new work fiber ({}), and Netty's loop cannot follow it ({}); "
+                    + "Netty I/O on this loop has stopped. Put Netty on the class path, or add "
+                    + "--add-opens io.netty.transport/io.netty.channel=io.fiberloop.netty", loop.name(), me, OWNER_FIELD_PROBLEM);
+            return false;
+        }
+    }
+
+    private int parkWithoutNetty(long timeoutNanos) {
+        if (timeoutNanos > 0 && !woken) {
+            parkedPoller = Thread.currentThread();
+            if (!woken) {
+                if (timeoutNanos == Long.MAX_VALUE) {
+                    LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, timeoutNanos);
+                }
+            }
+            parkedPoller = null;
+        }
+        woken = false;
+        return 0;
+    }
+
+    /** Runs the operations that fibers queued. Owning thread only. */
+    private int runPending() {
+        int n = 0;
+        Runnable t;
+        while ((t = tasks.pollFirst()) != null) {
+            try {
+                t.run();
+            } catch (Throwable e) {
+                log.error("loop '{}': a Netty operation failed", loop.name(), e);
+            }
+            n++;
+        }
+        ConnectionImpl c;
+        while ((c = pending.pollFirst()) != null) {
+            c.runPending();
+            n++;
+        }
+        return n;
+    }
+
+    @Override
+    public void wakeup() {
+        woken = true;
+        netty.wakeup();
+        Thread p = parkedPoller;
+        if (p != null) {
+            LockSupport.unpark(p);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        DRIVERS.remove(loop, this);
+        if (!ensureOwner()) {
+            return;
+        }
+        runPending();
+        netty.shutdownGracefully(0, 0, TimeUnit.NANOSECONDS);
+        for (int i = 0; i < 10_000 && !netty.isTerminated(); i++) {
+            netty.runNow();
+        }
+        if (!netty.isTerminated()) {
+            log.warn("loop '{}': Netty's loop did not terminate while the loop closed", loop.name());
+        }
+        ConnectionImpl c;
+        while ((c = pending.pollFirst()) != null) {
+            c.releaseAll();
+        }
+    }
+
+    // ------------------------------------------------------------------ for connections
+
+    /**
+     * Queues {@code c}'s pending operations for the next poll. Carrier only (a fiber of this
+     * loop); the connection keeps its own flag so that it is queued once.
+     */
+    void enqueue(ConnectionImpl c) {
+        assert loop.inLoop() : "enqueue off the loop";
+        pending.addLast(c);
+        if (blocking) {
+            netty.wakeup();
+        }
+    }
+
+    /** Runs {@code op} on Netty's owning thread at the next poll. Carrier only. */
+    void enqueue(Runnable op) {
+        assert loop.inLoop() : "enqueue off the loop";
+        tasks.addLast(op);
+        if (blocking) {
+            netty.wakeup();
+        }
+    }
+
+    /** Whether there is queued work for the next poll (Netty must not block). Owning thread. */
+    boolean hasPending() {
+        return !pending.isEmpty() || !tasks.isEmpty();
+    }
+
+    boolean woken() {
+        return woken;
+    }
+
+    @Override
+    public String toString() {
+        return "NettyIoDriver[" + transport + ", loop " + loop.name() + "]";
+    }
+
+    /** Netty's manual loop whose {@code canBlock()} knows about fiberloop's wakeups and queued operations. */
+    static final class FiberIoEventLoop extends ManualIoEventLoop {
+        private final NettyIoDriver driver;
+
+        FiberIoEventLoop(NettyIoDriver driver, IoHandlerFactory factory, Ticker ticker) {
+            super(null, null, factory, ticker);
+            this.driver = driver;
+        }
+
+        @Override
+        protected boolean canBlock() {
+            return !driver.woken() && !driver.hasPending();
+        }
+
+        /** The fiberloop loop that drives this Netty loop. */
+        EventLoop fiberLoop() {
+            return driver.loop;
+        }
+    }
+}

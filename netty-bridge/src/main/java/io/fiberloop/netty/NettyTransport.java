@@ -1,0 +1,240 @@
+package io.fiberloop.netty;
+
+import io.fiberloop.loop.spi.IoDriverFactory;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Netty transport a loop's I/O driver uses: io_uring, epoll or NIO.
+ * {@snippet :
+ * EventLoop loop = EventLoop.builder().ioDriver(NettyTransport.auto().driverFactory()).build();
+ * }
+ * {@link #auto()} picks io_uring when the kernel offers it, then epoll, then NIO, unless the
+ * system property {@value #PROPERTY} names one ({@code io_uring}, {@code epoll} or {@code nio}).
+ *
+ * <p>Threading: every method is safe from any thread.
+ */
+public enum NettyTransport {
+    /** Linux io_uring ({@code netty-transport-native-io_uring}). */
+    IO_URING("io_uring") {
+        @Override
+        public boolean isAvailable() {
+            return IoUring.isAvailable();
+        }
+
+        @Override
+        public Throwable unavailabilityCause() {
+            return IoUring.unavailabilityCause();
+        }
+
+        @Override
+        IoHandlerFactory ioHandlerFactory() {
+            return IoUringIoHandler.newFactory();
+        }
+
+        @Override
+        Class<? extends ServerChannel> serverChannelClass() {
+            return IoUringServerSocketChannel.class;
+        }
+
+        @Override
+        Class<? extends SocketChannel> socketChannelClass() {
+            return IoUringSocketChannel.class;
+        }
+    },
+    /** Linux epoll ({@code netty-transport-native-epoll}). */
+    EPOLL("epoll") {
+        @Override
+        public boolean isAvailable() {
+            return Epoll.isAvailable();
+        }
+
+        @Override
+        public Throwable unavailabilityCause() {
+            return Epoll.unavailabilityCause();
+        }
+
+        @Override
+        IoHandlerFactory ioHandlerFactory() {
+            return EpollIoHandler.newFactory();
+        }
+
+        @Override
+        Class<? extends ServerChannel> serverChannelClass() {
+            return EpollServerSocketChannel.class;
+        }
+
+        @Override
+        Class<? extends SocketChannel> socketChannelClass() {
+            return EpollSocketChannel.class;
+        }
+    },
+    /** Java NIO: available everywhere. */
+    NIO("nio") {
+        @Override
+        public boolean isAvailable() {
+            return true;
+        }
+
+        @Override
+        public Throwable unavailabilityCause() {
+            return null;
+        }
+
+        @Override
+        IoHandlerFactory ioHandlerFactory() {
+            return NioIoHandler.newFactory();
+        }
+
+        @Override
+        Class<? extends ServerChannel> serverChannelClass() {
+            return NioServerSocketChannel.class;
+        }
+
+        @Override
+        Class<? extends SocketChannel> socketChannelClass() {
+            return NioSocketChannel.class;
+        }
+    };
+
+    /** The system property that overrides {@link #auto()}'s choice: {@code io_uring}, {@code epoll} or {@code nio}. */
+    public static final String PROPERTY = "fiberloop.transport";
+
+    private static final Logger log = LoggerFactory.getLogger(NettyTransport.class);
+    private static final AtomicReference<String> LOGGED = new AtomicReference<>();
+
+    private final String id;
+
+    NettyTransport(String id) {
+        this.id = id;
+    }
+
+    /**
+     * The transport to use here: the one the system property {@value #PROPERTY} names, else the
+     * best available (io_uring, then epoll, then NIO). The choice is logged at INFO the first time
+     * it is made (and again only if a later call chooses differently).
+     * <p>Threading: any thread.
+     *
+     * @return the chosen transport
+     * @throws IllegalArgumentException if the property names no transport
+     * @throws IllegalStateException if the property names a transport this machine lacks (the
+     *     message gives Netty's reason)
+     */
+    public static NettyTransport auto() {
+        String property = System.getProperty(PROPERTY);
+        NettyTransport t = select(property);
+        String why = property != null && !property.isBlank() ? "set by -D" + PROPERTY + "=" + property : "the best available";
+        String line = t.id + " (" + why + ")";
+        String previous = LOGGED.getAndSet(line);
+        if (!line.equals(previous)) {
+            log.info("fiberloop Netty transport: {}", line);
+        }
+        return t;
+    }
+
+    /**
+     * The transport a value of {@value #PROPERTY} selects ({@code null} or blank: the best
+     * available). Package-private for tests.
+     */
+    static NettyTransport select(String property) {
+        if (property == null || property.isBlank()) {
+            for (NettyTransport t : values()) {
+                if (t.isAvailable()) {
+                    return t;
+                }
+            }
+            return NIO;
+        }
+        NettyTransport t = of(property);
+        if (!t.isAvailable()) {
+            throw new IllegalStateException("transport '" + t.id + "' was asked for by -D" + PROPERTY + "=" + property
+                    + " but is not available here: " + t.unavailabilityCause()
+                    + "; remove the property to choose automatically, or pick another transport", t.unavailabilityCause());
+        }
+        return t;
+    }
+
+    /**
+     * The transport with the given name.
+     * <p>Threading: any thread.
+     *
+     * @param name {@code io_uring} (or {@code iouring}), {@code epoll} or {@code nio}, any case
+     * @return the transport, available or not
+     * @throws IllegalArgumentException for any other name
+     */
+    public static NettyTransport of(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        for (NettyTransport t : values()) {
+            if (t.id.equals(n) || t.name().toLowerCase(Locale.ROOT).equals(n) || t.id.replace("_", "").equals(n)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown Netty transport '" + name + "': use one of "
+                + Arrays.stream(values()).map(v -> v.id).toList());
+    }
+
+    /** @return the transport's short name: {@code io_uring}, {@code epoll} or {@code nio} */
+    public String id() {
+        return id;
+    }
+
+    /**
+     * Whether this transport works on this machine (native library loaded, kernel support).
+     * <p>Threading: any thread.
+     *
+     * @return {@code true} if usable
+     */
+    public abstract boolean isAvailable();
+
+    /**
+     * Why this transport is unavailable.
+     * <p>Threading: any thread.
+     *
+     * @return the cause, or {@code null} when it is available
+     */
+    public abstract Throwable unavailabilityCause();
+
+    /**
+     * The I/O-driver factory of this transport, for {@link io.fiberloop.loop.EventLoop.Builder#ioDriver}:
+     * each loop built with it runs Netty's I/O for its channels on its own carrier.
+     * <p>Threading: any thread.
+     *
+     * @return a factory of Netty drivers on this transport
+     * @throws IllegalStateException if the transport is not available here
+     */
+    public IoDriverFactory driverFactory() {
+        if (!isAvailable()) {
+            throw new IllegalStateException("Netty transport '" + id + "' is not available here: " + unavailabilityCause(),
+                    unavailabilityCause());
+        }
+        return loop -> new NettyIoDriver(loop, this);
+    }
+
+    abstract IoHandlerFactory ioHandlerFactory();
+
+    abstract Class<? extends ServerChannel> serverChannelClass();
+
+    abstract Class<? extends SocketChannel> socketChannelClass();
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}

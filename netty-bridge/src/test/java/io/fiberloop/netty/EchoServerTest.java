@@ -1,0 +1,95 @@
+package io.fiberloop.netty;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fiberloop.loop.EventLoop;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+@ExtendWith(NoLeaks.class)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class EchoServerTest {
+
+    @ParameterizedTest
+    @MethodSource("io.fiberloop.netty.Echo#transports")
+    void echoesToAPlainSocketClient(NettyTransport transport) throws Exception {
+        try (EventLoop loop = NettyLoops.builder(transport).name("echo-" + transport).build()) {
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, Echo.HANDLER);
+            assertTrue(server.port() > 0);
+            try (Socket s = new Socket("127.0.0.1", server.port())) {
+                assertArrayEquals("hello\n".getBytes(), Echo.roundTrip(s, "hello\n".getBytes()));
+                byte[] big = Echo.random(300_000, 1);
+                assertArrayEquals(big, Echo.roundTrip(s, big));
+            }
+            server.close();
+            assertEquals(false, server.isOpen());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.fiberloop.netty.Echo#transports")
+    void twoHundredConcurrentConnectionsEchoCorrectly(NettyTransport transport) throws Exception {
+        int connections = 200;
+        int roundTrips = 10;
+        try (EventLoop loop = NettyLoops.builder(transport).name("echo200-" + transport).build();
+             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, Echo.HANDLER);
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int i = 0; i < connections; i++) {
+                long seed = i;
+                results.add(clients.submit(() -> {
+                    try (Socket s = new Socket("127.0.0.1", server.port())) {
+                        for (int r = 0; r < roundTrips; r++) {
+                            byte[] msg = Echo.random(1024, seed * 1000 + r);
+                            assertArrayEquals(msg, Echo.roundTrip(s, msg));
+                        }
+                    }
+                    return roundTrips;
+                }));
+            }
+            int total = 0;
+            for (Future<Integer> f : results) {
+                total += f.get(60, TimeUnit.SECONDS);
+            }
+            assertEquals(connections * roundTrips, total);
+            server.close();
+        }
+    }
+
+    @Test
+    void closeCancelsHandlersThatOutliveTheGracePeriod() throws Exception {
+        try (EventLoop loop = NettyLoops.newLoop()) {
+            java.util.concurrent.CompletableFuture<Throwable> ended = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.CompletableFuture<Void> reading = new java.util.concurrent.CompletableFuture<>();
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
+                try {
+                    reading.complete(null);
+                    conn.read();
+                    ended.complete(null);
+                } catch (Throwable t) {
+                    ended.complete(t);
+                    throw t;
+                }
+            });
+            try (Socket s = new Socket("127.0.0.1", server.port())) {
+                reading.get(10, TimeUnit.SECONDS);
+                server.close(java.time.Duration.ofMillis(50));
+                assertTrue(ended.get(10, TimeUnit.SECONDS) instanceof java.util.concurrent.CancellationException,
+                        "the handler should have been cancelled, got " + ended.get());
+                assertEquals(-1, s.getInputStream().read(), "the connection is closed once its handler ends");
+            }
+        }
+    }
+}
