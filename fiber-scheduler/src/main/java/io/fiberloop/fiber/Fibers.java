@@ -86,6 +86,22 @@ public final class Fibers {
      * @throws io.fiberloop.loop.LoopClosedException if the loop is closed
      */
     public static <T> Task<T> spawn(EventLoop loop, Callable<T> body) {
+        return spawn(loop, null, body);
+    }
+
+    /**
+     * Starts a named task on {@code loop}.
+     *
+     * <p>Threading: any thread.
+     *
+     * @param loop the loop to run on; it must host fibers
+     * @param name the task's (and its fiber's) name; {@code null} for a generated one
+     * @param body the task's work
+     * @param <T> its result type
+     * @return the task
+     * @throws io.fiberloop.loop.LoopClosedException if the loop is closed
+     */
+    public static <T> Task<T> spawn(EventLoop loop, String name, Callable<T> body) {
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(body, "body");
         if (FiberHost.ofOrNull(loop) == null && loop.state().compareTo(EventLoop.State.CLOSING) >= 0) {
@@ -94,9 +110,9 @@ public final class Fibers {
         }
         FiberHost host = FiberHost.of(loop);
         if (host.carrier.onCarrier()) {
-            return host.spawn(null, body);
+            return host.spawn(name, body);
         }
-        Task<T> task = host.prepare(null, body);
+        Task<T> task = host.prepare(name, body);
         loop.execute(() -> host.startTask(task));
         return task;
     }

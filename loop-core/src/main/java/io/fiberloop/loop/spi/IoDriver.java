@@ -12,6 +12,12 @@ package io.fiberloop.loop.spi;
  * that handlers run inside that fiber (this is what keeps a handler that blocks on a monitor held
  * by a parked fiber from deadlocking the carrier). {@link #wakeup()} is called from any thread.
  *
+ * <p>On a fiber host, the thread that calls {@code poll} can change: when the work fiber blocks
+ * inside a task, the loop hands its work to a new work fiber, and later polls come from that one.
+ * All of them are virtual threads mounted on the same carrier (one OS thread), and a work fiber is
+ * never replaced while it is inside {@code poll}; a driver that records an owning thread must
+ * follow the change.
+ *
  * <p>A driver that blocks natively inside {@code poll} (for instance in {@code epoll_wait}) pins
  * the carrier while it waits; the loop calls it with a non-zero timeout only when nothing else of
  * the loop is ready, so the pin costs nothing.
