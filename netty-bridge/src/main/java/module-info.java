@@ -12,9 +12,14 @@ module io.fiberloop.netty {
     requires transitive io.netty.buffer;
     requires transitive io.netty.common;
     requires io.netty.handler;
+    requires io.netty.codec.http;
+    requires io.netty.codec;
+    // only for the HTTP tests, which use the JDK's HttpClient as a real client
+    requires static java.net.http;
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.classes.io_uring;
     requires org.slf4j;
 
     exports io.fiberloop.netty;
+    exports io.fiberloop.netty.http;
 }

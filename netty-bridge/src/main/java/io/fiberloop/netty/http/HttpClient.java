@@ -1,0 +1,398 @@
+package io.fiberloop.netty.http;
+
+import io.fiberloop.fiber.Fiber;
+import io.fiberloop.fiber.FiberTimeoutException;
+import io.fiberloop.fiber.Fibers;
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.netty.NettyFutures;
+import io.fiberloop.netty.NettyLoops;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * A small HTTP/1.1 client for fibers: {@link #send(Request)} suspends the calling fiber until the
+ * whole response has arrived. Connections are kept alive and reused per {@code host:port}; each
+ * carries one request at a time.
+ * {@snippet :
+ * try (EventLoop loop = NettyLoops.newLoop()) {
+ *     String body = loop.run(() -> {
+ *         try (HttpClient client = HttpClient.create(loop)) {
+ *             HttpClient.Response r = client.send(HttpClient.Request.get("http://127.0.0.1:8080/json"));
+ *             return r.bodyString();
+ *         }
+ *     });
+ * }
+ * }
+ * <p>Threading: {@link #send(Request)} and {@link #close()} from fibers of the client's loop only.
+ * Plain {@code http} only (no TLS yet); responses are read whole, up to
+ * {@link #maxResponseSize(int)} bytes.
+ */
+public final class HttpClient implements AutoCloseable {
+    private final EventLoop loop;
+    private final Map<String, ArrayDeque<Channel>> idle = new HashMap<>();
+    private final List<Channel> all = new ArrayList<>();
+    private int maxResponseSize = 16 * 1024 * 1024;
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private boolean closed;
+
+    private HttpClient(EventLoop loop) {
+        this.loop = loop;
+    }
+
+    /**
+     * A client whose connections live on {@code loop} (built with {@link NettyLoops}).
+     * <p>Threading: any thread.
+     *
+     * @param loop the loop
+     * @return the client
+     */
+    public static HttpClient create(EventLoop loop) {
+        NettyLoops.nettyLoop(loop); // fails early without a Netty driver
+        return new HttpClient(loop);
+    }
+
+    /**
+     * @param bytes the largest response body accepted (default 16 MiB)
+     * @return this
+     */
+    public HttpClient maxResponseSize(int bytes) {
+        this.maxResponseSize = bytes;
+        return this;
+    }
+
+    /**
+     * @param timeout how long a connect may take (default 10 s)
+     * @return this
+     */
+    public HttpClient connectTimeout(Duration timeout) {
+        this.connectTimeout = Objects.requireNonNull(timeout, "timeout");
+        return this;
+    }
+
+    /**
+     * Sends {@code request} and waits for the whole response. A reused connection that the server
+     * closed meanwhile is replaced once, transparently.
+     * <p>Threading: a fiber of the client's loop; suspends it.
+     *
+     * @param request the request
+     * @return the response
+     * @throws IOException if the connection fails or closes before the response is complete
+     * @throws FiberTimeoutException if the request's timeout passes first
+     */
+    public Response send(Request request) throws IOException {
+        Objects.requireNonNull(request, "request");
+        if (!loop.inLoop() || Fiber.currentOrNull() == null) {
+            throw new IllegalStateException("HttpClient.send() must be called from a fiber of loop '" + loop.name()
+                    + "': spawn one with Fibers.spawn(loop, ...)");
+        }
+        if (closed) {
+            throw new IllegalStateException("the HttpClient is closed");
+        }
+        URI uri = request.uri;
+        if (!"http".equalsIgnoreCase(uri.getScheme())) {
+            throw new IllegalArgumentException("only http:// URIs are supported, not " + uri);
+        }
+        String host = uri.getHost();
+        int port = uri.getPort() < 0 ? 80 : uri.getPort();
+        String key = host + ":" + port;
+        for (int attempt = 0; ; attempt++) {
+            Channel ch = takeIdle(key);
+            boolean reused = ch != null;
+            if (ch == null) {
+                ch = connect(host, port);
+            }
+            try {
+                return exchange(ch, key, host, port, request);
+            } catch (StaleConnection e) {
+                if (!reused || attempt > 0) {
+                    throw new IOException(e.getMessage(), e.getCause());
+                }
+            }
+        }
+    }
+
+    private Response exchange(Channel ch, String key, String host, int port, Request request) throws IOException {
+        ClientHandler h = ch.pipeline().get(ClientHandler.class);
+        CompletableFuture<Response> f = new CompletableFuture<>();
+        h.pending = f;
+        h.received = false;
+        URI uri = request.uri;
+        String target = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
+                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        DefaultFullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(request.method), target,
+                request.body == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(request.body));
+        HttpHeaders hs = r.headers();
+        hs.set(HttpHeaderNames.HOST, port == 80 ? host : host + ":" + port);
+        for (int i = 0; i < request.headers.size(); i += 2) {
+            hs.add(request.headers.get(i), request.headers.get(i + 1));
+        }
+        if (request.body != null || request.method.equals("POST") || request.method.equals("PUT")) {
+            hs.set(HttpHeaderNames.CONTENT_LENGTH, request.body == null ? 0 : request.body.length);
+        }
+        ch.writeAndFlush(r);
+        Response res;
+        try {
+            res = request.timeout == null ? Fibers.await(f) : Fibers.withTimeout(request.timeout, () -> Fibers.await(f));
+        } catch (CompletionException e) {
+            ch.close();
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            if (c instanceof StaleConnection s) {
+                throw s;
+            }
+            throw c instanceof IOException io ? io : new IOException(c.toString(), c);
+        } catch (RuntimeException e) {
+            ch.close(); // timeout or cancellation: the connection is in an unknown state
+            throw e;
+        } finally {
+            h.pending = null;
+        }
+        if (res.keepAlive && ch.isActive() && !closed) {
+            idle.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(ch);
+        } else {
+            ch.close();
+        }
+        return res;
+    }
+
+    private Channel takeIdle(String key) {
+        ArrayDeque<Channel> q = idle.get(key);
+        if (q == null) {
+            return null;
+        }
+        Channel ch;
+        while ((ch = q.pollLast()) != null) {
+            if (ch.isActive()) {
+                return ch;
+            }
+        }
+        return null;
+    }
+
+    private Channel connect(String host, int port) throws IOException {
+        Bootstrap b = new Bootstrap()
+                .group(NettyLoops.nettyLoop(loop))
+                .channel(Channels.socketChannel(loop))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(maxResponseSize), new ClientHandler());
+                    }
+                });
+        ChannelFuture f = b.connect(host, port);
+        try {
+            NettyFutures.await(f);
+        } catch (CompletionException e) {
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            throw c instanceof IOException io ? io : new IOException("cannot connect to " + host + ":" + port + ": " + c, c);
+        } catch (RuntimeException e) {
+            f.channel().close();
+            throw e;
+        }
+        Channel ch = f.channel();
+        all.add(ch);
+        ch.closeFuture().addListener(x -> all.remove(ch));
+        return ch;
+    }
+
+    /** Closes every connection. Threading: any thread of the loop (idempotent). */
+    @Override
+    public void close() {
+        closed = true;
+        for (Channel ch : List.copyOf(all)) {
+            ch.close();
+        }
+        idle.clear();
+    }
+
+    /** A connection closed before the response began: retried once on a fresh connection. */
+    private static final class StaleConnection extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        StaleConnection(String message) {
+            super(message);
+        }
+    }
+
+    private static final class ClientHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
+        CompletableFuture<Response> pending;
+        boolean received;
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse msg) {
+            received = true;
+            CompletableFuture<Response> f = pending;
+            if (!msg.decoderResult().isSuccess()) {
+                if (f != null) {
+                    f.completeExceptionally(new IOException("malformed response: " + msg.decoderResult().cause(), msg.decoderResult().cause()));
+                }
+                ctx.close();
+                return;
+            }
+            List<Map.Entry<String, String>> headers = msg.headers().entries();
+            Response r = new Response(msg.status().code(), headers, ByteBufUtil.getBytes(msg.content()), HttpUtil.isKeepAlive(msg),
+                    HttpUtil.getCharset(msg, StandardCharsets.UTF_8));
+            if (f != null) {
+                f.complete(r);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            CompletableFuture<Response> f = pending;
+            if (f != null && !f.isDone()) {
+                f.completeExceptionally(received ? new IOException("the server closed the connection mid-response")
+                        : new StaleConnection("the server closed the connection before responding"));
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            CompletableFuture<Response> f = pending;
+            if (f != null && !f.isDone()) {
+                f.completeExceptionally(cause instanceof IOException ? cause : new IOException(cause.toString(), cause));
+            }
+            ctx.close();
+        }
+    }
+
+    /** A request to send: method, absolute {@code http://} URI, headers, optional body and timeout. */
+    public static final class Request {
+        private final String method;
+        private final URI uri;
+        private final List<String> headers = new ArrayList<>(4);
+        private byte[] body;
+        private Duration timeout;
+
+        private Request(String method, URI uri) {
+            this.method = Objects.requireNonNull(method, "method").toUpperCase(java.util.Locale.ROOT);
+            this.uri = Objects.requireNonNull(uri, "uri");
+        }
+
+        /** @param method the method @param uri an {@code http://host:port/path?query} URI @return a request */
+        public static Request of(String method, String uri) {
+            return new Request(method, URI.create(uri));
+        }
+
+        /** @param uri the URI @return a {@code GET} request */
+        public static Request get(String uri) {
+            return of("GET", uri);
+        }
+
+        /** @param uri the URI @param body the body (UTF-8) @return a {@code POST} request */
+        public static Request post(String uri, String body) {
+            return of("POST", uri).body(body);
+        }
+
+        /** @param name the header @param value its value @return this */
+        public Request header(String name, String value) {
+            headers.add(Objects.requireNonNull(name, "name"));
+            headers.add(Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /** @param body the body (not copied) @return this */
+        public Request body(byte[] body) {
+            this.body = Objects.requireNonNull(body, "body");
+            return this;
+        }
+
+        /** @param body the body, in UTF-8 @return this */
+        public Request body(String body) {
+            return body(body.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** @param timeout the longest wait for the whole response (none by default) @return this */
+        public Request timeout(Duration timeout) {
+            this.timeout = timeout;
+            return this;
+        }
+
+        @Override
+        public String toString() {
+            return method + " " + uri;
+        }
+    }
+
+    /** A complete response. Immutable. */
+    public static final class Response {
+        private final int status;
+        private final List<Map.Entry<String, String>> headers;
+        private final byte[] body;
+        private final boolean keepAlive;
+        private final Charset charset;
+
+        Response(int status, List<Map.Entry<String, String>> headers, byte[] body, boolean keepAlive, Charset charset) {
+            this.status = status;
+            this.headers = List.copyOf(headers);
+            this.body = body;
+            this.keepAlive = keepAlive;
+            this.charset = charset;
+        }
+
+        /** @return the status code */
+        public int status() {
+            return status;
+        }
+
+        /** @param name a header (case-insensitive) @return its first value, or {@code null} */
+        public String header(String name) {
+            for (Map.Entry<String, String> e : headers) {
+                if (e.getKey().equalsIgnoreCase(name)) {
+                    return e.getValue();
+                }
+            }
+            return null;
+        }
+
+        /** @return all headers in order */
+        public List<Map.Entry<String, String>> headers() {
+            return headers;
+        }
+
+        /** @return the body (a copy) */
+        public byte[] body() {
+            return body.clone();
+        }
+
+        /** @return the body decoded in its {@code Content-Type}'s charset (UTF-8 by default) */
+        public String bodyString() {
+            return new String(body, charset);
+        }
+
+        @Override
+        public String toString() {
+            return "Response[" + status + ", " + body.length + " bytes]";
+        }
+    }
+}

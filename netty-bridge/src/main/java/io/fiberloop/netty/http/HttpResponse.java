@@ -1,0 +1,233 @@
+package io.fiberloop.netty.http;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a handler returns: a status, headers and a body, which is empty, a byte array, a string
+ * (UTF-8) or a {@linkplain #stream(Body) stream} written chunk by chunk.
+ * {@snippet :
+ * HttpResponse.text("Hello, World!");                       // 200, text/plain; charset=UTF-8
+ * HttpResponse.json("{\"message\":\"Hello, World!\"}");     // 200, application/json
+ * HttpResponse.status(201).header("Location", "/users/7");  // 201, empty body
+ * HttpResponse.ok().contentType("text/csv").stream(out -> { ... });
+ * }
+ * The server adds {@code Date}, {@code Content-Length} (or chunked encoding for a stream without
+ * one) and {@code Connection} itself. A response is a mutable builder used by one fiber; after
+ * filters may change it before it is sent.
+ */
+public final class HttpResponse {
+    /** Writes a streamed body. */
+    @FunctionalInterface
+    public interface Body {
+        /**
+         * Writes the body; the server ends it when this returns.
+         * <p>Threading: the request's fiber, after the status and headers were sent.
+         *
+         * @param out the writer
+         * @throws Exception anything; after the head went out the server can only drop the connection
+         */
+        void writeTo(BodyWriter out) throws Exception;
+    }
+
+    private int status;
+    private final List<String> headers = new ArrayList<>(4); // name, value, name, value...
+    private byte[] body;
+    private Body stream;
+
+    private HttpResponse(int status) {
+        status(status, this);
+    }
+
+    private static void status(int status, HttpResponse r) {
+        if (status < 100 || status > 999) {
+            throw new IllegalArgumentException("status must be a three-digit code, was " + status);
+        }
+        r.status = status;
+    }
+
+    /** @return a new {@code 200 OK} with no body */
+    public static HttpResponse ok() {
+        return new HttpResponse(200);
+    }
+
+    /**
+     * @param status the status code
+     * @return a new response with that status and no body
+     */
+    public static HttpResponse status(int status) {
+        return new HttpResponse(status);
+    }
+
+    /**
+     * @param text the body, sent in UTF-8
+     * @return a {@code 200} with {@code Content-Type: text/plain; charset=UTF-8}
+     */
+    public static HttpResponse text(String text) {
+        return ok().contentType("text/plain; charset=UTF-8").body(text);
+    }
+
+    /**
+     * @param json the body (already serialised), sent in UTF-8
+     * @return a {@code 200} with {@code Content-Type: application/json}
+     */
+    public static HttpResponse json(String json) {
+        return ok().contentType("application/json").body(json);
+    }
+
+    /**
+     * @param status an error status
+     * @param message the plain-text body
+     * @return a response with that status and a {@code text/plain} body
+     */
+    public static HttpResponse error(int status, String message) {
+        return status(status).contentType("text/plain; charset=UTF-8").body(message);
+    }
+
+    /** @return the status code */
+    public int status() {
+        return status;
+    }
+
+    /**
+     * Changes the status.
+     *
+     * @param status the status code
+     * @return this
+     */
+    public HttpResponse withStatus(int status) {
+        status(status, this);
+        return this;
+    }
+
+    /**
+     * Adds a header (a second value of the same name adds a second line).
+     *
+     * @param name the header name
+     * @param value its value (validated when sent: no CR/LF)
+     * @return this
+     */
+    public HttpResponse header(String name, Object value) {
+        headers.add(Objects.requireNonNull(name, "name"));
+        headers.add(String.valueOf(Objects.requireNonNull(value, "value")));
+        return this;
+    }
+
+    /**
+     * Replaces every header named {@code name} with one value.
+     *
+     * @param name the header name (case-insensitive)
+     * @param value its value
+     * @return this
+     */
+    public HttpResponse setHeader(String name, Object value) {
+        removeHeader(name);
+        return header(name, value);
+    }
+
+    /**
+     * Removes every header named {@code name}.
+     *
+     * @param name the header name (case-insensitive)
+     * @return this
+     */
+    public HttpResponse removeHeader(String name) {
+        for (int i = headers.size() - 2; i >= 0; i -= 2) {
+            if (headers.get(i).equalsIgnoreCase(name)) {
+                headers.remove(i + 1);
+                headers.remove(i);
+            }
+        }
+        return this;
+    }
+
+    /**
+     * @param name the header name (case-insensitive)
+     * @return its first value, or {@code null}
+     */
+    public String headerOrNull(String name) {
+        for (int i = 0; i < headers.size(); i += 2) {
+            if (headers.get(i).equalsIgnoreCase(name)) {
+                return headers.get(i + 1);
+            }
+        }
+        return null;
+    }
+
+    /** @return the headers in order, as (name, value) entries */
+    public List<Map.Entry<String, String>> headers() {
+        List<Map.Entry<String, String>> out = new ArrayList<>(headers.size() / 2);
+        for (int i = 0; i < headers.size(); i += 2) {
+            out.add(Map.entry(headers.get(i), headers.get(i + 1)));
+        }
+        return out;
+    }
+
+    /**
+     * Sets {@code Content-Type}.
+     *
+     * @param contentType e.g. {@code text/html; charset=UTF-8}
+     * @return this
+     */
+    public HttpResponse contentType(String contentType) {
+        return setHeader("Content-Type", contentType);
+    }
+
+    /**
+     * Sets the body to {@code text} in UTF-8.
+     *
+     * @param text the body
+     * @return this
+     */
+    public HttpResponse body(String text) {
+        return body(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Sets the body (not copied: do not change the array afterwards).
+     *
+     * @param bytes the body
+     * @return this
+     */
+    public HttpResponse body(byte[] bytes) {
+        this.body = Objects.requireNonNull(bytes, "bytes");
+        this.stream = null;
+        return this;
+    }
+
+    /**
+     * Streams the body: {@code body} runs in the request's fiber once the status and headers are
+     * sent. Without a {@code Content-Length} header the body is sent chunked.
+     *
+     * @param body writes the body
+     * @return this
+     */
+    public HttpResponse stream(Body body) {
+        this.stream = Objects.requireNonNull(body, "body");
+        this.body = null;
+        return this;
+    }
+
+    /** @return the body bytes, or {@code null} when there is none or it is streamed */
+    public byte[] bodyBytes() {
+        return body;
+    }
+
+    /** @return the body writer of a streamed response, or {@code null} */
+    public Body streamBody() {
+        return stream;
+    }
+
+    // internal: raw header list
+    List<String> rawHeaders() {
+        return headers;
+    }
+
+    @Override
+    public String toString() {
+        return "HttpResponse[" + status + (body != null ? ", " + body.length + " bytes" : stream != null ? ", streamed" : "") + "]";
+    }
+}

@@ -1,0 +1,791 @@
+package io.fiberloop.netty.http;
+
+import io.fiberloop.fiber.CancelledException;
+import io.fiberloop.fiber.Fiber;
+import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.Task;
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClosedException;
+import io.fiberloop.netty.NettyFutures;
+import io.fiberloop.netty.NettyLoops;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An embedded HTTP/1.1 server: routes by method and path, and runs each request's handler in its
+ * own fiber of one loop, in plain blocking style. Built on Netty's {@code HttpServerCodec}.
+ * {@snippet :
+ * HttpServer server = HttpServer.builder()
+ *         .host("127.0.0.1").port(8080)
+ *         .get("/plaintext", req -> HttpResponse.text("Hello, World!"))
+ *         .get("/users/{id}", req -> HttpResponse.json("{\"id\":\"" + req.pathParam("id") + "\"}"))
+ *         .post("/echo", req -> HttpResponse.ok().body(req.bodyBytes()))
+ *         .start();
+ * // ...
+ * server.close(Duration.ofSeconds(5));
+ * }
+ *
+ * <h2>Protocol</h2>
+ * Keep-alive (HTTP/1.1 by default, HTTP/1.0 with {@code Connection: keep-alive}); pipelined
+ * requests are answered in order, one at a time; {@code Expect: 100-continue} (the {@code 100} is
+ * sent when the handler first reads the body); {@code HEAD} answered by the {@code GET} route
+ * without a body; {@code Date}, {@code Content-Length} and {@code Connection} set by the server.
+ * A malformed request gets {@code 400} and the connection is closed; so do request-smuggling
+ * shapes (both {@code Content-Length} and {@code Transfer-Encoding}, conflicting lengths, a
+ * transfer coding that does not end in {@code chunked}).
+ *
+ * <h2>Limits</h2>
+ * Initial line too long: {@code 414}; headers too large: {@code 431}; body too large: {@code 413}
+ * (at once for a declared length, while reading for a chunked body); a request head, or a body
+ * read, slower than the request timeout: {@code 408}; a keep-alive connection idle longer than the
+ * idle timeout is closed. Each of these closes the connection.
+ *
+ * <h2>Errors</h2>
+ * A handler's {@link HttpException} becomes its status; any other exception a {@code 500}, logged
+ * once at ERROR with the route by this class's logger. A client that disconnects mid-request
+ * cancels that request's fiber ({@link CancelledException} at its next suspension point).
+ *
+ * <h2>Threading</h2>
+ * {@link Builder#start()} and {@link #close(Duration)} may be called from any thread (a fiber of the
+ * loop is suspended, another thread blocks). Handlers and filters run in fibers of the server's loop.
+ */
+public final class HttpServer implements AutoCloseable {
+    static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+    /** The access log's logger name. */
+    public static final String ACCESS_LOGGER = "io.fiberloop.http.access";
+    private static final Logger access = LoggerFactory.getLogger(ACCESS_LOGGER);
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
+            .withZone(ZoneOffset.UTC);
+    private static final Set<String> STANDARD_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "QUERY");
+    private static final byte[] EMPTY = new byte[0];
+
+    /** Runs before the handler; returns a response to answer without calling it (e.g. a 401), or {@code null} to go on. */
+    @FunctionalInterface
+    public interface BeforeFilter {
+        /**
+         * @param request the request (path parameters are set)
+         * @return a response that ends the request here, or {@code null}
+         * @throws Exception as a handler
+         */
+        HttpResponse before(HttpRequest request) throws Exception;
+    }
+
+    /** Runs after the handler (also after a filter's or an error's response); may change the response. */
+    @FunctionalInterface
+    public interface AfterFilter {
+        /**
+         * @param request the request
+         * @param response the response about to be sent
+         * @throws Exception as a handler
+         */
+        void after(HttpRequest request, HttpResponse response) throws Exception;
+    }
+
+    final EventLoop loop;
+    private final boolean ownsLoop;
+    private final String host;
+    private final int requestedPort;
+    private final Router router;
+    private final HttpHandler notFound;
+    private final List<BeforeFilter> before;
+    private final List<AfterFilter> after;
+    private final HttpDecoderConfig decoderConfig;
+    final long maxBodySize;
+    final long requestTimeoutNanos;
+    final long idleTimeoutNanos;
+    private final boolean accessLog;
+
+    final Set<ServerConnection> connections = new HashSet<>();
+    private Channel serverChannel;
+    private volatile InetSocketAddress address;
+    volatile boolean closing;
+    private long dateSecond = Long.MIN_VALUE;
+    private String dateText;
+
+    private HttpServer(Builder b, EventLoop loop, boolean ownsLoop) {
+        this.loop = loop;
+        this.ownsLoop = ownsLoop;
+        this.host = b.host;
+        this.requestedPort = b.port;
+        this.router = b.router;
+        this.notFound = b.notFound;
+        this.before = List.copyOf(b.before);
+        this.after = List.copyOf(b.after);
+        this.maxBodySize = b.maxBodySize;
+        this.requestTimeoutNanos = b.requestTimeout.toNanos();
+        this.idleTimeoutNanos = b.idleTimeout.toNanos();
+        this.accessLog = b.accessLog;
+        this.decoderConfig = new HttpDecoderConfig()
+                .setMaxInitialLineLength(b.maxInitialLineLength)
+                .setMaxHeaderSize(b.maxHeaderSize)
+                .setMaxChunkSize(16 * 1024)
+                .setStrictLineParsing(true)
+                .setAllowDuplicateContentLengths(false);
+    }
+
+    /** @return a new builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ------------------------------------------------------------------ binding and closing
+
+    private void bindHere() throws IOException {
+        io.netty.channel.IoEventLoop netty = NettyLoops.nettyLoop(loop);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(netty, netty)
+                .channel(Channels.serverChannel(loop))
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 64 * 1024).maxMessagesPerRead(1))
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (closing) {
+                            ch.close();
+                            return;
+                        }
+                        ServerConnection conn = new ServerConnection(HttpServer.this);
+                        connections.add(conn);
+                        ch.pipeline().addLast(new ServerConnection.RawReads(conn), new HttpServerCodec(decoderConfig.clone()), conn);
+                    }
+                });
+        ChannelFuture f = b.bind(host, requestedPort);
+        try {
+            NettyFutures.await(f);
+        } catch (CompletionException e) {
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            throw c instanceof IOException io ? new IOException("cannot bind " + host + ":" + requestedPort + ": " + io.getMessage(), io)
+                    : new IOException("cannot bind " + host + ":" + requestedPort, c);
+        } catch (RuntimeException e) {
+            f.channel().close();
+            throw e;
+        }
+        serverChannel = f.channel();
+        address = (InetSocketAddress) serverChannel.localAddress();
+        log.debug("{} listening", this);
+    }
+
+    /** @return the bound port (useful after binding port 0). Any thread. */
+    public int port() {
+        return address.getPort();
+    }
+
+    /** @return the bound address. Any thread. */
+    public InetSocketAddress localAddress() {
+        return address;
+    }
+
+    /** @return the server's loop. Any thread. */
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** @return whether the server still accepts connections. Any thread. */
+    public boolean isOpen() {
+        return !closing;
+    }
+
+    /**
+     * The number of requests being handled now.
+     * <p>Threading: the server's loop (elsewhere the value may be stale).
+     *
+     * @return the requests in flight
+     */
+    public int activeRequests() {
+        int n = 0;
+        for (ServerConnection c : List.copyOf(connections)) {
+            if (c.active != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Closes with a 5-second grace period; see {@link #close(Duration)}. */
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(5));
+    }
+
+    /**
+     * Graceful shutdown: stops accepting at once, closes idle keep-alive connections, lets the
+     * requests in flight finish (their responses carry {@code Connection: close}) until
+     * {@code grace} has passed, then cancels the fibers still running (a request cancelled before
+     * its response started gets {@code 503}) and waits for them to unwind, and closes every
+     * connection. A server that created its own loop closes it too. Idempotent.
+     * <p>Threading: any thread; suspends a fiber of the loop, blocks another thread. A server that
+     * owns its loop must be closed from outside that loop.
+     *
+     * @param grace how long requests in flight may take to finish on their own
+     */
+    public void close(Duration grace) {
+        Objects.requireNonNull(grace, "grace");
+        if (loop.state() != EventLoop.State.CLOSED) {
+            try {
+                onLoop(loop, () -> {
+                    closeHere(grace);
+                    return null;
+                });
+            } catch (IOException | LoopClosedException e) {
+                log.debug("closing {}: {}", this, e.toString());
+            }
+        }
+        closing = true;
+        if (ownsLoop && !loop.inLoop()) {
+            loop.close();
+        }
+    }
+
+    private void closeHere(Duration grace) {
+        closing = true;
+        Channel sc = serverChannel;
+        if (sc != null && sc.isOpen()) {
+            try {
+                NettyFutures.await(sc.close());
+            } catch (CompletionException e) {
+                log.debug("closing the listening channel of {}: {}", this, e.toString());
+            }
+        }
+        for (ServerConnection c : List.copyOf(connections)) {
+            c.shutdown();
+        }
+        Fiber me = Fiber.currentOrNull();
+        List<Task<Void>> live = inFlight(me);
+        if (!live.isEmpty()) {
+            Fibers.withTimeoutOrNull(grace, () -> Fibers.awaitAllSettled(live));
+            List<Task<Void>> left = inFlight(me);
+            for (Task<Void> t : left) {
+                t.cancel();
+            }
+            Fibers.nonCancellable(() -> Fibers.awaitAllSettled(left));
+            // let the 503s and last writes go out before the channels close
+            Fibers.nonCancellable(() -> {
+                Fibers.yieldNow();
+                return null;
+            });
+        }
+        List<ChannelFuture> closes = new ArrayList<>();
+        for (ServerConnection c : List.copyOf(connections)) {
+            if (c.ch.isOpen() && c.active == null) {
+                closes.add(c.ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(io.netty.channel.ChannelFutureListener.CLOSE));
+            } else if (c.ch.isOpen()) {
+                closes.add(c.ch.close());
+            }
+        }
+        for (ChannelFuture f : closes) {
+            try {
+                Fibers.nonCancellable(() -> Fibers.withTimeoutOrNull(Duration.ofSeconds(1), () -> NettyFutures.await(f.channel().closeFuture())));
+            } catch (RuntimeException e) {
+                log.debug("closing a connection of {}: {}", this, e.toString());
+            }
+        }
+    }
+
+    private List<Task<Void>> inFlight(Fiber me) {
+        List<Task<Void>> live = new ArrayList<>();
+        for (ServerConnection c : connections) {
+            HttpRequest a = c.active;
+            if (a != null && a.task != null && !a.task.isDone() && a.task.fiber() != me) {
+                live.add(a.task);
+            }
+        }
+        return live;
+    }
+
+    /** Runs {@code body} in a fiber of {@code loop}: inline when the caller is one, else in a new task it waits for. */
+    static <T> T onLoop(EventLoop loop, Callable<T> body) throws IOException {
+        if (loop.inLoop() && Fiber.currentOrNull() != null) {
+            try {
+                return body.call();
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }
+        Task<T> task = Fibers.spawn(loop, body);
+        try {
+            return task.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------ serving (request fibers)
+
+    /** The request's fiber: route, filters, handler, response. Never throws. */
+    void serve(HttpRequest req) {
+        ServerConnection conn = req.conn;
+        try {
+            HttpResponse res;
+            try {
+                res = respond(req);
+            } catch (CancelledException e) {
+                if (conn.inactive) {
+                    return;
+                }
+                conn.closeAfter = true;
+                res = HttpResponse.error(503, "the server is shutting down");
+            }
+            write(req, res);
+        } catch (Throwable e) {
+            if (e instanceof Error err && !(e instanceof StackOverflowError) && !(e instanceof OutOfMemoryError)) {
+                log.error("request {} {} failed", req.method(), req.uri(), err);
+            }
+            if (req.headSent) {
+                if (!(e instanceof IOException) && !(e instanceof CancelledException)) {
+                    log.error("streaming the response to {} {} (route {}) failed; the connection is dropped",
+                            req.method(), req.uri(), req.route, e);
+                } else {
+                    log.debug("response to {} {} broke off: {}", req.method(), req.uri(), e.toString());
+                }
+                conn.abort();
+            } else if (!conn.inactive) {
+                try {
+                    write(req, errorResponse(req, e));
+                } catch (Throwable again) {
+                    conn.abort();
+                }
+            }
+        } finally {
+            req.releaseBody();
+            conn.exchangeDone(req);
+            if (accessLog) {
+                accessLog(conn.ch, req, req.status, req.bytesSent, System.nanoTime() - req.startNanos);
+            }
+        }
+    }
+
+    private HttpResponse respond(HttpRequest req) {
+        String method = req.method();
+        Router.Match m = router.find(method, req.path());
+        HttpHandler h;
+        if (m.route() != null) {
+            req.route = m.route().pattern();
+            req.pathParams = m.params();
+            h = m.route().handler();
+        } else if (m.allowed() != null) {
+            String allow = String.join(", ", m.allowed());
+            h = r -> HttpResponse.error(405, "method " + method + " not allowed here\n").header("Allow", allow);
+        } else if (!STANDARD_METHODS.contains(method) && !router.knowsMethod(method)) {
+            h = r -> HttpResponse.error(501, "method " + method + " not implemented\n");
+        } else {
+            h = notFound;
+        }
+        HttpResponse res = null;
+        try {
+            for (BeforeFilter f : before) {
+                res = f.before(req);
+                if (res != null) {
+                    break;
+                }
+            }
+            if (res == null) {
+                res = h.handle(req);
+                if (res == null) {
+                    res = HttpResponse.status(204);
+                }
+            }
+        } catch (CancelledException e) {
+            throw e;
+        } catch (Throwable e) {
+            res = errorResponse(req, e);
+        }
+        try {
+            for (AfterFilter f : after) {
+                f.after(req, res);
+            }
+        } catch (CancelledException e) {
+            throw e;
+        } catch (Throwable e) {
+            res = errorResponse(req, e);
+        }
+        return res;
+    }
+
+    private HttpResponse errorResponse(HttpRequest req, Throwable e) {
+        if (e instanceof HttpException he) {
+            if (he.status() == 400 || he.status() == 408 || he.status() == 413) {
+                req.conn.closeAfter = true;
+            }
+            return HttpResponse.error(he.status(), he.getMessage() + "\n");
+        }
+        if (e instanceof CancelledException ce) {
+            throw ce;
+        }
+        log.error("handler of {} {} (route {}) failed", req.method(), req.uri(), req.route == null ? "none" : req.route, e);
+        return HttpResponse.error(500, "internal server error\n");
+    }
+
+    /** Sends {@code res} (a fiber of the loop). */
+    private void write(HttpRequest req, HttpResponse res) throws Exception {
+        ServerConnection conn = req.conn;
+        io.netty.handler.codec.http.HttpRequest head = req.head;
+        HttpVersion v = head.protocolVersion();
+        int st = res.status();
+        boolean isHead = head.method().equals(HttpMethod.HEAD);
+        boolean noBody = st < 200 || st == 204 || st == 304;
+        boolean keepAlive = HttpUtil.isKeepAlive(head) && !conn.closeAfter && !closing && req.bodyEnded && !req.continueWithheld();
+        DefaultHttpHeaders h = new DefaultHttpHeaders();
+        List<String> raw = res.rawHeaders();
+        for (int i = 0; i < raw.size(); i += 2) {
+            h.add(raw.get(i), raw.get(i + 1));
+        }
+        h.set(HttpHeaderNames.DATE, date());
+        HttpResponse.Body stream = res.streamBody();
+        if (stream == null) {
+            byte[] body = res.bodyBytes() == null ? EMPTY : res.bodyBytes();
+            if (noBody) {
+                h.remove(HttpHeaderNames.CONTENT_LENGTH);
+                h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+            } else {
+                h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+                h.set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            }
+            connectionHeader(h, v, keepAlive, conn);
+            boolean sendBody = !isHead && !noBody && body.length > 0;
+            DefaultFullHttpResponse out = new DefaultFullHttpResponse(v, HttpResponseStatus.valueOf(st),
+                    sendBody ? Unpooled.wrappedBuffer(body) : Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE);
+            req.status = st;
+            conn.send(out);
+            req.headSent = true;
+            req.bytesSent = sendBody ? body.length : 0;
+            return;
+        }
+        boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
+        if (noBody) {
+            h.remove(HttpHeaderNames.CONTENT_LENGTH);
+            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        } else if (!hasLength && !isHead) {
+            if (v.minorVersion() >= 1) {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            } else {
+                keepAlive = false; // HTTP/1.0: the end of the body is the end of the connection
+            }
+        }
+        connectionHeader(h, v, keepAlive, conn);
+        req.status = st;
+        conn.send(new DefaultHttpResponse(v, HttpResponseStatus.valueOf(st), h));
+        req.headSent = true;
+        if (!isHead && !noBody) {
+            stream.writeTo(conn.new ChunkWriter(req));
+        }
+        conn.send(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    private static void connectionHeader(DefaultHttpHeaders h, HttpVersion v, boolean keepAlive, ServerConnection conn) {
+        if (!keepAlive) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            conn.closeAfter = true;
+        } else if (v.minorVersion() == 0) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        } else {
+            h.remove(HttpHeaderNames.CONNECTION);
+        }
+    }
+
+    /** The {@code Date} header's value, recomputed once a second. Carrier. */
+    String date() {
+        long s = System.currentTimeMillis() / 1000;
+        if (s != dateSecond) {
+            dateSecond = s;
+            dateText = HTTP_DATE.format(Instant.ofEpochSecond(s));
+        }
+        return dateText;
+    }
+
+    void accessLog(Channel ch, HttpRequest req, int status, long bytes, long nanos) {
+        if (!accessLog || !access.isInfoEnabled()) {
+            return;
+        }
+        SocketAddress remote = ch.remoteAddress();
+        String line = req == null ? "-" : req.method() + " " + req.uri() + " " + req.version();
+        access.info("{} \"{}\" {} {} {}ms", remote, line, status, bytes, String.format(Locale.ROOT, "%.3f", nanos / 1e6));
+    }
+
+    @Override
+    public String toString() {
+        return "HttpServer[" + address + ", loop " + loop.name() + "]";
+    }
+
+    // ------------------------------------------------------------------ builder
+
+    /**
+     * Configures and starts a server. Defaults: {@code 127.0.0.1}, port {@code 8080}, a new loop,
+     * initial line 4096 bytes, headers 8192 bytes, body 10 MiB, request timeout 30 s, idle timeout
+     * 60 s, access log off, a {@code 404 Not Found} fallback.
+     * <p>Threading: one thread at a time; {@link #start()} from any thread.
+     */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private EventLoop loop;
+        private final Router router = new Router();
+        private HttpHandler notFound = r -> HttpResponse.error(404, "not found: " + r.path() + "\n");
+        private final List<BeforeFilter> before = new ArrayList<>();
+        private final List<AfterFilter> after = new ArrayList<>();
+        private int maxInitialLineLength = 4096;
+        private int maxHeaderSize = 8192;
+        private long maxBodySize = 10L * 1024 * 1024;
+        private Duration requestTimeout = Duration.ofSeconds(30);
+        private Duration idleTimeout = Duration.ofSeconds(60);
+        private boolean accessLog;
+
+        private Builder() {
+        }
+
+        /**
+         * @param host the address to bind, e.g. {@code 127.0.0.1} or {@code 0.0.0.0}
+         * @return this
+         */
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        /**
+         * @param port the port; {@code 0} for any free one (see {@link HttpServer#port()})
+         * @return this
+         */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be 0..65535, was " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /**
+         * Serves on {@code loop} (built with {@link NettyLoops}); the server does not close it.
+         * Without this, {@link #start()} creates a loop that the server owns and closes.
+         *
+         * @param loop the loop
+         * @return this
+         */
+        public Builder loop(EventLoop loop) {
+            this.loop = Objects.requireNonNull(loop, "loop");
+            return this;
+        }
+
+        /**
+         * Adds a route. {@code path} is literal segments, {@code {name}} segments (one segment,
+         * captured as a path parameter) and an optional last {@code *} (the rest of the path,
+         * captured as {@code "*"}).
+         *
+         * @param method the method, e.g. {@code GET} (a {@code GET} route also answers {@code HEAD})
+         * @param path the path pattern, e.g. {@code /users/{id}}
+         * @param handler the handler
+         * @return this
+         * @throws IllegalArgumentException on a bad pattern or a duplicate route
+         */
+        public Builder route(String method, String path, HttpHandler handler) {
+            Objects.requireNonNull(method, "method");
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(handler, "handler");
+            router.add(HttpMethod.valueOf(method.toUpperCase(Locale.ROOT)).name(), path, handler);
+            return this;
+        }
+
+        /** {@code route("GET", path, handler)}. @param path the path pattern @param handler the handler @return this */
+        public Builder get(String path, HttpHandler handler) {
+            return route("GET", path, handler);
+        }
+
+        /** {@code route("POST", path, handler)}. @param path the path pattern @param handler the handler @return this */
+        public Builder post(String path, HttpHandler handler) {
+            return route("POST", path, handler);
+        }
+
+        /** {@code route("PUT", path, handler)}. @param path the path pattern @param handler the handler @return this */
+        public Builder put(String path, HttpHandler handler) {
+            return route("PUT", path, handler);
+        }
+
+        /** {@code route("DELETE", path, handler)}. @param path the path pattern @param handler the handler @return this */
+        public Builder delete(String path, HttpHandler handler) {
+            return route("DELETE", path, handler);
+        }
+
+        /**
+         * The handler of requests no route matches (default: {@code 404} text).
+         *
+         * @param handler the fallback
+         * @return this
+         */
+        public Builder notFound(HttpHandler handler) {
+            this.notFound = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * Adds a filter run before the handler, in the order added.
+         *
+         * @param filter the filter
+         * @return this
+         */
+        public Builder before(BeforeFilter filter) {
+            before.add(Objects.requireNonNull(filter, "filter"));
+            return this;
+        }
+
+        /**
+         * Adds a filter run after the handler, in the order added.
+         *
+         * @param filter the filter
+         * @return this
+         */
+        public Builder after(AfterFilter filter) {
+            after.add(Objects.requireNonNull(filter, "filter"));
+            return this;
+        }
+
+        /**
+         * @param bytes the longest request line accepted (longer: {@code 414})
+         * @return this
+         */
+        public Builder maxInitialLineLength(int bytes) {
+            this.maxInitialLineLength = positive(bytes, "maxInitialLineLength");
+            return this;
+        }
+
+        /**
+         * @param bytes the most header bytes accepted (more: {@code 431})
+         * @return this
+         */
+        public Builder maxHeaderSize(int bytes) {
+            this.maxHeaderSize = positive(bytes, "maxHeaderSize");
+            return this;
+        }
+
+        /**
+         * @param bytes the largest request body accepted (larger: {@code 413})
+         * @return this
+         */
+        public Builder maxBodySize(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("maxBodySize must be >= 0, was " + bytes);
+            }
+            this.maxBodySize = bytes;
+            return this;
+        }
+
+        /**
+         * How long a request head may take to arrive once it started, and how long a body read may
+         * wait for data; longer: {@code 408} and the connection is closed.
+         *
+         * @param timeout the timeout
+         * @return this
+         */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = positive(timeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * How long a keep-alive connection may wait for its next request before it is closed.
+         *
+         * @param timeout the timeout
+         * @return this
+         */
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = positive(timeout, "idleTimeout");
+            return this;
+        }
+
+        /**
+         * Logs one line per request at INFO to the logger {@value HttpServer#ACCESS_LOGGER}:
+         * {@code /127.0.0.1:53412 "GET /users/7 HTTP/1.1" 200 13 0.412ms}.
+         *
+         * @param on whether to log
+         * @return this
+         */
+        public Builder accessLog(boolean on) {
+            this.accessLog = on;
+            return this;
+        }
+
+        /**
+         * Binds and starts serving.
+         * <p>Threading: any thread (a fiber of the loop is suspended, another thread blocks).
+         *
+         * @return the started server
+         * @throws IOException if the address cannot be bound
+         */
+        public HttpServer start() throws IOException {
+            // slow first-time class initialisation (codec, date names) here, not on the loop where the watchdog reports it
+            new HttpServerCodec();
+            HTTP_DATE.format(Instant.now());
+            boolean owns = loop == null;
+            EventLoop l = owns ? NettyLoops.builder().name("http-" + port).build() : loop;
+            HttpServer s = new HttpServer(this, l, owns);
+            try {
+                onLoop(l, () -> {
+                    s.bindHere();
+                    return null;
+                });
+            } catch (IOException | RuntimeException e) {
+                if (owns) {
+                    l.close();
+                }
+                throw e;
+            }
+            return s;
+        }
+
+        private static int positive(int v, String what) {
+            if (v <= 0) {
+                throw new IllegalArgumentException(what + " must be > 0, was " + v);
+            }
+            return v;
+        }
+
+        private static Duration positive(Duration d, String what) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be > 0, was " + d);
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.fiberloop.netty.http;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Routes by method and path. Patterns are split on {@code /}; a segment {@code {name}} matches one
+ * non-empty segment and captures it, a last segment {@code *} matches the rest (captured as
+ * {@code "*"}). Literal paths are looked up in a hash map; patterns are tried in the order they
+ * were added. A {@code HEAD} request falls back to the {@code GET} route. Immutable once built.
+ */
+final class Router {
+    record Route(String method, String pattern, String[] segments, HttpHandler handler) {
+    }
+
+    /** The result of a lookup: a route and its parameters, or the methods allowed on the path (405), or nothing (404). */
+    record Match(Route route, Map<String, String> params, Set<String> allowed) {
+    }
+
+    private final Map<String, Map<String, Route>> literal = new HashMap<>();
+    private final List<Route> patterns = new ArrayList<>();
+    private final Set<String> methods = new java.util.HashSet<>();
+
+    void add(String method, String pattern, HttpHandler handler) {
+        if (!pattern.startsWith("/")) {
+            throw new IllegalArgumentException("a route's path must start with '/': " + pattern);
+        }
+        String[] segs = split(pattern);
+        boolean isLiteral = true;
+        for (int i = 0; i < segs.length; i++) {
+            String s = segs[i];
+            if (s.equals("*")) {
+                if (i != segs.length - 1) {
+                    throw new IllegalArgumentException("'*' may only be the last segment of a route: " + pattern);
+                }
+                isLiteral = false;
+            } else if (s.startsWith("{")) {
+                if (!s.endsWith("}") || s.length() < 3) {
+                    throw new IllegalArgumentException("bad path parameter '" + s + "' in route " + pattern + ": write {name}");
+                }
+                isLiteral = false;
+            }
+        }
+        Route r = new Route(method, pattern, segs, handler);
+        methods.add(method);
+        if (isLiteral) {
+            Route old = literal.computeIfAbsent(pattern, k -> new LinkedHashMap<>()).putIfAbsent(method, r);
+            if (old != null) {
+                throw new IllegalArgumentException("route " + method + " " + pattern + " is defined twice");
+            }
+        } else {
+            for (Route p : patterns) {
+                if (p.method.equals(method) && p.pattern.equals(pattern)) {
+                    throw new IllegalArgumentException("route " + method + " " + pattern + " is defined twice");
+                }
+            }
+            patterns.add(r);
+        }
+    }
+
+    /** Whether any route uses {@code method}. */
+    boolean knowsMethod(String method) {
+        return methods.contains(method) || (method.equals("HEAD") && methods.contains("GET"));
+    }
+
+    Match find(String method, String path) {
+        Map<String, Route> byMethod = literal.get(path);
+        if (byMethod != null) {
+            Route r = byMethod.get(method);
+            if (r == null && method.equals("HEAD")) {
+                r = byMethod.get("GET");
+            }
+            if (r != null) {
+                return new Match(r, Map.of(), null);
+            }
+        }
+        Set<String> allowed = null;
+        if (byMethod != null) {
+            allowed = new TreeSet<>(byMethod.keySet());
+        }
+        if (!patterns.isEmpty()) {
+            String[] segs = split(path);
+            Match fallbackHead = null;
+            for (Route r : patterns) {
+                Map<String, String> params = match(r.segments, segs);
+                if (params == null) {
+                    continue;
+                }
+                if (r.method.equals(method)) {
+                    return new Match(r, params, null);
+                }
+                if (method.equals("HEAD") && r.method.equals("GET") && fallbackHead == null) {
+                    fallbackHead = new Match(r, params, null);
+                }
+                if (allowed == null) {
+                    allowed = new TreeSet<>();
+                }
+                allowed.add(r.method);
+            }
+            if (fallbackHead != null) {
+                return fallbackHead;
+            }
+        }
+        if (allowed != null && allowed.contains("GET")) {
+            allowed.add("HEAD");
+        }
+        return new Match(null, Map.of(), allowed);
+    }
+
+    private static Map<String, String> match(String[] pattern, String[] path) {
+        boolean rest = pattern.length > 0 && pattern[pattern.length - 1].equals("*");
+        if (rest ? path.length < pattern.length - 1 : path.length != pattern.length) {
+            return null;
+        }
+        Map<String, String> params = null;
+        for (int i = 0; i < pattern.length; i++) {
+            String p = pattern[i];
+            if (rest && i == pattern.length - 1) {
+                StringBuilder sb = new StringBuilder();
+                for (int j = i; j < path.length; j++) {
+                    if (j > i) {
+                        sb.append('/');
+                    }
+                    sb.append(path[j]);
+                }
+                if (params == null) {
+                    params = new LinkedHashMap<>();
+                }
+                params.put("*", sb.toString());
+                break;
+            }
+            String s = path[i];
+            if (p.startsWith("{")) {
+                if (s.isEmpty()) {
+                    return null;
+                }
+                if (params == null) {
+                    params = new LinkedHashMap<>();
+                }
+                params.put(p.substring(1, p.length() - 1), s);
+            } else if (!p.equals(s)) {
+                return null;
+            }
+        }
+        return params == null ? Map.of() : params;
+    }
+
+    /** "/a/b/" → ["a", "b", ""]; "/" → [""]. */
+    static String[] split(String path) {
+        return path.substring(1).split("/", -1);
+    }
+}

@@ -1,0 +1,143 @@
+package io.fiberloop.netty.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.netty.NettyLoops;
+import io.fiberloop.netty.NoLeaks;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Malformed and hostile requests, each with the status it must get (the connection is then closed,
+ * unless the case says it stays open), and a good request served right after each.
+ */
+@ExtendWith(NoLeaks.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class HostileRequestsTest {
+    static EventLoop loop;
+    static HttpServer server;
+
+    /** @param dripMillis > 0: send one byte at a time with this pause (slowloris) */
+    record Case(String name, String request, int status, boolean staysOpen, int dripMillis, String body) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Case c(String name, String request, int status) {
+        return new Case(name, request, status, false, 0, null);
+    }
+
+    static final String H = "Host: x\r\n";
+
+    static List<Case> cases() {
+        return List.of(
+                c("bad method token", "G(T / HTTP/1.1\r\n" + H + "\r\n", 400),
+                new Case("unknown method (a normal answer: the connection stays open)", "BREW /nothing HTTP/1.1\r\n" + H + "\r\n", 501, true, 0, null),
+                c("bad version", "GET / HTTP/1.x\r\n" + H + "\r\n", 400),
+                c("HTTP/2.0 on the wire", "GET / HTTP/2.0\r\n" + H + "\r\n", 505),
+                c("unknown protocol", "GET / FOO/1.1\r\n" + H + "\r\n", 400),
+                c("missing version", "GET /\r\n" + H + "\r\n", 400),
+                c("header line without colon", "GET / HTTP/1.1\r\n" + H + "NoColonHere\r\n\r\n", 400),
+                c("space before colon", "GET / HTTP/1.1\r\n" + H + "X-A : b\r\n\r\n", 400),
+                new Case("obsolete line folding is unfolded (RFC 9112 5.2)", "GET /echo-header HTTP/1.1\r\n" + H + "X-A: a\r\n b\r\n\r\n", 200, true, 0, "a b"),
+                c("oversized header", "GET / HTTP/1.1\r\n" + H + "X-Big: " + "x".repeat(9000) + "\r\n\r\n", 431),
+                c("request line too long", "GET /" + "a".repeat(5000) + " HTTP/1.1\r\n" + H + "\r\n", 414),
+                c("NUL in a header value", "GET / HTTP/1.1\r\n" + H + "X-A: a\0b\r\n\r\n", 400),
+                c("NUL in the request line", "GET /a\0b HTTP/1.1\r\n" + H + "\r\n", 400),
+                c("CR alone in a header value", "GET / HTTP/1.1\r\n" + H + "X-A: a\rb\r\n\r\n", 400),
+                c("bare LF line endings", "GET / HTTP/1.1\n" + H.replace("\r\n", "\n") + "\n", 400),
+                c("binary garbage", "\u0001\u0002\u0003\u00ff garbage \r\n\r\n", 400),
+                c("request target without a slash", "GET foo HTTP/1.1\r\n" + H + "\r\n", 400),
+                c("missing Host in HTTP/1.1", "GET / HTTP/1.1\r\n\r\n", 400),
+                c("two Host headers", "GET / HTTP/1.1\r\n" + H + H + "\r\n", 400),
+                c("negative Content-Length", "POST /echo HTTP/1.1\r\n" + H + "Content-Length: -1\r\n\r\n", 400),
+                c("non-numeric Content-Length", "POST /echo HTTP/1.1\r\n" + H + "Content-Length: abc\r\n\r\n", 400),
+                c("conflicting Content-Lengths", "POST /echo HTTP/1.1\r\n" + H + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400),
+                c("Content-Length list with different values", "POST /echo HTTP/1.1\r\n" + H + "Content-Length: 3, 4\r\n\r\nabcd", 400),
+                c("Content-Length and Transfer-Encoding", "POST /echo HTTP/1.1\r\n" + H + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+                c("Transfer-Encoding not chunked", "POST /echo HTTP/1.1\r\n" + H + "Transfer-Encoding: gzip\r\n\r\nabc", 400),
+                c("chunked applied twice", "POST /echo HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400),
+                c("Transfer-Encoding in HTTP/1.0", "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+                c("chunk size not hex", "POST /echo HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400),
+                c("chunk size overflows", "POST /echo HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 400),
+                c("negative chunk size", "POST /echo HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n-5\r\nabc\r\n0\r\n\r\n", 400),
+                c("unsupported expectation", "POST /echo HTTP/1.1\r\n" + H + "Content-Length: 1\r\nExpect: teapot\r\n\r\nx", 417),
+                c("fragment in the target", "GET /a#b HTTP/1.1\r\n" + H + "\r\n", 400),
+                c("bad percent-encoding", "GET /users/%zz HTTP/1.1\r\n" + H + "\r\n", 400),
+                new Case("slowloris: one byte at a time", "GET /plaintext HTTP/1.1\r\n" + H + "X-Slow: " + "s".repeat(200) + "\r\n\r\n", 408, false, 15, null));
+    }
+
+    @BeforeAll
+    static void start() throws IOException {
+        loop = NettyLoops.builder().name("http-hostile").build();
+        server = HttpServer.builder().loop(loop).port(0)
+                .requestTimeout(Duration.ofMillis(400))
+                .get("/", req -> HttpResponse.text("root"))
+                .get("/plaintext", req -> HttpResponse.text("Hello, World!"))
+                .get("/echo-header", req -> HttpResponse.text(req.header("X-A")))
+                .get("/users/{id}", req -> HttpResponse.text(req.pathParam("id")))
+                .post("/echo", req -> HttpResponse.ok().body(req.bodyBytes()))
+                .start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close(Duration.ofSeconds(1));
+        loop.close();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void hostileRequestGetsItsStatusAndTheServerStillServes(Case k) throws Exception {
+        try (RawHttp c = new RawHttp(server.port())) {
+            byte[] bytes = k.request().getBytes(StandardCharsets.ISO_8859_1);
+            try {
+                if (k.dripMillis() > 0) {
+                    for (byte b : bytes) {
+                        c.send(new byte[] {b});
+                        Thread.sleep(k.dripMillis()); // the client's own pace, not a wait for the server
+                        if (c.in.available() > 0) {
+                            break; // the server answered already
+                        }
+                    }
+                } else {
+                    c.send(bytes);
+                }
+            } catch (IOException closedWhileSending) {
+                // the server may close before it has read everything: still read what it answered
+            }
+            RawHttp.Resp r = c.read();
+            assertNotNull(r, "no response");
+            assertEquals(k.status(), r.status(), "response body: " + r.text());
+            if (k.body() != null) {
+                assertEquals(k.body(), r.text());
+            }
+            if (k.staysOpen()) {
+                assertEquals(null, r.header("connection"));
+                assertEquals(200, c.send(RawHttp.get("/plaintext")).read().status(), "the same connection serves on");
+            } else {
+                assertEquals("close", r.header("connection"));
+                assertTrue(c.closedByServer(), "the connection should be closed");
+            }
+        }
+        try (RawHttp good = new RawHttp(server.port())) {
+            RawHttp.Resp r = good.send(RawHttp.get("/plaintext")).read();
+            assertEquals(200, r.status());
+            assertEquals("Hello, World!", r.text());
+        }
+    }
+}
