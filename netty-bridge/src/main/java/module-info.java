@@ -11,7 +11,7 @@ module io.fiberloop.netty {
     requires transitive io.netty.transport;
     requires transitive io.netty.buffer;
     requires transitive io.netty.common;
-    requires io.netty.handler;
+    requires transitive io.netty.handler;
     requires io.netty.codec.http;
     requires io.netty.codec;
     // only for the HTTP tests, which use the JDK's HttpClient as a real client

@@ -43,7 +43,10 @@ import java.time.Duration;
  * <h2>Errors and timeouts</h2>
  * I/O failures (connection reset, writing after close) surface as {@link IOException} from the
  * next call that reads or waits. A read timeout ({@link #readTimeout(Duration)}) raises
- * {@link java.net.SocketTimeoutException}. Cancelling the fiber raises
+ * {@link java.net.SocketTimeoutException} and leaves the connection usable; an idle timeout
+ * ({@link #idleTimeout(Duration)}) raises it too, and closes the connection. A TLS connection whose
+ * handshake failed raises {@link javax.net.ssl.SSLHandshakeException} (or another
+ * {@link javax.net.ssl.SSLException}). Cancelling the fiber raises
  * {@link io.fiberloop.fiber.CancelledException} from a suspended read, flush or drain.
  */
 public interface Connection extends AutoCloseable {
@@ -83,6 +86,20 @@ public interface Connection extends AutoCloseable {
      * @throws IOException on failure
      */
     byte[] readExactly(int n) throws IOException;
+
+    /**
+     * Reads up to the next occurrence of {@code delimiter}, which is consumed but not returned
+     * (e.g. {@code "\r\n\r\n"} for HTTP headers, a zero byte for C strings). At end of stream,
+     * returns the unterminated rest if there is one, else {@code null}.
+     * <p>Threading: a fiber of the connection's loop.
+     *
+     * @param delimiter the bytes that end a message, not empty
+     * @param maxLength the most bytes a message may have, delimiter excluded
+     * @return the bytes before the delimiter (possibly empty), or {@code null} at end of stream
+     * @throws IOException on failure, or if no delimiter comes within {@code maxLength} bytes (the
+     *     connection is then in an unspecified position: close it)
+     */
+    byte[] readUntil(byte[] delimiter, int maxLength) throws IOException;
 
     /**
      * Queues {@code buf} for writing and takes ownership of it (it is released once written, or
@@ -171,4 +188,17 @@ public interface Connection extends AutoCloseable {
 
     /** @return the read timeout, or {@code null} when none is set */
     Duration readTimeout();
+
+    /**
+     * Sets the idle timeout: once nothing was received nor written for {@code timeout}, the
+     * connection is closed and the call that reads, flushes or drains (now or next) throws
+     * {@link java.net.SocketTimeoutException}. Any read or write restarts the period.
+     * <p>Threading: a fiber of the connection's loop.
+     *
+     * @param timeout the limit, or {@code null} / zero for none (the default)
+     */
+    void idleTimeout(Duration timeout);
+
+    /** @return the idle timeout, or {@code null} when none is set */
+    Duration idleTimeout();
 }

@@ -78,7 +78,7 @@ final class NettyIoDriver implements IoDriver {
     /** True while the work fiber is inside Netty's blocking run (for wakeups from fibers of this carrier). */
     private volatile boolean blocking;
     /** Connections with operations to carry out on the owning thread. Carrier only. */
-    private final ArrayDeque<ConnectionImpl> pending = new ArrayDeque<>();
+    private final ArrayDeque<ChannelConnection> pending = new ArrayDeque<>();
     /** Plain tasks to run on the owning thread at the next poll. Carrier only. */
     private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
     private boolean ownerLost;
@@ -259,7 +259,7 @@ final class NettyIoDriver implements IoDriver {
             }
             n++;
         }
-        ConnectionImpl c;
+        ChannelConnection c;
         while ((c = pending.pollFirst()) != null) {
             c.runPending();
             n++;
@@ -295,7 +295,7 @@ final class NettyIoDriver implements IoDriver {
         if (!netty.isTerminated()) {
             log.warn("loop '{}': Netty's loop did not terminate while the loop closed", loop.name());
         }
-        ConnectionImpl c;
+        ChannelConnection c;
         while ((c = pending.pollFirst()) != null) {
             c.releaseAll();
         }
@@ -307,7 +307,7 @@ final class NettyIoDriver implements IoDriver {
      * Queues {@code c}'s pending operations for the next poll. Carrier only (a fiber of this
      * loop); the connection keeps its own flag so that it is queued once.
      */
-    void enqueue(ConnectionImpl c) {
+    void enqueue(ChannelConnection c) {
         assert loop.inLoop() : "enqueue off the loop";
         pending.addLast(c);
         if (blocking) {

@@ -1,8 +1,15 @@
 package io.fiberloop.netty;
 
 import io.fiberloop.loop.spi.IoDriverFactory;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -58,6 +65,16 @@ public enum NettyTransport {
         Class<? extends SocketChannel> socketChannelClass() {
             return IoUringSocketChannel.class;
         }
+
+        @Override
+        Class<? extends DatagramChannel> datagramChannelClass() {
+            return IoUringDatagramChannel.class;
+        }
+
+        @Override
+        ChannelOption<Boolean> reusePortOption() {
+            return IoUringChannelOption.SO_REUSEPORT;
+        }
     },
     /** Linux epoll ({@code netty-transport-native-epoll}). */
     EPOLL("epoll") {
@@ -85,6 +102,16 @@ public enum NettyTransport {
         Class<? extends SocketChannel> socketChannelClass() {
             return EpollSocketChannel.class;
         }
+
+        @Override
+        Class<? extends DatagramChannel> datagramChannelClass() {
+            return EpollDatagramChannel.class;
+        }
+
+        @Override
+        ChannelOption<Boolean> reusePortOption() {
+            return EpollChannelOption.SO_REUSEPORT;
+        }
     },
     /** Java NIO: available everywhere. */
     NIO("nio") {
@@ -111,6 +138,16 @@ public enum NettyTransport {
         @Override
         Class<? extends SocketChannel> socketChannelClass() {
             return NioSocketChannel.class;
+        }
+
+        @Override
+        Class<? extends DatagramChannel> datagramChannelClass() {
+            return NioDatagramChannel.class;
+        }
+
+        @Override
+        ChannelOption<Boolean> reusePortOption() {
+            return null;
         }
     };
 
@@ -232,6 +269,23 @@ public enum NettyTransport {
     abstract Class<? extends ServerChannel> serverChannelClass();
 
     abstract Class<? extends SocketChannel> socketChannelClass();
+
+    abstract Class<? extends DatagramChannel> datagramChannelClass();
+
+    /** @return the server-channel option that sets SO_REUSEPORT, or {@code null} when the transport has none */
+    abstract ChannelOption<Boolean> reusePortOption();
+
+    /**
+     * Whether a server on a {@link io.fiberloop.loop.LoopGroup} can bind one listening socket per
+     * loop with {@code SO_REUSEPORT} (the kernel spreads connections over them): epoll and io_uring.
+     * Otherwise one loop accepts and hands connections out round-robin.
+     * <p>Threading: any thread.
+     *
+     * @return whether this transport has SO_REUSEPORT
+     */
+    public boolean supportsReusePort() {
+        return reusePortOption() != null;
+    }
 
     @Override
     public String toString() {

@@ -7,6 +7,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -14,7 +16,10 @@ import java.util.Objects;
 import java.util.concurrent.CompletionException;
 
 /**
- * TCP clients: {@link #connect(String, int, Duration)} opens a {@link Connection} from a fiber.
+ * TCP clients: {@link #connect(String, int, Duration)} opens a {@link Connection} from a fiber;
+ * {@link #connect(String, int, Duration, TcpOptions)} adds TLS and timeouts, and
+ * {@link #connect(String, int, Duration, PipelineInitializer)} opens a {@link MessageConnection}
+ * with codecs.
  * {@snippet :
  * try (Connection conn = Tcp.connect("127.0.0.1", 7000, Duration.ofSeconds(5))) {
  *     conn.write("hello\n");
@@ -51,23 +56,103 @@ public final class Tcp {
      * @throws IllegalStateException if not called from a fiber of a loop with the Netty driver
      */
     public static Connection connect(String host, int port, Duration timeout) throws IOException {
-        Objects.requireNonNull(host, "host");
+        return connect(host, port, timeout, TcpOptions.defaults());
+    }
+
+    /**
+     * Connects to {@code host:port} with {@code options} (TLS, timeouts), suspending the calling
+     * fiber until the connection is established and, with TLS, the handshake has succeeded.
+     * <p>Threading: a fiber of a loop built with the Netty driver.
+     *
+     * @param host the host name or address (with TLS, also the name the certificate is checked against and the SNI)
+     * @param port the port
+     * @param timeout how long the connect may take ({@code null} or zero: Netty's default, 30 s);
+     *     the TLS handshake has its own limit (the context's, 10 s by default)
+     * @param options TLS and timeouts
+     * @return the open connection; the caller closes it
+     * @throws javax.net.ssl.SSLHandshakeException if the TLS handshake fails (e.g. the server's
+     *     certificate is not trusted), or another {@link javax.net.ssl.SSLException}
+     * @throws IOException as {@link #connect(String, int, Duration)}
+     */
+    public static Connection connect(String host, int port, Duration timeout, TcpOptions options) throws IOException {
         NettyIoDriver driver = NettyIoDriver.current("Tcp.connect()");
+        return (Connection) open(driver, new ConnectionImpl(driver), host, port, timeout, options, null);
+    }
+
+    /**
+     * Connects to {@code host:port} with {@code pipeline}'s codecs in the connection's pipeline: the
+     * fiber then reads and writes decoded messages.
+     * {@snippet :
+     * MessageConnection<String, String> c = Tcp.connect("127.0.0.1", 7000, Duration.ofSeconds(5),
+     *         p -> p.addLast(new LineBasedFrameDecoder(1024), new StringDecoder(UTF_8), new StringEncoder(UTF_8)));
+     * c.write("hello\n");
+     * String reply = c.read();
+     * }
+     * <p>Threading: a fiber of a loop built with the Netty driver.
+     *
+     * @param host the host name or address
+     * @param port the port
+     * @param timeout how long the connect may take ({@code null} or zero: Netty's default)
+     * @param pipeline adds the codecs
+     * @param <I> the decoded messages' type
+     * @param <O> the written messages' type
+     * @return the open connection; the caller closes it
+     * @throws IOException as {@link #connect(String, int, Duration)}
+     */
+    public static <I, O> MessageConnection<I, O> connect(String host, int port, Duration timeout, PipelineInitializer pipeline)
+            throws IOException {
+        return connectMessages(host, port, timeout, TcpOptions.defaults(), pipeline);
+    }
+
+    /**
+     * As {@link #connect(String, int, Duration, PipelineInitializer)}, with options (the TLS
+     * handler, if any, goes before {@code pipeline}'s handlers).
+     *
+     * @param host the host name or address
+     * @param port the port
+     * @param timeout how long the connect may take
+     * @param options TLS and timeouts
+     * @param pipeline adds the codecs
+     * @param <I> the decoded messages' type
+     * @param <O> the written messages' type
+     * @return the open connection; the caller closes it
+     * @throws IOException as {@link #connect(String, int, Duration, TcpOptions)}
+     */
+    @SuppressWarnings("unchecked")
+    public static <I, O> MessageConnection<I, O> connectMessages(String host, int port, Duration timeout, TcpOptions options,
+            PipelineInitializer pipeline) throws IOException {
+        Objects.requireNonNull(pipeline, "pipeline");
+        NettyIoDriver driver = NettyIoDriver.current("Tcp.connect()");
+        return (MessageConnection<I, O>) open(driver, new MessageConnectionImpl<I, O>(driver), host, port, timeout, options, pipeline);
+    }
+
+    private static ChannelConnection open(NettyIoDriver driver, ChannelConnection conn, String host, int port, Duration timeout,
+            TcpOptions options, PipelineInitializer pipeline) throws IOException {
+        Objects.requireNonNull(host, "host");
+        TcpOptions opts = TcpOptions.orDefaults(options);
         if (Fiber.currentOrNull() == null) {
             throw new IllegalStateException("Tcp.connect() suspends, so it must be called from a fiber, not a loop callback: "
                     + "spawn a task with Fibers.spawn(...)");
         }
-        ConnectionImpl conn = new ConnectionImpl(driver);
+        SslHandler[] ssl = new SslHandler[1];
         Bootstrap b = new Bootstrap()
                 .group(driver.netty)
                 .channel(driver.transport.socketChannelClass())
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, ConnectionImpl.newRecvAllocator())
+                .option(ChannelOption.RCVBUF_ALLOCATOR, ChannelConnection.newRecvAllocator())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(conn);
+                    protected void initChannel(Channel ch) throws Exception {
+                        ChannelPipeline p = ch.pipeline();
+                        if (opts.tls() != null) {
+                            ssl[0] = opts.tls().newHandler(ch.alloc(), host, port);
+                            p.addLast("tls", ssl[0]);
+                        }
+                        if (pipeline != null) {
+                            pipeline.initialize(p);
+                        }
+                        p.addLast("fiberloop-connection", conn);
                     }
                 });
         if (timeout != null && !timeout.isZero() && !timeout.isNegative()) {
@@ -87,6 +172,19 @@ public final class Tcp {
             f.cancel(false);
             f.channel().close();
             throw e;
+        }
+        opts.applyTo(conn);
+        if (ssl[0] != null) {
+            conn.requestRead(); // the handshake needs the server's answers
+            try {
+                NettyFutures.await(ssl[0].handshakeFuture());
+            } catch (CompletionException e) {
+                conn.close();
+                throw ioFailure(e, "TLS handshake with " + host + ":" + port + " failed");
+            } catch (RuntimeException e) {
+                conn.close();
+                throw e;
+            }
         }
         return conn;
     }

@@ -6,19 +6,28 @@ import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClosedException;
+import io.fiberloop.loop.LoopGroup;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +47,10 @@ import org.slf4j.LoggerFactory;
  * }
  *
  * <h2>Connections</h2>
- * Each accepted connection gets a {@link Connection} and a new fiber (a task of the server's
- * loop) that runs the handler; the connection is closed when the handler returns or throws. An
+ * Each accepted connection gets a {@link Connection} (or, with a {@link PipelineInitializer}, a
+ * {@link MessageConnection} that reads and writes decoded messages) and a new fiber (a task of
+ * the loop that serves the connection) that runs the handler. {@link TcpOptions} add TLS and
+ * timeouts. The handler's connection is closed when the handler returns or throws; the connection is closed when the handler returns or throws. An
  * {@link IOException} escaping a handler (a peer that vanished) is logged at DEBUG, anything else
  * at WARN.
  *
@@ -48,6 +59,13 @@ import org.slf4j.LoggerFactory;
  * handlers to finish, then cancels those still running (they see
  * {@link io.fiberloop.fiber.CancelledException} at their current or next suspension point) and
  * waits for them to unwind. Closing the loop closes the server's channels too.
+ *
+ * <h2>Multi-core</h2>
+ * Bound on a {@link LoopGroup} ({@link #bind(LoopGroup, String, int, TcpOptions, Handler)}), the
+ * server accepts on every loop of the group: with epoll and io_uring each loop binds its own
+ * listening socket on the same port with {@code SO_REUSEPORT} and the kernel spreads connections
+ * over them; with NIO the first loop accepts and hands the connections out to the loops
+ * round-robin. Either way a connection, its Netty handlers and its fiber live on one loop.
  *
  * <h2>Threading</h2>
  * {@link #bind(EventLoop, String, int, Handler)}, {@link #close()} and the accessors are safe from
@@ -67,7 +85,7 @@ public final class TcpServer implements AutoCloseable {
     public interface Handler {
         /**
          * Serves {@code connection}.
-         * <p>Threading: runs in a new fiber of the server's loop.
+         * <p>Threading: runs in a new fiber of the loop that serves the connection.
          *
          * @param connection the accepted connection
          * @throws Exception anything; it ends this connection only
@@ -75,19 +93,64 @@ public final class TcpServer implements AutoCloseable {
         void handle(Connection connection) throws Exception;
     }
 
-    private final EventLoop loop;
-    private final NettyIoDriver driver;
-    private final Handler handler;
-    private final Set<Task<Void>> handlers = new LinkedHashSet<>();
-    private Channel serverChannel;
+    /**
+     * Serves one connection whose pipeline holds codecs, in its own fiber. The connection is
+     * closed after it returns.
+     *
+     * @param <I> the type of the decoded messages it reads
+     * @param <O> the type of the messages it writes
+     */
+    @FunctionalInterface
+    public interface MessageHandler<I, O> {
+        /**
+         * Serves {@code connection}.
+         * <p>Threading: runs in a new fiber of the loop that serves the connection.
+         *
+         * @param connection the accepted connection
+         * @throws Exception anything; it ends this connection only
+         */
+        void handle(MessageConnection<I, O> connection) throws Exception;
+    }
+
+    /** What runs in a connection's fiber. */
+    private interface Body {
+        void run(ChannelConnection c) throws Exception;
+    }
+
+    /** The server's part on one loop: its listening channel (if it accepts there) and its handlers. */
+    private static final class Listener {
+        final EventLoop loop;
+        final NettyIoDriver driver;
+        final Set<Task<Void>> handlers = new LinkedHashSet<>();
+        Channel serverChannel;
+        long accepted;
+
+        Listener(NettyIoDriver driver) {
+            this.loop = driver.loop;
+            this.driver = driver;
+        }
+    }
+
+    private final List<Listener> listeners;
+    private final Map<Object, Listener> byNettyLoop = new IdentityHashMap<>();
+    private final TcpOptions options;
+    private final PipelineInitializer pipeline;
+    private final Body body;
     private volatile InetSocketAddress address;
     private volatile boolean closing;
-    private long accepted;
+    private volatile boolean reusePort;
 
-    private TcpServer(NettyIoDriver driver, Handler handler) {
-        this.loop = driver.loop;
-        this.driver = driver;
-        this.handler = handler;
+    private TcpServer(List<NettyIoDriver> drivers, TcpOptions options, PipelineInitializer pipeline, Body body) {
+        List<Listener> ls = new ArrayList<>(drivers.size());
+        for (NettyIoDriver d : drivers) {
+            Listener l = new Listener(d);
+            ls.add(l);
+            byNettyLoop.put(d.netty, l);
+        }
+        this.listeners = List.copyOf(ls);
+        this.options = TcpOptions.orDefaults(options);
+        this.pipeline = pipeline;
+        this.body = body;
     }
 
     /**
@@ -103,16 +166,25 @@ public final class TcpServer implements AutoCloseable {
      * @throws IllegalStateException if the loop has no Netty driver
      */
     public static TcpServer bind(EventLoop loop, String host, int port, Handler handler) throws IOException {
+        return bind(loop, host, port, TcpOptions.defaults(), handler);
+    }
+
+    /**
+     * Binds a server on {@code loop} whose connections use {@code options} (TLS, timeouts).
+     * <p>Threading: any thread (a fiber of {@code loop} is suspended, another thread blocks).
+     *
+     * @param loop a loop built with the Netty driver ({@link NettyLoops})
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one
+     * @param options TLS and timeouts of each connection
+     * @param handler runs in a new fiber for each connection
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static TcpServer bind(EventLoop loop, String host, int port, TcpOptions options, Handler handler) throws IOException {
         Objects.requireNonNull(loop, "loop");
-        Objects.requireNonNull(host, "host");
         Objects.requireNonNull(handler, "handler");
-        NettyIoDriver driver = NettyIoDriver.of(loop);
-        TcpServer server = new TcpServer(driver, handler);
-        onLoop(loop, () -> {
-            server.bindHere(host, port);
-            return null;
-        });
-        return server;
+        return start(List.of(NettyIoDriver.of(loop)), host, port, options, null, c -> handler.handle((Connection) c));
     }
 
     /**
@@ -127,6 +199,166 @@ public final class TcpServer implements AutoCloseable {
      */
     public static TcpServer bind(String host, int port, Handler handler) throws IOException {
         return bind(NettyIoDriver.current("TcpServer.bind()").loop, host, port, handler);
+    }
+
+    /**
+     * Binds a server that accepts on every loop of {@code group} (see "Multi-core" above).
+     * <p>Threading: any thread; a fiber is suspended, another thread blocks.
+     *
+     * @param group loops built with the Netty driver ({@link NettyLoops#newGroup(int)}), all on one transport
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one (all loops then share the one picked)
+     * @param handler runs in a new fiber, on the loop that serves the connection
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static TcpServer bind(LoopGroup group, String host, int port, Handler handler) throws IOException {
+        return bind(group, host, port, TcpOptions.defaults(), handler);
+    }
+
+    /**
+     * Binds a server that accepts on every loop of {@code group}, with connection options.
+     * <p>Threading: any thread; a fiber is suspended, another thread blocks.
+     *
+     * @param group loops built with the Netty driver, all on one transport
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one
+     * @param options TLS and timeouts of each connection
+     * @param handler runs in a new fiber, on the loop that serves the connection
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static TcpServer bind(LoopGroup group, String host, int port, TcpOptions options, Handler handler) throws IOException {
+        Objects.requireNonNull(handler, "handler");
+        return start(drivers(group), host, port, options, null, c -> handler.handle((Connection) c));
+    }
+
+    /**
+     * Binds a server on {@code loop} whose connections run {@code pipeline}'s codecs: the handler
+     * reads and writes decoded messages.
+     * {@snippet :
+     * TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0,
+     *         p -> p.addLast(new LineBasedFrameDecoder(1024), new StringDecoder(UTF_8), new StringEncoder(UTF_8)),
+     *         (MessageConnection<String, String> conn) -> {
+     *             for (String line; (line = conn.read()) != null; ) {
+     *                 conn.write(line + "\n");
+     *             }
+     *         });
+     * }
+     * <p>Threading: any thread (a fiber of {@code loop} is suspended, another thread blocks).
+     *
+     * @param loop a loop built with the Netty driver
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one
+     * @param pipeline adds the codecs to each connection's pipeline
+     * @param handler runs in a new fiber for each connection
+     * @param <I> the decoded messages' type
+     * @param <O> the written messages' type
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static <I, O> TcpServer bind(EventLoop loop, String host, int port, PipelineInitializer pipeline,
+            MessageHandler<I, O> handler) throws IOException {
+        return bindMessages(loop, host, port, TcpOptions.defaults(), pipeline, handler);
+    }
+
+    /**
+     * As {@link #bind(EventLoop, String, int, PipelineInitializer, MessageHandler)}, with connection
+     * options (the TLS handler, if any, goes before {@code pipeline}'s handlers).
+     *
+     * @param loop a loop built with the Netty driver
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one
+     * @param options TLS and timeouts of each connection
+     * @param pipeline adds the codecs to each connection's pipeline
+     * @param handler runs in a new fiber for each connection
+     * @param <I> the decoded messages' type
+     * @param <O> the written messages' type
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static <I, O> TcpServer bindMessages(EventLoop loop, String host, int port, TcpOptions options,
+            PipelineInitializer pipeline, MessageHandler<I, O> handler) throws IOException {
+        Objects.requireNonNull(loop, "loop");
+        return startMessages(List.of(NettyIoDriver.of(loop)), host, port, options, pipeline, handler);
+    }
+
+    /**
+     * As {@link #bindMessages(EventLoop, String, int, TcpOptions, PipelineInitializer, MessageHandler)},
+     * accepting on every loop of {@code group}.
+     *
+     * @param group loops built with the Netty driver, all on one transport
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one
+     * @param options TLS and timeouts of each connection
+     * @param pipeline adds the codecs to each connection's pipeline
+     * @param handler runs in a new fiber, on the loop that serves the connection
+     * @param <I> the decoded messages' type
+     * @param <O> the written messages' type
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static <I, O> TcpServer bindMessages(LoopGroup group, String host, int port, TcpOptions options,
+            PipelineInitializer pipeline, MessageHandler<I, O> handler) throws IOException {
+        return startMessages(drivers(group), host, port, options, pipeline, handler);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <I, O> TcpServer startMessages(List<NettyIoDriver> drivers, String host, int port, TcpOptions options,
+            PipelineInitializer pipeline, MessageHandler<I, O> handler) throws IOException {
+        Objects.requireNonNull(pipeline, "pipeline");
+        Objects.requireNonNull(handler, "handler");
+        return start(drivers, host, port, options, pipeline, c -> handler.handle((MessageConnection<I, O>) c));
+    }
+
+    private static List<NettyIoDriver> drivers(LoopGroup group) {
+        Objects.requireNonNull(group, "group");
+        List<NettyIoDriver> ds = new ArrayList<>(group.size());
+        for (EventLoop l : group) {
+            NettyIoDriver d = NettyIoDriver.of(l);
+            if (!ds.isEmpty() && d.transport != ds.get(0).transport) {
+                throw new IllegalArgumentException("the loops of " + group + " use different Netty transports ("
+                        + ds.get(0).transport + ", " + d.transport + "): a server needs one");
+            }
+            ds.add(d);
+        }
+        return ds;
+    }
+
+    private static TcpServer start(List<NettyIoDriver> drivers, String host, int port, TcpOptions options,
+            PipelineInitializer pipeline, Body body) throws IOException {
+        Objects.requireNonNull(host, "host");
+        TcpServer server = new TcpServer(drivers, options, pipeline, body);
+        Listener first = server.listeners.get(0);
+        boolean reuse = drivers.size() > 1 && first.driver.transport.supportsReusePort();
+        server.reusePort = reuse;
+        try {
+            if (!reuse) {
+                // the other loops only get connections handed to them by Netty: start them now
+                // (a loop starts on its first task) so that their drivers poll
+                for (Listener l : server.listeners.subList(1, server.listeners.size())) {
+                    onLoop(l.loop, () -> null);
+                }
+                onLoop(first.loop, () -> {
+                    server.bindHere(first, host, port, false);
+                    return null;
+                });
+            } else {
+                int p = port;
+                for (Listener l : server.listeners) {
+                    int bindPort = p;
+                    onLoop(l.loop, () -> {
+                        server.bindHere(l, host, bindPort, true);
+                        return null;
+                    });
+                    p = server.address.getPort();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            server.close(Duration.ZERO);
+            throw e;
+        }
+        return server;
     }
 
     /** Runs {@code body} in a fiber of {@code loop}: inline when the caller is one, else in a new task it waits for. */
@@ -150,21 +382,25 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
-    private void bindHere(String host, int port) throws IOException {
-        NettyTransport t = driver.transport;
+    private void bindHere(Listener l, String host, int port, boolean reuse) throws IOException {
+        NettyTransport t = l.driver.transport;
+        EventLoopGroup children = listeners.size() > 1 && !reuse ? roundRobin() : l.driver.netty;
         ServerBootstrap b = new ServerBootstrap()
-                .group(driver.netty, driver.netty)
+                .group(l.driver.netty, children)
                 .channel(t.serverChannelClass())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, ConnectionImpl.newRecvAllocator())
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, ChannelConnection.newRecvAllocator())
                 .childHandler(new ChannelInitializer<>() {
                     @Override
-                    protected void initChannel(Channel ch) {
+                    protected void initChannel(Channel ch) throws Exception {
                         accepted(ch);
                     }
                 });
+        if (reuse) {
+            b.option(t.reusePortOption(), true);
+        }
         io.netty.channel.ChannelFuture f = b.bind(host, port);
         try {
             NettyFutures.await(f);
@@ -174,31 +410,83 @@ public final class TcpServer implements AutoCloseable {
             f.channel().close();
             throw e;
         }
-        serverChannel = f.channel();
-        address = (InetSocketAddress) serverChannel.localAddress();
-        log.debug("{} listening", this);
+        l.serverChannel = f.channel();
+        address = (InetSocketAddress) l.serverChannel.localAddress();
+        log.debug("{} listening on loop {}", this, l.loop.name());
     }
 
-    /** A child channel was accepted. Owning thread (a Netty handler, in the loop's work fiber). */
-    private void accepted(Channel ch) {
-        if (closing) {
+    /**
+     * The child group of a single acceptor: registers each accepted channel with the next loop's
+     * Netty loop, round-robin; every other call goes to the first loop's Netty loop.
+     */
+    private EventLoopGroup roundRobin() {
+        EventLoopGroup[] loops = new EventLoopGroup[listeners.size()];
+        for (int i = 0; i < loops.length; i++) {
+            loops[i] = listeners.get(i).driver.netty;
+        }
+        AtomicInteger next = new AtomicInteger();
+        return (EventLoopGroup) Proxy.newProxyInstance(EventLoopGroup.class.getClassLoader(), new Class<?>[] {EventLoopGroup.class},
+                (proxy, method, args) -> {
+                    String name = method.getName();
+                    int argc = args == null ? 0 : args.length;
+                    if ((name.equals("register") && argc == 1) || (name.equals("next") && argc == 0)) {
+                        EventLoopGroup target = loops[Math.floorMod(next.getAndIncrement(), loops.length)];
+                        return invoke(method, target, args);
+                    }
+                    if (name.equals("toString") && argc == 0) {
+                        return "RoundRobin" + java.util.Arrays.toString(loops);
+                    }
+                    if (name.equals("hashCode") && argc == 0) {
+                        return System.identityHashCode(proxy);
+                    }
+                    if (name.equals("equals") && argc == 1) {
+                        return proxy == args[0];
+                    }
+                    return invoke(method, loops[0], args);
+                });
+    }
+
+    private static Object invoke(java.lang.reflect.Method m, Object target, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** A child channel was accepted. Owning thread of the loop that will serve it (a Netty handler, in its work fiber). */
+    private void accepted(Channel ch) throws Exception {
+        Listener l = byNettyLoop.get(ch.eventLoop());
+        if (closing || l == null) {
             ch.close();
             return;
         }
-        accepted++;
-        ConnectionImpl conn = new ConnectionImpl(driver);
-        ch.pipeline().addLast(conn);
-        Task<Void> task = Fibers.spawn("tcp-" + address.getPort() + "-conn-" + accepted, () -> {
+        l.accepted++;
+        ChannelPipeline p = ch.pipeline();
+        if (options.tls() != null) {
+            p.addLast("tls", options.tls().newHandler(ch.alloc()));
+        }
+        if (pipeline != null) {
+            pipeline.initialize(p);
+        }
+        ChannelConnection conn = pipeline == null ? new ConnectionImpl(l.driver) : new MessageConnectionImpl<Object, Object>(l.driver);
+        p.addLast("fiberloop-connection", conn);
+        options.applyTo(conn);
+        if (p.get(SslHandler.class) != null) {
+            conn.requestRead(); // the handshake goes on even if the handler writes first
+        }
+        Task<Void> task = Fibers.spawn(l.loop, "tcp-" + address.getPort() + "-conn-" + l.accepted
+                + (listeners.size() > 1 ? "@" + l.loop.name() : ""), () -> {
             try {
-                handler.handle(conn);
+                body.run(conn);
             } finally {
                 conn.close();
             }
             return null;
         });
-        handlers.add(task);
+        l.handlers.add(task);
         task.whenComplete((v, e) -> {
-            handlers.remove(task);
+            l.handlers.remove(task);
             if (e != null) {
                 Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                 if (cause instanceof CancelledException) {
@@ -222,9 +510,26 @@ public final class TcpServer implements AutoCloseable {
         return address;
     }
 
-    /** @return the server's loop. Any thread. */
+    /** @return the server's loop (the first of its loops when it serves a group). Any thread. */
     public EventLoop loop() {
-        return loop;
+        return listeners.get(0).loop;
+    }
+
+    /** @return the loops that serve this server's connections, in order. Any thread. */
+    public List<EventLoop> loops() {
+        List<EventLoop> ls = new ArrayList<>(listeners.size());
+        for (Listener l : listeners) {
+            ls.add(l.loop);
+        }
+        return List.copyOf(ls);
+    }
+
+    /**
+     * @return whether each loop accepts on its own socket with {@code SO_REUSEPORT} ({@code false}
+     *     for a single loop, or a group whose first loop accepts for all). Any thread.
+     */
+    public boolean usesReusePort() {
+        return reusePort;
     }
 
     /** @return whether the server still accepts connections. Any thread. */
@@ -234,12 +539,16 @@ public final class TcpServer implements AutoCloseable {
 
     /**
      * The number of connection handlers running now.
-     * <p>Threading: the server's loop (elsewhere the value may be stale).
+     * <p>Threading: the server's loop (elsewhere, or for a group, the value may be stale).
      *
      * @return the live handlers
      */
     public int activeConnections() {
-        return handlers.size();
+        int n = 0;
+        for (Listener l : listeners) {
+            n += l.handlers.size();
+        }
+        return n;
     }
 
     /** Closes with the {@linkplain #DEFAULT_CLOSE_GRACE default grace period}; see {@link #close(Duration)}. */
@@ -252,32 +561,49 @@ public final class TcpServer implements AutoCloseable {
      * Stops accepting, waits up to {@code grace} for the connection handlers to return, then
      * cancels the ones still running and waits for them to unwind. Idempotent; a second call
      * waits for the first's handlers the same way. A handler that calls this does not wait for
-     * itself.
-     * <p>Threading: any thread; suspends a fiber of the loop, blocks another thread. Does nothing
-     * when the loop is already closed (closing the loop closed the server).
+     * itself. On a group, every loop's part closes at the same time.
+     * <p>Threading: any thread; suspends a fiber, blocks another thread. Skips loops that are
+     * already closed (closing the loop closed its part of the server).
      *
      * @param grace how long handlers may take to finish on their own
      */
     public void close(Duration grace) {
         Objects.requireNonNull(grace, "grace");
-        if (loop.state() == EventLoop.State.CLOSED) {
-            closing = true;
-            return;
+        closing = true;
+        Fiber me = Fiber.currentOrNull();
+        Listener inline = null;
+        List<Task<Void>> others = new ArrayList<>();
+        for (Listener l : listeners) {
+            if (l.loop.state() == EventLoop.State.CLOSED) {
+                continue;
+            }
+            if (me != null && l.loop.inLoop()) {
+                inline = l;
+                continue;
+            }
+            try {
+                others.add(Fibers.spawn(l.loop, () -> {
+                    closeHere(l, grace, me);
+                    return null;
+                }));
+            } catch (LoopClosedException e) {
+                log.debug("closing {} on loop {}: {}", this, l.loop.name(), e.toString());
+            }
         }
-        try {
-            onLoop(loop, () -> {
-                closeHere(grace);
-                return null;
-            });
-        } catch (IOException | LoopClosedException e) {
-            closing = true;
-            log.debug("closing {}: {}", this, e.toString());
+        if (inline != null) {
+            closeHere(inline, grace, me);
+        }
+        for (Task<Void> t : others) {
+            try {
+                t.join();
+            } catch (RuntimeException e) {
+                log.debug("closing {}: {}", this, e.toString());
+            }
         }
     }
 
-    private void closeHere(Duration grace) {
-        closing = true;
-        Channel sc = serverChannel;
+    private void closeHere(Listener l, Duration grace, Fiber caller) {
+        Channel sc = l.serverChannel;
         if (sc != null && sc.isOpen()) {
             try {
                 NettyFutures.await(sc.close());
@@ -285,22 +611,21 @@ public final class TcpServer implements AutoCloseable {
                 log.debug("closing the listening channel of {}: {}", this, e.toString());
             }
         }
-        Fiber me = Fiber.currentOrNull();
-        List<Task<Void>> live = others(me);
+        List<Task<Void>> live = others(l, caller);
         if (live.isEmpty()) {
             return;
         }
         Fibers.withTimeoutOrNull(grace, () -> Fibers.awaitAllSettled(live));
-        List<Task<Void>> left = others(me);
+        List<Task<Void>> left = others(l, caller);
         for (Task<Void> t : left) {
             t.cancel();
         }
         Fibers.nonCancellable(() -> Fibers.awaitAllSettled(left));
     }
 
-    private List<Task<Void>> others(Fiber me) {
-        List<Task<Void>> live = new ArrayList<>(handlers.size());
-        for (Task<Void> t : handlers) {
+    private static List<Task<Void>> others(Listener l, Fiber me) {
+        List<Task<Void>> live = new ArrayList<>(l.handlers.size());
+        for (Task<Void> t : l.handlers) {
             if (t.fiber() != me) {
                 live.add(t);
             }
@@ -310,6 +635,9 @@ public final class TcpServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "TcpServer[" + address + ", " + driver.transport + ", loop " + loop.name() + "]";
+        Listener first = listeners.get(0);
+        return "TcpServer[" + address + ", " + first.driver.transport + ", "
+                + (listeners.size() == 1 ? "loop " + first.loop.name() : listeners.size() + " loops" + (reusePort ? " (SO_REUSEPORT)" : " (round-robin)"))
+                + "]";
     }
 }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "fiberloop-samples", mixinStandardHelpOptions = true, version = "fiberloop samples 0.1.0",
         description = "Runnable demos of fiberloop.",
-        subcommands = {LoopDemo.class, EchoServer.class, HttpDemo.class, Patterns.class, CommandLine.HelpCommand.class})
+        subcommands = {LoopDemo.class, EchoServer.class, ChatServer.class, ProxyServer.class, HttpDemo.class, Patterns.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     private Main() {

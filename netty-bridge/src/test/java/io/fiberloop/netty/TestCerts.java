@@ -1,0 +1,75 @@
+package io.fiberloop.netty;
+
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+
+/**
+ * A self-signed certificate for 127.0.0.1/localhost, made at test time by the JDK's keytool (no
+ * download, no BouncyCastle), and the server and client TLS contexts built on it.
+ */
+final class TestCerts {
+    private static final char[] PASSWORD = "changeit".toCharArray();
+    private static TestCerts instance;
+
+    final KeyManagerFactory keyManagers;
+    final X509Certificate certificate;
+
+    private TestCerts(KeyManagerFactory kmf, X509Certificate cert) {
+        this.keyManagers = kmf;
+        this.certificate = cert;
+    }
+
+    static synchronized TestCerts get() throws Exception {
+        if (instance == null) {
+            instance = generate();
+        }
+        return instance;
+    }
+
+    private static TestCerts generate() throws Exception {
+        Path dir = Files.createTempDirectory("fiberloop-tls");
+        Path ks = dir.resolve("server.p12");
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process p = new ProcessBuilder(List.of(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
+                "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2",
+                "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD)))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("keytool failed: " + out);
+        }
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(ks)) {
+            store.load(in, PASSWORD);
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(store, PASSWORD);
+        X509Certificate cert = (X509Certificate) store.getCertificate("server");
+        Files.delete(ks);
+        Files.delete(dir);
+        return new TestCerts(kmf, cert);
+    }
+
+    SslContext server() throws Exception {
+        return SslContextBuilder.forServer(keyManagers).build();
+    }
+
+    /** A client context that trusts the test certificate only. */
+    SslContext trustingClient() throws Exception {
+        return SslContextBuilder.forClient().trustManager(certificate).build();
+    }
+
+    /** A client context with the JDK's default trust store: it does not trust the test certificate. */
+    SslContext defaultClient() throws Exception {
+        return SslContextBuilder.forClient().build();
+    }
+}
