@@ -1,0 +1,712 @@
+package io.fiberloop.bench;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The echo load benchmark (issue 5, item 10): fiberloop's fiber-per-connection echo server against
+ * a hand-written Netty echo handler, each on one loop of the same transport, each in a child JVM of
+ * its own, driven in turn by the same Netty client (one event loop in this JVM, N connections
+ * each doing ping-pong of {@code size} bytes). Prints round trips a second, p50/p99 latency, and the
+ * server's CPU per round trip (utime+stime of the child from {@code /proc/<pid>/stat}), plus the
+ * ratios against raw Netty.
+ *
+ * <pre>
+ * ./fiberloop mvn -q -DskipTests -pl benchmarks -am package
+ * ./fiberloop java -cp benchmarks/target/benchmarks.jar io.fiberloop.bench.EchoLoad \
+ *     --connections 50,1000 --size 1024,65536 --transport epoll --warmup 5 --seconds 10 --rounds 2
+ * </pre>
+ * Options (lists are comma-separated; every combination is run):
+ * <ul>
+ * <li>{@code --connections N[,N]} (default 50), {@code --size BYTES[,BYTES]} (default 1024),
+ *     {@code --transport epoll|io_uring|nio[,...]} (servers' transport, default epoll)</li>
+ * <li>{@code --warmup S} (default 5), {@code --seconds S} measured (default 10),
+ *     {@code --rounds R} (default 2: servers alternate, R times)</li>
+ * <li>{@code --servers fiberloop,raw} (default; also {@code fiberloop-turn}: write without drain,
+ *     relying on the loop's per-turn flush)</li>
+ * <li>{@code --client-transport T} (default epoll): the client's transport, the same for every server</li>
+ * <li>{@code --pin} / {@code --no-pin} (default pin when there are 2+ CPUs and {@code taskset}):
+ *     server child on CPU 0, this JVM (the client) on CPU 1</li>
+ * <li>{@code --server-jvm-arg ARG} (repeatable): extra JVM flag for the server children, e.g.
+ *     {@code -XX:StartFlightRecording=filename=/tmp/echo.jfr}</li>
+ * </ul>
+ * Bounds: at most 10,000 connections, 16 MiB messages, 600 s per phase, 10 rounds; the whole run
+ * is killed after its planned time plus a margin. Children are killed at the end, on failure and
+ * from a shutdown hook.
+ */
+public final class EchoLoad {
+    private static final long CLK_TCK = 100;
+    private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
+
+    private EchoLoad() {
+    }
+
+    // ---------------------------------------------------------------- options
+
+    static final class Options {
+        List<Integer> connections = List.of(50);
+        List<Integer> sizes = List.of(1024);
+        List<String> transports = List.of("epoll");
+        List<String> servers = List.of("fiberloop", "raw");
+        String clientTransport = "epoll";
+        int warmup = 5;
+        int seconds = 10;
+        int rounds = 2;
+        Boolean pin;
+        List<String> serverJvmArgs = new ArrayList<>();
+    }
+
+    static Options parse(String[] args) {
+        Options o = new Options();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String v = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                v = a.substring(eq + 1);
+                a = a.substring(0, eq);
+            }
+            switch (a) {
+                case "--pin" -> o.pin = true;
+                case "--no-pin" -> o.pin = false;
+                case "-h", "--help" -> {
+                    usage();
+                    System.exit(0);
+                }
+                default -> {
+                    if (v == null) {
+                        if (i + 1 >= args.length) {
+                            throw new IllegalArgumentException(a + " needs a value");
+                        }
+                        v = args[++i];
+                    }
+                    switch (a) {
+                        case "--connections", "-c" -> o.connections = ints(v, 1, 10_000);
+                        case "--size", "-s" -> o.sizes = ints(v, 1, 16 << 20);
+                        case "--transport", "-t" -> o.transports = Arrays.stream(v.split(",")).map(EchoServers::norm).toList();
+                        case "--servers" -> o.servers = Arrays.stream(v.split(",")).map(String::trim).toList();
+                        case "--client-transport" -> o.clientTransport = EchoServers.norm(v);
+                        case "--warmup", "-w" -> o.warmup = ints(v, 0, 600).get(0);
+                        case "--seconds", "-d" -> o.seconds = ints(v, 1, 600).get(0);
+                        case "--rounds", "-r" -> o.rounds = ints(v, 1, 10).get(0);
+                        case "--server-jvm-arg" -> o.serverJvmArgs.add(v);
+                        default -> throw new IllegalArgumentException("unknown option " + a + " (--help)");
+                    }
+                }
+            }
+        }
+        for (String s : o.servers) {
+            if (!List.of("fiberloop", "fiberloop-turn", "raw").contains(s)) {
+                throw new IllegalArgumentException("unknown server " + s + ": use fiberloop, fiberloop-turn, raw");
+            }
+        }
+        for (String t : o.transports) {
+            EchoServers.ioHandlerFactory(t); // validates the name
+        }
+        return o;
+    }
+
+    static List<Integer> ints(String v, int min, int max) {
+        List<Integer> r = new ArrayList<>();
+        for (String s : v.split(",")) {
+            s = s.trim().toLowerCase(Locale.ROOT);
+            int mul = 1;
+            if (s.endsWith("k")) {
+                mul = 1024;
+                s = s.substring(0, s.length() - 1);
+            }
+            int n = Integer.parseInt(s) * mul;
+            if (n < min || n > max) {
+                throw new IllegalArgumentException(n + " is out of range [" + min + ", " + max + "]");
+            }
+            r.add(n);
+        }
+        return r;
+    }
+
+    static void usage() {
+        System.out.println("""
+                usage: EchoLoad [--connections 50[,1000]] [--size 1024[,64k]] [--transport epoll[,io_uring,nio]]
+                                [--warmup 5] [--seconds 10] [--rounds 2] [--servers fiberloop,raw[,fiberloop-turn]]
+                                [--client-transport epoll] [--pin|--no-pin] [--server-jvm-arg ARG]...
+                Runs each server in its own child JVM, drives it with N ping-pong connections from one
+                Netty client loop in this JVM, prints rt/s, p50/p99 latency, server CPU per round trip.""");
+    }
+
+    // ---------------------------------------------------------------- /proc
+
+    /** utime and stime of a process, in clock ticks. */
+    static long[] procCpu(long pid) {
+        try {
+            String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+        } catch (IOException | RuntimeException e) {
+            return new long[] {-1, -1};
+        }
+    }
+
+    /** Busy ticks of the whole machine (user+nice+system+irq+softirq+steal, all CPUs). */
+    static long machineBusy() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            return Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
+                    + Long.parseLong(f[7]) + Long.parseLong(f[8]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    static String loadavg() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    // ---------------------------------------------------------------- histogram
+
+    /** Log-linear latency histogram in ns: exact below 128, then 64 buckets per octave (~1.6%). */
+    static final class Histogram {
+        static final int SUB = 64;
+        final long[] counts = new long[128 + 57 * SUB];
+        long total;
+
+        void record(long v) {
+            if (v < 0) {
+                v = 0;
+            }
+            int idx;
+            if (v < 128) {
+                idx = (int) v;
+            } else {
+                int e = 63 - Long.numberOfLeadingZeros(v);
+                int shift = e - 6;
+                idx = 128 + (e - 7) * SUB + (int) ((v >>> shift) - SUB);
+            }
+            counts[idx]++;
+            total++;
+        }
+
+        static long valueOf(int idx) {
+            if (idx < 128) {
+                return idx;
+            }
+            int e = (idx - 128) / SUB + 7;
+            int j = (idx - 128) % SUB;
+            int shift = e - 6;
+            long lo = (long) (SUB + j) << shift;
+            return lo + ((1L << shift) >> 1); // bucket midpoint
+        }
+
+        long percentile(double p) {
+            if (total == 0) {
+                return -1;
+            }
+            long rank = Math.max(1, (long) Math.ceil(p * total));
+            long seen = 0;
+            for (int i = 0; i < counts.length; i++) {
+                seen += counts[i];
+                if (seen >= rank) {
+                    return valueOf(i);
+                }
+            }
+            return valueOf(counts.length - 1);
+        }
+
+        Histogram copy() {
+            Histogram h = new Histogram();
+            System.arraycopy(counts, 0, h.counts, 0, counts.length);
+            h.total = total;
+            return h;
+        }
+
+        void reset() {
+            Arrays.fill(counts, 0);
+            total = 0;
+        }
+    }
+
+    // ---------------------------------------------------------------- client
+
+    /** State shared by all connections of one run; touched only by the client's event-loop thread, except the volatile counters. */
+    static final class ClientState {
+        final int size;
+        final ByteBuf payload;
+        final Histogram histogram = new Histogram();
+        volatile long roundTrips;
+        volatile long errors;
+        volatile boolean stopping;
+        final AtomicReference<Throwable> firstError = new AtomicReference<>();
+
+        ClientState(int size) {
+            this.size = size;
+            byte[] bytes = new byte[size];
+            for (int i = 0; i < size; i++) {
+                bytes[i] = (byte) (i * 31 + 7);
+            }
+            this.payload = Unpooled.unreleasableBuffer(Unpooled.directBuffer(size).writeBytes(bytes));
+        }
+    }
+
+    /** One connection: send {@code size} bytes, wait for all of them back, record the latency, repeat. */
+    static final class Pinger extends ChannelInboundHandlerAdapter {
+        private final ClientState st;
+        private ChannelHandlerContext ctx;
+        private int got;
+        private long sentAt;
+
+        Pinger(ClientState st) {
+            this.st = st;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        /** Event-loop thread. */
+        void send() {
+            sentAt = System.nanoTime();
+            ctx.writeAndFlush(st.payload.retainedDuplicate(), ctx.voidPromise());
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf m = (ByteBuf) msg;
+            // Check the first byte of each message: the echo must come back in order.
+            if (got == 0 && m.isReadable() && m.getByte(m.readerIndex()) != st.payload.getByte(0)) {
+                fail(new IllegalStateException("corrupt echo: first byte " + m.getByte(m.readerIndex())));
+            }
+            got += m.readableBytes();
+            m.release();
+            if (got >= st.size) {
+                if (got > st.size) {
+                    fail(new IllegalStateException("got " + got + " bytes for a " + st.size + "-byte ping"));
+                    return;
+                }
+                got = 0;
+                long now = System.nanoTime();
+                st.histogram.record(now - sentAt);
+                st.roundTrips = st.roundTrips + 1; // single writer: the client's event-loop thread
+                if (!st.stopping) {
+                    send();
+                }
+            }
+        }
+
+        private void fail(Throwable t) {
+            st.firstError.compareAndSet(null, t);
+            st.errors = st.errors + 1;
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (!st.stopping) {
+                fail(new IOException("connection closed by the server"));
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!st.stopping) {
+                fail(cause);
+            } else {
+                ctx.close();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- server child
+
+    static final class Child implements AutoCloseable {
+        final Process process;
+        final int port;
+
+        Child(Process process, int port) {
+            this.process = process;
+            this.port = port;
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        @Override
+        public void close() {
+            try {
+                process.getOutputStream().close(); // stdin EOF: the child stops on its own
+            } catch (IOException ignored) {
+                // kill below
+            }
+            try {
+                if (!process.waitFor(8, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            } finally {
+                CHILDREN.remove(process);
+            }
+        }
+    }
+
+    static Child startServer(String server, String transport, Options o, boolean pin) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        if (pin) {
+            cmd.addAll(List.of("taskset", "-c", "0"));
+        }
+        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
+                cmd.add(a);
+            }
+        }
+        cmd.addAll(o.serverJvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        switch (server) {
+            case "fiberloop" -> cmd.addAll(List.of(EchoServers.Fiberloop.class.getName(), transport, "drain"));
+            case "fiberloop-turn" -> cmd.addAll(List.of(EchoServers.Fiberloop.class.getName(), transport, "turn"));
+            case "raw" -> cmd.addAll(List.of(EchoServers.RawNetty.class.getName(), transport));
+            default -> throw new IllegalArgumentException(server);
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        Process p = pb.start();
+        CHILDREN.add(p);
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        CountDownLatch ready = new CountDownLatch(1);
+        int[] port = {-1};
+        Thread reader = new Thread(() -> {
+            try {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    if (port[0] < 0 && line.startsWith("PORT ")) {
+                        port[0] = Integer.parseInt(line.substring(5).trim());
+                        ready.countDown();
+                    } else {
+                        System.out.println("  [" + server + " stdout] " + line);
+                    }
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // child gone
+            }
+            ready.countDown();
+        }, "child-stdout");
+        reader.setDaemon(true);
+        reader.start();
+        if (!ready.await(30, TimeUnit.SECONDS) || port[0] < 0) {
+            p.destroyForcibly();
+            CHILDREN.remove(p);
+            throw new IllegalStateException(server + " server did not report its port within 30 s (exit "
+                    + (p.isAlive() ? "none" : p.exitValue()) + "); command: " + String.join(" ", cmd));
+        }
+        return new Child(p, port[0]);
+    }
+
+    // ---------------------------------------------------------------- one run
+
+    record Result(String server, int round, int connections, int size, String transport, double rtPerSec,
+                  long p50ns, long p99ns, double cpuUsPerRt, double userUsPerRt, double serverCpuPct,
+                  double clientCpuPct, double otherCpuPct, double minSecRate, double maxSecRate,
+                  String loadBefore, String loadAfter, long errors, String firstError) {
+    }
+
+    static Result run(String server, int round, int conns, int size, String transport, Options o, boolean pin,
+                      MultiThreadIoEventLoopGroup clientGroup) throws Exception {
+        String loadBefore = loadavg();
+        try (Child child = startServer(server, transport, o, pin)) {
+            ClientState st = new ClientState(size);
+            IoEventLoop loop = (IoEventLoop) clientGroup.next();
+            Bootstrap b = new Bootstrap().group(loop).channel(EchoServers.socketChannel(o.clientTransport))
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(new Pinger(st));
+                        }
+                    });
+            List<Channel> channels = new ArrayList<>(conns);
+            try {
+                // Connect in batches of 100 so the listen backlog never overflows.
+                for (int i = 0; i < conns; i += 100) {
+                    List<ChannelFuture> batch = new ArrayList<>();
+                    for (int j = i; j < Math.min(conns, i + 100); j++) {
+                        batch.add(b.connect("127.0.0.1", child.port));
+                    }
+                    for (ChannelFuture f : batch) {
+                        if (!f.await(15, TimeUnit.SECONDS) || !f.isSuccess()) {
+                            throw new IOException("connect to " + server + " failed", f.cause());
+                        }
+                        channels.add(f.channel());
+                    }
+                }
+                loop.submit(() -> {
+                    for (Channel ch : channels) {
+                        ch.pipeline().get(Pinger.class).send();
+                    }
+                }).sync();
+                Thread.sleep(o.warmup * 1000L);
+
+                // Measured window: reset the histogram on the client loop, then read counters.
+                long[] c0 = procCpu(child.pid());
+                long self0 = sum(procCpu(ProcessHandle.current().pid()));
+                long m0 = machineBusy();
+                long[] start = loop.submit(() -> {
+                    st.histogram.reset();
+                    return new long[] {System.nanoTime(), st.roundTrips};
+                }).get(10, TimeUnit.SECONDS);
+                double minRate = Double.MAX_VALUE;
+                double maxRate = 0;
+                long prevN = start[1];
+                long prevT = start[0];
+                long end = start[0] + o.seconds * 1_000_000_000L;
+                while (System.nanoTime() < end) {
+                    Thread.sleep(Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
+                    long n = st.roundTrips;
+                    long t = System.nanoTime();
+                    if (t - prevT >= 500_000_000L) {
+                        double r = (n - prevN) * 1e9 / (t - prevT);
+                        minRate = Math.min(minRate, r);
+                        maxRate = Math.max(maxRate, r);
+                        prevN = n;
+                        prevT = t;
+                    }
+                }
+                Object[] stop = loop.submit(() -> new Object[] {System.nanoTime(), st.roundTrips, st.histogram.copy()})
+                        .get(10, TimeUnit.SECONDS);
+                long[] c1 = procCpu(child.pid());
+                long self1 = sum(procCpu(ProcessHandle.current().pid()));
+                long m1 = machineBusy();
+
+                double elapsed = ((long) stop[0] - start[0]) / 1e9;
+                long n = (long) stop[1] - start[1];
+                Histogram h = (Histogram) stop[2];
+                long serverTicks = sum(c1) - sum(c0);
+                double serverSec = serverTicks / (double) CLK_TCK;
+                double userSec = (c1[0] - c0[0]) / (double) CLK_TCK;
+                double clientSec = (self1 - self0) / (double) CLK_TCK;
+                double otherSec = ((m1 - m0) - serverTicks - (self1 - self0)) / (double) CLK_TCK;
+                st.stopping = true;
+                Throwable err = st.firstError.get();
+                return new Result(server, round, conns, size, transport, n / elapsed,
+                        h.percentile(0.50), h.percentile(0.99),
+                        n == 0 ? Double.NaN : serverSec * 1e6 / n, n == 0 ? Double.NaN : userSec * 1e6 / n,
+                        100 * serverSec / elapsed, 100 * clientSec / elapsed, 100 * Math.max(0, otherSec) / elapsed,
+                        minRate == Double.MAX_VALUE ? Double.NaN : minRate, maxRate,
+                        loadBefore, loadavg(), st.errors, err == null ? null : err.toString());
+            } finally {
+                st.stopping = true;
+                for (Channel ch : channels) {
+                    ch.close();
+                }
+                for (Channel ch : channels) {
+                    ch.closeFuture().await(5, TimeUnit.SECONDS);
+                }
+                st.payload.unwrap().release(); // the unreleasable wrapper's direct buffer
+            }
+        }
+    }
+
+    static long sum(long[] a) {
+        return a[0] + a[1];
+    }
+
+    // ---------------------------------------------------------------- main
+
+    public static void main(String[] args) throws Exception {
+        Options o;
+        try {
+            o = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("EchoLoad: " + e.getMessage());
+            usage();
+            System.exit(2);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(EchoLoad::killChildren, "kill-echo-servers"));
+
+        int cpus = Runtime.getRuntime().availableProcessors();
+        boolean tasksetOk = Files.isExecutable(Path.of("/usr/bin/taskset")) || Files.isExecutable(Path.of("/bin/taskset"));
+        boolean pin = o.pin != null ? o.pin && tasksetOk : cpus >= 2 && tasksetOk;
+        if (pin) {
+            // The client (this JVM, every thread) on CPU 1; the server children on CPU 0.
+            Process p = new ProcessBuilder("taskset", "-a", "-p", "-c", "1", Long.toString(ProcessHandle.current().pid()))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                System.err.println("EchoLoad: could not pin this JVM to CPU 1; continuing unpinned");
+                pin = false;
+            }
+        }
+
+        int runs = o.connections.size() * o.sizes.size() * o.transports.size() * o.rounds * o.servers.size();
+        long budgetSec = runs * (o.warmup + o.seconds + 60L) + 60;
+        Thread guard = new Thread(() -> {
+            try {
+                Thread.sleep(budgetSec * 1000);
+                System.err.println("EchoLoad: time budget of " + budgetSec + " s exceeded; stopping");
+                System.exit(3);
+            } catch (InterruptedException ignored) {
+                // finished in time
+            }
+        }, "echo-time-guard");
+        guard.setDaemon(true);
+        guard.start();
+
+        System.out.printf("EchoLoad %s UTC: %d CPUs, pin=%s (server CPU 0, client CPU 1), ulimit fds: %s, client %s, "
+                        + "warm-up %d s, measured %d s, rounds %d, java %s%n",
+                DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").format(Instant.now().atOffset(ZoneOffset.UTC)),
+                cpus, pin, maxFds(), o.clientTransport, o.warmup, o.seconds, o.rounds, Runtime.version());
+        System.out.println("server JVM flags: " + String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments())
+                + (o.serverJvmArgs.isEmpty() ? "" : " " + String.join(" ", o.serverJvmArgs)));
+
+        MultiThreadIoEventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1,
+                new DefaultThreadFactory("echo-client"), EchoServers.ioHandlerFactory(o.clientTransport));
+        List<Result> all = new ArrayList<>();
+        int exit = 0;
+        try {
+            for (String transport : o.transports) {
+                for (int size : o.sizes) {
+                    for (int conns : o.connections) {
+                        List<Result> cell = new ArrayList<>();
+                        for (int round = 1; round <= o.rounds; round++) {
+                            for (String server : o.servers) {
+                                Result r;
+                                try {
+                                    r = run(server, round, conns, size, transport, o, pin, clientGroup);
+                                } catch (Exception e) {
+                                    System.out.printf("FAILED %s %s %d B x %d conns, round %d: %s%n", server, transport, size, conns, round, e);
+                                    exit = 1;
+                                    continue;
+                                }
+                                cell.add(r);
+                                all.add(r);
+                                printRun(r);
+                                if (r.errors > 0) {
+                                    exit = 1;
+                                }
+                            }
+                        }
+                        printCell(cell, o.servers);
+                    }
+                }
+            }
+        } finally {
+            clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            killChildren();
+        }
+        printTable(all, o.servers);
+        guard.interrupt();
+        System.exit(exit);
+    }
+
+    static String maxFds() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (l.startsWith("Max open files")) {
+                    return l.substring("Max open files".length()).trim().split("\\s+")[0];
+                }
+            }
+        } catch (IOException ignored) {
+            // unknown
+        }
+        return "?";
+    }
+
+    static void killChildren() {
+        for (Process p : CHILDREN) {
+            p.destroyForcibly();
+        }
+    }
+
+    static void printRun(Result r) {
+        System.out.printf(Locale.ROOT,
+                "run %-14s %-8s %6d B x %4d conns, round %d: %9.0f rt/s (per-s min %.0f max %.0f), p50 %s p99 %s, "
+                        + "server CPU %.2f us/rt (user %.2f), server %.0f%% client %.0f%% others %.0f%% of a core, "
+                        + "load %s -> %s%s%n",
+                r.server, r.transport, r.size, r.connections, r.round, r.rtPerSec, r.minSecRate, r.maxSecRate,
+                us(r.p50ns), us(r.p99ns), r.cpuUsPerRt, r.userUsPerRt, r.serverCpuPct, r.clientCpuPct, r.otherCpuPct,
+                r.loadBefore, r.loadAfter, r.errors > 0 ? ", ERRORS " + r.errors + " (" + r.firstError + ")" : "");
+    }
+
+    static String us(long ns) {
+        return ns < 0 ? "-" : String.format(Locale.ROOT, "%.0f us", ns / 1000.0);
+    }
+
+    /** Per size/connections/transport: ratios of each round's fiberloop run to the same round's raw run. */
+    static void printCell(List<Result> cell, List<String> servers) {
+        if (cell.isEmpty() || !servers.contains("raw")) {
+            return;
+        }
+        for (String s : servers) {
+            if (s.equals("raw")) {
+                continue;
+            }
+            StringBuilder sb = new StringBuilder("ratio " + s + "/raw:");
+            for (Result r : cell) {
+                if (!r.server.equals(s)) {
+                    continue;
+                }
+                Result raw = cell.stream().filter(x -> x.server.equals("raw") && x.round == r.round).findFirst().orElse(null);
+                if (raw != null) {
+                    sb.append(String.format(Locale.ROOT, " round %d rt/s %.2f CPU/rt %.2f;", r.round,
+                            r.rtPerSec / raw.rtPerSec, r.cpuUsPerRt / raw.cpuUsPerRt));
+                }
+            }
+            System.out.println(sb);
+        }
+    }
+
+    /** The summary table, markdown, one row per run, ratio against raw of the same round. */
+    static void printTable(List<Result> all, List<String> servers) {
+        System.out.println();
+        System.out.println("| size | conns | transport | server | round | rt/s | p50 µs | p99 µs | CPU µs/rt (user) | rt/s vs raw | CPU/rt vs raw | others' CPU | load before→after |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for (Result r : all) {
+            Result raw = all.stream().filter(x -> x.server.equals("raw") && x.round == r.round && x.size == r.size
+                    && x.connections == r.connections && x.transport.equals(r.transport)).findFirst().orElse(null);
+            String rr = raw == null || r.server.equals("raw") ? "—"
+                    : String.format(Locale.ROOT, "%.2f", r.rtPerSec / raw.rtPerSec);
+            String cr = raw == null || r.server.equals("raw") ? "—"
+                    : String.format(Locale.ROOT, "%.2f", r.cpuUsPerRt / raw.cpuUsPerRt);
+            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %d | %.0f | %.0f | %.0f | %.2f (%.2f) | %s | %s | %.0f%% | %s → %s |%n",
+                    r.size >= 1024 && r.size % 1024 == 0 ? (r.size / 1024) + " KiB" : r.size + " B", r.connections,
+                    r.transport, r.server, r.round, r.rtPerSec, r.p50ns / 1000.0, r.p99ns / 1000.0, r.cpuUsPerRt,
+                    r.userUsPerRt, rr, cr, r.otherCpuPct, r.loadBefore.split(" ")[0], r.loadAfter.split(" ")[0]);
+        }
+    }
+}
