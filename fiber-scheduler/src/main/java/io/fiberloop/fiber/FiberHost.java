@@ -35,6 +35,8 @@ final class FiberHost implements LoopHost {
     Fiber mounted;
     /** Head of the intrusive list of live tasks (through Fiber.livePrev/liveNext). */
     private Fiber liveHead;
+    /** Set once the loop has terminated: spawning on it is refused. */
+    volatile boolean terminated;
 
     FiberHost(LoopCarrier carrier) {
         this.carrier = carrier;
@@ -42,12 +44,16 @@ final class FiberHost implements LoopHost {
         HOSTS.put(loop, this);
     }
 
+    /** The host of {@code loop}, or {@code null} if it hosts no fibers or has terminated. Any thread; no map lookup. */
     static FiberHost ofOrNull(EventLoop loop) {
+        if (loop instanceof io.fiberloop.loop.spi.LoopCarrier c) {
+            return c.host() instanceof FiberHost h && !h.terminated ? h : null;
+        }
         return HOSTS.get(loop);
     }
 
     static FiberHost of(EventLoop loop) {
-        FiberHost h = HOSTS.get(loop);
+        FiberHost h = ofOrNull(loop);
         if (h == null) {
             throw new IllegalStateException("loop '" + loop.name() + "' does not host fibers (it was built with hostFibers(false), "
                     + "or is closed): use a loop built with the default settings");
@@ -193,6 +199,7 @@ final class FiberHost implements LoopHost {
                 f.task.settle(null, new CancelledException("loop '" + loop.name() + "' closed before task '" + f.name() + "' finished"));
             }
         }
+        terminated = true;
         HOSTS.remove(loop, this);
     }
 }

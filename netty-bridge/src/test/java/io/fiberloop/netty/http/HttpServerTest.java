@@ -297,8 +297,8 @@ class HttpServerTest {
     }
 
     @Test
-    void twoHundredConcurrentKeepAliveClients() throws Exception {
-        int clients = 200;
+    void aThousandConcurrentKeepAliveClients() throws Exception {
+        int clients = 1_000;
         int requests = 5;
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Integer>> fs = new ArrayList<>();
