@@ -156,6 +156,19 @@ public enum NettyTransport {
 
     private static final Logger log = LoggerFactory.getLogger(NettyTransport.class);
     private static final AtomicReference<String> LOGGED = new AtomicReference<>();
+    /** Netty's switch for io_uring's multishot receive, read once when Netty's {@code IoUring} class initialises. */
+    static final String RECV_MULTISHOT_PROPERTY = "io.netty.iouring.recvMultiShotEnabled";
+
+    static {
+        // fiberloop's reads are demand-driven: one socket read per request, so that a connection never
+        // buffers more than a bounded amount its fiber has not asked for. io_uring's multishot receive
+        // (on by default in Netty 4.2) keeps delivering buffers after a single read request, which
+        // breaks that bound (seen: 7 buffers, 424 KiB, for one request). Turn it off unless the
+        // application chose otherwise; this runs before any IoUring method is called.
+        if (System.getProperty(RECV_MULTISHOT_PROPERTY) == null) {
+            System.setProperty(RECV_MULTISHOT_PROPERTY, "false");
+        }
+    }
 
     private final String id;
 
