@@ -12,13 +12,12 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.fiberloop.bench.ChildJvm.Child;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -26,9 +25,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -65,7 +61,6 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class EchoLoad {
     private static final long CLK_TCK = 100;
-    private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
 
     private EchoLoad() {
     }
@@ -112,9 +107,9 @@ public final class EchoLoad {
                     switch (a) {
                         case "--connections", "-c" -> o.connections = ints(v, 1, 10_000);
                         case "--size", "-s" -> o.sizes = ints(v, 1, 16 << 20);
-                        case "--transport", "-t" -> o.transports = Arrays.stream(v.split(",")).map(EchoServers::norm).toList();
+                        case "--transport", "-t" -> o.transports = Arrays.stream(v.split(",")).map(BenchTransports::norm).toList();
                         case "--servers" -> o.servers = Arrays.stream(v.split(",")).map(String::trim).toList();
-                        case "--client-transport" -> o.clientTransport = EchoServers.norm(v);
+                        case "--client-transport" -> o.clientTransport = BenchTransports.norm(v);
                         case "--warmup", "-w" -> o.warmup = ints(v, 0, 600).get(0);
                         case "--seconds", "-d" -> o.seconds = ints(v, 1, 600).get(0);
                         case "--rounds", "-r" -> o.rounds = ints(v, 1, 10).get(0);
@@ -130,7 +125,7 @@ public final class EchoLoad {
             }
         }
         for (String t : o.transports) {
-            EchoServers.ioHandlerFactory(t); // validates the name
+            BenchTransports.ioHandlerFactory(t); // validates the name
         }
         return o;
     }
@@ -163,37 +158,6 @@ public final class EchoLoad {
     }
 
     // ---------------------------------------------------------------- /proc
-
-    /** utime and stime of a process, in clock ticks. */
-    static long[] procCpu(long pid) {
-        try {
-            String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
-        } catch (IOException | RuntimeException e) {
-            return new long[] {-1, -1};
-        }
-    }
-
-    /** Busy ticks of the whole machine (user+nice+system+irq+softirq+steal, all CPUs). */
-    static long machineBusy() {
-        try {
-            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-            return Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
-                    + Long.parseLong(f[7]) + Long.parseLong(f[8]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
-    static String loadavg() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "?";
-        }
-    }
 
     // ---------------------------------------------------------------- histogram
 
@@ -351,90 +315,16 @@ public final class EchoLoad {
 
     // ---------------------------------------------------------------- server child
 
-    static final class Child implements AutoCloseable {
-        final Process process;
-        final int port;
-
-        Child(Process process, int port) {
-            this.process = process;
-            this.port = port;
-        }
-
-        long pid() {
-            return process.pid();
-        }
-
-        @Override
-        public void close() {
-            try {
-                process.getOutputStream().close(); // stdin EOF: the child stops on its own
-            } catch (IOException ignored) {
-                // kill below
-            }
-            try {
-                if (!process.waitFor(8, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            } finally {
-                CHILDREN.remove(process);
-            }
-        }
-    }
-
     static Child startServer(String server, String transport, Options o, boolean pin) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        if (pin) {
-            cmd.addAll(List.of("taskset", "-c", "0"));
-        }
-        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
-                cmd.add(a);
-            }
-        }
-        cmd.addAll(o.serverJvmArgs);
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        switch (server) {
-            case "fiberloop" -> cmd.addAll(List.of(EchoServers.Fiberloop.class.getName(), transport, "drain"));
-            case "fiberloop-turn" -> cmd.addAll(List.of(EchoServers.Fiberloop.class.getName(), transport, "turn"));
-            case "raw" -> cmd.addAll(List.of(EchoServers.RawNetty.class.getName(), transport));
+        return switch (server) {
+            case "fiberloop" -> ChildJvm.start(server, o.serverJvmArgs, pin, Duration.ofSeconds(30),
+                    EchoServers.Fiberloop.class.getName(), transport, "drain");
+            case "fiberloop-turn" -> ChildJvm.start(server, o.serverJvmArgs, pin, Duration.ofSeconds(30),
+                    EchoServers.Fiberloop.class.getName(), transport, "turn");
+            case "raw" -> ChildJvm.start(server, o.serverJvmArgs, pin, Duration.ofSeconds(30),
+                    EchoServers.RawNetty.class.getName(), transport);
             default -> throw new IllegalArgumentException(server);
-        }
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-        Process p = pb.start();
-        CHILDREN.add(p);
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        CountDownLatch ready = new CountDownLatch(1);
-        int[] port = {-1};
-        Thread reader = new Thread(() -> {
-            try {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    if (port[0] < 0 && line.startsWith("PORT ")) {
-                        port[0] = Integer.parseInt(line.substring(5).trim());
-                        ready.countDown();
-                    } else {
-                        System.out.println("  [" + server + " stdout] " + line);
-                    }
-                }
-            } catch (IOException | RuntimeException ignored) {
-                // child gone
-            }
-            ready.countDown();
-        }, "child-stdout");
-        reader.setDaemon(true);
-        reader.start();
-        if (!ready.await(30, TimeUnit.SECONDS) || port[0] < 0) {
-            p.destroyForcibly();
-            CHILDREN.remove(p);
-            throw new IllegalStateException(server + " server did not report its port within 30 s (exit "
-                    + (p.isAlive() ? "none" : p.exitValue()) + "); command: " + String.join(" ", cmd));
-        }
-        return new Child(p, port[0]);
+        };
     }
 
     // ---------------------------------------------------------------- one run
@@ -447,11 +337,11 @@ public final class EchoLoad {
 
     static Result run(String server, int round, int conns, int size, String transport, Options o, boolean pin,
                       MultiThreadIoEventLoopGroup clientGroup) throws Exception {
-        String loadBefore = loadavg();
+        String loadBefore = ChildJvm.loadavg();
         try (Child child = startServer(server, transport, o, pin)) {
             ClientState st = new ClientState(size);
             IoEventLoop loop = (IoEventLoop) clientGroup.next();
-            Bootstrap b = new Bootstrap().group(loop).channel(EchoServers.socketChannel(o.clientTransport))
+            Bootstrap b = new Bootstrap().group(loop).channel(BenchTransports.socketChannel(o.clientTransport))
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                     .handler(new ChannelInitializer<Channel>() {
@@ -483,9 +373,9 @@ public final class EchoLoad {
                 Thread.sleep(o.warmup * 1000L);
 
                 // Measured window: reset the histogram on the client loop, then read counters.
-                long[] c0 = procCpu(child.pid());
-                long self0 = sum(procCpu(ProcessHandle.current().pid()));
-                long m0 = machineBusy();
+                long[] c0 = ChildJvm.cpuTicks(child.pid());
+                long self0 = sum(ChildJvm.cpuTicks(ProcessHandle.current().pid()));
+                long m0 = ChildJvm.machineBusy();
                 long[] start = loop.submit(() -> {
                     st.histogram.reset();
                     return new long[] {System.nanoTime(), st.roundTrips};
@@ -509,9 +399,9 @@ public final class EchoLoad {
                 }
                 Object[] stop = loop.submit(() -> new Object[] {System.nanoTime(), st.roundTrips, st.histogram.copy()})
                         .get(10, TimeUnit.SECONDS);
-                long[] c1 = procCpu(child.pid());
-                long self1 = sum(procCpu(ProcessHandle.current().pid()));
-                long m1 = machineBusy();
+                long[] c1 = ChildJvm.cpuTicks(child.pid());
+                long self1 = sum(ChildJvm.cpuTicks(ProcessHandle.current().pid()));
+                long m1 = ChildJvm.machineBusy();
 
                 double elapsed = ((long) stop[0] - start[0]) / 1e9;
                 long n = (long) stop[1] - start[1];
@@ -528,7 +418,7 @@ public final class EchoLoad {
                         n == 0 ? Double.NaN : serverSec * 1e6 / n, n == 0 ? Double.NaN : userSec * 1e6 / n,
                         100 * serverSec / elapsed, 100 * clientSec / elapsed, 100 * Math.max(0, otherSec) / elapsed,
                         minRate == Double.MAX_VALUE ? Double.NaN : minRate, maxRate,
-                        loadBefore, loadavg(), st.errors, err == null ? null : err.toString());
+                        loadBefore, ChildJvm.loadavg(), st.errors, err == null ? null : err.toString());
             } finally {
                 st.stopping = true;
                 for (Channel ch : channels) {
@@ -558,7 +448,7 @@ public final class EchoLoad {
             System.exit(2);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(EchoLoad::killChildren, "kill-echo-servers"));
+        Runtime.getRuntime().addShutdownHook(new Thread(ChildJvm::killAll, "kill-echo-servers"));
 
         int cpus = Runtime.getRuntime().availableProcessors();
         boolean tasksetOk = Files.isExecutable(Path.of("/usr/bin/taskset")) || Files.isExecutable(Path.of("/bin/taskset"));
@@ -595,7 +485,7 @@ public final class EchoLoad {
                 + (o.serverJvmArgs.isEmpty() ? "" : " " + String.join(" ", o.serverJvmArgs)));
 
         MultiThreadIoEventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1,
-                new DefaultThreadFactory("echo-client"), EchoServers.ioHandlerFactory(o.clientTransport));
+                new DefaultThreadFactory("echo-client"), BenchTransports.ioHandlerFactory(o.clientTransport));
         List<Result> all = new ArrayList<>();
         int exit = 0;
         try {
@@ -627,7 +517,7 @@ public final class EchoLoad {
             }
         } finally {
             clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
-            killChildren();
+            ChildJvm.killAll();
         }
         printTable(all, o.servers);
         guard.interrupt();
@@ -645,12 +535,6 @@ public final class EchoLoad {
             // unknown
         }
         return "?";
-    }
-
-    static void killChildren() {
-        for (Process p : CHILDREN) {
-            p.destroyForcibly();
-        }
     }
 
     static void printRun(Result r) {

@@ -12,24 +12,10 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringServerSocketChannel;
-import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import java.io.IOException;
-import java.io.InputStream;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,71 +30,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EchoServers {
     private EchoServers() {
-    }
-
-    /** The Netty I/O handler factory of a transport name ({@code epoll}, {@code io_uring}, {@code nio}). */
-    static IoHandlerFactory ioHandlerFactory(String transport) {
-        return switch (norm(transport)) {
-            case "epoll" -> EpollIoHandler.newFactory();
-            case "io_uring" -> IoUringIoHandler.newFactory();
-            case "nio" -> NioIoHandler.newFactory();
-            default -> throw new IllegalArgumentException("unknown transport " + transport);
-        };
-    }
-
-    static Class<? extends ServerSocketChannel> serverChannel(String transport) {
-        return switch (norm(transport)) {
-            case "epoll" -> EpollServerSocketChannel.class;
-            case "io_uring" -> IoUringServerSocketChannel.class;
-            case "nio" -> NioServerSocketChannel.class;
-            default -> throw new IllegalArgumentException("unknown transport " + transport);
-        };
-    }
-
-    static Class<? extends SocketChannel> socketChannel(String transport) {
-        return switch (norm(transport)) {
-            case "epoll" -> EpollSocketChannel.class;
-            case "io_uring" -> IoUringSocketChannel.class;
-            case "nio" -> NioSocketChannel.class;
-            default -> throw new IllegalArgumentException("unknown transport " + transport);
-        };
-    }
-
-    static String norm(String transport) {
-        String t = transport.trim().toLowerCase(Locale.ROOT);
-        return t.equals("iouring") ? "io_uring" : t;
-    }
-
-    /** Blocks until stdin ends (the parent closed the pipe or died). */
-    static void awaitStdinEof() {
-        InputStream in = System.in;
-        byte[] buf = new byte[256];
-        try {
-            while (in.read(buf) >= 0) {
-                // ignore anything the parent writes
-            }
-        } catch (IOException e) {
-            // treat as end of file
-        }
-    }
-
-    static void ready(int port) {
-        System.out.println("PORT " + port);
-        System.out.flush();
-    }
-
-    /** Exits even if closing hangs: a bounded-time stop. */
-    static void exitSoon() {
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(5_000);
-            } catch (InterruptedException ignored) {
-                // exit anyway
-            }
-            Runtime.getRuntime().halt(4);
-        }, "exit-watchdog");
-        t.setDaemon(true);
-        t.start();
     }
 
     /**
@@ -129,12 +50,12 @@ public final class EchoServers {
                 case "turn" -> false;
                 default -> throw new IllegalArgumentException("mode must be drain or turn: " + mode);
             };
-            NettyTransport t = NettyTransport.of(norm(transport));
+            NettyTransport t = NettyTransport.of(BenchTransports.norm(transport));
             EventLoop loop = NettyLoops.builder(t).name("echo-loop").build();
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, drain ? Fiberloop::echoDrain : Fiberloop::echoTurn);
-            ready(server.port());
-            awaitStdinEof();
-            exitSoon();
+            ChildJvm.ready(server.port());
+            ChildJvm.awaitStdinEof();
+            ChildJvm.exitSoon();
             server.close(Duration.ofSeconds(1));
             loop.close();
             System.exit(0);
@@ -189,11 +110,11 @@ public final class EchoServers {
         public static void main(String[] args) throws Exception {
             String transport = args.length > 0 ? args[0] : "epoll";
             MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-                    new DefaultThreadFactory("raw-echo"), ioHandlerFactory(transport));
+                    new DefaultThreadFactory("raw-echo"), BenchTransports.ioHandlerFactory(transport));
             EchoHandler handler = new EchoHandler();
             Channel sc = new ServerBootstrap()
                     .group(group, group)
-                    .channel(serverChannel(transport))
+                    .channel(BenchTransports.serverChannel(transport))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -201,9 +122,9 @@ public final class EchoServers {
                         }
                     })
                     .bind("127.0.0.1", 0).sync().channel();
-            ready(((java.net.InetSocketAddress) sc.localAddress()).getPort());
-            awaitStdinEof();
-            exitSoon();
+            ChildJvm.ready(((java.net.InetSocketAddress) sc.localAddress()).getPort());
+            ChildJvm.awaitStdinEof();
+            ChildJvm.exitSoon();
             sc.close().await(1, TimeUnit.SECONDS);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(2, TimeUnit.SECONDS);
             System.exit(0);

@@ -1,10 +1,8 @@
 package io.fiberloop.bench;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -12,15 +10,14 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.fiberloop.bench.ChildJvm.Child;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,7 +55,6 @@ import java.util.regex.Pattern;
  */
 public final class HttpLoad {
     private static final long CLK_TCK = 100;
-    private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
     private static final List<String> SERVERS = List.of("fiberloop", "raw");
 
     private HttpLoad() {
@@ -122,7 +118,7 @@ public final class HttpLoad {
                         case "--warmup", "-w" -> o.warmup = intIn(a, v, 0, 600);
                         case "--seconds", "-d" -> o.seconds = intIn(a, v, 1, 600);
                         case "--rounds", "-r" -> o.rounds = intIn(a, v, 1, 10);
-                        case "--transport" -> o.transport = HttpServers.norm(v);
+                        case "--transport" -> o.transport = BenchTransports.norm(v);
                         case "--servers" -> o.servers = List.of(v.split(",")).stream().map(String::trim).toList();
                         case "--server-jvm-arg" -> o.serverJvmArgs.add(v);
                         default -> throw new IllegalArgumentException("unknown option " + a + " (--help)");
@@ -135,7 +131,7 @@ public final class HttpLoad {
                 throw new IllegalArgumentException("unknown server " + s + ": use fiberloop, raw");
             }
         }
-        HttpServers.ioHandlerFactory(o.transport); // validates the name
+        BenchTransports.ioHandlerFactory(o.transport); // validates the name
         if (o.threads > o.connections) {
             throw new IllegalArgumentException("--threads must not exceed --connections");
         }
@@ -156,37 +152,6 @@ public final class HttpLoad {
     }
 
     // ---------------------------------------------------------------- /proc
-
-    /** utime and stime of a process, in clock ticks; {@code {-1,-1}} if unreadable. */
-    static long[] cpuTicks(long pid) {
-        try {
-            String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
-        } catch (IOException | RuntimeException e) {
-            return new long[] {-1, -1};
-        }
-    }
-
-    /** Busy ticks of the whole machine (user+nice+system+irq+softirq+steal, all CPUs). */
-    static long machineBusy() {
-        try {
-            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-            return Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
-                    + Long.parseLong(f[7]) + Long.parseLong(f[8]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
-    static String loadavg() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "?";
-        }
-    }
 
     // ---------------------------------------------------------------- wrk
 
@@ -273,7 +238,7 @@ public final class HttpLoad {
         cmd.addAll(List.of("wrk", "-t" + o.threads, "-c" + o.connections, "-d" + seconds + "s", "--latency",
                 "http://127.0.0.1:" + port + "/plaintext"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        CHILDREN.add(p);
+        ChildJvm.track(p);
         try {
             ByteArrayOutputStream buf = new ByteArrayOutputStream();
             Thread reader = Thread.ofPlatform().daemon().start(() -> {
@@ -286,7 +251,7 @@ public final class HttpLoad {
             long[] last = {0, 0};
             while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
                 // with taskset, p is taskset until it execs wrk: same pid
-                long[] t = cpuTicks(p.pid());
+                long[] t = ChildJvm.cpuTicks(p.pid());
                 if (t[0] >= 0) {
                     last = t;
                 }
@@ -303,89 +268,19 @@ public final class HttpLoad {
             return parseWrk(out);
         } finally {
             p.destroyForcibly();
-            CHILDREN.remove(p);
+            ChildJvm.untrack(p);
         }
     }
 
     // ---------------------------------------------------------------- server child
 
-    static final class Child implements AutoCloseable {
-        final Process process;
-        final int port;
-
-        Child(Process process, int port) {
-            this.process = process;
-            this.port = port;
-        }
-
-        @Override
-        public void close() {
-            try {
-                process.getOutputStream().close(); // stdin EOF: the child stops on its own
-            } catch (IOException ignored) {
-                // kill below
-            }
-            try {
-                if (!process.waitFor(8, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            } finally {
-                CHILDREN.remove(process);
-            }
-        }
-    }
-
     static Child startServer(String server, Options o, boolean pin) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        if (pin) {
-            cmd.addAll(List.of("taskset", "-c", "0"));
-        }
-        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
-                cmd.add(a);
-            }
-        }
-        cmd.addAll(o.serverJvmArgs);
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(switch (server) {
+        String main = switch (server) {
             case "fiberloop" -> HttpServers.Fiberloop.class.getName();
             case "raw" -> HttpServers.RawNetty.class.getName();
             default -> throw new IllegalArgumentException(server);
-        });
-        cmd.add(o.transport);
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        CHILDREN.add(p);
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        CountDownLatch ready = new CountDownLatch(1);
-        int[] port = {-1};
-        Thread.ofPlatform().daemon().name("http-server-stdout").start(() -> {
-            try {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    if (port[0] < 0 && line.startsWith("PORT ")) {
-                        port[0] = Integer.parseInt(line.substring(5).trim());
-                        ready.countDown();
-                    } else {
-                        System.out.println("  [" + server + "] " + line);
-                    }
-                }
-            } catch (IOException | RuntimeException ignored) {
-                // child gone
-            } finally {
-                ready.countDown();
-            }
-        });
-        if (!ready.await(60, TimeUnit.SECONDS) || port[0] < 0) {
-            p.destroyForcibly();
-            CHILDREN.remove(p);
-            throw new IllegalStateException(server + " server did not report its port (exit " + (p.isAlive() ? "-" : p.exitValue()) + ")");
-        }
-        return new Child(p, port[0]);
+        };
+        return ChildJvm.start(server, o.serverJvmArgs, pin, Duration.ofSeconds(60), main, o.transport);
     }
 
     /** One request over a raw socket: the server must answer 200 with {@code Hello, World!}. */
@@ -414,17 +309,17 @@ public final class HttpLoad {
     static Result run(String server, int round, Options o, boolean pin) throws Exception {
         try (Child child = startServer(server, o, pin)) {
             check(child.port, server);
-            String loadBefore = loadavg();
+            String loadBefore = ChildJvm.loadavg();
             if (o.warmup > 0) {
                 runWrk(o, child.port, o.warmup, pin, null);
             }
-            long[] c0 = cpuTicks(child.process.pid());
-            long m0 = machineBusy();
+            long[] c0 = ChildJvm.cpuTicks(child.process.pid());
+            long m0 = ChildJvm.machineBusy();
             long t0 = System.nanoTime();
             long[] wrkTicks = new long[2];
             Wrk w = runWrk(o, child.port, o.seconds, pin, wrkTicks);
-            long[] c1 = cpuTicks(child.process.pid());
-            long m1 = machineBusy();
+            long[] c1 = ChildJvm.cpuTicks(child.process.pid());
+            long m1 = ChildJvm.machineBusy();
             double elapsed = (System.nanoTime() - t0) / 1e9;
             if (!child.process.isAlive()) {
                 throw new IllegalStateException(server + " server died during the run");
@@ -435,7 +330,7 @@ public final class HttpLoad {
             double machineSec = (m1 - m0) / (double) CLK_TCK;
             double othersSec = Math.max(0, machineSec - serverSec - wrkSec);
             return new Result(server, round, w, serverSec * 1e6 / w.requests(), userSec * 1e6 / w.requests(),
-                    100 * serverSec / elapsed, 100 * wrkSec / elapsed, 100 * othersSec / elapsed, loadBefore, loadavg());
+                    100 * serverSec / elapsed, 100 * wrkSec / elapsed, 100 * othersSec / elapsed, loadBefore, ChildJvm.loadavg());
         }
     }
 
@@ -458,7 +353,7 @@ public final class HttpLoad {
             System.exit(2);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(HttpLoad::killChildren, "kill-http-servers"));
+        Runtime.getRuntime().addShutdownHook(new Thread(ChildJvm::killAll, "kill-http-servers"));
 
         int cpus = Runtime.getRuntime().availableProcessors();
         boolean tasksetOk = Files.isExecutable(Path.of("/usr/bin/taskset")) || Files.isExecutable(Path.of("/bin/taskset"));
@@ -487,7 +382,7 @@ public final class HttpLoad {
         guard.setDaemon(true);
         guard.start();
 
-        String started = loadavg();
+        String started = ChildJvm.loadavg();
         System.out.printf("HttpLoad %s UTC: %d CPUs, pin=%s (server CPU 0, wrk CPU 1), transport %s, "
                         + "wrk -t%d -c%d, warm-up %d s, measured %d s, rounds %d, java %s, load average %s%n",
                 DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").format(Instant.now().atOffset(ZoneOffset.UTC)),
@@ -514,18 +409,12 @@ public final class HttpLoad {
                 }
             }
         } finally {
-            killChildren();
+            ChildJvm.killAll();
         }
         printTable(all, o);
-        System.out.println("load average: " + started + " -> " + loadavg());
+        System.out.println("load average: " + started + " -> " + ChildJvm.loadavg());
         guard.interrupt();
         System.exit(exit);
-    }
-
-    static void killChildren() {
-        for (Process p : CHILDREN) {
-            p.destroyForcibly();
-        }
     }
 
     static String us(double us) {

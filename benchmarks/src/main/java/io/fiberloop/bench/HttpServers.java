@@ -15,16 +15,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -37,8 +29,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -65,61 +55,6 @@ public final class HttpServers {
     private HttpServers() {
     }
 
-    static String norm(String transport) {
-        String t = transport.trim().toLowerCase(Locale.ROOT);
-        return t.equals("iouring") ? "io_uring" : t;
-    }
-
-    static IoHandlerFactory ioHandlerFactory(String transport) {
-        return switch (norm(transport)) {
-            case "epoll" -> EpollIoHandler.newFactory();
-            case "io_uring" -> IoUringIoHandler.newFactory();
-            case "nio" -> NioIoHandler.newFactory();
-            default -> throw new IllegalArgumentException("unknown transport " + transport + ": use epoll, io_uring or nio");
-        };
-    }
-
-    static Class<? extends ServerSocketChannel> serverChannel(String transport) {
-        return switch (norm(transport)) {
-            case "epoll" -> EpollServerSocketChannel.class;
-            case "io_uring" -> IoUringServerSocketChannel.class;
-            case "nio" -> NioServerSocketChannel.class;
-            default -> throw new IllegalArgumentException("unknown transport " + transport + ": use epoll, io_uring or nio");
-        };
-    }
-
-    /** Blocks until stdin ends (the parent closed the pipe or died). */
-    static void awaitStdinEof() {
-        InputStream in = System.in;
-        byte[] buf = new byte[256];
-        try {
-            while (in.read(buf) >= 0) {
-                // ignore anything the parent writes
-            }
-        } catch (IOException e) {
-            // treat as end of file
-        }
-    }
-
-    static void ready(int port) {
-        System.out.println("PORT " + port);
-        System.out.flush();
-    }
-
-    /** Exits even if closing hangs: a bounded-time stop. */
-    static void exitSoon() {
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(5_000);
-            } catch (InterruptedException ignored) {
-                // exit anyway
-            }
-            Runtime.getRuntime().halt(4);
-        }, "exit-watchdog");
-        t.setDaemon(true);
-        t.start();
-    }
-
     /** fiberloop's {@link HttpServer} on one Netty-driven loop of the given transport; each request in its own fiber. */
     public static final class Fiberloop {
         private Fiberloop() {
@@ -127,15 +62,15 @@ public final class HttpServers {
 
         public static void main(String[] args) throws Exception {
             String transport = args.length > 0 ? args[0] : "epoll";
-            EventLoop loop = NettyLoops.builder(NettyTransport.of(norm(transport))).name("http-loop").build();
+            EventLoop loop = NettyLoops.builder(NettyTransport.of(BenchTransports.norm(transport))).name("http-loop").build();
             HttpServer server = HttpServer.builder()
                     .host("127.0.0.1").port(0)
                     .loop(loop)
                     .get("/plaintext", req -> HttpResponse.ok().contentType("text/plain").body(HELLO))
                     .start();
-            ready(server.port());
-            awaitStdinEof();
-            exitSoon();
+            ChildJvm.ready(server.port());
+            ChildJvm.awaitStdinEof();
+            ChildJvm.exitSoon();
             server.close(Duration.ofSeconds(1));
             loop.close();
             System.exit(0);
@@ -221,11 +156,11 @@ public final class HttpServers {
         public static void main(String[] args) throws Exception {
             String transport = args.length > 0 ? args[0] : "epoll";
             MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-                    new DefaultThreadFactory("raw-http"), ioHandlerFactory(transport));
+                    new DefaultThreadFactory("raw-http"), BenchTransports.ioHandlerFactory(transport));
             PlaintextHandler handler = new PlaintextHandler();
             Channel sc = new ServerBootstrap()
                     .group(group, group)
-                    .channel(serverChannel(transport))
+                    .channel(BenchTransports.serverChannel(transport))
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -235,9 +170,9 @@ public final class HttpServers {
                         }
                     })
                     .bind("127.0.0.1", 0).sync().channel();
-            ready(((InetSocketAddress) sc.localAddress()).getPort());
-            awaitStdinEof();
-            exitSoon();
+            ChildJvm.ready(((InetSocketAddress) sc.localAddress()).getPort());
+            ChildJvm.awaitStdinEof();
+            ChildJvm.exitSoon();
             sc.close().await(1, TimeUnit.SECONDS);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(2, TimeUnit.SECONDS);
             System.exit(0);

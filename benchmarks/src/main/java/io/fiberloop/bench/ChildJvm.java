@@ -1,0 +1,201 @@
+package io.fiberloop.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What the load harnesses ({@link EchoLoad}, {@link HttpLoad}) share: servers in child JVMs of their
+ * own (same {@code java}, JVM flags and class path as the harness, optionally pinned to CPU 0 with
+ * {@code taskset}; a child prints {@code PORT n} when ready and stops when its stdin closes), every
+ * child killed on the way out, and CPU accounting from {@code /proc}.
+ */
+final class ChildJvm {
+    private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
+
+    private ChildJvm() {
+    }
+
+    /** A running child server. Closing it closes its stdin, then kills it if it does not stop. */
+    static final class Child implements AutoCloseable {
+        final Process process;
+        final int port;
+
+        Child(Process process, int port) {
+            this.process = process;
+            this.port = port;
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        @Override
+        public void close() {
+            try {
+                process.getOutputStream().close(); // stdin EOF: the child stops on its own
+            } catch (IOException ignored) {
+                // kill below
+            }
+            try {
+                if (!process.waitFor(8, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            } finally {
+                CHILDREN.remove(process);
+            }
+        }
+    }
+
+    /**
+     * Starts {@code mainClass args...} in a child JVM and waits until it reports its port.
+     *
+     * @param label names the child in its echoed output and in errors
+     * @param extraJvmArgs JVM flags added after the harness's own (e.g. JFR)
+     * @param pin whether to pin the child to CPU 0
+     * @param readyTimeout how long the child may take to print {@code PORT n}
+     */
+    static Child start(String label, List<String> extraJvmArgs, boolean pin, Duration readyTimeout,
+                       String mainClass, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        if (pin) {
+            cmd.addAll(List.of("taskset", "-c", "0"));
+        }
+        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
+                cmd.add(a);
+            }
+        }
+        cmd.addAll(extraJvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClass);
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        CHILDREN.add(p);
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        CountDownLatch ready = new CountDownLatch(1);
+        int[] port = {-1};
+        Thread.ofPlatform().daemon().name(label + "-stdout").start(() -> {
+            try {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    if (port[0] < 0 && line.startsWith("PORT ")) {
+                        port[0] = Integer.parseInt(line.substring(5).trim());
+                        ready.countDown();
+                    } else {
+                        System.out.println("  [" + label + "] " + line);
+                    }
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // child gone
+            } finally {
+                ready.countDown();
+            }
+        });
+        if (!ready.await(readyTimeout.toMillis(), TimeUnit.MILLISECONDS) || port[0] < 0) {
+            p.destroyForcibly();
+            CHILDREN.remove(p);
+            throw new IllegalStateException(label + " server did not report its port within " + readyTimeout.toSeconds() + " s (exit "
+                    + (p.isAlive() ? "none" : p.exitValue()) + "); command: " + String.join(" ", cmd));
+        }
+        return new Child(p, port[0]);
+    }
+
+    /** Kills other processes with the children too (the load generator, say), until {@link #untrack}. */
+    static void track(Process p) {
+        CHILDREN.add(p);
+    }
+
+    static void untrack(Process p) {
+        CHILDREN.remove(p);
+    }
+
+    /** Kills every child still running; for shutdown hooks and failures. */
+    static void killAll() {
+        for (Process p : CHILDREN) {
+            p.destroyForcibly();
+        }
+    }
+
+    // ---------------------------------------------------------------- the child's side
+
+    /** Tells the parent the child is serving: the line {@link #start} waits for. */
+    static void ready(int port) {
+        System.out.println("PORT " + port);
+        System.out.flush();
+    }
+
+    /** Blocks until stdin ends (the parent closed the pipe, or died): the child's signal to stop. */
+    static void awaitStdinEof() {
+        byte[] buf = new byte[256];
+        try {
+            while (System.in.read(buf) >= 0) {
+                // ignore anything the parent writes
+            }
+        } catch (IOException e) {
+            // treat as end of file
+        }
+    }
+
+    /** Halts the child after 5 s even if closing hangs: a bounded-time stop. */
+    static void exitSoon() {
+        Thread.ofPlatform().daemon().name("exit-watchdog").start(() -> {
+            try {
+                Thread.sleep(5_000);
+            } catch (InterruptedException ignored) {
+                // exit anyway
+            }
+            Runtime.getRuntime().halt(4);
+        });
+    }
+
+    // ---------------------------------------------------------------- /proc
+
+    /** utime and stime of a process, in clock ticks; {@code {-1,-1}} if unreadable. */
+    static long[] cpuTicks(long pid) {
+        try {
+            String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+        } catch (IOException | RuntimeException e) {
+            return new long[] {-1, -1};
+        }
+    }
+
+    /** Busy ticks of the whole machine (user+nice+system+irq+softirq+steal, all CPUs). */
+    static long machineBusy() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            return Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
+                    + Long.parseLong(f[7]) + Long.parseLong(f[8]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** The 1, 5 and 15 minute load averages, or {@code ?}. */
+    static String loadavg() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+}
