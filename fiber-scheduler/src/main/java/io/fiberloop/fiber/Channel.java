@@ -527,7 +527,7 @@ public final class Channel<T> implements Iterable<T> {
             for (ChannelWaiter.Queue q : new ChannelWaiter.Queue[] {receivers, senders}) {
                 ChannelWaiter w;
                 while ((w = q.head) != null) {
-                    q.remove(w);
+                    q.unlink(w);
                     w.closed = true;
                     if (w.tryClaim()) {
                         if (woken == null) {
@@ -666,7 +666,7 @@ public final class Channel<T> implements Iterable<T> {
     void unlink(ChannelWaiter w) {
         lock.lock();
         try {
-            (w.sender ? senders : receivers).remove(w);
+            (w.sender ? senders : receivers).unlink(w);
         } finally {
             lock.unlock();
         }
@@ -676,7 +676,7 @@ public final class Channel<T> implements Iterable<T> {
     private ChannelWaiter claimReceiver(Object item) {
         ChannelWaiter w;
         while ((w = receivers.head) != null) {
-            receivers.remove(w);
+            receivers.unlink(w);
             w.item = item;
             if (w.tryClaim()) {
                 return w;
@@ -690,7 +690,7 @@ public final class Channel<T> implements Iterable<T> {
     private ChannelWaiter claimSender() {
         ChannelWaiter w;
         while ((w = senders.head) != null) {
-            senders.remove(w);
+            senders.unlink(w);
             if (w.tryClaim()) {
                 return w;
             }

@@ -20,7 +20,7 @@ import java.lang.invoke.VarHandle;
  * <p>Queue links and the outcome fields are guarded by the lock of the node's channel; the group's
  * {@code winner} is the only field read without it (after the waiter wakes).
  */
-final class ChannelWaiter implements Fiber.Until {
+final class ChannelWaiter extends IntrusiveList.Node<ChannelWaiter> implements Fiber.Until {
     /** Winner sentinel: the waiter gave up (cancelled or interrupted). */
     static final ChannelWaiter CANCELLED = new ChannelWaiter(null, false);
     /** Winner sentinel: the select's timeout fired first. */
@@ -51,10 +51,7 @@ final class ChannelWaiter implements Fiber.Until {
     /** Completed because the channel was closed (written by the completer before the claim). */
     boolean closed;
 
-    // links in the channel's queue, guarded by its lock
-    ChannelWaiter prev;
-    ChannelWaiter next;
-    boolean queued;
+    // the links in the channel's queue (IntrusiveList.Node) are guarded by its lock
 
     /** On the group: the node that completed, a sentinel, or {@code null} while waiting. */
     volatile ChannelWaiter winner;
@@ -101,54 +98,7 @@ final class ChannelWaiter implements Fiber.Until {
         java.util.concurrent.locks.LockSupport.unpark(group.thread);
     }
 
-    /** An intrusive FIFO of waiters; guarded by the channel's lock. */
-    static final class Queue {
-        ChannelWaiter head;
-        ChannelWaiter tail;
-
-        void add(ChannelWaiter w) {
-            w.queued = true;
-            w.prev = tail;
-            w.next = null;
-            if (tail == null) {
-                head = w;
-            } else {
-                tail.next = w;
-            }
-            tail = w;
-        }
-
-        void remove(ChannelWaiter w) {
-            if (!w.queued) {
-                return;
-            }
-            ChannelWaiter p = w.prev;
-            ChannelWaiter n = w.next;
-            if (p == null) {
-                head = n;
-            } else {
-                p.next = n;
-            }
-            if (n == null) {
-                tail = p;
-            } else {
-                n.prev = p;
-            }
-            w.prev = null;
-            w.next = null;
-            w.queued = false;
-        }
-
-        boolean isEmpty() {
-            return head == null;
-        }
-
-        int size() {
-            int n = 0;
-            for (ChannelWaiter w = head; w != null; w = w.next) {
-                n++;
-            }
-            return n;
-        }
+    /** A channel's queue of waiting senders or receivers, guarded by the channel's lock. */
+    static final class Queue extends IntrusiveList<ChannelWaiter> {
     }
 }

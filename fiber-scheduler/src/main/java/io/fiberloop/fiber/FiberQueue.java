@@ -78,9 +78,9 @@ public final class FiberQueue<T> {
     private int unfinished;
     /** Items in the queue promised to getters that were woken and have not run yet. */
     private int promised;
-    private final Waiters getters = new Waiters();
-    private final Waiters putters = new Waiters();
-    private final Waiters joiners = new Waiters();
+    private final IntrusiveList<Waiter> getters = new IntrusiveList<>();
+    private final IntrusiveList<Waiter> putters = new IntrusiveList<>();
+    private final IntrusiveList<Waiter> joiners = new IntrusiveList<>();
 
     private FiberQueue(Kind kind, int maxsize, Comparator<? super T> comparator) {
         if (maxsize < 0) {
@@ -204,7 +204,7 @@ public final class FiberQueue<T> {
             me.awaitUntil(w);
         } catch (CancelledException e) {
             if (!w.done) {
-                putters.remove(w);
+                putters.unlink(w);
                 throw e;
             }
             // its item entered the queue at the same moment: the put happened; the cancellation is
@@ -295,7 +295,7 @@ public final class FiberQueue<T> {
                 promised--;
                 promiseToGetters();
             } else {
-                getters.remove(w);
+                getters.unlink(w);
             }
             throw e;
         }
@@ -404,7 +404,7 @@ public final class FiberQueue<T> {
         try {
             me.awaitUntil(w);
         } catch (CancelledException e) {
-            joiners.remove(w);
+            joiners.unlink(w);
             throw e;
         }
     }
@@ -617,13 +617,10 @@ public final class FiberQueue<T> {
     }
 
     /** A fiber waiting in put, get or join. */
-    private static final class Waiter implements Fiber.Until {
+    private static final class Waiter extends IntrusiveList.Node<Waiter> implements Fiber.Until {
         final Fiber fiber;
         Object item;
         boolean done;
-        Waiter prev;
-        Waiter next;
-        boolean queued;
 
         Waiter(Fiber fiber) {
             this.fiber = fiber;
@@ -632,50 +629,6 @@ public final class FiberQueue<T> {
         @Override
         public boolean done() {
             return done;
-        }
-    }
-
-    /** An intrusive FIFO of waiters. */
-    private static final class Waiters {
-        Waiter head;
-        Waiter tail;
-
-        void add(Waiter w) {
-            w.queued = true;
-            w.prev = tail;
-            if (tail == null) {
-                head = w;
-            } else {
-                tail.next = w;
-            }
-            tail = w;
-        }
-
-        Waiter poll() {
-            Waiter w = head;
-            if (w != null) {
-                remove(w);
-            }
-            return w;
-        }
-
-        void remove(Waiter w) {
-            if (!w.queued) {
-                return;
-            }
-            if (w.prev == null) {
-                head = w.next;
-            } else {
-                w.prev.next = w.next;
-            }
-            if (w.next == null) {
-                tail = w.prev;
-            } else {
-                w.next.prev = w.prev;
-            }
-            w.prev = null;
-            w.next = null;
-            w.queued = false;
         }
     }
 }
