@@ -83,6 +83,7 @@ public final class Fiber {
 
     /** Implicit fibers only (virtual threads started inside a fiber); other fibers are found through {@link #here()}. */
     static final ThreadLocal<Fiber> CURRENT = new ThreadLocal<>();
+    private static final String NEW_FIBER_FIX = "call it inside EventLoop.run(...) or a task spawned with Fibers.spawn(loop, ...)";
     private static final AtomicLong IDS = new AtomicLong();
 
     final FiberHost host;
@@ -118,7 +119,7 @@ public final class Fiber {
      * @throws IllegalStateException if not called on a loop that hosts fibers
      */
     public Fiber(Runnable target) {
-        this(hostHere("new Fiber"), Objects.requireNonNull(target, "target"), currentOrNull(), Kind.PLAIN, null);
+        this(hostHere("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), currentOrNull(), Kind.PLAIN, null);
     }
 
     /**
@@ -128,7 +129,7 @@ public final class Fiber {
      * @throws IllegalStateException if not called on a loop that hosts fibers
      */
     public Fiber(Callable<?> target) {
-        this(hostHere("new Fiber"), Objects.requireNonNull(target, "target"), currentOrNull(), Kind.PLAIN, null);
+        this(hostHere("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), currentOrNull(), Kind.PLAIN, null);
     }
 
     /**
@@ -139,7 +140,7 @@ public final class Fiber {
      * @throws FiberError if {@code parent} belongs to another loop or has ended
      */
     public Fiber(Runnable target, Fiber parent) {
-        this(hostHere("new Fiber"), Objects.requireNonNull(target, "target"), null, Kind.PLAIN, null);
+        this(hostHere("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), null, Kind.PLAIN, null);
         parent(parent);
     }
 
@@ -151,7 +152,7 @@ public final class Fiber {
      * @throws FiberError if {@code parent} belongs to another loop or has ended
      */
     public Fiber(Callable<?> target, Fiber parent) {
-        this(hostHere("new Fiber"), Objects.requireNonNull(target, "target"), null, Kind.PLAIN, null);
+        this(hostHere("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), null, Kind.PLAIN, null);
         parent(parent);
     }
 
@@ -179,7 +180,13 @@ public final class Fiber {
         return null;
     }
 
-    private static FiberHost hostHere(String what) {
+    /**
+     * The fiber host of the code running now: the current fiber's, or the current loop's.
+     *
+     * @param what the operation, for the message
+     * @param fix what to do instead when the caller is not on a loop
+     */
+    static FiberHost hostHere(String what, String fix) {
         Fiber f = here();
         if (f != null) {
             return f.host;
@@ -187,7 +194,7 @@ public final class Fiber {
         EventLoop loop = EventLoop.currentOrNull();
         if (loop == null) {
             throw new IllegalStateException(what + " needs an event loop, and thread '" + Thread.currentThread().getName()
-                    + "' is not on one: call it inside EventLoop.run(...) or a task spawned with Fibers.spawn(loop, ...)");
+                    + "' is not on one: " + fix);
         }
         return FiberHost.of(loop);
     }

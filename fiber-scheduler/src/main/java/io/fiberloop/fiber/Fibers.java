@@ -71,7 +71,7 @@ public final class Fibers {
      */
     public static <T> Task<T> spawn(String name, Callable<T> body) {
         Objects.requireNonNull(body, "body");
-        return hostHere("spawn").spawn(name, body);
+        return Fiber.hostHere("spawn()", "use Fibers.spawn(loop, ...) from other threads").spawn(name, body);
     }
 
     /**
@@ -115,19 +115,6 @@ public final class Fibers {
         Task<T> task = host.prepare(name, body);
         loop.execute(() -> host.startTask(task));
         return task;
-    }
-
-    private static FiberHost hostHere(String what) {
-        Fiber f = Fiber.here();
-        if (f != null) {
-            return f.host;
-        }
-        EventLoop loop = EventLoop.currentOrNull();
-        if (loop == null) {
-            throw new IllegalStateException(what + "() needs an event loop, and thread '" + Thread.currentThread().getName()
-                    + "' is not on one: use Fibers." + what + "(loop, ...) from other threads");
-        }
-        return FiberHost.of(loop);
     }
 
     // ------------------------------------------------------------------ awaiting

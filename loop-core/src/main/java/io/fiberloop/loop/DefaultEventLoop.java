@@ -210,7 +210,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
 
     @Override
     public boolean inLoop() {
-        return CarrierThreads.current() == carrier;
+        return onCarrier();
     }
 
     @Override
