@@ -5,10 +5,8 @@ import io.fiberloop.loop.spi.LoopCarrier;
 import io.fiberloop.loop.spi.LoopHost;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +19,6 @@ import org.slf4j.LoggerFactory;
  */
 final class FiberHost implements LoopHost {
     private static final Logger log = LoggerFactory.getLogger(Fiber.class);
-    private static final Map<EventLoop, FiberHost> HOSTS = new ConcurrentHashMap<>();
 
     final LoopCarrier carrier;
     final EventLoop loop;
@@ -41,15 +38,12 @@ final class FiberHost implements LoopHost {
     FiberHost(LoopCarrier carrier) {
         this.carrier = carrier;
         this.loop = carrier.loop();
-        HOSTS.put(loop, this);
     }
 
     /** The host of {@code loop}, or {@code null} if it hosts no fibers or has terminated. Any thread; no map lookup. */
     static FiberHost ofOrNull(EventLoop loop) {
-        if (loop instanceof io.fiberloop.loop.spi.LoopCarrier c) {
-            return c.host() instanceof FiberHost h && !h.terminated ? h : null;
-        }
-        return HOSTS.get(loop);
+        // Only the loop-core event loop (a LoopCarrier) can host fibers.
+        return loop instanceof io.fiberloop.loop.spi.LoopCarrier c && c.host() instanceof FiberHost h && !h.terminated ? h : null;
     }
 
     static FiberHost of(EventLoop loop) {
@@ -200,6 +194,5 @@ final class FiberHost implements LoopHost {
             }
         }
         terminated = true;
-        HOSTS.remove(loop, this);
     }
 }
