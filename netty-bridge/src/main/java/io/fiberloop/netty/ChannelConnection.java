@@ -43,10 +43,14 @@ import javax.net.ssl.SSLHandshakeException;
  * out at the start of its next poll, on Netty's owning thread ({@link #runPending()}).
  *
  * <p>The inbox holds whatever reaches the tail of the pipeline: {@link ByteBuf}s for a plain
- * connection, decoded messages when codecs sit in front. Reads are demand-driven: a read is asked
- * of Netty only when a fiber wants an element and none is buffered (decoders that need more bytes
- * for a message ask for the next read themselves, as Netty's {@code ByteToMessageDecoder} and
- * {@code SslHandler} do with auto-read off).
+ * connection, decoded messages when codecs sit in front. Reads are demand-driven with a bounded
+ * read-ahead: auto-read is off; the first read is asked when a fiber wants an element and none is
+ * buffered, and each delivery asks for the next one at once while the inbox is below
+ * {@link #READ_AHEAD_BYTES} (so a fiber that keeps reading never waits for a round trip through the
+ * driver, and epoll's read interest is not toggled per read); above it, Netty reads nothing more
+ * until the fiber has emptied the inbox. Decoders that need more bytes for a message ask for the
+ * next read themselves, as Netty's {@code ByteToMessageDecoder} and {@code SslHandler} do with
+ * auto-read off.
  */
 abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
     /** One socket read per request, of at most 64 KiB: the bound on what is buffered unasked. */
@@ -58,6 +62,20 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
      * is that it stays flat however much the peer sends.
      */
     static final int MAX_BUFFERED_BYTES = 4 * MAX_READ_BYTES;
+    /**
+     * Read-ahead: after a delivery, the next read is asked at once while the inbox holds less than
+     * this many bytes (and fewer than {@link #READ_AHEAD_MESSAGES} elements), so at most this plus
+     * one read is buffered before the fiber asks. Beyond it, reads wait for the fiber's demand.
+     */
+    static final int READ_AHEAD_BYTES = MAX_READ_BYTES;
+    /** The read-ahead bound in elements, for decoded messages whose bytes are not counted. */
+    static final int READ_AHEAD_MESSAGES = 16;
+    /**
+     * {@code drain()} returns without flushing while fewer than this many messages are queued (and
+     * their bytes are below the high-water mark): decoded messages count no bytes until encoded,
+     * so without it a loop of write-and-drain would never yield.
+     */
+    static final int DRAIN_FREE_MESSAGES = 64;
     /** How long a close waits for flushed writes to complete before it forces the channel shut. */
     static final Duration CLOSE_LINGER = Duration.ofSeconds(10);
 
@@ -159,6 +177,16 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         // A read that found no data leaves Netty's read armed (autoRead off keeps readPending), so
         // readRequested stays set: asking again would overlap two reads and double what is buffered.
+        if (!readRequested && !eof && !inactive && !closedLocally
+                && inboxBytes < READ_AHEAD_BYTES && inbox.size() < READ_AHEAD_MESSAGES) {
+            // Read ahead: the fiber almost always reads again. Asking now, before the transport's
+            // read loop ends, leaves its read interest set (no epoll_ctl per read) and spares the
+            // fiber a trip through the driver; what is buffered unasked stays below
+            // READ_AHEAD_BYTES plus one read. (Not in channelRead: the epoll and NIO datagram
+            // channels clear their pending read after delivering.)
+            readRequested = true;
+            ctx.read();
+        }
     }
 
     @Override
@@ -452,8 +480,17 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
     }
 
     public void drain() throws IOException {
-        flush();
+        checkLoop("drain()");
         Channel c = ch;
+        ChannelOutboundBuffer ob = c.unsafe().outboundBuffer();
+        long queued = outboxBytes + (ob == null ? 0 : ob.totalPendingWriteBytes());
+        if (queued <= c.config().getWriteBufferHighWaterMark() && outbox.size() < DRAIN_FREE_MESSAGES
+                && (c.isWritable() || !c.isActive())) {
+            // below the high-water mark: the writes go out with this turn's flush, as asyncio's drain()
+            checkFailure();
+            return;
+        }
+        flush();
         if (c.isWritable() || !c.isActive()) {
             checkFailure();
             return;

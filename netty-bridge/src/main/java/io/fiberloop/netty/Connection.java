@@ -140,9 +140,11 @@ public interface Connection extends AutoCloseable {
     void flush() throws IOException;
 
     /**
-     * Flushes, then suspends while the channel is not writable (Netty's outbound buffer above its
-     * high-water mark, until it drops below the low-water mark): asyncio's {@code drain()}, the
-     * way to keep a fast writer's memory bounded. Returns at once when nothing is pending.
+     * asyncio's {@code drain()}, the way to keep a fast writer's memory bounded: returns at once
+     * while the bytes waiting to go out (queued by {@code write} plus Netty's outbound buffer) are
+     * at most the channel's write-buffer high-water mark, leaving them to the flush at the end of
+     * the loop's turn; above it, flushes and suspends until Netty's outbound buffer drops below the
+     * low-water mark. Call it after each write of a loop that may outpace the peer.
      * <p>Threading: a fiber of the connection's loop.
      *
      * @throws IOException if the connection failed or closed while waiting

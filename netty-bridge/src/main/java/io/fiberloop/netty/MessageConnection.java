@@ -72,7 +72,9 @@ public interface MessageConnection<I, O> extends AutoCloseable {
     void flush() throws IOException;
 
     /**
-     * Flushes, then suspends while the channel is not writable (backpressure, as {@link Connection#drain()}).
+     * Backpressure, as {@link Connection#drain()}: returns at once while little is waiting to go
+     * out (fewer than 64 queued messages, their bytes and Netty's outbound buffer at most the
+     * high-water mark), else flushes and suspends until the channel is writable again.
      *
      * @throws IOException if the connection failed or closed while waiting
      */

@@ -37,8 +37,8 @@ import java.util.concurrent.CompletionException;
  *
  * <h2>Writes</h2>
  * {@code send} queues the datagram and returns; the sends of one turn of the loop go out in one
- * flush. {@link #flush()} waits until they were handed to the socket, {@link #drain()} also while
- * the channel is not writable.
+ * flush. {@link #flush()} waits until they were handed to the socket; {@link #drain()} returns at
+ * once while little waits to go out, else flushes and waits while the channel is not writable.
  *
  * <h2>Threading</h2>
  * Every method but the accessors must be called from a fiber of the endpoint's loop (the loop of
@@ -202,7 +202,9 @@ public final class UdpEndpoint implements AutoCloseable {
     }
 
     /**
-     * Flushes, then waits while the channel is not writable.
+     * Backpressure, as {@link Connection#drain()}: returns at once while fewer than 64 datagrams
+     * and at most the high-water mark of bytes wait to go out, else flushes and waits while the
+     * channel is not writable.
      *
      * @throws IOException if the endpoint failed or closed first
      */
