@@ -64,8 +64,9 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
     static final int MAX_BUFFERED_BYTES = 4 * MAX_READ_BYTES;
     /**
      * Read-ahead: after a delivery, the next read is asked at once while the inbox holds less than
-     * this many bytes (and fewer than {@link #READ_AHEAD_MESSAGES} elements), so at most this plus
-     * one read is buffered before the fiber asks. Beyond it, reads wait for the fiber's demand.
+     * this many bytes (and fewer than {@link #READ_AHEAD_MESSAGES} elements), so normally at most
+     * this plus one read is buffered before the fiber asks (Netty's epoll channel may add a read it
+     * scheduled itself, hence {@link #MAX_BUFFERED_BYTES}). Beyond it, reads wait for the fiber.
      */
     static final int READ_AHEAD_BYTES = MAX_READ_BYTES;
     /** The read-ahead bound in elements, for decoded messages whose bytes are not counted. */
@@ -397,6 +398,10 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
         }
         requireFiber("read");
         reader = me;
+        if (queued) {
+            // about to wait: hand this turn's writes (and the read request) to Netty now
+            driver.runNow(this);
+        }
         TimerHandle timer = readTimeoutNanos > 0 ? loop.schedule(readTimeoutTask, Duration.ofNanos(readTimeoutNanos)) : null;
         readTimedOut = false;
         try {
@@ -465,6 +470,10 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
             checkFailure();
             return;
         }
+        if (queued && Fiber.currentOrNull() != null && driver.runNow(this) && flushedSeq - target >= 0) {
+            checkFailure();
+            return;
+        }
         enterWriter("flush");
         try {
             while (flushedSeq - target < 0 && failure == null && !inactive && !closedLocally) {
@@ -483,8 +492,8 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
         checkLoop("drain()");
         Channel c = ch;
         ChannelOutboundBuffer ob = c.unsafe().outboundBuffer();
-        long queued = outboxBytes + (ob == null ? 0 : ob.totalPendingWriteBytes());
-        if (queued <= c.config().getWriteBufferHighWaterMark() && outbox.size() < DRAIN_FREE_MESSAGES
+        long waiting = outboxBytes + (ob == null ? 0 : ob.totalPendingWriteBytes());
+        if (waiting <= c.config().getWriteBufferHighWaterMark() && outbox.size() < DRAIN_FREE_MESSAGES
                 && (c.isWritable() || !c.isActive())) {
             // below the high-water mark: the writes go out with this turn's flush, as asyncio's drain()
             checkFailure();
@@ -492,6 +501,11 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
         }
         flush();
         if (c.isWritable() || !c.isActive()) {
+            // Above the mark, but the socket took it all (on epoll and io_uring a flush can complete
+            // without waiting for the loop): yield once anyway, so that a writer faster than the
+            // loop's turn still lets the other fibers and the I/O run every high-water mark's worth.
+            requireFiber("drain");
+            Fibers.yieldNow();
             checkFailure();
             return;
         }
