@@ -34,11 +34,18 @@ class DrainAndFlushTest {
         return Echo.transports().filter(t -> t != NettyTransport.NIO);
     }
 
-    @ParameterizedTest
-    @MethodSource("io.fiberloop.netty.Echo#transports")
-    void drainBelowTheHighWaterMarkReturnsAtOnceAndTheTurnFlushes(NettyTransport transport) throws Exception {
-        byte[] data = Echo.random(1024, 1);
-        CompletableFuture<Boolean> witnessRanDuringDrain = new CompletableFuture<>();
+    /** A connection operation that takes the bytes written. */
+    interface WriteOp {
+        void run(Connection conn, byte[] data) throws Exception;
+    }
+
+    /**
+     * Serves one connection that runs {@code op} with a witness fiber spawned just before, checks
+     * that the client receives {@code data}, and returns whether the witness ran during {@code op}
+     * (that is, whether {@code op} suspended).
+     */
+    private static boolean suspends(NettyTransport transport, byte[] data, WriteOp op) throws Exception {
+        CompletableFuture<Boolean> witnessRan = new CompletableFuture<>();
         try (EventLoop loop = NettyLoops.builder(transport).build()) {
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
                 AtomicBoolean ran = new AtomicBoolean();
@@ -46,17 +53,26 @@ class DrainAndFlushTest {
                     ran.set(true);
                     return null;
                 });
-                conn.write(data);
-                conn.drain();
-                witnessRanDuringDrain.complete(ran.get());
+                op.run(conn, data);
+                witnessRan.complete(ran.get());
                 conn.read(); // wait for the client to close
             });
             try (Socket s = new Socket("127.0.0.1", server.port())) {
-                assertArrayEquals(data, s.getInputStream().readNBytes(data.length), "the write went out with the turn's flush");
+                assertArrayEquals(data, s.getInputStream().readNBytes(data.length), "the write reached the client");
             }
-            assertFalse(witnessRanDuringDrain.get(10, TimeUnit.SECONDS), "drain() below the high-water mark suspended");
+            boolean r = witnessRan.get(10, TimeUnit.SECONDS);
             server.close();
+            return r;
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.fiberloop.netty.Echo#transports")
+    void drainBelowTheHighWaterMarkReturnsAtOnceAndTheTurnFlushes(NettyTransport transport) throws Exception {
+        assertFalse(suspends(transport, Echo.random(1024, 1), (conn, data) -> {
+            conn.write(data);
+            conn.drain();
+        }), "drain() below the high-water mark suspended");
     }
 
     @ParameterizedTest
@@ -93,25 +109,9 @@ class DrainAndFlushTest {
     @ParameterizedTest
     @MethodSource("lendingTransports")
     void flushHandsTheWritesToTheSocketWithoutWaitingForTheLoop(NettyTransport transport) throws Exception {
-        byte[] data = Echo.random(4096, 2);
-        CompletableFuture<Boolean> witnessRanDuringFlush = new CompletableFuture<>();
-        try (EventLoop loop = NettyLoops.builder(transport).build()) {
-            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
-                AtomicBoolean ran = new AtomicBoolean();
-                Fibers.spawn(() -> {
-                    ran.set(true);
-                    return null;
-                });
-                conn.write(data);
-                conn.flush();
-                witnessRanDuringFlush.complete(ran.get());
-                conn.read();
-            });
-            try (Socket s = new Socket("127.0.0.1", server.port())) {
-                assertArrayEquals(data, s.getInputStream().readNBytes(data.length));
-            }
-            assertFalse(witnessRanDuringFlush.get(10, TimeUnit.SECONDS), "flush() on " + transport + " waited for the loop's next poll");
-            server.close();
-        }
+        assertFalse(suspends(transport, Echo.random(4096, 2), (conn, data) -> {
+            conn.write(data);
+            conn.flush();
+        }), "flush() on " + transport + " waited for the loop's next poll");
     }
 }
