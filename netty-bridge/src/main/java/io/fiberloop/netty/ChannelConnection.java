@@ -398,10 +398,6 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
         }
         requireFiber("read");
         reader = me;
-        if (queued) {
-            // about to wait: hand this turn's writes (and the read request) to Netty now
-            driver.runNow(this);
-        }
         TimerHandle timer = readTimeoutNanos > 0 ? loop.schedule(readTimeoutTask, Duration.ofNanos(readTimeoutNanos)) : null;
         readTimedOut = false;
         try {
@@ -470,10 +466,6 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
             checkFailure();
             return;
         }
-        if (queued && Fiber.currentOrNull() != null && driver.runNow(this) && flushedSeq - target >= 0) {
-            checkFailure();
-            return;
-        }
         enterWriter("flush");
         try {
             while (flushedSeq - target < 0 && failure == null && !inactive && !closedLocally) {
@@ -501,11 +493,6 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
         }
         flush();
         if (c.isWritable() || !c.isActive()) {
-            // Above the mark, but the socket took it all (on epoll and io_uring a flush can complete
-            // without waiting for the loop): yield once anyway, so that a writer faster than the
-            // loop's turn still lets the other fibers and the I/O run every high-water mark's worth.
-            requireFiber("drain");
-            Fibers.yieldNow();
             checkFailure();
             return;
         }

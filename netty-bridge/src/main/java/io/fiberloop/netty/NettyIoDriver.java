@@ -45,15 +45,6 @@ import org.slf4j.LoggerFactory;
  * close...) in {@link #pending}, a carrier-only queue that {@link #poll} drains before Netty runs:
  * the writes a fiber makes within one turn of the loop go out in one flush.
  *
- * <p>When a fiber is about to wait on a connection (a read with nothing buffered, a flush), it
- * carries out that connection's queued operations itself with {@link #runNow}: the driver lends
- * the fiber Netty's ownership for the call (the same {@code owningThread} move as a handover, and
- * sound for the same reason: every fiber of the loop runs on the one carrier, one at a time, and the
- * work fiber is never inside Netty while a fiber runs). The writes of the fiber's turn still go out
- * in one flush, now while the connection is hot in the cache, and a {@code flush()} need not wait
- * for the next poll. Not with NIO, whose writes keep per-thread buffers ({@code FastThreadLocal}),
- * which a fiber would allocate for itself.
- *
  * <p>Threading: {@link #poll}, {@link #close()} and {@link #enqueue} on the carrier only (the
  * latter two from fibers of the loop); {@link #wakeup()} from any thread.
  */
@@ -92,10 +83,6 @@ final class NettyIoDriver implements IoDriver {
     private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
     private boolean ownerLost;
     private boolean closed;
-    /** Whether fibers may borrow Netty's ownership to run their connection's operations ({@link #runNow}). */
-    private final boolean lends;
-    /** True while a fiber has borrowed Netty's ownership (no nesting). Carrier only. */
-    private boolean lent;
     private volatile Thread parkedPoller;
 
     // statistics, loop thread only
@@ -121,7 +108,6 @@ final class NettyIoDriver implements IoDriver {
             }
         }
         this.ownerRef = ref;
-        this.lends = ref != null && transport != NettyTransport.NIO;
         DRIVERS.put(loop, this);
     }
 
@@ -327,35 +313,6 @@ final class NettyIoDriver implements IoDriver {
         if (blocking) {
             netty.wakeup();
         }
-    }
-
-    /**
-     * Carries out {@code c}'s queued operations now, in the calling fiber, which borrows Netty's
-     * ownership for the call (see the class comment). Does nothing (and the driver does it at its
-     * next poll, as always) when the transport is NIO, when the caller is the work fiber itself or
-     * already borrows, or before Netty has an owner. A fiber of this loop only.
-     *
-     * @return whether the operations ran
-     */
-    boolean runNow(ChannelConnection c) {
-        if (!lends || lent || closed || ownerLost) {
-            return false;
-        }
-        AtomicReference<Thread> ref = ownerRef;
-        Thread owner = ref.get();
-        Thread me = Thread.currentThread();
-        if (owner == null || owner == me) {
-            return false;
-        }
-        lent = true;
-        ref.set(me);
-        try {
-            c.runPending();
-        } finally {
-            ref.set(owner);
-            lent = false;
-        }
-        return true;
     }
 
     /** Runs {@code op} on Netty's owning thread at the next poll. Carrier only. */

@@ -15,24 +15,19 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * When {@code drain()} and {@code flush()} suspend. A "witness" fiber spawned on the loop runs only
+ * When {@code drain()} suspends. A "witness" fiber spawned on the loop runs only
  * when the fiber under test suspends (a task never runs inline, and the loop runs one fiber at a
  * time), so whether it ran tells whether the call suspended.
  */
 @ExtendWith(NoLeaks.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DrainAndFlushTest {
-
-    static Stream<NettyTransport> lendingTransports() {
-        return Echo.transports().filter(t -> t != NettyTransport.NIO);
-    }
 
     /** A connection operation that takes the bytes written. */
     interface WriteOp {
@@ -104,14 +99,5 @@ class DrainAndFlushTest {
             assertTrue(witnessRan.get(10, TimeUnit.SECONDS), "1000 writes with drain() never let another fiber run");
             server.close();
         }
-    }
-
-    @ParameterizedTest
-    @MethodSource("lendingTransports")
-    void flushHandsTheWritesToTheSocketWithoutWaitingForTheLoop(NettyTransport transport) throws Exception {
-        assertFalse(suspends(transport, Echo.random(4096, 2), (conn, data) -> {
-            conn.write(data);
-            conn.flush();
-        }), "flush() on " + transport + " waited for the loop's next poll");
     }
 }
