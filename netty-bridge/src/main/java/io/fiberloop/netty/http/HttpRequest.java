@@ -66,7 +66,8 @@ public final class HttpRequest {
     Task<Void> task;
 
     // body (carrier only: Netty side offers, the fiber takes)
-    private final ArrayDeque<ByteBuf> inbox = new ArrayDeque<>(2);
+    /** Body pieces not taken yet; created by the first non-empty piece (a request without a body never needs it). */
+    private ArrayDeque<ByteBuf> inbox;
     private long inboxBytes;
     private long bodyReceived;
     boolean bodyEnded;
@@ -90,7 +91,7 @@ public final class HttpRequest {
         this.path = path;
         this.rawQuery = rawQuery;
         this.expectContinue = expectContinue;
-        this.startNanos = System.nanoTime();
+        this.startNanos = conn.server.accessLog ? System.nanoTime() : 0L; // only the access log reads it
     }
 
     // ------------------------------------------------------------------ request line and headers
@@ -298,7 +299,7 @@ public final class HttpRequest {
             conn.send(new DefaultFullHttpResponse(head.protocolVersion(), HttpResponseStatus.CONTINUE, io.netty.buffer.Unpooled.EMPTY_BUFFER));
         }
         for (;;) {
-            ByteBuf b = inbox.pollFirst();
+            ByteBuf b = inbox == null ? null : inbox.pollFirst();
             if (b != null) {
                 inboxBytes -= b.readableBytes();
                 if (inbox.isEmpty() && !bodyEnded) {
@@ -332,10 +333,10 @@ public final class HttpRequest {
         TimerHandle timer = timeout > 0 ? conn.loop.schedule(this::onReadTimeout, Duration.ofNanos(timeout)) : null;
         readTimedOut = false;
         try {
-            while (inbox.isEmpty() && !bodyEnded && bodyFailure == null && !conn.inactive && !readTimedOut) {
+            while (inboxEmpty() && !bodyEnded && bodyFailure == null && !conn.inactive && !readTimedOut) {
                 ServerConnection.parkChecked();
             }
-            if (readTimedOut && inbox.isEmpty() && !bodyEnded && bodyFailure == null) {
+            if (readTimedOut && inboxEmpty() && !bodyEnded && bodyFailure == null) {
                 conn.closeAfter = true;
                 throw new HttpException(408, "the request body stalled for longer than "
                         + Duration.ofNanos(timeout).toMillis() + " ms");
@@ -380,6 +381,9 @@ public final class HttpRequest {
             end();
             return true;
         } else {
+            if (inbox == null) {
+                inbox = new ArrayDeque<>(4);
+            }
             inbox.addLast(b);
             inboxBytes += n;
         }
@@ -399,7 +403,7 @@ public final class HttpRequest {
     }
 
     boolean inboxEmpty() {
-        return inbox.isEmpty();
+        return inbox == null || inbox.isEmpty();
     }
 
     /** The connection is gone: wake the reader (carrier). */
@@ -412,9 +416,12 @@ public final class HttpRequest {
 
     /** Releases what the body still holds (carrier). */
     void releaseBody() {
-        ByteBuf b;
-        while ((b = inbox.pollFirst()) != null) {
-            b.release();
+        ArrayDeque<ByteBuf> in = inbox;
+        if (in != null) {
+            ByteBuf b;
+            while ((b = in.pollFirst()) != null) {
+                b.release();
+            }
         }
         inboxBytes = 0;
         if (streamChunk != null) {

@@ -16,12 +16,12 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -32,9 +32,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -89,8 +86,6 @@ public final class HttpServer implements AutoCloseable {
     /** The access log's logger name. */
     public static final String ACCESS_LOGGER = "io.fiberloop.http.access";
     private static final Logger access = LoggerFactory.getLogger(ACCESS_LOGGER);
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
-            .withZone(ZoneOffset.UTC);
     private static final Set<String> STANDARD_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "QUERY");
     private static final byte[] EMPTY = new byte[0];
 
@@ -128,14 +123,14 @@ public final class HttpServer implements AutoCloseable {
     final long maxBodySize;
     final long requestTimeoutNanos;
     final long idleTimeoutNanos;
-    private final boolean accessLog;
+    final boolean accessLog;
 
     final Set<ServerConnection> connections = new HashSet<>();
     private Channel serverChannel;
     private volatile InetSocketAddress address;
     volatile boolean closing;
-    private long dateSecond = Long.MIN_VALUE;
-    private String dateText;
+    /** The response path's reusable header texts (loop only). */
+    private final HeaderCache headerCache = new HeaderCache();
 
     private HttpServer(Builder b, EventLoop loop, boolean ownsLoop) {
         this.loop = loop;
@@ -467,12 +462,13 @@ public final class HttpServer implements AutoCloseable {
         boolean isHead = head.method().equals(HttpMethod.HEAD);
         boolean noBody = st < 200 || st == 204 || st == 304;
         boolean keepAlive = HttpUtil.isKeepAlive(head) && !conn.closeAfter && !closing && req.bodyEnded && !req.continueWithheld();
-        DefaultHttpHeaders h = new DefaultHttpHeaders();
+        HttpHeaders h = HeaderCache.newHeaders(); // validated here, by the cache
         List<String> raw = res.rawHeaders();
+        HeaderCache hc = headerCache;
         for (int i = 0; i < raw.size(); i += 2) {
-            h.add(raw.get(i), raw.get(i + 1));
+            h.add(hc.name(raw.get(i)), hc.value(raw.get(i + 1)));
         }
-        h.set(HttpHeaderNames.DATE, date());
+        h.set(HttpHeaderNames.DATE, hc.date());
         HttpResponse.Body stream = res.streamBody();
         if (stream == null) {
             byte[] body = res.bodyBytes() == null ? EMPTY : res.bodyBytes();
@@ -481,7 +477,7 @@ public final class HttpServer implements AutoCloseable {
                 h.remove(HttpHeaderNames.TRANSFER_ENCODING);
             } else {
                 h.remove(HttpHeaderNames.TRANSFER_ENCODING);
-                h.set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+                h.set(HttpHeaderNames.CONTENT_LENGTH, hc.length(body.length));
             }
             connectionHeader(h, v, keepAlive, conn);
             boolean sendBody = !isHead && !noBody && body.length > 0;
@@ -514,7 +510,7 @@ public final class HttpServer implements AutoCloseable {
         conn.send(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
-    private static void connectionHeader(DefaultHttpHeaders h, HttpVersion v, boolean keepAlive, ServerConnection conn) {
+    private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, ServerConnection conn) {
         if (!keepAlive) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             conn.closeAfter = true;
@@ -527,12 +523,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** The {@code Date} header's value, recomputed once a second. Carrier. */
     String date() {
-        long s = System.currentTimeMillis() / 1000;
-        if (s != dateSecond) {
-            dateSecond = s;
-            dateText = HTTP_DATE.format(Instant.ofEpochSecond(s));
-        }
-        return dateText;
+        return headerCache.dateString();
     }
 
     void accessLog(Channel ch, HttpRequest req, int status, long bytes, long nanos) {
@@ -755,7 +746,7 @@ public final class HttpServer implements AutoCloseable {
         public HttpServer start() throws IOException {
             // slow first-time class initialisation (codec, date names) here, not on the loop where the watchdog reports it
             new HttpServerCodec();
-            HTTP_DATE.format(Instant.now());
+            HeaderCache.warmUp();
             boolean owns = loop == null;
             EventLoop l = owns ? NettyLoops.builder().name("http-" + port).build() : loop;
             HttpServer s = new HttpServer(this, l, owns);
