@@ -103,6 +103,8 @@ class HttpServerTest {
                     }
                     return HttpResponse.text("never");
                 })
+                .get("/constant-headers", req -> HttpResponse.text("ok").header("X-Constant", "same value").header("Cache-Control", "no-store"))
+                .get("/header", req -> HttpResponse.text("ok").header(req.queryParam("name"), req.queryParam("value")))
                 .before(req -> {
                     remotes.add(String.valueOf(req.remoteAddress()));
                     return req.path().equals("/secret") ? HttpResponse.error(401, "who are you?") : null;
@@ -259,6 +261,33 @@ class HttpServerTest {
             assertEquals(500, r.status());
             assertEquals("internal server error\n", r.text());
             c.send(RawHttp.get("/plaintext"));
+            assertEquals("Hello, World!", c.read().text());
+        }
+    }
+
+    @Test
+    void responseHeadersAreValidatedAndConstantsReused() throws Exception {
+        try (RawHttp c = new RawHttp(server.port())) {
+            for (int i = 0; i < 5; i++) { // the same String constants each time: cached after the first
+                c.send(RawHttp.get("/constant-headers"));
+                RawHttp.Resp r = c.read();
+                assertEquals(200, r.status());
+                assertEquals("same value", r.header("x-constant"));
+                assertEquals("no-store", r.header("cache-control"));
+                assertEquals("2", r.header("content-length"));
+                assertNotNull(r.header("date"));
+            }
+            c.send(RawHttp.get("/header?name=X-Fine&value=a%20b"));
+            assertEquals("a b", c.read().header("x-fine"));
+            // a value with CR LF (header injection) and a name that is no token are refused: 500, nothing injected
+            c.send(RawHttp.get("/header?name=X-Evil&value=a%0D%0AInjected:%20yes"));
+            RawHttp.Resp evil = c.read();
+            assertEquals(500, evil.status());
+            assertNull(evil.header("injected"));
+            assertNull(evil.header("x-evil"));
+            c.send(RawHttp.get("/header?name=Bad%20Name&value=1"));
+            assertEquals(500, c.read().status());
+            c.send(RawHttp.get("/plaintext")); // the connection goes on
             assertEquals("Hello, World!", c.read().text());
         }
     }
