@@ -117,8 +117,8 @@ public final class HttpServer implements AutoCloseable {
     private final int requestedPort;
     private final Router router;
     private final HttpHandler notFound;
-    private final List<BeforeFilter> before;
-    private final List<AfterFilter> after;
+    private final BeforeFilter[] before;
+    private final AfterFilter[] after;
     private final HttpDecoderConfig decoderConfig;
     final long maxBodySize;
     final long requestTimeoutNanos;
@@ -139,8 +139,8 @@ public final class HttpServer implements AutoCloseable {
         this.requestedPort = b.port;
         this.router = b.router;
         this.notFound = b.notFound;
-        this.before = List.copyOf(b.before);
-        this.after = List.copyOf(b.after);
+        this.before = b.before.toArray(new BeforeFilter[0]);
+        this.after = b.after.toArray(new AfterFilter[0]);
         this.maxBodySize = b.maxBodySize;
         this.requestTimeoutNanos = b.requestTimeout.toNanos();
         this.idleTimeoutNanos = b.idleTimeout.toNanos();

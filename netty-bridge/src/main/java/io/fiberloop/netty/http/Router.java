@@ -22,7 +22,8 @@ final class Router {
     record Match(Route route, Map<String, String> params, Set<String> allowed) {
     }
 
-    private final Map<String, Map<String, Route>> literal = new HashMap<>();
+    /** Literal path → method → the match (made once: a literal route's match has no parameters). */
+    private final Map<String, Map<String, Match>> literal = new HashMap<>();
     private final List<Route> patterns = new ArrayList<>();
     private final Set<String> methods = new java.util.HashSet<>();
 
@@ -49,7 +50,7 @@ final class Router {
         Route r = new Route(method, pattern, segs, handler);
         methods.add(method);
         if (isLiteral) {
-            Route old = literal.computeIfAbsent(pattern, k -> new LinkedHashMap<>()).putIfAbsent(method, r);
+            Match old = literal.computeIfAbsent(pattern, k -> new LinkedHashMap<>()).putIfAbsent(method, new Match(r, Map.of(), null));
             if (old != null) {
                 throw new IllegalArgumentException("route " + method + " " + pattern + " is defined twice");
             }
@@ -69,14 +70,14 @@ final class Router {
     }
 
     Match find(String method, String path) {
-        Map<String, Route> byMethod = literal.get(path);
+        Map<String, Match> byMethod = literal.get(path);
         if (byMethod != null) {
-            Route r = byMethod.get(method);
-            if (r == null && method.equals("HEAD")) {
-                r = byMethod.get("GET");
+            Match m = byMethod.get(method);
+            if (m == null && method.equals("HEAD")) {
+                m = byMethod.get("GET");
             }
-            if (r != null) {
-                return new Match(r, Map.of(), null);
+            if (m != null) {
+                return m;
             }
         }
         Set<String> allowed = null;

@@ -24,7 +24,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -244,7 +243,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         HttpHeaders h = r.headers();
-        if (v.minorVersion() >= 1 && h.getAll(HttpHeaderNames.HOST).size() != 1) {
+        if (v.minorVersion() >= 1 && !exactlyOne(h, HttpHeaderNames.HOST)) {
             ReferenceCountUtil.release(r);
             sendErrorAndClose(400, "bad request: an HTTP/1.1 request needs exactly one Host header");
             return;
@@ -304,7 +303,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         }
         long cl;
         try {
-            cl = HttpUtil.getContentLength(r, -1L);
+            // as HttpUtil.getContentLength(r, -1), less its WebSocket-draft lookups (their length 8 is under any limit)
+            String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
+            cl = length == null ? -1L : Long.parseLong(length);
         } catch (NumberFormatException e) {
             ReferenceCountUtil.release(r);
             sendErrorAndClose(400, "bad request: bad Content-Length");
@@ -325,6 +326,16 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
             server.serve(req);
             return null;
         });
+    }
+
+    /** Whether {@code h} has exactly one {@code name} header (without building the list of values). */
+    private static boolean exactlyOne(HttpHeaders h, CharSequence name) {
+        java.util.Iterator<? extends CharSequence> it = h.valueCharSequenceIterator(name);
+        if (!it.hasNext()) {
+            return false;
+        }
+        it.next();
+        return !it.hasNext();
     }
 
     /** Answers with {@code status} and closes (work fiber). */
