@@ -32,6 +32,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -129,6 +130,10 @@ public final class HttpServer implements AutoCloseable {
     private Channel serverChannel;
     private volatile InetSocketAddress address;
     volatile boolean closing;
+    /** Connections whose queued writes and request ends wait for the work fiber (loop only). */
+    private final ArrayDeque<ServerConnection> opsQueue = new ArrayDeque<>();
+    private boolean opsTaskScheduled;
+    private final Runnable opsTask = this::runConnectionOps;
     /** The response path's reusable header texts (loop only). */
     private final HeaderCache headerCache = new HeaderCache();
 
@@ -344,6 +349,45 @@ public final class HttpServer implements AutoCloseable {
                 throw io;
             }
             throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------ connection operations
+
+    /**
+     * Runs {@code c.runOps()} in the work fiber soon (a fiber of the loop). One loop task serves
+     * every connection queued before it runs, instead of one task per response.
+     */
+    void scheduleOps(ServerConnection c) {
+        opsQueue.addLast(c);
+        if (!opsTaskScheduled) {
+            loop.execute(opsTask);
+            opsTaskScheduled = true; // not set if the loop refused the task (closed)
+        }
+    }
+
+    /** The loop task of {@link #scheduleOps}: the connections queued so far; later ones get the next task. */
+    private void runConnectionOps() {
+        opsTaskScheduled = false;
+        Throwable failure = null;
+        for (int n = opsQueue.size(); n > 0; n--) {
+            ServerConnection c = opsQueue.pollFirst();
+            try {
+                c.runOps();
+            } catch (Throwable e) { // one connection's failure must not hold up the others; the loop reports it
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure instanceof RuntimeException re) {
+            throw re;
+        } else if (failure instanceof Error err) {
+            throw err;
+        } else if (failure != null) {
+            throw new IllegalStateException(failure);
         }
     }
 

@@ -52,9 +52,10 @@ import java.util.concurrent.locks.LockSupport;
  * kept armed so that a client that disconnects is noticed (and its request cancelled).
  *
  * <h2>Writes from fibers</h2>
- * A fiber queues response objects in {@link #outbox} and schedules {@link #runOps()} once on the
- * loop ({@code execute}); it runs in the work fiber, where Netty calls are direct, writes the queue
- * and flushes once, and finishes the request.
+ * A fiber queues response objects in {@link #outbox} and schedules {@link #runOps()} once
+ * ({@link HttpServer#scheduleOps}: the connections with work are run by one loop task per turn);
+ * it runs in the work fiber, where Netty calls are direct, writes the queue and flushes once, and
+ * finishes the request.
  *
  * <h2>Timeouts</h2>
  * One lazily re-armed loop timer per connection: idle (keep-alive) between requests, and the
@@ -96,7 +97,6 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     private long flushedSeq;
     private Thread writer;
     private HttpRequest finished;
-    private final Runnable ops = this::runOps;
 
     ServerConnection(HttpServer server) {
         this.server = server;
@@ -511,12 +511,12 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     private void scheduleOps() {
         if (!opsScheduled) {
             opsScheduled = true;
-            loop.execute(ops);
+            server.scheduleOps(this);
         }
     }
 
-    /** Work fiber: write and flush what fibers queued, finish the answered request, read on. */
-    private void runOps() {
+    /** Work fiber (from {@link HttpServer#scheduleOps}): write and flush what fibers queued, finish the answered request, read on. */
+    void runOps() {
         opsScheduled = false;
         if (inactive) {
             releaseOutbox();
