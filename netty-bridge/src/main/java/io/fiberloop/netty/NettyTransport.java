@@ -2,6 +2,7 @@ package io.fiberloop.netty;
 
 import io.fiberloop.loop.spi.IoDriverFactory;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.DefaultSelectStrategyFactory;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -76,7 +77,11 @@ public enum NettyTransport {
             return IoUringChannelOption.SO_REUSEPORT;
         }
     },
-    /** Linux epoll ({@code netty-transport-native-epoll}). */
+    /**
+     * Linux epoll ({@code netty-transport-native-epoll}). One poll handles at most
+     * {@value #EPOLL_MAX_EVENTS} ready channels, then the fibers they woke run (the rest are
+     * reported by the next poll).
+     */
     EPOLL("epoll") {
         @Override
         public boolean isAvailable() {
@@ -90,7 +95,7 @@ public enum NettyTransport {
 
         @Override
         IoHandlerFactory ioHandlerFactory() {
-            return EpollIoHandler.newFactory();
+            return EpollIoHandler.newFactory(EPOLL_MAX_EVENTS, DefaultSelectStrategyFactory.INSTANCE);
         }
 
         @Override
@@ -157,6 +162,15 @@ public enum NettyTransport {
     private static final Logger log = LoggerFactory.getLogger(NettyTransport.class);
     private static final AtomicReference<String> LOGGED = new AtomicReference<>();
     /** Netty's switch for io_uring's multishot receive, read once when Netty's {@code IoUring} class initialises. */
+    /**
+     * The most ready channels one epoll poll handles before the fibers they woke run. Netty's
+     * default grows the batch with the number of ready channels (up to thousands); then every
+     * buffer read in the batch is alive until its fiber has run and the next poll wrote it back,
+     * and at 1,000 connections of 64 KiB messages the allocator spent much of its time allocating
+     * and zeroing fresh chunks. A bound of 64 keeps that set small and costs one more
+     * {@code epoll_wait} per 64 events (measured in {@code docs/benchmarks.md}).
+     */
+    static final int EPOLL_MAX_EVENTS = 64;
     static final String RECV_MULTISHOT_PROPERTY = "io.netty.iouring.recvMultiShotEnabled";
 
     static {
