@@ -14,8 +14,6 @@ module io.fiberloop.netty {
     requires transitive io.netty.handler;
     requires io.netty.codec.http;
     requires io.netty.codec;
-    // only for the HTTP tests, which use the JDK's HttpClient as a real client
-    requires static java.net.http;
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.classes.io_uring;
     requires org.slf4j;
