@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @ExtendWith(NoLeaks.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class DrainAndFlushTest {
+class DrainTest {
 
     /** A connection operation that takes the bytes written. */
     interface WriteOp {
