@@ -161,7 +161,6 @@ public enum NettyTransport {
 
     private static final Logger log = LoggerFactory.getLogger(NettyTransport.class);
     private static final AtomicReference<String> LOGGED = new AtomicReference<>();
-    /** Netty's switch for io_uring's multishot receive, read once when Netty's {@code IoUring} class initialises. */
     /**
      * The most ready channels one epoll poll handles before the fibers they woke run. Netty's
      * default grows the batch with the number of ready channels (up to thousands); then every
@@ -171,6 +170,7 @@ public enum NettyTransport {
      * {@code epoll_wait} per 64 events (measured in {@code docs/benchmarks.md}).
      */
     static final int EPOLL_MAX_EVENTS = 64;
+    /** Netty's switch for io_uring's multishot receive, read once when Netty's {@code IoUring} class initialises. */
     static final String RECV_MULTISHOT_PROPERTY = "io.netty.iouring.recvMultiShotEnabled";
 
     static {

@@ -35,8 +35,11 @@ final class HeaderCache {
     private static final int MAX_CACHED = 256;
 
     /** Direct-mapped by String hash: the string last seen in the slot, and its AsciiString once seen twice. */
-    private final String[] keys = new String[SLOTS];
-    private final AsciiString[] texts = new AsciiString[SLOTS];
+    // names and values apart: a string validated only as a value must not pass as a name
+    private final String[] nameKeys = new String[SLOTS];
+    private final AsciiString[] nameTexts = new AsciiString[SLOTS];
+    private final String[] valueKeys = new String[SLOTS];
+    private final AsciiString[] valueTexts = new AsciiString[SLOTS];
     private final AsciiString[] lengths = new AsciiString[LENGTHS];
     private long dateSecond = Long.MIN_VALUE;
     private String dateString;
@@ -54,8 +57,8 @@ final class HeaderCache {
      */
     CharSequence name(String name) {
         int slot = name.hashCode() & (SLOTS - 1);
-        if (keys[slot] == name) {
-            AsciiString t = texts[slot];
+        if (nameKeys[slot] == name) {
+            AsciiString t = nameTexts[slot];
             if (t != null) {
                 return t;
             }
@@ -68,7 +71,7 @@ final class HeaderCache {
             throw new IllegalArgumentException("a header name can only contain \"token\" characters, but found invalid character 0x"
                     + Integer.toHexString(name.charAt(bad)) + " at index " + bad + " of header '" + name + "'.");
         }
-        return remember(slot, name);
+        return remember(nameKeys, nameTexts, slot, name);
     }
 
     /**
@@ -78,8 +81,8 @@ final class HeaderCache {
      */
     CharSequence value(String value) {
         int slot = value.hashCode() & (SLOTS - 1);
-        if (keys[slot] == value) {
-            AsciiString t = texts[slot];
+        if (valueKeys[slot] == value) {
+            AsciiString t = valueTexts[slot];
             if (t != null) {
                 return t;
             }
@@ -89,11 +92,11 @@ final class HeaderCache {
             throw new IllegalArgumentException("a header value contains prohibited character 0x"
                     + Integer.toHexString(value.charAt(bad)) + " at index " + bad + '.');
         }
-        return remember(slot, value);
+        return remember(valueKeys, valueTexts, slot, value);
     }
 
     /** A validated string: cached as text the second time the same object comes by (only if short and ASCII). */
-    private CharSequence remember(int slot, String s) {
+    private static CharSequence remember(String[] keys, AsciiString[] texts, int slot, String s) {
         if (s.length() > MAX_CACHED) {
             return s; // not kept: the cache holds short strings only
         }

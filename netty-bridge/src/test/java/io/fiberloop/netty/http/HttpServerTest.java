@@ -105,6 +105,8 @@ class HttpServerTest {
                 })
                 .get("/constant-headers", req -> HttpResponse.text("ok").header("X-Constant", "same value").header("Cache-Control", "no-store"))
                 .get("/header", req -> HttpResponse.text("ok").header(req.queryParam("name"), req.queryParam("value")))
+                // the same interned literal as X-Constant's value, now as a name: validated as a name all the same
+                .get("/value-as-name", req -> HttpResponse.text("ok").header("same value", "x"))
                 .before(req -> {
                     remotes.add(String.valueOf(req.remoteAddress()));
                     return req.path().equals("/secret") ? HttpResponse.error(401, "who are you?") : null;
@@ -277,6 +279,8 @@ class HttpServerTest {
                 assertEquals("2", r.header("content-length"));
                 assertNotNull(r.header("date"));
             }
+            c.send(RawHttp.get("/value-as-name")); // a cached value is no valid name: 500
+            assertEquals(500, c.read().status());
             c.send(RawHttp.get("/header?name=X-Fine&value=a%20b"));
             assertEquals("a b", c.read().header("x-fine"));
             // a value with CR LF (header injection) and a name that is no token are refused: 500, nothing injected
