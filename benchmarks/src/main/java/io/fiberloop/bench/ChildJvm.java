@@ -135,14 +135,31 @@ final class ChildJvm {
 
     // ---------------------------------------------------------------- the child's side
 
+    /** How a child server stops. */
+    interface Stop {
+        void run() throws Exception;
+    }
+
+    /**
+     * The child's whole side of the protocol: tells the parent it serves on {@code port}, serves
+     * until stdin ends, then runs {@code stop} (halted after 5 s if that hangs) and exits.
+     */
+    static void serveUntilStdinEof(int port, Stop stop) throws Exception {
+        ready(port);
+        awaitStdinEof();
+        exitSoon();
+        stop.run();
+        System.exit(0);
+    }
+
     /** Tells the parent the child is serving: the line {@link #start} waits for. */
-    static void ready(int port) {
+    private static void ready(int port) {
         System.out.println("PORT " + port);
         System.out.flush();
     }
 
     /** Blocks until stdin ends (the parent closed the pipe, or died): the child's signal to stop. */
-    static void awaitStdinEof() {
+    private static void awaitStdinEof() {
         byte[] buf = new byte[256];
         try {
             while (System.in.read(buf) >= 0) {
@@ -154,7 +171,7 @@ final class ChildJvm {
     }
 
     /** Halts the child after 5 s even if closing hangs: a bounded-time stop. */
-    static void exitSoon() {
+    private static void exitSoon() {
         Thread.ofPlatform().daemon().name("exit-watchdog").start(() -> {
             try {
                 Thread.sleep(5_000);

@@ -24,6 +24,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -82,43 +83,24 @@ public final class EchoLoad {
 
     static Options parse(String[] args) {
         Options o = new Options();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String v = null;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                v = a.substring(eq + 1);
-                a = a.substring(0, eq);
-            }
+        Set<String> valued = Set.of("--connections", "-c", "--size", "-s", "--transport", "-t", "--servers",
+                "--client-transport", "--warmup", "-w", "--seconds", "-d", "--rounds", "-r", "--server-jvm-arg");
+        CliArgs.parse(args, Set.of("--pin", "--no-pin"), valued, EchoLoad::usage, (a, v) -> {
             switch (a) {
                 case "--pin" -> o.pin = true;
                 case "--no-pin" -> o.pin = false;
-                case "-h", "--help" -> {
-                    usage();
-                    System.exit(0);
-                }
-                default -> {
-                    if (v == null) {
-                        if (i + 1 >= args.length) {
-                            throw new IllegalArgumentException(a + " needs a value");
-                        }
-                        v = args[++i];
-                    }
-                    switch (a) {
-                        case "--connections", "-c" -> o.connections = ints(v, 1, 10_000);
-                        case "--size", "-s" -> o.sizes = ints(v, 1, 16 << 20);
-                        case "--transport", "-t" -> o.transports = Arrays.stream(v.split(",")).map(BenchTransports::norm).toList();
-                        case "--servers" -> o.servers = Arrays.stream(v.split(",")).map(String::trim).toList();
-                        case "--client-transport" -> o.clientTransport = BenchTransports.norm(v);
-                        case "--warmup", "-w" -> o.warmup = ints(v, 0, 600).get(0);
-                        case "--seconds", "-d" -> o.seconds = ints(v, 1, 600).get(0);
-                        case "--rounds", "-r" -> o.rounds = ints(v, 1, 10).get(0);
-                        case "--server-jvm-arg" -> o.serverJvmArgs.add(v);
-                        default -> throw new IllegalArgumentException("unknown option " + a + " (--help)");
-                    }
-                }
+                case "--connections", "-c" -> o.connections = ints(v, 1, 10_000);
+                case "--size", "-s" -> o.sizes = ints(v, 1, 16 << 20);
+                case "--transport", "-t" -> o.transports = Arrays.stream(v.split(",")).map(BenchTransports::norm).toList();
+                case "--servers" -> o.servers = Arrays.stream(v.split(",")).map(String::trim).toList();
+                case "--client-transport" -> o.clientTransport = BenchTransports.norm(v);
+                case "--warmup", "-w" -> o.warmup = ints(v, 0, 600).get(0);
+                case "--seconds", "-d" -> o.seconds = ints(v, 1, 600).get(0);
+                case "--rounds", "-r" -> o.rounds = ints(v, 1, 10).get(0);
+                case "--server-jvm-arg" -> o.serverJvmArgs.add(v);
+                default -> throw new AssertionError(a);
             }
-        }
+        });
         for (String s : o.servers) {
             if (!List.of("fiberloop", "fiberloop-turn", "raw").contains(s)) {
                 throw new IllegalArgumentException("unknown server " + s + ": use fiberloop, fiberloop-turn, raw");

@@ -5,18 +5,12 @@ import io.fiberloop.netty.Connection;
 import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.TcpServer;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The two echo servers of {@link EchoLoad}, each started by it in a child JVM of its own (so its
@@ -53,12 +47,10 @@ public final class EchoServers {
             NettyTransport t = NettyTransport.of(BenchTransports.norm(transport));
             EventLoop loop = NettyLoops.builder(t).name("echo-loop").build();
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, drain ? Fiberloop::echoDrain : Fiberloop::echoTurn);
-            ChildJvm.ready(server.port());
-            ChildJvm.awaitStdinEof();
-            ChildJvm.exitSoon();
-            server.close(Duration.ofSeconds(1));
-            loop.close();
-            System.exit(0);
+            ChildJvm.serveUntilStdinEof(server.port(), () -> {
+                server.close(Duration.ofSeconds(1));
+                loop.close();
+            });
         }
 
         /** As the samples' echo: write, then drain (flush + writability). */
@@ -108,26 +100,8 @@ public final class EchoServers {
         }
 
         public static void main(String[] args) throws Exception {
-            String transport = args.length > 0 ? args[0] : "epoll";
-            MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-                    new DefaultThreadFactory("raw-echo"), BenchTransports.ioHandlerFactory(transport));
             EchoHandler handler = new EchoHandler();
-            Channel sc = new ServerBootstrap()
-                    .group(group, group)
-                    .channel(BenchTransports.serverChannel(transport))
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(handler);
-                        }
-                    })
-                    .bind("127.0.0.1", 0).sync().channel();
-            ChildJvm.ready(((java.net.InetSocketAddress) sc.localAddress()).getPort());
-            ChildJvm.awaitStdinEof();
-            ChildJvm.exitSoon();
-            sc.close().await(1, TimeUnit.SECONDS);
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(2, TimeUnit.SECONDS);
-            System.exit(0);
+            RawNettyServer.serve("raw-echo", args.length > 0 ? args[0] : "epoll", b -> { }, p -> p.addLast(handler));
         }
     }
 }

@@ -17,6 +17,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -86,46 +87,23 @@ public final class HttpLoad {
 
     static Options parse(String[] args) {
         Options o = new Options();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String v = null;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                v = a.substring(eq + 1);
-                a = a.substring(0, eq);
-            }
+        Set<String> valued = Set.of("--connections", "-c", "--threads", "-t", "--warmup", "-w", "--seconds", "-d",
+                "--rounds", "-r", "--transport", "--servers", "--server-jvm-arg");
+        CliArgs.parse(args, Set.of("--pin", "--no-pin"), valued, HttpLoad::usage, (a, v) -> {
             switch (a) {
                 case "--pin" -> o.pin = true;
                 case "--no-pin" -> o.pin = false;
-                case "-h", "--help" -> {
-                    usage();
-                    System.exit(0);
-                }
-                default -> {
-                    if (!List.of("--connections", "-c", "--threads", "-t", "--warmup", "-w", "--seconds", "-d", "--rounds", "-r",
-                            "--transport", "--servers", "--server-jvm-arg").contains(a)) {
-                        throw new IllegalArgumentException("unknown option " + a + " (--help)");
-                    }
-                    if (v == null) {
-                        if (i + 1 >= args.length) {
-                            throw new IllegalArgumentException(a + " needs a value");
-                        }
-                        v = args[++i];
-                    }
-                    switch (a) {
-                        case "--connections", "-c" -> o.connections = intIn(a, v, 1, 10_000);
-                        case "--threads", "-t" -> o.threads = intIn(a, v, 1, 64);
-                        case "--warmup", "-w" -> o.warmup = intIn(a, v, 0, 600);
-                        case "--seconds", "-d" -> o.seconds = intIn(a, v, 1, 600);
-                        case "--rounds", "-r" -> o.rounds = intIn(a, v, 1, 10);
-                        case "--transport" -> o.transport = BenchTransports.norm(v);
-                        case "--servers" -> o.servers = List.of(v.split(",")).stream().map(String::trim).toList();
-                        case "--server-jvm-arg" -> o.serverJvmArgs.add(v);
-                        default -> throw new IllegalArgumentException("unknown option " + a + " (--help)");
-                    }
-                }
+                case "--connections", "-c" -> o.connections = intIn(a, v, 1, 10_000);
+                case "--threads", "-t" -> o.threads = intIn(a, v, 1, 64);
+                case "--warmup", "-w" -> o.warmup = intIn(a, v, 0, 600);
+                case "--seconds", "-d" -> o.seconds = intIn(a, v, 1, 600);
+                case "--rounds", "-r" -> o.rounds = intIn(a, v, 1, 10);
+                case "--transport" -> o.transport = BenchTransports.norm(v);
+                case "--servers" -> o.servers = List.of(v.split(",")).stream().map(String::trim).toList();
+                case "--server-jvm-arg" -> o.serverJvmArgs.add(v);
+                default -> throw new AssertionError(a);
             }
-        }
+        });
         for (String s : o.servers) {
             if (!SERVERS.contains(s)) {
                 throw new IllegalArgumentException("unknown server " + s + ": use fiberloop, raw");

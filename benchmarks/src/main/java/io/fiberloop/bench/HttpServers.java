@@ -5,18 +5,14 @@ import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.http.HttpResponse;
 import io.fiberloop.netty.http.HttpServer;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -28,15 +24,12 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The two HTTP servers of {@link HttpLoad}, each started by it in a child JVM of its own (so its
@@ -68,12 +61,10 @@ public final class HttpServers {
                     .loop(loop)
                     .get("/plaintext", req -> HttpResponse.ok().contentType("text/plain").body(HELLO))
                     .start();
-            ChildJvm.ready(server.port());
-            ChildJvm.awaitStdinEof();
-            ChildJvm.exitSoon();
-            server.close(Duration.ofSeconds(1));
-            loop.close();
-            System.exit(0);
+            ChildJvm.serveUntilStdinEof(server.port(), () -> {
+                server.close(Duration.ofSeconds(1));
+                loop.close();
+            });
         }
     }
 
@@ -154,28 +145,10 @@ public final class HttpServers {
         }
 
         public static void main(String[] args) throws Exception {
-            String transport = args.length > 0 ? args[0] : "epoll";
-            MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-                    new DefaultThreadFactory("raw-http"), BenchTransports.ioHandlerFactory(transport));
             PlaintextHandler handler = new PlaintextHandler();
-            Channel sc = new ServerBootstrap()
-                    .group(group, group)
-                    .channel(BenchTransports.serverChannel(transport))
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new HttpServerCodec(), handler);
-                        }
-                    })
-                    .bind("127.0.0.1", 0).sync().channel();
-            ChildJvm.ready(((InetSocketAddress) sc.localAddress()).getPort());
-            ChildJvm.awaitStdinEof();
-            ChildJvm.exitSoon();
-            sc.close().await(1, TimeUnit.SECONDS);
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(2, TimeUnit.SECONDS);
-            System.exit(0);
+            RawNettyServer.serve("raw-http", args.length > 0 ? args[0] : "epoll",
+                    b -> b.option(ChannelOption.SO_BACKLOG, 1024).childOption(ChannelOption.TCP_NODELAY, true),
+                    p -> p.addLast(new HttpServerCodec(), handler));
         }
     }
 }
