@@ -1,17 +1,12 @@
 package io.fiberloop.bench;
 
+import io.fiberloop.netty.NettyTransport;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringServerSocketChannel;
-import io.netty.channel.uring.IoUringSocketChannel;
 import java.util.Locale;
 
 /** Raw Netty's pieces for a transport name ({@code epoll}, {@code io_uring}, {@code nio}), for the load harnesses' baselines and clients. */
@@ -35,22 +30,14 @@ final class BenchTransports {
         };
     }
 
-    static Class<? extends ServerSocketChannel> serverChannel(String transport) {
-        return switch (norm(transport)) {
-            case "epoll" -> EpollServerSocketChannel.class;
-            case "io_uring" -> IoUringServerSocketChannel.class;
-            case "nio" -> NioServerSocketChannel.class;
-            default -> throw unknown(transport);
-        };
+    /** The Netty server-channel class of a transport (as fiberloop's {@link NettyTransport} knows it). */
+    static Class<? extends ServerChannel> serverChannel(String transport) {
+        return NettyTransport.of(transport).serverChannelClass();
     }
 
+    /** The Netty socket-channel class of a transport. */
     static Class<? extends SocketChannel> socketChannel(String transport) {
-        return switch (norm(transport)) {
-            case "epoll" -> EpollSocketChannel.class;
-            case "io_uring" -> IoUringSocketChannel.class;
-            case "nio" -> NioSocketChannel.class;
-            default -> throw unknown(transport);
-        };
+        return NettyTransport.of(transport).socketChannelClass();
     }
 
     private static IllegalArgumentException unknown(String transport) {

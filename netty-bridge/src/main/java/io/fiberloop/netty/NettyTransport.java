@@ -58,17 +58,17 @@ public enum NettyTransport {
         }
 
         @Override
-        Class<? extends ServerChannel> serverChannelClass() {
+        public Class<? extends ServerChannel> serverChannelClass() {
             return IoUringServerSocketChannel.class;
         }
 
         @Override
-        Class<? extends SocketChannel> socketChannelClass() {
+        public Class<? extends SocketChannel> socketChannelClass() {
             return IoUringSocketChannel.class;
         }
 
         @Override
-        Class<? extends DatagramChannel> datagramChannelClass() {
+        public Class<? extends DatagramChannel> datagramChannelClass() {
             return IoUringDatagramChannel.class;
         }
 
@@ -99,17 +99,17 @@ public enum NettyTransport {
         }
 
         @Override
-        Class<? extends ServerChannel> serverChannelClass() {
+        public Class<? extends ServerChannel> serverChannelClass() {
             return EpollServerSocketChannel.class;
         }
 
         @Override
-        Class<? extends SocketChannel> socketChannelClass() {
+        public Class<? extends SocketChannel> socketChannelClass() {
             return EpollSocketChannel.class;
         }
 
         @Override
-        Class<? extends DatagramChannel> datagramChannelClass() {
+        public Class<? extends DatagramChannel> datagramChannelClass() {
             return EpollDatagramChannel.class;
         }
 
@@ -136,17 +136,17 @@ public enum NettyTransport {
         }
 
         @Override
-        Class<? extends ServerChannel> serverChannelClass() {
+        public Class<? extends ServerChannel> serverChannelClass() {
             return NioServerSocketChannel.class;
         }
 
         @Override
-        Class<? extends SocketChannel> socketChannelClass() {
+        public Class<? extends SocketChannel> socketChannelClass() {
             return NioSocketChannel.class;
         }
 
         @Override
-        Class<? extends DatagramChannel> datagramChannelClass() {
+        public Class<? extends DatagramChannel> datagramChannelClass() {
             return NioDatagramChannel.class;
         }
 
@@ -293,11 +293,30 @@ public enum NettyTransport {
 
     abstract IoHandlerFactory ioHandlerFactory();
 
-    abstract Class<? extends ServerChannel> serverChannelClass();
+    /**
+     * The Netty server-channel class of this transport, for your own {@code ServerBootstrap} on a
+     * loop of {@link NettyLoops}' (its Netty loop only accepts channels of its transport).
+     * <p>Threading: any thread.
+     *
+     * @return e.g. {@code EpollServerSocketChannel.class}
+     */
+    public abstract Class<? extends ServerChannel> serverChannelClass();
 
-    abstract Class<? extends SocketChannel> socketChannelClass();
+    /**
+     * The Netty socket-channel class of this transport, for your own client {@code Bootstrap}.
+     * <p>Threading: any thread.
+     *
+     * @return e.g. {@code EpollSocketChannel.class}
+     */
+    public abstract Class<? extends SocketChannel> socketChannelClass();
 
-    abstract Class<? extends DatagramChannel> datagramChannelClass();
+    /**
+     * The Netty datagram-channel class of this transport.
+     * <p>Threading: any thread.
+     *
+     * @return e.g. {@code EpollDatagramChannel.class}
+     */
+    public abstract Class<? extends DatagramChannel> datagramChannelClass();
 
     /** @return the server-channel option that sets SO_REUSEPORT, or {@code null} when the transport has none */
     abstract ChannelOption<Boolean> reusePortOption();

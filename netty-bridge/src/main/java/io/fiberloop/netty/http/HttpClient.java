@@ -200,7 +200,7 @@ public final class HttpClient implements AutoCloseable {
     private Channel connect(String host, int port) throws IOException {
         Bootstrap b = new Bootstrap()
                 .group(NettyLoops.nettyLoop(loop))
-                .channel(Channels.socketChannel(loop))
+                .channel(NettyLoops.transport(loop).socketChannelClass())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .handler(new ChannelInitializer<>() {

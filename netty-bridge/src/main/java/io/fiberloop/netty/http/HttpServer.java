@@ -169,7 +169,7 @@ public final class HttpServer implements AutoCloseable {
         io.netty.channel.IoEventLoop netty = NettyLoops.nettyLoop(loop);
         ServerBootstrap b = new ServerBootstrap()
                 .group(netty, netty)
-                .channel(Channels.serverChannel(loop))
+                .channel(NettyLoops.transport(loop).serverChannelClass())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.AUTO_READ, false)
