@@ -1,9 +1,9 @@
 package io.fiberloop.netty;
 
 import io.fiberloop.fiber.Fiber;
-import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.netty.internal.Parking;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
@@ -253,9 +253,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
     }
 
     static void wake(Thread t) {
-        if (t != null) {
-            LockSupport.unpark(t);
-        }
+        Parking.wake(t);
     }
 
     /** Carries out the queued operations. Owning thread (inside the driver's poll). */
@@ -679,13 +677,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
 
     /** Parks the calling fiber once; cancellation (and deadlines) raise CancelledException. */
     private static void parkChecked() throws InterruptedIOException {
-        Fibers.checkCancelled();
-        LockSupport.park();
-        Fibers.checkCancelled();
-        if (Thread.interrupted()) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting on a connection");
-        }
+        Parking.parkChecked("a connection");
     }
 
     /** Bytes this side holds for the connection: unread input, and output not yet taken by the socket. Carrier only. */

@@ -4,6 +4,7 @@ import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.netty.internal.Parking;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -34,7 +35,6 @@ import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * One server connection: the Netty handler after {@code HttpServerCodec} (its callbacks run in the
@@ -628,19 +628,11 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     }
 
     static void parkChecked() throws InterruptedIOException {
-        Fibers.checkCancelled();
-        LockSupport.park();
-        Fibers.checkCancelled();
-        if (Thread.interrupted()) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting on an HTTP connection");
-        }
+        Parking.parkChecked("an HTTP connection");
     }
 
     private static void wake(Thread t) {
-        if (t != null) {
-            LockSupport.unpark(t);
-        }
+        Parking.wake(t);
     }
 
     // ------------------------------------------------------------------ body writer
