@@ -7,7 +7,6 @@ import io.fiberloop.netty.internal.Parking;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -45,7 +44,7 @@ import javax.net.ssl.SSLHandshakeException;
  * <p>The inbox holds whatever reaches the tail of the pipeline: {@link ByteBuf}s for a plain
  * connection, decoded messages when codecs sit in front. Reads are demand-driven with a bounded
  * read-ahead: auto-read is off; the first read is asked when a fiber wants an element and none is
- * buffered, and each delivery asks for the next one at once while the inbox is below
+ * buffered, and each delivery asks for the next one at once while the inbox holds at most
  * {@link #READ_AHEAD_BYTES} (so a fiber that keeps reading never waits for a round trip through the
  * driver, and epoll's read interest is not toggled per read); above it, Netty reads nothing more
  * until the fiber has emptied the inbox. Decoders that need more bytes for a message ask for the
@@ -53,23 +52,25 @@ import javax.net.ssl.SSLHandshakeException;
  * auto-read off.
  */
 abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
-    /** One socket read per request, of at most 64 KiB: the bound on what is buffered unasked. */
+    /**
+     * The most bytes one read request delivers (one or more socket reads, see
+     * {@link BoundedReadAllocator}): the bound on what is buffered unasked.
+     */
     static final int MAX_READ_BYTES = 64 * 1024;
     /**
-     * What the tests accept as the most unread input a connection may hold: four reads. One read
-     * request normally yields one buffer (at most 64 KiB), but under load io_uring has been seen to
-     * deliver up to three before the fiber read them (about 190 KiB, cause not found yet); the point
-     * is that it stays flat however much the peer sends.
+     * The most unread input a connection holds while the stream is open: the read-ahead threshold
+     * plus one read request. (After the peer's half-close, epoll and io_uring read on to the end of
+     * stream, so what was left in the socket's receive buffer moves into the inbox at once; that is
+     * bounded by the kernel's buffer, not by this.)
      */
-    static final int MAX_BUFFERED_BYTES = 4 * MAX_READ_BYTES;
+    static final int MAX_BUFFERED_BYTES = 2 * MAX_READ_BYTES;
     /**
-     * Read-ahead: after a delivery, the next read is asked at once while the inbox holds less than
-     * this many bytes (and fewer than {@link #READ_AHEAD_MESSAGES} elements), so normally at most
-     * this plus one read is buffered before the fiber asks (a third read has been seen on epoll
-     * under the test's slow reader, cause not pinned down; hence {@link #MAX_BUFFERED_BYTES}).
-     * Beyond it, reads wait for the fiber. Read-ahead counts as traffic for the idle timeout.
+     * Read-ahead: after a delivery, the next read is asked at once while the inbox holds at most
+     * this many bytes (and fewer than {@link #READ_AHEAD_MESSAGES} elements), so at most this plus
+     * one read request ({@link #MAX_BUFFERED_BYTES}) is buffered before the fiber asks. Beyond it,
+     * reads wait for the fiber. Read-ahead counts as traffic for the idle timeout.
      */
-    static final int READ_AHEAD_BYTES = MAX_READ_BYTES;
+    static final int READ_AHEAD_BYTES = MAX_BUFFERED_BYTES - MAX_READ_BYTES;
     /** The read-ahead bound in elements, for decoded messages whose bytes are not counted. */
     static final int READ_AHEAD_MESSAGES = 16;
     /**
@@ -82,7 +83,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
     static final Duration CLOSE_LINGER = Duration.ofSeconds(10);
 
     static RecvByteBufAllocator newRecvAllocator() {
-        return new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ_BYTES).maxMessagesPerRead(1);
+        return new BoundedReadAllocator(MAX_READ_BYTES);
     }
 
     final NettyIoDriver driver;
@@ -185,7 +186,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
         // A read that found no data leaves Netty's read armed (autoRead off keeps readPending), so
         // readRequested stays set: asking again would overlap two reads and double what is buffered.
         if (!readRequested && !eof && !inactive && !closedLocally
-                && inboxBytes < READ_AHEAD_BYTES && inbox.size() < READ_AHEAD_MESSAGES) {
+                && inboxBytes <= READ_AHEAD_BYTES && inbox.size() < READ_AHEAD_MESSAGES) {
             // Read ahead: the fiber almost always reads again. Asking now, before the transport's
             // read loop ends, leaves its read interest set (no epoll_ctl per read) and spares the
             // fiber a trip through the driver; what is buffered unasked stays below

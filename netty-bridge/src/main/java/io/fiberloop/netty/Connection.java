@@ -27,10 +27,12 @@ import java.time.Duration;
  * time, or two writing, is an error ({@link IllegalStateException}).
  *
  * <h2>Reads are demand-driven</h2>
- * The connection asks Netty for data only when a fiber reads and nothing is buffered, and Netty
- * reads one buffer (at most 64 KiB) per request, so what is held unread stays a few reads at most
- * (see {@code docs/netty.md}). A fast peer therefore never fills the server's memory: what the fiber has not asked
- * for stays in the kernel's socket buffer, and TCP flow control slows the peer down.
+ * Netty reads at most 64 KiB per request. The connection asks for the first read when a fiber
+ * reads and nothing is buffered, and reads ahead by one request while at most 64 KiB sit unread,
+ * so what is held unread stays at most 128 KiB while the stream is open (see
+ * {@code docs/netty.md}, which also says what happens at the peer's half-close). A fast peer
+ * therefore never fills the server's memory: what the fiber has not asked for stays in the
+ * kernel's socket buffer, and TCP flow control slows the peer down.
  *
  * <h2>Writes</h2>
  * {@code write} queues the bytes and returns at once; the writes a fiber makes during one turn of

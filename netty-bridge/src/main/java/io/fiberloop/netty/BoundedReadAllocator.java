@@ -1,0 +1,110 @@
+package io.fiberloop.netty;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.util.UncheckedBooleanSupplier;
+
+/**
+ * The receive-buffer allocator of fiber connections: Netty's adaptive buffer sizes, plus a read
+ * loop that keeps going with auto-read off, up to a byte budget.
+ *
+ * <p>With auto-read off, Netty's own handles stop every read request after one buffer. Data that
+ * arrives as several socket buffers (a 64 KiB message sent as two 32 KiB segments, or a buffer
+ * guess smaller than what is queued) then costs one read request, one delivery and one fiber
+ * wake-up per buffer. This handle continues the transport's read loop while the last read filled
+ * its buffer (so more data is probably queued), at most {@code budget} bytes in all, the last
+ * buffer cut to what is left of the budget. One read request therefore delivers at most
+ * {@code budget} bytes, which keeps the connection's bound on unread input (read-ahead threshold
+ * plus one request).
+ *
+ * <p>For stream channels only: datagram read loops count messages, not bytes.
+ */
+final class BoundedReadAllocator extends AdaptiveRecvByteBufAllocator {
+    /** The most buffers one read request yields, as a guard besides the byte budget. */
+    private static final int MAX_BUFFERS_PER_REQUEST = 16;
+
+    private final int budget;
+
+    /**
+     * @param budget the most bytes one read request may deliver; also the largest buffer
+     */
+    BoundedReadAllocator(int budget) {
+        super(64, 2048, budget);
+        this.budget = budget;
+    }
+
+    @Override
+    public Handle newHandle() {
+        return new BudgetHandle((ExtendedHandle) super.newHandle(), budget);
+    }
+
+    /** Adaptive sizes from the delegate; the loop's continuation and the cut from this class. */
+    private static final class BudgetHandle extends DelegatingHandle implements ExtendedHandle {
+        private final int budget;
+        private int loopBytes;
+        private int loopBuffers;
+
+        BudgetHandle(ExtendedHandle delegate, int budget) {
+            super(delegate);
+            this.budget = budget;
+        }
+
+        @Override
+        public void reset(ChannelConfig config) {
+            super.reset(config);
+            loopBytes = 0;
+            loopBuffers = 0;
+        }
+
+        /**
+         * The delegate's guess, cut to what is left of the budget. Once the budget is spent the
+         * guess is not cut: a transport may read on regardless (epoll drains the socket after the
+         * peer's half-close, to find the end of stream), and tiny buffers would only make that slow.
+         */
+        @Override
+        public int guess() {
+            int guess = super.guess();
+            int left = budget - loopBytes;
+            return left > 0 ? Math.min(guess, left) : guess;
+        }
+
+        @Override
+        public ByteBuf allocate(ByteBufAllocator alloc) {
+            return alloc.ioBuffer(guess());
+        }
+
+        @Override
+        public void incMessagesRead(int numMessages) {
+            super.incMessagesRead(numMessages);
+            loopBuffers += numMessages;
+        }
+
+        @Override
+        public void lastBytesRead(int bytes) {
+            super.lastBytesRead(bytes);
+            if (bytes > 0) {
+                loopBytes += bytes;
+            }
+        }
+
+        @Override
+        public boolean continueReading() {
+            return continueReading(null);
+        }
+
+        /**
+         * Continues while the last read filled its buffer and the budget is not spent, whatever
+         * auto-read says; the transport's own "maybe more" test is not used (io_uring's is "read
+         * anything", which would keep a receive pending after the socket is drained).
+         */
+        @Override
+        public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
+            int last = lastBytesRead();
+            return last > 0 && last == attemptedBytesRead()
+                    && loopBytes < budget && loopBuffers < MAX_BUFFERS_PER_REQUEST;
+        }
+    }
+}
