@@ -15,8 +15,9 @@ import io.netty.util.UncheckedBooleanSupplier;
  * arrives as several socket buffers (a 64 KiB message sent as two 32 KiB segments, or a buffer
  * guess smaller than what is queued) then costs one read request, one delivery and one fiber
  * wake-up per buffer. This handle continues the transport's read loop while the last read filled
- * its buffer (so more data is probably queued), at most {@code budget} bytes in all, the last
- * buffer cut to what is left of the budget. One read request therefore delivers at most
+ * its buffer (so more data is probably queued) and was not small ({@link #CONTINUE_MIN_BYTES}),
+ * at most {@code budget} bytes in all, the last buffer cut to what is left of the budget. One
+ * read request therefore delivers at most
  * {@code budget} bytes, which keeps the connection's bound on unread input (read-ahead threshold
  * plus one request).
  *
@@ -25,6 +26,12 @@ import io.netty.util.UncheckedBooleanSupplier;
 final class BoundedReadAllocator extends AdaptiveRecvByteBufAllocator {
     /** The most buffers one read request yields, as a guard besides the byte budget. */
     private static final int MAX_BUFFERS_PER_REQUEST = 16;
+    /**
+     * A full read smaller than this ends the loop all the same: small messages that exactly fit
+     * the adaptive guess (a 1 KiB echo) would otherwise pay a second read that finds nothing,
+     * which costs more than the wake-up it could save.
+     */
+    static final int CONTINUE_MIN_BYTES = 8 * 1024;
 
     private final int budget;
 
@@ -96,14 +103,15 @@ final class BoundedReadAllocator extends AdaptiveRecvByteBufAllocator {
         }
 
         /**
-         * Continues while the last read filled its buffer and the budget is not spent, whatever
+         * Continues while the last read filled a buffer of at least {@link #CONTINUE_MIN_BYTES}
+         * and the budget is not spent, whatever
          * auto-read says; the transport's own "maybe more" test is not used (io_uring's is "read
          * anything", which would keep a receive pending after the socket is drained).
          */
         @Override
         public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
             int last = lastBytesRead();
-            return last > 0 && last == attemptedBytesRead()
+            return last >= CONTINUE_MIN_BYTES && last == attemptedBytesRead()
                     && loopBytes < budget && loopBuffers < MAX_BUFFERS_PER_REQUEST;
         }
     }
