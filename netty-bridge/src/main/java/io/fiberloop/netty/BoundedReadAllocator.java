@@ -12,19 +12,23 @@ import io.netty.util.UncheckedBooleanSupplier;
  * loop that keeps going with auto-read off, up to a byte budget.
  *
  * <p>With auto-read off, Netty's own handles stop every read request after one buffer. Data that
- * arrives as several socket buffers (a 64 KiB message sent as two 32 KiB segments, or a buffer
- * guess smaller than what is queued) then costs one read request, one delivery and one fiber
- * wake-up per buffer. This handle continues the transport's read loop while the last read filled
- * its buffer (so more data is probably queued) and was not small ({@link #CONTINUE_MIN_BYTES}),
- * at most {@code budget} bytes in all, the last buffer cut to what is left of the budget. One
- * read request therefore delivers at most
- * {@code budget} bytes, which keeps the connection's bound on unread input (read-ahead threshold
- * plus one request).
+ * arrives as several socket segments then costs one read request, one delivery and one fiber
+ * wake-up per segment, and the adaptive guess, which learns from the bytes per request, shrinks to
+ * the segment size: 64 KiB messages sent as two 32 KiB segments settled on 32 KiB reads, two per
+ * message, even when the whole message was queued. This handle continues the transport's read
+ * loop while the last read filled its buffer (so more data is probably queued) and was not small
+ * ({@link #CONTINUE_MIN_BYTES}), at most {@code budget} bytes in all, the last buffer cut to what
+ * is left of the budget. The guess then follows the bytes available per request (one 64 KiB read
+ * per 64 KiB message), and one read request still delivers at most {@code budget} bytes, which
+ * keeps the connection's bound on unread input (read-ahead threshold plus one request).
  *
  * <p>For stream channels only: datagram read loops count messages, not bytes.
  */
 final class BoundedReadAllocator extends AdaptiveRecvByteBufAllocator {
-    /** The most buffers one read request yields, as a guard besides the byte budget. */
+    /**
+     * The most buffers one read request yields: a guard besides the byte budget (which, with
+     * {@link #CONTINUE_MIN_BYTES}, already allows no more than eight).
+     */
     private static final int MAX_BUFFERS_PER_REQUEST = 16;
     /**
      * A full read smaller than this ends the loop all the same: small messages that exactly fit
@@ -104,9 +108,9 @@ final class BoundedReadAllocator extends AdaptiveRecvByteBufAllocator {
 
         /**
          * Continues while the last read filled a buffer of at least {@link #CONTINUE_MIN_BYTES}
-         * and the budget is not spent, whatever
-         * auto-read says; the transport's own "maybe more" test is not used (io_uring's is "read
-         * anything", which would keep a receive pending after the socket is drained).
+         * and the budget is not spent, whatever auto-read says. The transport's own "maybe more"
+         * test is not used: io_uring's is "read anything", which costs an extra empty receive per
+         * loop on kernels that do not report whether the socket still holds data.
          */
         @Override
         public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {

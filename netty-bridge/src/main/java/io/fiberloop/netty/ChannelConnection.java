@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -189,8 +190,8 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
                 && inboxBytes <= READ_AHEAD_BYTES && inbox.size() < READ_AHEAD_MESSAGES) {
             // Read ahead: the fiber almost always reads again. Asking now, before the transport's
             // read loop ends, leaves its read interest set (no epoll_ctl per read) and spares the
-            // fiber a trip through the driver; what is buffered unasked stays below
-            // READ_AHEAD_BYTES plus one read. (Not in channelRead: the epoll and NIO datagram
+            // fiber a trip through the driver; what is buffered unasked stays at most
+            // READ_AHEAD_BYTES plus one read request. (Not in channelRead: the epoll and NIO datagram
             // channels clear their pending read after delivering.)
             readRequested = true;
             ctx.read();
@@ -228,6 +229,11 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof ClosedChannelException && !ctx.channel().isOpen()) {
+            // A read loop that went on after a handler closed the channel (NIO does not check):
+            // nothing was lost, and channelInactive reports the close.
+            return;
+        }
         fail(cause);
         ctx.close();
     }
