@@ -174,8 +174,8 @@ public enum NettyTransport {
     static final String RECV_MULTISHOT_PROPERTY = "io.netty.iouring.recvMultiShotEnabled";
 
     static {
-        // fiberloop's reads are demand-driven: one socket read per request, so that a connection never
-        // buffers more than a bounded amount its fiber has not asked for. io_uring's multishot receive
+        // fiberloop's reads are demand-driven: at most 64 KiB per read request, so that a connection
+        // never buffers more than a bounded amount its fiber has not asked for. io_uring's multishot receive
         // (on by default in Netty 4.2) keeps delivering buffers after a single read request, which
         // breaks that bound (seen: 7 buffers, 424 KiB, for one request). Turn it off unless the
         // application chose otherwise; this runs before any IoUring method is called.
