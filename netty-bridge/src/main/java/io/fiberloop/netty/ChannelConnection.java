@@ -22,7 +22,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -229,11 +228,6 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof ClosedChannelException && !ctx.channel().isOpen()) {
-            // A read loop that went on after a handler closed the channel (NIO does not check):
-            // nothing was lost, and channelInactive reports the close.
-            return;
-        }
         fail(cause);
         ctx.close();
     }
