@@ -34,12 +34,9 @@ final class HeaderCache {
     private static final int LENGTHS = 4096;
     private static final int MAX_CACHED = 256;
 
-    /** Direct-mapped by String hash: the string last seen in the slot, and its AsciiString once seen twice. */
     // names and values apart: a string validated only as a value must not pass as a name
-    private final String[] nameKeys = new String[SLOTS];
-    private final AsciiString[] nameTexts = new AsciiString[SLOTS];
-    private final String[] valueKeys = new String[SLOTS];
-    private final AsciiString[] valueTexts = new AsciiString[SLOTS];
+    private final Texts names = new Texts();
+    private final Texts values = new Texts();
     private final AsciiString[] lengths = new AsciiString[LENGTHS];
     private long dateSecond = Long.MIN_VALUE;
     private String dateString;
@@ -56,12 +53,9 @@ final class HeaderCache {
      * @throws IllegalArgumentException if it is not a valid header name
      */
     CharSequence name(String name) {
-        int slot = name.hashCode() & (SLOTS - 1);
-        if (nameKeys[slot] == name) {
-            AsciiString t = nameTexts[slot];
-            if (t != null) {
-                return t;
-            }
+        AsciiString cached = names.hit(name);
+        if (cached != null) {
+            return cached;
         }
         if (name.isEmpty()) {
             throw new IllegalArgumentException("empty headers are not allowed [" + name + ']');
@@ -71,7 +65,7 @@ final class HeaderCache {
             throw new IllegalArgumentException("a header name can only contain \"token\" characters, but found invalid character 0x"
                     + Integer.toHexString(name.charAt(bad)) + " at index " + bad + " of header '" + name + "'.");
         }
-        return remember(nameKeys, nameTexts, slot, name);
+        return names.remember(name);
     }
 
     /**
@@ -80,39 +74,56 @@ final class HeaderCache {
      * @throws IllegalArgumentException if it contains a prohibited character
      */
     CharSequence value(String value) {
-        int slot = value.hashCode() & (SLOTS - 1);
-        if (valueKeys[slot] == value) {
-            AsciiString t = valueTexts[slot];
-            if (t != null) {
-                return t;
-            }
+        AsciiString cached = values.hit(value);
+        if (cached != null) {
+            return cached;
         }
         int bad = HttpHeaderValidationUtil.validateValidHeaderValue(value);
         if (bad != -1) {
             throw new IllegalArgumentException("a header value contains prohibited character 0x"
                     + Integer.toHexString(value.charAt(bad)) + " at index " + bad + '.');
         }
-        return remember(valueKeys, valueTexts, slot, value);
+        return values.remember(value);
     }
 
-    /** A validated string: cached as text the second time the same object comes by (only if short and ASCII). */
-    private static CharSequence remember(String[] keys, AsciiString[] texts, int slot, String s) {
-        if (s.length() > MAX_CACHED) {
-            return s; // not kept: the cache holds short strings only
+    /**
+     * Validated strings, direct-mapped by {@code String} hash: the string last seen in a slot, and
+     * its {@link AsciiString} once the same object came by twice.
+     */
+    private static final class Texts {
+        private final String[] keys = new String[SLOTS];
+        private final AsciiString[] texts = new AsciiString[SLOTS];
+
+        private static int slot(String s) {
+            return s.hashCode() & (SLOTS - 1);
         }
-        if (keys[slot] != s) {
-            keys[slot] = s;
-            texts[slot] = null;
-            return s;
+
+        /** @return the cached text of this very object, or {@code null} (then validate it and call {@link #remember}) */
+        AsciiString hit(String s) {
+            int slot = slot(s);
+            return keys[slot] == s ? texts[slot] : null;
         }
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) >= 0x80) {
-                return s; // the encoder writes a String as US-ASCII ('?' for these); keep that behaviour
+
+        /** A validated string: cached as text the second time the same object comes by (only if short and ASCII). */
+        CharSequence remember(String s) {
+            if (s.length() > MAX_CACHED) {
+                return s; // not kept: the cache holds short strings only
             }
+            int slot = slot(s);
+            if (keys[slot] != s) {
+                keys[slot] = s;
+                texts[slot] = null;
+                return s;
+            }
+            for (int i = 0; i < s.length(); i++) {
+                if (s.charAt(i) >= 0x80) {
+                    return s; // the encoder writes a String as US-ASCII ('?' for these); keep that behaviour
+                }
+            }
+            AsciiString t = new AsciiString(s);
+            texts[slot] = t;
+            return t;
         }
-        AsciiString t = new AsciiString(s);
-        texts[slot] = t;
-        return t;
     }
 
     /** @return the decimal text of {@code n} ({@code n >= 0}) */
