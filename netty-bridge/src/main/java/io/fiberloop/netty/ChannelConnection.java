@@ -274,8 +274,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
             }
             outboxBytes = 0;
             c.flush();
-            ChannelOutboundBuffer ob = c.unsafe().outboundBuffer();
-            long inNetty = ob == null ? 0 : ob.totalPendingWriteBytes();
+            long inNetty = inNetty();
             if (inNetty > maxOutboundBytes) {
                 maxOutboundBytes = inNetty;
             }
@@ -488,8 +487,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
     public void drain() throws IOException {
         checkLoop("drain()");
         Channel c = ch;
-        ChannelOutboundBuffer ob = c.unsafe().outboundBuffer();
-        long waiting = outboxBytes + (ob == null ? 0 : ob.totalPendingWriteBytes());
+        long waiting = outboxBytes + inNetty();
         if (waiting <= c.config().getWriteBufferHighWaterMark() && outbox.size() < DRAIN_FREE_MESSAGES
                 && c.isWritable() && c.isActive()) {
             // below the high-water mark: the writes go out with this turn's flush, as asyncio's drain()
@@ -683,8 +681,13 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
 
     /** Bytes this side holds for the connection: unread input, and output not yet taken by the socket. Carrier only. */
     long bufferedBytes() {
+        return inboxBytes + outboxBytes + inNetty();
+    }
+
+    /** Bytes in Netty's outbound buffer, written but not yet taken by the socket (0 before registration or after close). Carrier only. */
+    private long inNetty() {
         ChannelOutboundBuffer ob = ch == null ? null : ch.unsafe().outboundBuffer();
-        return inboxBytes + outboxBytes + (ob == null ? 0 : ob.totalPendingWriteBytes());
+        return ob == null ? 0 : ob.totalPendingWriteBytes();
     }
 
     @Override
