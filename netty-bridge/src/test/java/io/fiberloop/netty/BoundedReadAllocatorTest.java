@@ -64,9 +64,7 @@ class BoundedReadAllocatorTest {
     @Test
     void largeFullReadsGoOnUntilTheBudgetIsSpent() {
         int[] asked = new int[1];
-        handle.reset(config);
-        read(100_000, asked); // 2 KiB, full: the guess grows
-        handle.readComplete();
+        request(100_000); // one 2 KiB read, full: the guess grows
 
         handle.reset(config);
         assertTrue(read(1_000_000, asked), "a full read of " + asked[0] + " bytes goes on");
@@ -86,9 +84,7 @@ class BoundedReadAllocatorTest {
     @Test
     void aPartialReadEndsTheRequest() {
         int[] asked = new int[1];
-        handle.reset(config);
-        read(100_000, asked);
-        handle.readComplete();
+        request(100_000); // the guess grows past 8 KiB
 
         handle.reset(config);
         assertFalse(read(20_000, asked), "the socket had less than the buffer: nothing more is queued");
@@ -134,9 +130,7 @@ class BoundedReadAllocatorTest {
         // epoll and io_uring read on after the peer's half-close whatever the handle says: their
         // buffers must not shrink to nothing
         int[] asked = new int[1];
-        handle.reset(config);
-        read(BUDGET, asked);
-        handle.readComplete();
+        request(BUDGET); // the guess grows past 8 KiB
         handle.reset(config);
         int total = 0;
         while (total < BUDGET) {
