@@ -171,7 +171,9 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         inbox.addLast(msg);
-        inboxBytes += sizeOf(msg);
+        int size = sizeOf(msg);
+        inboxBytes += size;
+        driver.delivered(size);
         if (inboxBytes > maxInboxBytes) {
             maxInboxBytes = inboxBytes;
             maxInboxBuffers = inbox.size();
@@ -195,6 +197,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
             readRequested = true;
             ctx.read();
         }
+        driver.endOfRead();
     }
 
     @Override

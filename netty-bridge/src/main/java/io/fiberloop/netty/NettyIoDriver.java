@@ -45,6 +45,14 @@ import org.slf4j.LoggerFactory;
  * close...) in {@link #pending}, a carrier-only queue that {@link #poll} drains before Netty runs:
  * the writes a fiber makes within one turn of the loop go out in one flush.
  *
+ * <h2>Slices (io_uring)</h2>
+ * Netty's io_uring handler processes completions for as long as they keep arriving, so one run can
+ * read every connection's input before any fiber runs. With {@link NettyTransport#sliceBytes()}
+ * set, {@link #endOfRead()} ends a slice once that many bytes were delivered within the run: the
+ * work fiber yields (the woken fibers run on the carrier), then drains {@link #pending}, and Netty
+ * goes on. The work fiber is inside {@code poll}, not inside a loop task, so the loop never hands
+ * its work to another work fiber meanwhile.
+ *
  * <p>Threading: {@link #poll}, {@link #close()} and {@link #enqueue} on the carrier only (the
  * latter two from fibers of the loop); {@link #wakeup()} from any thread.
  */
@@ -81,6 +89,12 @@ final class NettyIoDriver implements IoDriver {
     private final ArrayDeque<ChannelConnection> pending = new ArrayDeque<>();
     /** Plain tasks to run on the owning thread at the next poll. Carrier only. */
     private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+    /** {@link NettyTransport#sliceBytes()}: 0, or bytes delivered in one Netty run after which fibers run. */
+    private final int sliceBytes;
+    /** True while Netty's handler runs inside {@link #poll} (and not inside a slice). */
+    private boolean inRun;
+    /** Bytes delivered to connections since the run (or its last slice) began. */
+    private long deliveredInRun;
     private boolean ownerLost;
     private boolean closed;
     private volatile Thread parkedPoller;
@@ -89,10 +103,12 @@ final class NettyIoDriver implements IoDriver {
     long polls;
     long blockingPolls;
     long ownerChanges;
+    long slices;
 
     NettyIoDriver(EventLoop loop, NettyTransport transport) {
         this.loop = loop;
         this.transport = transport;
+        this.sliceBytes = transport.sliceBytes();
         // Netty's allocator and channel classes initialise slowly (>100 ms the first time): do it
         // here, on the thread that builds the loop, not on the loop where the watchdog reports it.
         io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(1).release();
@@ -182,16 +198,22 @@ final class NettyIoDriver implements IoDriver {
             return parkWithoutNetty(timeoutNanos);
         }
         int n = runPending();
-        if (timeoutNanos <= 0 || n > 0) {
-            n += netty.runNow();
-        } else {
-            blockingPolls++;
-            blocking = true;
-            try {
-                n += netty.run(timeoutNanos == Long.MAX_VALUE ? 0 : timeoutNanos);
-            } finally {
-                blocking = false;
+        deliveredInRun = 0;
+        inRun = true;
+        try {
+            if (timeoutNanos <= 0 || n > 0) {
+                n += netty.runNow();
+            } else {
+                blockingPolls++;
+                blocking = true;
+                try {
+                    n += netty.run(timeoutNanos == Long.MAX_VALUE ? 0 : timeoutNanos);
+                } finally {
+                    blocking = false;
+                }
             }
+        } finally {
+            inRun = false;
         }
         if (!pending.isEmpty() || !tasks.isEmpty()) {
             n += runPending();
@@ -312,6 +334,40 @@ final class NettyIoDriver implements IoDriver {
         pending.addLast(c);
         if (blocking) {
             netty.wakeup();
+        }
+    }
+
+    /** Counts {@code bytes} delivered to a connection. Owning thread, from Netty's handlers. */
+    void delivered(int bytes) {
+        deliveredInRun += bytes;
+    }
+
+    /**
+     * The end of a channel's read, inside Netty's handlers: once {@link NettyTransport#sliceBytes()}
+     * were delivered within this run, the work fiber yields, so the fibers those bytes woke run now,
+     * and then carries out what they queued (their writes reach Netty, which submits them in its
+     * next round). Between channels' events Netty's state is settled, and the queued operations
+     * are the ones a poll would carry out. No slice while one is running, outside a run, or when
+     * the loop's work is not a fiber (nothing could run meanwhile). Owning thread.
+     */
+    void endOfRead() {
+        if (inRun && sliceBytes > 0 && deliveredInRun >= sliceBytes && Thread.currentThread().isVirtual()) {
+            slice();
+        }
+    }
+
+    private void slice() {
+        slices++;
+        deliveredInRun = 0;
+        inRun = false;
+        boolean wasBlocking = blocking;
+        blocking = false;   // fibers queueing work now need not wake Netty: it is not waiting
+        try {
+            Thread.yield();
+            runPending();
+        } finally {
+            blocking = wasBlocking;
+            inRun = true;
         }
     }
 

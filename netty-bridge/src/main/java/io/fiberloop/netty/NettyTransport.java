@@ -40,7 +40,12 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: every method is safe from any thread.
  */
 public enum NettyTransport {
-    /** Linux io_uring ({@code netty-transport-native-io_uring}). */
+    /**
+     * Linux io_uring ({@code netty-transport-native-io_uring}). Netty's handler processes
+     * completions for as long as new ones arrive, so once {@value #IO_URING_SLICE_BYTES} bytes were
+     * delivered within one run, the fibers they woke run before the rest is processed (see
+     * {@link #IO_URING_SLICE_BYTES}).
+     */
     IO_URING("io_uring") {
         @Override
         public boolean isAvailable() {
@@ -75,6 +80,11 @@ public enum NettyTransport {
         @Override
         ChannelOption<Boolean> reusePortOption() {
             return IoUringChannelOption.SO_REUSEPORT;
+        }
+
+        @Override
+        int sliceBytes() {
+            return IO_URING_SLICE_BYTES;
         }
     },
     /**
@@ -170,6 +180,18 @@ public enum NettyTransport {
      * {@code epoll_wait} per 64 events (measured in {@code docs/benchmarks.md}).
      */
     static final int EPOLL_MAX_EVENTS = 64;
+    /**
+     * io_uring's counterpart of {@link #EPOLL_MAX_EVENTS}. Netty's io_uring handler has no bound:
+     * one {@code run()} goes on (up to 128 rounds of the completion queue) while reads keep
+     * completing, and at 1,000 connections of 64 KiB messages one run read the whole population,
+     * 64 MiB, before any fiber wrote a byte back; the kernel's copy out of each buffer then missed
+     * the cache, and the allocator re-zeroed fresh chunks every turn. So once this many bytes were
+     * delivered within one run, the driver lets the woken fibers run and flushes their writes, which
+     * Netty submits in its next round, as a hand-written handler's would be. Half a MiB stays within
+     * the allocator's chunk-reuse queue (4 chunks of 512 KiB on 2 CPUs) and near the L2 cache; small
+     * messages (1,000 of 1 KiB per run) rarely reach it. Measured in {@code docs/benchmarks.md}.
+     */
+    static final int IO_URING_SLICE_BYTES = 512 * 1024;
     /** Netty's switch for io_uring's multishot receive, read once when Netty's {@code IoUring} class initialises. */
     static final String RECV_MULTISHOT_PROPERTY = "io.netty.iouring.recvMultiShotEnabled";
 
@@ -320,6 +342,15 @@ public enum NettyTransport {
 
     /** @return the server-channel option that sets SO_REUSEPORT, or {@code null} when the transport has none */
     abstract ChannelOption<Boolean> reusePortOption();
+
+    /**
+     * Bytes delivered within one run of Netty's I/O handler after which the woken fibers run
+     * (0: they run after the handler returns). Epoll bounds its batches by
+     * {@link #EPOLL_MAX_EVENTS} instead; there the slice cost more than it saved (measured).
+     */
+    int sliceBytes() {
+        return 0;
+    }
 
     /**
      * Whether a server on a {@link io.fiberloop.loop.LoopGroup} can bind one listening socket per

@@ -1,0 +1,111 @@
+package io.fiberloop.netty;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.fiberloop.fiber.Fibers;
+import io.fiberloop.loop.EventLoop;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * io_uring's slices ({@link NettyIoDriver#endOfRead()}): once one run of Netty's handler has
+ * delivered {@link NettyTransport#IO_URING_SLICE_BYTES}, the fibers it woke run inside that run,
+ * and their writes and closes are carried out there. To make a large run certain, the handlers
+ * first wait until every client has written its first message, so that 64 reads of 64 KiB
+ * complete in one run.
+ */
+@ExtendWith(NoLeaks.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class SliceTest {
+    private static final int CONNECTIONS = 64;
+    private static final int SIZE = 64 * 1024;
+
+    @Test
+    void fibersWokenWithinOneRunEchoIntactWhileTheRunGoesOn() throws Exception {
+        int roundTrips = 8;
+        long slices = serve(Echo.HANDLER, s -> {
+            for (int r = 1; r < roundTrips; r++) {
+                byte[] msg = Echo.random(SIZE, s.seed * 100 + r);
+                assertArrayEquals(msg, Echo.roundTrip(s.socket, msg));
+            }
+        });
+        assertTrue(slices > 0, "no slice: the 64 first messages did not complete in one run");
+    }
+
+    @Test
+    void aFiberClosingItsConnectionInASliceEndsCleanly() throws Exception {
+        long slices = serve(conn -> {
+            conn.write(conn.readExactly(SIZE));
+            conn.close();
+        }, s -> assertEquals(-1, s.socket.getInputStream().read(), "end of stream after the echo"));
+        assertTrue(slices > 0, "no slice: the 64 first messages did not complete in one run");
+    }
+
+    /** A client's socket, the seed of its first message, after that message's echo was checked. */
+    record Client(Socket socket, long seed) {
+    }
+
+    interface Rest {
+        void run(Client c) throws Exception;
+    }
+
+    /**
+     * Serves {@link #CONNECTIONS} clients on io_uring with {@code handler}, whose reads wait until
+     * every client has written a first 64 KiB message; each client checks that message's echo
+     * and then runs {@code rest}. @return the driver's slice count
+     */
+    private static long serve(TcpServer.Handler handler, Rest rest) throws Exception {
+        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
+        CountDownLatch allWritten = new CountDownLatch(CONNECTIONS);
+        CompletableFuture<Void> go = new CompletableFuture<>();
+        try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("slices").build();
+             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
+                Fibers.await(go);
+                handler.handle(conn);
+            });
+            List<Future<?>> results = new ArrayList<>();
+            for (int i = 0; i < CONNECTIONS; i++) {
+                long seed = i;
+                results.add(clients.submit(() -> {
+                    try (Socket s = new Socket("127.0.0.1", server.port())) {
+                        OutputStream out = s.getOutputStream();
+                        InputStream in = s.getInputStream();
+                        byte[] first = Echo.random(SIZE, seed * 100);
+                        out.write(first); // the socket's buffers take it before the server reads
+                        out.flush();
+                        allWritten.countDown();
+                        assertArrayEquals(first, in.readNBytes(SIZE));
+                        rest.run(new Client(s, seed));
+                    }
+                    return null;
+                }));
+            }
+            assertTrue(allWritten.await(60, TimeUnit.SECONDS), "the clients could not write their first messages");
+            go.complete(null);
+            for (Future<?> f : results) {
+                f.get(90, TimeUnit.SECONDS);
+            }
+            CompletableFuture<Long> slices = new CompletableFuture<>();
+            loop.execute(() -> slices.complete(NettyIoDriver.of(loop).slices));
+            long n = slices.get(10, TimeUnit.SECONDS);
+            server.close();
+            return n;
+        }
+    }
+}
