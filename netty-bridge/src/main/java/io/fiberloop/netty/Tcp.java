@@ -17,7 +17,7 @@ import java.util.concurrent.CompletionException;
 
 /**
  * TCP clients: {@link #connect(String, int, Duration)} opens a {@link Connection} from a fiber;
- * {@link #connect(String, int, Duration, TcpOptions)} adds TLS and timeouts, and
+ * {@link #connect(String, int, Duration, TcpOptions)} adds TLS, timeouts and socket options, and
  * {@link #connect(String, int, Duration, PipelineInitializer)} opens a {@link MessageConnection}
  * with codecs.
  * {@snippet :
@@ -60,7 +60,7 @@ public final class Tcp {
     }
 
     /**
-     * Connects to {@code host:port} with {@code options} (TLS, timeouts), suspending the calling
+     * Connects to {@code host:port} with {@code options} (TLS, timeouts, socket options), suspending the calling
      * fiber until the connection is established and, with TLS, the handshake has succeeded.
      * <p>Threading: a fiber of a loop built with the Netty driver.
      *
@@ -68,7 +68,7 @@ public final class Tcp {
      * @param port the port
      * @param timeout how long the connect may take ({@code null} or zero: Netty's default, 30 s);
      *     the TLS handshake has its own limit (the context's, 10 s by default)
-     * @param options TLS and timeouts
+     * @param options TLS, timeouts and socket options
      * @return the open connection; the caller closes it
      * @throws javax.net.ssl.SSLHandshakeException if the TLS handshake fails (e.g. the server's
      *     certificate is not trusted), or another {@link javax.net.ssl.SSLException}
@@ -111,7 +111,7 @@ public final class Tcp {
      * @param host the host name or address
      * @param port the port
      * @param timeout how long the connect may take
-     * @param options TLS and timeouts
+     * @param options TLS, timeouts and socket options
      * @param pipeline adds the codecs
      * @param <I> the decoded messages' type
      * @param <O> the written messages' type
@@ -155,6 +155,7 @@ public final class Tcp {
                         p.addLast("fiberloop-connection", conn);
                     }
                 });
+        opts.applyTo(b);
         if (timeout != null && !timeout.isZero() && !timeout.isNegative()) {
             b.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())));
         }

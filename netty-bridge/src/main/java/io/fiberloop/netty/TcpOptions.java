@@ -1,31 +1,38 @@
 package io.fiberloop.netty;
 
+import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * Settings of the connections a {@link TcpServer} accepts or {@link Tcp} opens: TLS and timeouts.
- * Immutable; each {@code with...} returns a modified copy.
+ * Settings of the connections a {@link TcpServer} accepts or {@link Tcp} opens: TLS, timeouts and
+ * socket options. Immutable; each {@code with...} returns a modified copy.
  * {@snippet :
  * SslContext tls = SslContextBuilder.forServer(keyManagerFactory).build();
  * TcpServer server = TcpServer.bind(loop, "0.0.0.0", 8443,
- *         TcpOptions.defaults().withTls(tls).withIdleTimeout(Duration.ofMinutes(5)),
+ *         TcpOptions.defaults().withTls(tls).withIdleTimeout(Duration.ofMinutes(5))
+ *                 .withSocketOption(ChannelOption.SO_KEEPALIVE, true),
  *         conn -> ...);
  * }
  * <p>Threading: immutable, safe everywhere.
  */
 public final class TcpOptions {
-    private static final TcpOptions DEFAULTS = new TcpOptions(null, null, null);
+    private static final TcpOptions DEFAULTS = new TcpOptions(null, null, null, Map.of());
 
     private final SslContext tls;
     private final Duration idleTimeout;
     private final Duration readTimeout;
+    private final Map<ChannelOption<?>, Object> socketOptions;
 
-    private TcpOptions(SslContext tls, Duration idleTimeout, Duration readTimeout) {
+    private TcpOptions(SslContext tls, Duration idleTimeout, Duration readTimeout, Map<ChannelOption<?>, Object> socketOptions) {
         this.tls = tls;
         this.idleTimeout = idleTimeout;
         this.readTimeout = readTimeout;
+        this.socketOptions = socketOptions;
     }
 
     /** @return no TLS, no timeouts */
@@ -48,7 +55,7 @@ public final class TcpOptions {
      * @return a copy with TLS
      */
     public TcpOptions withTls(SslContext context) {
-        return new TcpOptions(context, idleTimeout, readTimeout);
+        return new TcpOptions(context, idleTimeout, readTimeout, socketOptions);
     }
 
     /**
@@ -58,7 +65,7 @@ public final class TcpOptions {
      * @return a copy with the timeout
      */
     public TcpOptions withIdleTimeout(Duration timeout) {
-        return new TcpOptions(tls, timeout, readTimeout);
+        return new TcpOptions(tls, timeout, readTimeout, socketOptions);
     }
 
     /**
@@ -68,7 +75,67 @@ public final class TcpOptions {
      * @return a copy with the timeout
      */
     public TcpOptions withReadTimeout(Duration timeout) {
-        return new TcpOptions(tls, idleTimeout, timeout);
+        return new TcpOptions(tls, idleTimeout, timeout, socketOptions);
+    }
+
+    /**
+     * A Netty channel option for each connection: a server sets it on every accepted connection
+     * (Netty's {@code childOption}), a client on its channel before it connects. For example
+     * {@code SO_KEEPALIVE}, {@code TCP_NODELAY} (on by default), {@code SO_SNDBUF},
+     * {@code SO_RCVBUF}, {@code SO_LINGER}, {@code IP_TOS}, {@code WRITE_BUFFER_WATER_MARK} (the
+     * high-water mark is where {@link Connection#drain()} starts to wait), or a transport's own
+     * ({@code EpollChannelOption.TCP_KEEPIDLE}...; an option the loop's transport does not know is
+     * logged by Netty and ignored). Setting an option again replaces its value.
+     * <p>Options that fiberloop manages itself are refused: {@code AUTO_READ},
+     * {@code RCVBUF_ALLOCATOR} and {@code MAX_MESSAGES_PER_READ} (reads are demand-driven, which is
+     * what bounds the unread input), {@code ALLOW_HALF_CLOSURE} (always on, so that
+     * {@link Connection#read()} reports the peer's half-close as end of stream), and
+     * {@code CONNECT_TIMEOUT_MILLIS} (pass the timeout to {@link Tcp#connect}). {@code SO_BACKLOG}
+     * is refused too: it is the listening socket's.
+     *
+     * @param option the Netty option
+     * @param value its value
+     * @param <T> the option's type
+     * @return a copy with the option
+     * @throws IllegalArgumentException for an option fiberloop manages
+     * @throws NullPointerException if {@code option} or {@code value} is null
+     */
+    public <T> TcpOptions withSocketOption(ChannelOption<T> option, T value) {
+        Objects.requireNonNull(option, "option");
+        String managed = managedReason(option);
+        if (managed != null) {
+            throw new IllegalArgumentException("TcpOptions.withSocketOption(" + option + "): " + managed);
+        }
+        option.validate(value);
+        Map<ChannelOption<?>, Object> copy = new LinkedHashMap<>(socketOptions);
+        copy.put(option, value);
+        return new TcpOptions(tls, idleTimeout, readTimeout, Collections.unmodifiableMap(copy));
+    }
+
+    @SuppressWarnings("deprecation") // Netty 4.2 deprecates RCVBUF_ALLOCATOR and MAX_MESSAGES_PER_READ; they still apply
+    private static String managedReason(ChannelOption<?> option) {
+        if (option == ChannelOption.AUTO_READ || option == ChannelOption.RCVBUF_ALLOCATOR
+                || option == ChannelOption.MAX_MESSAGES_PER_READ) {
+            return "fiberloop manages reads (a read is asked when the fiber reads, which bounds the unread input); "
+                    + "to read ahead, keep calling read() from the connection's fiber";
+        }
+        if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
+            return "fiberloop always allows half-closure, so that read() returns end of stream at the peer's "
+                    + "shutdownOutput and the connection can still write; close() closes both directions";
+        }
+        if (option == ChannelOption.SO_BACKLOG) {
+            return "SO_BACKLOG belongs to a listening socket, and these options are the connections'; "
+                    + "TcpServer listens with Netty's default backlog (the kernel's somaxconn)";
+        }
+        if (option == ChannelOption.CONNECT_TIMEOUT_MILLIS) {
+            return "pass the connect timeout to Tcp.connect(host, port, timeout, options)";
+        }
+        return null;
+    }
+
+    /** @return the socket options set with {@link #withSocketOption}, in the order they were set (unmodifiable) */
+    public Map<ChannelOption<?>, Object> socketOptions() {
+        return socketOptions;
     }
 
     /** @return the TLS context, or {@code null} */
@@ -98,7 +165,20 @@ public final class TcpOptions {
 
     @Override
     public String toString() {
-        return "TcpOptions[tls=" + (tls != null) + ", idleTimeout=" + idleTimeout + ", readTimeout=" + readTimeout + "]";
+        return "TcpOptions[tls=" + (tls != null) + ", idleTimeout=" + idleTimeout + ", readTimeout=" + readTimeout
+                + (socketOptions.isEmpty() ? "" : ", socketOptions=" + socketOptions) + "]";
+    }
+
+    /** Sets the socket options on a server's bootstrap, for the connections it accepts. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void applyTo(io.netty.bootstrap.ServerBootstrap b) {
+        socketOptions.forEach((k, v) -> b.childOption((ChannelOption) k, v));
+    }
+
+    /** Sets the socket options on a client's bootstrap. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void applyTo(io.netty.bootstrap.Bootstrap b) {
+        socketOptions.forEach((k, v) -> b.option((ChannelOption) k, v));
     }
 
     static TcpOptions orDefaults(TcpOptions o) {

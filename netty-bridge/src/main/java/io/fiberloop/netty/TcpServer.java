@@ -170,13 +170,13 @@ public final class TcpServer implements AutoCloseable {
     }
 
     /**
-     * Binds a server on {@code loop} whose connections use {@code options} (TLS, timeouts).
+     * Binds a server on {@code loop} whose connections use {@code options} (TLS, timeouts, socket options).
      * <p>Threading: any thread (a fiber of {@code loop} is suspended, another thread blocks).
      *
      * @param loop a loop built with the Netty driver ({@link NettyLoops})
      * @param host the address to bind
      * @param port the port, {@code 0} for any free one
-     * @param options TLS and timeouts of each connection
+     * @param options TLS, timeouts and socket options of each connection
      * @param handler runs in a new fiber for each connection
      * @return the bound server
      * @throws IOException if the address cannot be bound
@@ -223,7 +223,7 @@ public final class TcpServer implements AutoCloseable {
      * @param group loops built with the Netty driver, all on one transport
      * @param host the address to bind
      * @param port the port, {@code 0} for any free one
-     * @param options TLS and timeouts of each connection
+     * @param options TLS, timeouts and socket options of each connection
      * @param handler runs in a new fiber, on the loop that serves the connection
      * @return the bound server
      * @throws IOException if the address cannot be bound
@@ -269,7 +269,7 @@ public final class TcpServer implements AutoCloseable {
      * @param loop a loop built with the Netty driver
      * @param host the address to bind
      * @param port the port, {@code 0} for any free one
-     * @param options TLS and timeouts of each connection
+     * @param options TLS, timeouts and socket options of each connection
      * @param pipeline adds the codecs to each connection's pipeline
      * @param handler runs in a new fiber for each connection
      * @param <I> the decoded messages' type
@@ -290,7 +290,7 @@ public final class TcpServer implements AutoCloseable {
      * @param group loops built with the Netty driver, all on one transport
      * @param host the address to bind
      * @param port the port, {@code 0} for any free one
-     * @param options TLS and timeouts of each connection
+     * @param options TLS, timeouts and socket options of each connection
      * @param pipeline adds the codecs to each connection's pipeline
      * @param handler runs in a new fiber, on the loop that serves the connection
      * @param <I> the decoded messages' type
@@ -398,6 +398,7 @@ public final class TcpServer implements AutoCloseable {
                         accepted(ch);
                     }
                 });
+        options.applyTo(b);
         if (reuse) {
             b.option(t.reusePortOption(), true);
         }
