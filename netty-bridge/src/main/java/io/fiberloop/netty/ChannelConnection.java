@@ -4,6 +4,7 @@ import io.fiberloop.fiber.Fiber;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.netty.internal.Parking;
+import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
@@ -51,7 +52,7 @@ import javax.net.ssl.SSLHandshakeException;
  * next read themselves, as Netty's {@code ByteToMessageDecoder} and {@code SslHandler} do with
  * auto-read off.
  */
-abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
+abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements QueuedOps {
     /**
      * The most bytes one read request delivers (one or more socket reads, see
      * {@link BoundedReadAllocator}): the bound on what is buffered unasked.
@@ -261,7 +262,8 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** Carries out the queued operations. Owning thread (inside the driver's poll). */
-    void runPending() {
+    @Override
+    public void runQueued() {
         queued = false;
         Channel c = ch;
         if (wantRead) {
@@ -325,6 +327,12 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter {
                 c.close();
             }
         }, CLOSE_LINGER.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** The driver closed with this connection queued: release what it holds. Owning thread. */
+    @Override
+    public void dropQueued() {
+        releaseAll();
     }
 
     /** Releases every message still held. Carrier only. */

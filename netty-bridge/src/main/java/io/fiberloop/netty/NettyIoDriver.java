@@ -3,6 +3,7 @@ package io.fiberloop.netty;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;
 import io.fiberloop.loop.spi.IoDriver;
+import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ManualIoEventLoop;
 import io.netty.util.concurrent.Ticker;
@@ -42,8 +43,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Channel operations from fibers</h2>
  * A connection's fiber is not Netty's owning thread, so a channel call from it would become a Netty
  * task plus a wakeup. Instead connections queue what they need (flush their writes, ask for a read,
- * close...) in {@link #pending}, a carrier-only queue that {@link #poll} drains before Netty runs:
- * the writes a fiber makes within one turn of the loop go out in one flush.
+ * close...) in {@link #pending}, a carrier-only queue of {@link QueuedOps} that {@link #poll} drains
+ * before Netty runs: the writes a fiber makes within one turn of the loop go out in one flush. The
+ * HTTP server's connections use the same queue, through {@link FiberIoEventLoop} (a
+ * {@link QueuedOps.Queue}).
  *
  * <h2>Slices (io_uring)</h2>
  * Netty's io_uring handler processes completions for as long as they keep arriving, so one run can
@@ -86,7 +89,7 @@ final class NettyIoDriver implements IoDriver {
     /** True while the work fiber is inside Netty's blocking run (for wakeups from fibers of this carrier). */
     private volatile boolean blocking;
     /** Connections with operations to carry out on the owning thread. Carrier only. */
-    private final ArrayDeque<ChannelConnection> pending = new ArrayDeque<>();
+    private final ArrayDeque<QueuedOps> pending = new ArrayDeque<>();
     /** Plain tasks to run on the owning thread at the next poll. Carrier only. */
     private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
     /** {@link NettyTransport#sliceBytes()}: 0, or bytes delivered in one Netty run after which fibers run. */
@@ -281,9 +284,13 @@ final class NettyIoDriver implements IoDriver {
             }
             n++;
         }
-        ChannelConnection c;
+        QueuedOps c;
         while ((c = pending.pollFirst()) != null) {
-            c.runPending();
+            try {
+                c.runQueued();
+            } catch (Throwable e) { // one connection's failure must not hold up the others
+                log.error("loop '{}': a connection's queued operations failed ({})", loop.name(), c, e);
+            }
             n++;
         }
         return n;
@@ -317,20 +324,25 @@ final class NettyIoDriver implements IoDriver {
         if (!netty.isTerminated()) {
             log.warn("loop '{}': Netty's loop did not terminate while the loop closed", loop.name());
         }
-        ChannelConnection c;
+        QueuedOps c;
         while ((c = pending.pollFirst()) != null) {
-            c.releaseAll();
+            c.dropQueued();
         }
     }
 
     // ------------------------------------------------------------------ for connections
 
     /**
-     * Queues {@code c}'s pending operations for the next poll. Carrier only (a fiber of this
-     * loop); the connection keeps its own flag so that it is queued once.
+     * Queues {@code c}'s pending operations for the next poll; once the driver is closed they are
+     * dropped at once. Carrier only (a fiber of this loop); the connection keeps its own flag so
+     * that it is queued once.
      */
-    void enqueue(ChannelConnection c) {
+    void enqueue(QueuedOps c) {
         assert loop.inLoop() : "enqueue off the loop";
+        if (closed) {
+            c.dropQueued();
+            return;
+        }
         pending.addLast(c);
         if (blocking) {
             netty.wakeup();
@@ -394,8 +406,11 @@ final class NettyIoDriver implements IoDriver {
         return "NettyIoDriver[" + transport + ", loop " + loop.name() + "]";
     }
 
-    /** Netty's manual loop whose {@code canBlock()} knows about fiberloop's wakeups and queued operations. */
-    static final class FiberIoEventLoop extends ManualIoEventLoop {
+    /**
+     * Netty's manual loop whose {@code canBlock()} knows about fiberloop's wakeups and queued
+     * operations, and through which the {@code http} package queues its connections' operations.
+     */
+    static final class FiberIoEventLoop extends ManualIoEventLoop implements QueuedOps.Queue {
         private final NettyIoDriver driver;
 
         FiberIoEventLoop(NettyIoDriver driver, IoHandlerFactory factory, Ticker ticker) {
@@ -406,6 +421,11 @@ final class NettyIoDriver implements IoDriver {
         @Override
         protected boolean canBlock() {
             return !driver.woken() && !driver.hasPending();
+        }
+
+        @Override
+        public void enqueue(QueuedOps ops) {
+            driver.enqueue(ops);
         }
 
         /** The fiberloop loop that drives this Netty loop. */

@@ -8,6 +8,7 @@ import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.netty.NettyFutures;
 import io.fiberloop.netty.NettyLoops;
+import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -32,7 +33,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -130,10 +130,8 @@ public final class HttpServer implements AutoCloseable {
     private Channel serverChannel;
     private volatile InetSocketAddress address;
     volatile boolean closing;
-    /** Connections whose queued writes and request ends wait for the work fiber (loop only). */
-    private final ArrayDeque<ServerConnection> opsQueue = new ArrayDeque<>();
-    private boolean opsTaskScheduled;
-    private final Runnable opsTask = this::runConnectionOps;
+    /** The loop's I/O driver queue, where connections queue their writes and request ends (set at bind; loop only). */
+    private QueuedOps.Queue opsQueue;
     /** The response path's reusable header texts (loop only). */
     private final HeaderCache headerCache = new HeaderCache();
 
@@ -167,6 +165,7 @@ public final class HttpServer implements AutoCloseable {
 
     private void bindHere() throws IOException {
         io.netty.channel.IoEventLoop netty = NettyLoops.nettyLoop(loop);
+        opsQueue = QueuedOps.Queue.of(netty);
         ServerBootstrap b = new ServerBootstrap()
                 .group(netty, netty)
                 .channel(NettyLoops.transport(loop).serverChannelClass())
@@ -355,40 +354,11 @@ public final class HttpServer implements AutoCloseable {
     // ------------------------------------------------------------------ connection operations
 
     /**
-     * Runs {@code c.runOps()} in the work fiber soon (a fiber of the loop). One loop task serves
-     * every connection queued before it runs, instead of one task per response.
+     * Queues {@code c}'s operations on the loop's I/O driver, which runs them in the work fiber at
+     * the start of its next poll, before Netty's I/O (the same queue as the TCP connections').
      */
     void scheduleOps(ServerConnection c) {
-        opsQueue.addLast(c);
-        if (!opsTaskScheduled) {
-            loop.execute(opsTask);
-            opsTaskScheduled = true; // not set if the loop refused the task (closed)
-        }
-    }
-
-    /** The loop task of {@link #scheduleOps}: the connections queued so far; later ones get the next task. */
-    private void runConnectionOps() {
-        opsTaskScheduled = false;
-        Throwable failure = null;
-        for (int n = opsQueue.size(); n > 0; n--) {
-            ServerConnection c = opsQueue.pollFirst();
-            try {
-                c.runOps();
-            } catch (Throwable e) { // one connection's failure must not hold up the others; the loop reports it
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure instanceof RuntimeException re) {
-            throw re;
-        } else if (failure instanceof Error err) {
-            throw err;
-        } else if (failure != null) {
-            throw new IllegalStateException(failure);
-        }
+        opsQueue.enqueue(c);
     }
 
     // ------------------------------------------------------------------ serving (request fibers)

@@ -5,6 +5,7 @@ import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.netty.internal.Parking;
+import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -52,16 +53,16 @@ import java.util.concurrent.TimeUnit;
  * kept armed so that a client that disconnects is noticed (and its request cancelled).
  *
  * <h2>Writes from fibers</h2>
- * A fiber queues response objects in {@link #outbox} and schedules {@link #runOps()} once
- * ({@link HttpServer#scheduleOps}: the connections with work are run by one loop task per turn);
- * it runs in the work fiber, where Netty calls are direct, writes the queue and flushes once, and
- * finishes the request.
+ * A fiber queues response objects in {@link #outbox} and queues the connection once on the loop's
+ * I/O driver ({@link HttpServer#scheduleOps}, the same queue as the TCP connections'); the driver
+ * runs {@link #runQueued()} in the work fiber at the start of its next poll, where Netty calls are
+ * direct: it writes the queue and flushes once, and finishes the request.
  *
  * <h2>Timeouts</h2>
  * One lazily re-armed loop timer per connection: idle (keep-alive) between requests, and the
  * request timeout once the first bytes of a request arrived and its head is not complete (408).
  */
-final class ServerConnection extends ChannelInboundHandlerAdapter {
+final class ServerConnection extends ChannelInboundHandlerAdapter implements QueuedOps {
     private static final int WAIT_NONE = 0;
     private static final int WAIT_IDLE = 1;
     private static final int WAIT_HEAD = 2;
@@ -409,6 +410,14 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The loop's driver closed with this connection queued: release the queued responses. Work fiber. */
+    @Override
+    public void dropQueued() {
+        opsScheduled = false;
+        releaseOutbox();
+        wake(writer);
+    }
+
     private void releaseOutbox() {
         Object o;
         while ((o = outbox.pollFirst()) != null) {
@@ -515,8 +524,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Work fiber (from {@link HttpServer#scheduleOps}): write and flush what fibers queued, finish the answered request, read on. */
-    void runOps() {
+    /** Work fiber (queued by {@link HttpServer#scheduleOps}): write and flush what fibers queued, finish the answered request, read on. */
+    @Override
+    public void runQueued() {
         opsScheduled = false;
         if (inactive) {
             releaseOutbox();
