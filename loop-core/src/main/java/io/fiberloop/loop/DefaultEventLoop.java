@@ -446,6 +446,12 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
                 carrierIdle();
                 continue;
             }
+            if ((boolean) IDLE.getOpaque(this)) {
+                // a continuation runs while the work fiber is inside a blocking poll (an I/O driver
+                // that lets fibers run mid-poll, e.g. Netty's io_uring slices): the loop is busy,
+                // so the watchdog must see it
+                IDLE.setOpaque(this, false);
+            }
             c.run();
             continuationsRun++;
             PROGRESS.setOpaque(this, (long) PROGRESS.getOpaque(this) + 1);

@@ -90,8 +90,6 @@ final class NettyIoDriver implements IoDriver {
     private volatile boolean blocking;
     /** Connections with operations to carry out on the owning thread. Carrier only. */
     private final ArrayDeque<QueuedOps> pending = new ArrayDeque<>();
-    /** Plain tasks to run on the owning thread at the next poll. Carrier only. */
-    private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
     /** {@link NettyTransport#sliceBytes()}: 0, or bytes delivered in one Netty run after which fibers run. */
     private final int sliceBytes;
     /** True while Netty's handler runs inside {@link #poll} (and not inside a slice). */
@@ -107,6 +105,8 @@ final class NettyIoDriver implements IoDriver {
     long blockingPolls;
     long ownerChanges;
     long slices;
+    /** Operations the woken fibers queued and a slice carried out (0 would mean the fibers did not run). */
+    long sliceOps;
 
     NettyIoDriver(EventLoop loop, NettyTransport transport) {
         this.loop = loop;
@@ -218,7 +218,7 @@ final class NettyIoDriver implements IoDriver {
         } finally {
             inRun = false;
         }
-        if (!pending.isEmpty() || !tasks.isEmpty()) {
+        if (!pending.isEmpty()) {
             n += runPending();
         }
         woken = false;
@@ -275,15 +275,6 @@ final class NettyIoDriver implements IoDriver {
     /** Runs the operations that fibers queued. Owning thread only. */
     private int runPending() {
         int n = 0;
-        Runnable t;
-        while ((t = tasks.pollFirst()) != null) {
-            try {
-                t.run();
-            } catch (Throwable e) {
-                log.error("loop '{}': a Netty operation failed", loop.name(), e);
-            }
-            n++;
-        }
         QueuedOps c;
         while ((c = pending.pollFirst()) != null) {
             try {
@@ -376,25 +367,16 @@ final class NettyIoDriver implements IoDriver {
         blocking = false;   // fibers queueing work now need not wake Netty: it is not waiting
         try {
             Thread.yield();
-            runPending();
+            sliceOps += runPending();
         } finally {
             blocking = wasBlocking;
             inRun = true;
         }
     }
 
-    /** Runs {@code op} on Netty's owning thread at the next poll. Carrier only. */
-    void enqueue(Runnable op) {
-        assert loop.inLoop() : "enqueue off the loop";
-        tasks.addLast(op);
-        if (blocking) {
-            netty.wakeup();
-        }
-    }
-
     /** Whether there is queued work for the next poll (Netty must not block). Owning thread. */
     boolean hasPending() {
-        return !pending.isEmpty() || !tasks.isEmpty();
+        return !pending.isEmpty();
     }
 
     boolean woken() {

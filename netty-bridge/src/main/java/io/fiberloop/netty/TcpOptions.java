@@ -84,8 +84,16 @@ public final class TcpOptions {
      * {@code SO_KEEPALIVE}, {@code TCP_NODELAY} (on by default), {@code SO_SNDBUF},
      * {@code SO_RCVBUF}, {@code SO_LINGER}, {@code IP_TOS}, {@code WRITE_BUFFER_WATER_MARK} (the
      * high-water mark is where {@link Connection#drain()} starts to wait), or a transport's own
-     * ({@code EpollChannelOption.TCP_KEEPIDLE}...; an option the loop's transport does not know is
-     * logged by Netty and ignored). Setting an option again replaces its value.
+     * ({@code EpollChannelOption.TCP_KEEPIDLE}...). Setting an option again replaces its value.
+     * <p>Netty applies the options to each channel as it is set up, so mistakes show there, not
+     * here: an option the loop's transport does not know (io_uring's options are not epoll's) is
+     * ignored with a WARN for every connection, and a value the socket refuses (an out-of-range
+     * {@code IP_TOS}, say) makes Netty close every accepted connection before its handler runs
+     * (WARN) and makes {@link Tcp#connect} fail with an {@code IOException}. Try new options with
+     * one connection first. Options of the listening socket ({@code SO_REUSEPORT},
+     * {@code TCP_FASTOPEN}, {@code TCP_DEFER_ACCEPT}) do nothing here. A
+     * {@code MESSAGE_SIZE_ESTIMATOR} that counts too little keeps the channel writable, so
+     * {@link Connection#drain()} stops bounding what is buffered.
      * <p>Options that fiberloop manages itself are refused: {@code AUTO_READ},
      * {@code RCVBUF_ALLOCATOR} and {@code MAX_MESSAGES_PER_READ} (reads are demand-driven, which is
      * what bounds the unread input), {@code ALLOW_HALF_CLOSURE} (always on, so that

@@ -38,22 +38,28 @@ class SliceTest {
     @Test
     void fibersWokenWithinOneRunEchoIntactWhileTheRunGoesOn() throws Exception {
         int roundTrips = 8;
-        long slices = serve(Echo.HANDLER, s -> {
+        long[] slices = serve(Echo.HANDLER, s -> {
             for (int r = 1; r < roundTrips; r++) {
                 byte[] msg = Echo.random(SIZE, s.seed * 100 + r);
                 assertArrayEquals(msg, Echo.roundTrip(s.socket, msg));
             }
         });
-        assertTrue(slices > 0, "no slice: the 64 first messages did not complete in one run");
+        assertSlicedWithWork(slices);
     }
 
     @Test
     void aFiberClosingItsConnectionInASliceEndsCleanly() throws Exception {
-        long slices = serve(conn -> {
+        long[] slices = serve(conn -> {
             conn.write(conn.readExactly(SIZE));
             conn.close();
         }, s -> assertEquals(-1, s.socket.getInputStream().read(), "end of stream after the echo"));
-        assertTrue(slices > 0, "no slice: the 64 first messages did not complete in one run");
+        assertSlicedWithWork(slices);
+    }
+
+    /** Slices happened, and in them the woken fibers ran and queued operations that were carried out. */
+    private static void assertSlicedWithWork(long[] slicesAndOps) {
+        assertTrue(slicesAndOps[0] > 0, "no slice: the 64 first messages did not complete in one run");
+        assertTrue(slicesAndOps[1] > 0, slicesAndOps[0] + " slices carried out no operation: the woken fibers did not run in them");
     }
 
     /** A client's socket, the seed of its first message, after that message's echo was checked. */
@@ -67,9 +73,9 @@ class SliceTest {
     /**
      * Serves {@link #CONNECTIONS} clients on io_uring with {@code handler}, whose reads wait until
      * every client has written a first 64 KiB message; each client checks that message's echo
-     * and then runs {@code rest}. @return the driver's slice count
+     * and then runs {@code rest}. @return the driver's slices and the operations carried out in them
      */
-    private static long serve(TcpServer.Handler handler, Rest rest) throws Exception {
+    private static long[] serve(TcpServer.Handler handler, Rest rest) throws Exception {
         assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
         CountDownLatch allWritten = new CountDownLatch(CONNECTIONS);
         CompletableFuture<Void> go = new CompletableFuture<>();
@@ -97,13 +103,16 @@ class SliceTest {
                 }));
             }
             assertTrue(allWritten.await(60, TimeUnit.SECONDS), "the clients could not write their first messages");
-            go.complete(null);
+            loop.execute(() -> go.complete(null)); // from the loop: every handler wakes in the same turn
             for (Future<?> f : results) {
                 f.get(90, TimeUnit.SECONDS);
             }
-            CompletableFuture<Long> slices = new CompletableFuture<>();
-            loop.execute(() -> slices.complete(NettyIoDriver.of(loop).slices));
-            long n = slices.get(10, TimeUnit.SECONDS);
+            CompletableFuture<long[]> stats = new CompletableFuture<>();
+            loop.execute(() -> {
+                NettyIoDriver d = NettyIoDriver.of(loop);
+                stats.complete(new long[] {d.slices, d.sliceOps});
+            });
+            long[] n = stats.get(10, TimeUnit.SECONDS);
             server.close();
             return n;
         }
