@@ -18,6 +18,11 @@ package io.fiberloop.loop.spi;
  * never replaced while it is inside {@code poll}; a driver that records an owning thread must
  * follow the change.
  *
+ * <p>A driver may let the loop's fibers run in the middle of {@code poll} by yielding the work
+ * fiber ({@link Thread#yield()}), as the Netty driver does between slices of a long io_uring run.
+ * The loop counts as busy meanwhile (its watchdog watches those fibers); its timers and tasks wait
+ * until {@code poll} returns.
+ *
  * <p>A driver that blocks natively inside {@code poll} (for instance in {@code epoll_wait}) pins
  * the carrier while it waits; the loop calls it with a non-zero timeout only when nothing else of
  * the loop is ready, so the pin costs nothing.
