@@ -189,7 +189,8 @@ public enum NettyTransport {
      * delivered within one run, the driver lets the woken fibers run and flushes their writes, which
      * Netty submits in its next round, as a hand-written handler's would be. Half a MiB stays within
      * the allocator's chunk-reuse queue (4 chunks of 512 KiB on 2 CPUs) and near the L2 cache; small
-     * messages (1,000 of 1 KiB per run) rarely reach it. Measured in {@code docs/benchmarks.md}.
+     * messages reach it only in bulk (1,000 connections of 1 KiB in one run make one or two
+     * slices). Measured in {@code docs/benchmarks.md}.
      */
     static final int IO_URING_SLICE_BYTES = 512 * 1024;
     /** Netty's switch for io_uring's multishot receive, read once when Netty's {@code IoUring} class initialises. */
