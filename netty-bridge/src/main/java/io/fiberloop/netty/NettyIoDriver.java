@@ -94,6 +94,8 @@ final class NettyIoDriver implements IoDriver {
     private final int sliceBytes;
     /** True while Netty's handler runs inside {@link #poll} (and not inside a slice). */
     private boolean inRun;
+    /** True while a slice lets fibers run (they can tell they run inside Netty's run). */
+    boolean slicing;
     /** Bytes delivered to connections since the run (or its last slice) began. */
     private long deliveredInRun;
     private boolean ownerLost;
@@ -365,10 +367,13 @@ final class NettyIoDriver implements IoDriver {
         inRun = false;
         boolean wasBlocking = blocking;
         blocking = false;   // fibers queueing work now need not wake Netty: it is not waiting
+        slicing = true;
         try {
             Thread.yield();
+            slicing = false;
             sliceOps += runPending();
         } finally {
+            slicing = false;
             blocking = wasBlocking;
             inRun = true;
         }

@@ -7,17 +7,21 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.StallReport;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -25,9 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * io_uring's slices ({@link NettyIoDriver#endOfRead()}): once one run of Netty's handler has
  * delivered {@link NettyTransport#IO_URING_SLICE_BYTES}, the fibers it woke run inside that run,
- * and their writes and closes are carried out there. To make a large run certain, the handlers
- * first wait until every client has written its first message, so that 64 reads of 64 KiB
- * complete in one run.
+ * and their writes and closes are carried out there, under the loop's watchdog. To make a large
+ * run certain, the handlers first wait until every client has written its first message, so that
+ * the reads of 64 KiB each complete in one run.
  */
 @ExtendWith(NoLeaks.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -60,6 +64,64 @@ class SliceTest {
     private static void assertSlicedWithWork(long[] slicesAndOps) {
         assertTrue(slicesAndOps[0] > 0, "no slice: the 64 first messages did not complete in one run");
         assertTrue(slicesAndOps[1] > 0, slicesAndOps[0] + " slices carried out no operation: the woken fibers did not run in them");
+    }
+
+    @Test
+    void aFiberHoldingTheCarrierInASliceIsReportedByTheWatchdog() throws Exception {
+        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
+        List<StallReport> reports = new CopyOnWriteArrayList<>();
+        AtomicBoolean spun = new AtomicBoolean();
+        CountDownLatch allWritten = new CountDownLatch(16);
+        CompletableFuture<Void> go = new CompletableFuture<>();
+        try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("sliced-stall")
+                .watchdog(Duration.ofMillis(50)).onStall(reports::add).build();
+             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
+                Fibers.await(go);
+                byte[] msg = conn.readExactly(SIZE);
+                // the first fiber that runs inside a slice holds the carrier there
+                if (NettyIoDriver.of(loop).slicing && spun.compareAndSet(false, true)) {
+                    spinUntilReported(reports);
+                }
+                conn.write(msg);
+                conn.flush();
+            });
+            List<Future<?>> results = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                long seed = i;
+                results.add(clients.submit(() -> {
+                    try (Socket s = new Socket("127.0.0.1", server.port())) {
+                        byte[] msg = Echo.random(SIZE, seed);
+                        s.getOutputStream().write(msg);
+                        allWritten.countDown();
+                        assertArrayEquals(msg, s.getInputStream().readNBytes(SIZE));
+                    }
+                    return null;
+                }));
+            }
+            assertTrue(allWritten.await(60, TimeUnit.SECONDS));
+            loop.execute(() -> go.complete(null));
+            for (Future<?> f : results) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            server.close();
+        }
+        assertTrue(spun.get(), "no handler ran inside a slice");
+        assertTrue(reports.stream().anyMatch(r -> r.running() != null && r.running().contains("spinUntilReported")),
+                () -> "the stall inside the slice was not reported: " + reports.stream().map(StallReport::describe).toList());
+    }
+
+    /** Busy-spins at least 300 ms and until the watchdog reported this fiber (at most 10 s). */
+    private static void spinUntilReported(List<StallReport> reports) {
+        long start = System.nanoTime();
+        while (true) {
+            long elapsed = System.nanoTime() - start;
+            if (elapsed > TimeUnit.SECONDS.toNanos(10) || elapsed > TimeUnit.MILLISECONDS.toNanos(300)
+                    && reports.stream().anyMatch(r -> r.running() != null && r.running().contains("spinUntilReported"))) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
     }
 
     /** A client's socket, the seed of its first message, after that message's echo was checked. */
