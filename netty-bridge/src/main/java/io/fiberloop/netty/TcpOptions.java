@@ -1,6 +1,7 @@
 package io.fiberloop.netty;
 
 import io.netty.channel.ChannelOption;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.Collections;
@@ -99,7 +100,8 @@ public final class TcpOptions {
      * what bounds the unread input), {@code ALLOW_HALF_CLOSURE} (always on, so that
      * {@link Connection#read()} reports the peer's half-close as end of stream), and
      * {@code CONNECT_TIMEOUT_MILLIS} (pass the timeout to {@link Tcp#connect}). {@code SO_BACKLOG}
-     * is refused too: it is the listening socket's.
+     * is refused too (it is the listening socket's), and so is io_uring's
+     * {@code IO_URING_BUFFER_GROUP_ID} (fiberloop registers no buffer rings).
      *
      * @param option the Netty option
      * @param value its value
@@ -126,6 +128,10 @@ public final class TcpOptions {
                 || option == ChannelOption.MAX_MESSAGES_PER_READ) {
             return "fiberloop manages reads (a read is asked when the fiber reads, which bounds the unread input); "
                     + "to read ahead, keep calling read() from the connection's fiber";
+        }
+        if (option == IoUringChannelOption.IO_URING_BUFFER_GROUP_ID) {
+            return "fiberloop registers no io_uring buffer rings (a ring's multishot receives would bypass the "
+                    + "demand-driven read bound), so a channel naming a buffer group would fail to register";
         }
         if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
             return "fiberloop always allows half-closure, so that read() returns end of stream at the peer's "

@@ -9,6 +9,7 @@ import io.fiberloop.loop.EventLoop;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.uring.IoUringChannelOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +85,9 @@ class SocketOptionsTest {
         IllegalArgumentException backlog = assertThrows(IllegalArgumentException.class,
                 () -> o.withSocketOption(ChannelOption.SO_BACKLOG, 1024));
         assertTrue(backlog.getMessage().contains("listening socket"), backlog.getMessage());
+        IllegalArgumentException ring = assertThrows(IllegalArgumentException.class,
+                () -> o.withSocketOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, (short) 1));
+        assertTrue(ring.getMessage().contains("buffer rings"), ring.getMessage());
         assertThrows(NullPointerException.class, () -> o.withSocketOption(ChannelOption.SO_KEEPALIVE, null));
     }
 
