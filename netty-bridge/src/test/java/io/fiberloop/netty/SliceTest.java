@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.StallReport;
 import java.io.InputStream;
@@ -13,6 +14,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -29,9 +31,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * io_uring's slices ({@link NettyIoDriver#endOfRead()}): once one run of Netty's handler has
  * delivered {@link NettyTransport#IO_URING_SLICE_BYTES}, the fibers it woke run inside that run,
- * and their writes and closes are carried out there, under the loop's watchdog. To make a large
- * run certain, the handlers first wait until every client has written its first message, so that
- * the reads of 64 KiB each complete in one run.
+ * and their writes and closes (TLS included) are carried out there, under the loop's watchdog.
+ * To make a large run certain, the handlers first wait until every client has written its first
+ * message, so that the reads of 64 KiB each complete in one run.
  */
 @ExtendWith(NoLeaks.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -64,6 +66,39 @@ class SliceTest {
     private static void assertSlicedWithWork(long[] slicesAndOps) {
         assertTrue(slicesAndOps[0] > 0, "no slice: the 64 first messages did not complete in one run");
         assertTrue(slicesAndOps[1] > 0, slicesAndOps[0] + " slices carried out no operation: the woken fibers did not run in them");
+    }
+
+    @Test
+    void tlsConnectionsBothEndsOnTheLoopEchoIntactThroughSlices() throws Exception {
+        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
+        TestCerts certs = TestCerts.get();
+        int clients = 16;
+        int size = 256 * 1024;
+        try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("tls-slices").build()) {
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, TcpOptions.defaults().withTls(certs.server()), Echo.HANDLER);
+            long[] stats = loop.run(() -> {
+                List<Task<Boolean>> echoes = new ArrayList<>();
+                for (int i = 0; i < clients; i++) {
+                    long seed = i;
+                    echoes.add(Fibers.spawn(() -> {
+                        try (Connection c = Tcp.connect("127.0.0.1", server.port(), Duration.ofSeconds(10),
+                                TcpOptions.defaults().withTls(certs.trustingClient()))) {
+                            byte[] big = Echo.random(size, seed);
+                            c.write(big);
+                            return Arrays.equals(big, c.readExactly(size));
+                        }
+                    }));
+                }
+                for (Task<Boolean> t : echoes) {
+                    assertTrue(t.join(), "a TLS echo came back changed");
+                }
+                NettyIoDriver d = NettyIoDriver.of(loop);
+                return new long[] {d.slices, d.sliceOps};
+            });
+            server.close();
+            // 16 x 256 KiB decrypted on each side: the driver sliced, and the fibers worked in the slices
+            assertSlicedWithWork(stats);
+        }
     }
 
     @Test
