@@ -155,7 +155,7 @@ public final class Tcp {
                         p.addLast("fiberloop-connection", conn);
                     }
                 });
-        opts.applyTo(b);
+        opts.forEachSocketOption(b::option);
         if (timeout != null && !timeout.isZero() && !timeout.isNegative()) {
             b.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())));
         }

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 
 /**
  * Settings of the connections a {@link TcpServer} accepts or {@link Tcp} opens: TLS, timeouts and
@@ -112,7 +113,7 @@ public final class TcpOptions {
      */
     public <T> TcpOptions withSocketOption(ChannelOption<T> option, T value) {
         Objects.requireNonNull(option, "option");
-        String managed = managedReason(option);
+        String managed = MANAGED.get(option);
         if (managed != null) {
             throw new IllegalArgumentException("TcpOptions.withSocketOption(" + option + "): " + managed);
         }
@@ -122,29 +123,25 @@ public final class TcpOptions {
         return new TcpOptions(tls, idleTimeout, readTimeout, Collections.unmodifiableMap(copy));
     }
 
+    /** The options fiberloop manages itself, with what to do instead: {@link #withSocketOption} refuses them. */
+    private static final Map<ChannelOption<?>, String> MANAGED = managedOptions();
+
     @SuppressWarnings("deprecation") // Netty 4.2 deprecates RCVBUF_ALLOCATOR and MAX_MESSAGES_PER_READ; they still apply
-    private static String managedReason(ChannelOption<?> option) {
-        if (option == ChannelOption.AUTO_READ || option == ChannelOption.RCVBUF_ALLOCATOR
-                || option == ChannelOption.MAX_MESSAGES_PER_READ) {
-            return "fiberloop manages reads (a read is asked when the fiber reads, which bounds the unread input); "
-                    + "to read ahead, keep calling read() from the connection's fiber";
-        }
-        if (option == IoUringChannelOption.IO_URING_BUFFER_GROUP_ID) {
-            return "fiberloop registers no io_uring buffer rings (a ring's multishot receives would bypass the "
-                    + "demand-driven read bound), so a channel naming a buffer group would fail to register";
-        }
-        if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
-            return "fiberloop always allows half-closure, so that read() returns end of stream at the peer's "
-                    + "shutdownOutput and the connection can still write; close() closes both directions";
-        }
-        if (option == ChannelOption.SO_BACKLOG) {
-            return "SO_BACKLOG belongs to a listening socket, and these options are the connections'; "
-                    + "TcpServer listens with Netty's default backlog (the kernel's somaxconn)";
-        }
-        if (option == ChannelOption.CONNECT_TIMEOUT_MILLIS) {
-            return "pass the connect timeout to Tcp.connect(host, port, timeout, options)";
-        }
-        return null;
+    private static Map<ChannelOption<?>, String> managedOptions() {
+        String reads = "fiberloop manages reads (a read is asked when the fiber reads, which bounds the unread input); "
+                + "to read ahead, keep calling read() from the connection's fiber";
+        return Map.of(
+                ChannelOption.AUTO_READ, reads,
+                ChannelOption.RCVBUF_ALLOCATOR, reads,
+                ChannelOption.MAX_MESSAGES_PER_READ, reads,
+                IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, "fiberloop registers no io_uring buffer rings (a ring's "
+                        + "multishot receives would bypass the demand-driven read bound), so a channel naming a buffer "
+                        + "group would fail to register",
+                ChannelOption.ALLOW_HALF_CLOSURE, "fiberloop always allows half-closure, so that read() returns end of "
+                        + "stream at the peer's shutdownOutput and the connection can still write; close() closes both directions",
+                ChannelOption.SO_BACKLOG, "SO_BACKLOG belongs to a listening socket, and these options are the connections'; "
+                        + "TcpServer listens with Netty's default backlog (the kernel's somaxconn)",
+                ChannelOption.CONNECT_TIMEOUT_MILLIS, "pass the connect timeout to Tcp.connect(host, port, timeout, options)");
     }
 
     /** @return the socket options set with {@link #withSocketOption}, in the order they were set (unmodifiable) */
@@ -183,16 +180,13 @@ public final class TcpOptions {
                 + (socketOptions.isEmpty() ? "" : ", socketOptions=" + socketOptions) + "]";
     }
 
-    /** Sets the socket options on a server's bootstrap, for the connections it accepts. */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    void applyTo(io.netty.bootstrap.ServerBootstrap b) {
-        socketOptions.forEach((k, v) -> b.childOption((ChannelOption) k, v));
-    }
-
-    /** Sets the socket options on a client's bootstrap. */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    void applyTo(io.netty.bootstrap.Bootstrap b) {
-        socketOptions.forEach((k, v) -> b.option((ChannelOption) k, v));
+    /**
+     * Hands each socket option to {@code set}: a server's {@code ServerBootstrap::childOption}, a
+     * client's {@code Bootstrap::option}.
+     */
+    @SuppressWarnings("unchecked")
+    void forEachSocketOption(BiConsumer<ChannelOption<Object>, Object> set) {
+        socketOptions.forEach((k, v) -> set.accept((ChannelOption<Object>) k, v));
     }
 
     static TcpOptions orDefaults(TcpOptions o) {

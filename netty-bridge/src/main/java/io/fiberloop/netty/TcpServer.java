@@ -398,7 +398,7 @@ public final class TcpServer implements AutoCloseable {
                         accepted(ch);
                     }
                 });
-        options.applyTo(b);
+        options.forEachSocketOption(b::childOption);
         if (reuse) {
             b.option(t.reusePortOption(), true);
         }
