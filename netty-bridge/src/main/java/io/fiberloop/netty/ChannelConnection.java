@@ -332,6 +332,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
     /** The driver closed with this connection queued: release what it holds. Owning thread. */
     @Override
     public void dropQueued() {
+        queued = false; // as after a run: a later operation queues it again, and is dropped (released) too
         releaseAll();
     }
 
