@@ -2,6 +2,7 @@ package io.fiberloop.fiber;
 
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.loop.spi.WakeTask;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -307,8 +308,8 @@ public final class Fibers {
         }
     }
 
-    /** A timer callback that wakes a fiber. */
-    private static final class Wakeup implements Runnable, Fiber.Until {
+    /** A timer callback that wakes a fiber (a wake task: the loop may fire it in the middle of an I/O run). */
+    private static final class Wakeup implements WakeTask, Fiber.Until {
         private final Thread thread;
         boolean fired;
 
@@ -376,7 +377,7 @@ public final class Fibers {
         Objects.requireNonNull(body, "body");
         Fiber me = requireFiber("withTimeout()");
         Fiber.DeadlineScope scope = me.pushScope(false, timeout);
-        TimerHandle timer = me.host.loop.schedule(() -> me.expire(scope), timeout);
+        TimerHandle timer = me.host.loop.schedule((WakeTask) () -> me.expire(scope), timeout);
         try {
             return body.call();
         } catch (CancelledException e) {

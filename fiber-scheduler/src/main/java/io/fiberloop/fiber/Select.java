@@ -1,6 +1,7 @@
 package io.fiberloop.fiber;
 
 import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.loop.spi.WakeTask;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -342,7 +343,7 @@ public final class Select<R> {
             if (me != null) {
                 TimerHandle timer = null;
                 if (onTimeout != null) {
-                    timer = me.host.loop.schedule(() -> {
+                    timer = me.host.loop.schedule((WakeTask) () -> {
                         group.timedOut = true;
                         LockSupport.unpark(group.thread);
                     }, timeout);

@@ -4,6 +4,7 @@ import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.LoopCarrier;
 import io.fiberloop.loop.spi.LoopHost;
 import io.fiberloop.loop.spi.LoopHostProvider;
+import io.fiberloop.loop.spi.WakeTask;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -103,6 +104,8 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
     private volatile boolean pollerSleeping;
     private volatile boolean carrierSleeping;
     private boolean workDone;
+    /** True while the work runner is inside {@code driver.poll} (for {@link #fireWakeTimers()}). */
+    private boolean inPoll;
     private boolean closeBegun;
     private Worker worker;
     private int workerCount;
@@ -149,6 +152,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
         }
         this.host = provider != null ? provider.create(this) : null;
         this.driver = Objects.requireNonNull(b.ioDriver.create(this), "IoDriverFactory returned null");
+        this.driver.attach(this::fireWakeTimers);
         if (virtualClock != null) {
             this.clockListener = this::wakeup;
             virtualClock.addListener(clockListener);
@@ -536,10 +540,20 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
             lastQueueDepth = 0;
             lastTimerCount = timers.size();
             IDLE.setOpaque(this, true);
-            driver.poll(timeout);
+            inPoll = true;
+            try {
+                driver.poll(timeout);
+            } finally {
+                inPoll = false;
+            }
             IDLE.setOpaque(this, false);
         } else {
-            driver.poll(0);
+            inPoll = true;
+            try {
+                driver.poll(0);
+            } finally {
+                inPoll = false;
+            }
         }
         pollerSleeping = false;
         if (virtualClock != null && jumpTarget != Long.MIN_VALUE) {
@@ -617,11 +631,45 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
         }
     }
 
+    /**
+     * {@link io.fiberloop.loop.spi.PollSupport#fireWakeTimers()}: the due timers at the head of the
+     * heap whose tasks are {@link WakeTask}s, fired inside the driver's poll. They run with no
+     * worker ({@code self == null}): a wake task never blocks, and the work fiber must not be
+     * replaced while it is inside the driver.
+     */
+    private int fireWakeTimers() {
+        if (!inPoll || !onCarrier()) {
+            throw new IllegalStateException("fireWakeTimers() is for the loop's I/O driver, inside its poll; thread '"
+                    + Thread.currentThread().getName() + "' is not there");
+        }
+        long now = clock.nanoTime();
+        drainForeignTimers();
+        if (timers.isEmpty()) {
+            return 0;
+        }
+        long before = timersFired;
+        long start = System.nanoTime();
+        try {
+            fireDue(null, now, timers.nextSeq(), true);
+        } finally {
+            taskNanosTotal += System.nanoTime() - start;
+        }
+        return (int) (timersFired - before);
+    }
+
     private void fireDue(Worker self, long now, long seqLimit) {
+        fireDue(self, now, seqLimit, false);
+    }
+
+    /** Fires due timers in deadline order; with {@code wakeOnly}, stops at the first that is not a wake task. */
+    private void fireDue(Worker self, long now, long seqLimit, boolean wakeOnly) {
         ScheduledTimer t;
         while ((t = timers.peek()) != null && t.deadline <= now && t.seq < seqLimit) {
-            timers.poll();
             Runnable task = t.task;
+            if (wakeOnly && task != null && !(task instanceof WakeTask)) {
+                return;
+            }
+            timers.poll();
             if (task == null || !t.markFired()) {
                 continue;
             }

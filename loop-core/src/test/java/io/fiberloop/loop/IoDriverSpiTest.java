@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Timeout;
 class IoDriverSpiTest {
 
     /** A driver that records every poll's timeout and blocks on a semaphore that wakeup() releases. */
-    static final class RecordingDriver implements IoDriver {
+    static class RecordingDriver implements IoDriver {
         final EventLoop owner;
         final BlockingQueue<Long> blockingPolls = new LinkedBlockingQueue<>();
         final List<Thread> pollThreads = new CopyOnWriteArrayList<>();

@@ -3,6 +3,7 @@ package io.fiberloop.netty;
 import io.fiberloop.fiber.Fiber;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.loop.spi.WakeTask;
 import io.fiberloop.netty.internal.Parking;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.buffer.ByteBuf;
@@ -99,7 +100,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
     private Thread reader;
     private boolean readTimedOut;
     private long readTimeoutNanos;
-    private final Runnable readTimeoutTask = this::onReadTimeout;
+    private final WakeTask readTimeoutTask = this::onReadTimeout;
 
     // outbound
     private final ArrayDeque<Object> outbox = new ArrayDeque<>(4);

@@ -3,6 +3,7 @@ package io.fiberloop.netty;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;
 import io.fiberloop.loop.spi.IoDriver;
+import io.fiberloop.loop.spi.PollSupport;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ManualIoEventLoop;
@@ -54,7 +55,11 @@ import org.slf4j.LoggerFactory;
  * set, {@link #endOfRead()} ends a slice once that many bytes were delivered within the run: the
  * work fiber yields (the woken fibers run on the carrier), then drains {@link #pending}, and Netty
  * goes on. The work fiber is inside {@code poll}, not inside a loop task, so the loop never hands
- * its work to another work fiber meanwhile.
+ * its work to another work fiber meanwhile. Before it yields, it fires the loop's due wake timers
+ * ({@link PollSupport#fireWakeTimers()}: fiber sleeps, timeouts), so that a fiber's sleep or
+ * timeout is late by about one slice rather than by the whole run; loop tasks and other timers
+ * still wait for the end of the run (a task could block, and the loop must not hand its work to
+ * another work fiber while this one is inside Netty).
  *
  * <p>Threading: {@link #poll}, {@link #close()} and {@link #enqueue} on the carrier only (the
  * latter two from fibers of the loop); {@link #wakeup()} from any thread.
@@ -82,6 +87,8 @@ final class NettyIoDriver implements IoDriver {
     final EventLoop loop;
     final NettyTransport transport;
     final FiberIoEventLoop netty;
+    /** Netty's clock: the system ticker, or a {@link LoopTicker} over the loop's virtual clock. */
+    private final Ticker ticker;
     private final AtomicReference<Thread> ownerRef;
 
     /** Set by {@link #wakeup()}, cleared at the end of each poll; read by Netty's canBlock(). */
@@ -98,6 +105,8 @@ final class NettyIoDriver implements IoDriver {
     boolean slicing;
     /** Bytes delivered to connections since the run (or its last slice) began. */
     private long deliveredInRun;
+    /** The loop's mid-poll support (wake timers fire in slices); set once before the first poll. */
+    private PollSupport pollSupport;
     private boolean ownerLost;
     private boolean closed;
     private volatile Thread parkedPoller;
@@ -109,6 +118,8 @@ final class NettyIoDriver implements IoDriver {
     long slices;
     /** Operations the woken fibers queued and a slice carried out (0 would mean the fibers did not run). */
     long sliceOps;
+    /** Wake timers (fiber sleeps, timeouts) fired in slices. */
+    long sliceTimers;
 
     NettyIoDriver(EventLoop loop, NettyTransport transport) {
         this.loop = loop;
@@ -117,7 +128,8 @@ final class NettyIoDriver implements IoDriver {
         // Netty's allocator and channel classes initialise slowly (>100 ms the first time): do it
         // here, on the thread that builds the loop, not on the loop where the watchdog reports it.
         io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(1).release();
-        this.netty = new FiberIoEventLoop(this, transport.ioHandlerFactory(), tickerFor(loop.clock()));
+        this.ticker = tickerFor(loop.clock());
+        this.netty = new FiberIoEventLoop(this, transport.ioHandlerFactory(), ticker);
         AtomicReference<Thread> ref = null;
         if (OWNER_FIELD != null) {
             try {
@@ -171,6 +183,9 @@ final class NettyIoDriver implements IoDriver {
         private final LoopClock clock;
         private final long origin;
         private final long initial;
+        /** Real time when the loop began to close, or {@code Long.MIN_VALUE}; see {@link #release()}. */
+        private volatile long releasedAt = Long.MIN_VALUE;
+        private volatile long releasedTime;
 
         LoopTicker(LoopClock clock) {
             this.clock = clock;
@@ -185,7 +200,22 @@ final class NettyIoDriver implements IoDriver {
 
         @Override
         public long nanoTime() {
+            long r = releasedAt;
+            if (r != Long.MIN_VALUE) {
+                return releasedTime + (System.nanoTime() - r);
+            }
             return clock.nanoTime() - origin;
+        }
+
+        /**
+         * From now on time runs at the real pace from where the loop's clock stands. Netty's
+         * graceful shutdown waits for its quiet period and timeout on this ticker, so on a virtual
+         * clock that nobody advances any more it would wait forever (100 ms sleeps, over and over).
+         * Called as the loop closes; any thread.
+         */
+        void release() {
+            releasedTime = clock.nanoTime() - origin;
+            releasedAt = System.nanoTime();
         }
 
         @Override
@@ -195,6 +225,11 @@ final class NettyIoDriver implements IoDriver {
     }
 
     // ------------------------------------------------------------------ IoDriver
+
+    @Override
+    public void attach(PollSupport support) {
+        this.pollSupport = support;
+    }
 
     @Override
     public int poll(long timeoutNanos) {
@@ -310,6 +345,9 @@ final class NettyIoDriver implements IoDriver {
             return;
         }
         runPending();
+        if (ticker instanceof LoopTicker t) {
+            t.release();
+        }
         netty.shutdownGracefully(0, 0, TimeUnit.NANOSECONDS);
         for (int i = 0; i < 10_000 && !netty.isTerminated(); i++) {
             netty.runNow();
@@ -369,6 +407,10 @@ final class NettyIoDriver implements IoDriver {
         blocking = false;   // fibers queueing work now need not wake Netty: it is not waiting
         slicing = true;
         try {
+            PollSupport ps = pollSupport;
+            if (ps != null) {
+                sliceTimers += ps.fireWakeTimers();   // sleepers and timeouts due by now run in this slice too
+            }
             Thread.yield();
             slicing = false;
             sliceOps += runPending();

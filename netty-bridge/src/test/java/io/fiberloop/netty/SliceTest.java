@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClock;
 import io.fiberloop.loop.StallReport;
+import io.fiberloop.loop.VirtualClock;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -106,7 +108,6 @@ class SliceTest {
         assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
         List<StallReport> reports = new CopyOnWriteArrayList<>();
         AtomicBoolean spun = new AtomicBoolean();
-        CountDownLatch allWritten = new CountDownLatch(16);
         CompletableFuture<Void> go = new CompletableFuture<>();
         try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("sliced-stall")
                 .watchdog(Duration.ofMillis(50)).onStall(reports::add).build();
@@ -121,20 +122,7 @@ class SliceTest {
                 conn.write(msg);
                 conn.flush();
             });
-            List<Future<?>> results = new ArrayList<>();
-            for (int i = 0; i < 16; i++) {
-                long seed = i;
-                results.add(clients.submit(() -> {
-                    try (Socket s = new Socket("127.0.0.1", server.port())) {
-                        byte[] msg = Echo.random(SIZE, seed);
-                        s.getOutputStream().write(msg);
-                        allWritten.countDown();
-                        assertArrayEquals(msg, s.getInputStream().readNBytes(SIZE));
-                    }
-                    return null;
-                }));
-            }
-            assertTrue(allWritten.await(60, TimeUnit.SECONDS));
+            List<Future<?>> results = startClients(clients, server.port(), 16, c -> { });
             loop.execute(() -> go.complete(null));
             for (Future<?> f : results) {
                 f.get(60, TimeUnit.SECONDS);
@@ -144,6 +132,48 @@ class SliceTest {
         assertTrue(spun.get(), "no handler ran inside a slice");
         assertTrue(reports.stream().anyMatch(r -> r.running() != null && r.running().contains("spinUntilReported")),
                 () -> "the stall inside the slice was not reported: " + reports.stream().map(StallReport::describe).toList());
+    }
+
+    @Test
+    void aSleepingFiberWakesInASliceNotAtTheEndOfTheRun() throws Exception {
+        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
+        VirtualClock clock = LoopClock.virtual();
+        AtomicBoolean advanced = new AtomicBoolean();
+        CompletableFuture<Boolean> sleeperWokeInSlice = new CompletableFuture<>();
+        CompletableFuture<Void> go = new CompletableFuture<>();
+        try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("sliced-sleep").clock(clock).build();
+             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            NettyIoDriver d = NettyIoDriver.of(loop);
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
+                Fibers.await(go);
+                byte[] msg = conn.readExactly(SIZE);
+                // the first fiber that runs inside a slice moves the clock past the sleeper's deadline
+                if (d.slicing && advanced.compareAndSet(false, true)) {
+                    clock.advance(Duration.ofSeconds(2));
+                }
+                conn.write(msg);
+                conn.flush();
+            });
+            List<Future<?>> results = startClients(clients, server.port(), CONNECTIONS, c -> { });
+            loop.execute(() -> {
+                Fibers.spawn(() -> {
+                    Fibers.sleep(Duration.ofSeconds(1));
+                    sleeperWokeInSlice.complete(d.slicing);
+                    return null;
+                });
+                go.complete(null);
+            });
+            for (Future<?> f : results) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            assertTrue(advanced.get(), "no handler ran inside a slice");
+            assertTrue(sleeperWokeInSlice.get(10, TimeUnit.SECONDS),
+                    "the sleeper, due since a slice moved the clock, waited for the end of Netty's run");
+            CompletableFuture<Long> fired = new CompletableFuture<>();
+            loop.execute(() -> fired.complete(d.sliceTimers));
+            assertTrue(fired.get(10, TimeUnit.SECONDS) >= 1);
+            server.close();
+        }
     }
 
     /** Busy-spins at least 300 ms and until the watchdog reported this fiber (at most 10 s). */
@@ -168,13 +198,40 @@ class SliceTest {
     }
 
     /**
+     * Starts {@code n} clients that each write a first 64 KiB message (the socket's buffers take it
+     * before the server reads), check its echo and then run {@code rest}. Returns once every client
+     * has written, with the clients' results.
+     */
+    private static List<Future<?>> startClients(ExecutorService clients, int port, int n, Rest rest) throws InterruptedException {
+        CountDownLatch allWritten = new CountDownLatch(n);
+        List<Future<?>> results = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long seed = i;
+            results.add(clients.submit(() -> {
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    OutputStream out = s.getOutputStream();
+                    InputStream in = s.getInputStream();
+                    byte[] first = Echo.random(SIZE, seed * 100);
+                    out.write(first);
+                    out.flush();
+                    allWritten.countDown();
+                    assertArrayEquals(first, in.readNBytes(SIZE));
+                    rest.run(new Client(s, seed));
+                }
+                return null;
+            }));
+        }
+        assertTrue(allWritten.await(60, TimeUnit.SECONDS), "the clients could not write their first messages");
+        return results;
+    }
+
+    /**
      * Serves {@link #CONNECTIONS} clients on io_uring with {@code handler}, whose reads wait until
      * every client has written a first 64 KiB message; each client checks that message's echo
      * and then runs {@code rest}. @return the driver's slices and the operations carried out in them
      */
     private static long[] serve(TcpServer.Handler handler, Rest rest) throws Exception {
         assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
-        CountDownLatch allWritten = new CountDownLatch(CONNECTIONS);
         CompletableFuture<Void> go = new CompletableFuture<>();
         try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("slices").build();
              ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -182,24 +239,7 @@ class SliceTest {
                 Fibers.await(go);
                 handler.handle(conn);
             });
-            List<Future<?>> results = new ArrayList<>();
-            for (int i = 0; i < CONNECTIONS; i++) {
-                long seed = i;
-                results.add(clients.submit(() -> {
-                    try (Socket s = new Socket("127.0.0.1", server.port())) {
-                        OutputStream out = s.getOutputStream();
-                        InputStream in = s.getInputStream();
-                        byte[] first = Echo.random(SIZE, seed * 100);
-                        out.write(first); // the socket's buffers take it before the server reads
-                        out.flush();
-                        allWritten.countDown();
-                        assertArrayEquals(first, in.readNBytes(SIZE));
-                        rest.run(new Client(s, seed));
-                    }
-                    return null;
-                }));
-            }
-            assertTrue(allWritten.await(60, TimeUnit.SECONDS), "the clients could not write their first messages");
+            List<Future<?>> results = startClients(clients, server.port(), CONNECTIONS, rest);
             loop.execute(() -> go.complete(null)); // from the loop: every handler wakes in the same turn
             for (Future<?> f : results) {
                 f.get(90, TimeUnit.SECONDS);

@@ -20,14 +20,25 @@ package io.fiberloop.loop.spi;
  *
  * <p>A driver may let the loop's fibers run in the middle of {@code poll} by yielding the work
  * fiber ({@link Thread#yield()}), as the Netty driver does between slices of a long io_uring run.
- * The loop counts as busy meanwhile (its watchdog watches those fibers); its timers and tasks wait
- * until {@code poll} returns.
+ * The loop counts as busy meanwhile (its watchdog watches those fibers); its tasks and timers wait
+ * until {@code poll} returns, except timers of {@link WakeTask}s, which such a driver fires just
+ * before it yields ({@link PollSupport#fireWakeTimers()}).
  *
  * <p>A driver that blocks natively inside {@code poll} (for instance in {@code epoll_wait}) pins
  * the carrier while it waits; the loop calls it with a non-zero timeout only when nothing else of
  * the loop is ready, so the pin costs nothing.
  */
 public interface IoDriver extends AutoCloseable {
+
+    /**
+     * Receives what the loop offers the driver in the middle of a poll. Called once, by the loop,
+     * on the thread that builds it, before the first {@link #poll(long)}; the default ignores it
+     * (a driver that never lets fibers run mid-poll has no use for it).
+     *
+     * @param support the loop's mid-poll support
+     */
+    default void attach(PollSupport support) {
+    }
 
     /**
      * Processes ready I/O, waiting up to {@code timeoutNanos} for some to arrive.
