@@ -55,6 +55,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *     server child on CPU 0, this JVM (the client) on CPU 1</li>
  * <li>{@code --server-jvm-arg ARG} (repeatable): extra JVM flag for the server children, e.g.
  *     {@code -XX:StartFlightRecording=filename=/tmp/echo.jfr}</li>
+ * <li>{@code --timer-probe}: a fiber on fiberloop's echo loop sleeps 1 ms over and over, and the
+ *     server prints how late those sleeps ended (p50, p99, max) after the warm-up: the loop's timer
+ *     lag under the load</li>
  * </ul>
  * Bounds: at most 10,000 connections, 16 MiB messages, 600 s per phase, 10 rounds; the whole run
  * is killed after its planned time plus a margin. Children are killed at the end, on failure and
@@ -79,16 +82,18 @@ public final class EchoLoad {
         int rounds = 2;
         Boolean pin;
         List<String> serverJvmArgs = new ArrayList<>();
+        boolean timerProbe;
     }
 
     static Options parse(String[] args) {
         Options o = new Options();
         Set<String> valued = Set.of("--connections", "-c", "--size", "-s", "--transport", "-t", "--servers",
                 "--client-transport", "--warmup", "-w", "--seconds", "-d", "--rounds", "-r", "--server-jvm-arg");
-        CliArgs.parse(args, Set.of("--pin", "--no-pin"), valued, EchoLoad::usage, (a, v) -> {
+        CliArgs.parse(args, Set.of("--pin", "--no-pin", "--timer-probe"), valued, EchoLoad::usage, (a, v) -> {
             switch (a) {
                 case "--pin" -> o.pin = true;
                 case "--no-pin" -> o.pin = false;
+                case "--timer-probe" -> o.timerProbe = true;
                 case "--connections", "-c" -> o.connections = ints(v, 1, 10_000);
                 case "--size", "-s" -> o.sizes = ints(v, 1, 16 << 20);
                 case "--transport", "-t" -> o.transports = Arrays.stream(v.split(",")).map(BenchTransports::norm).toList();
@@ -134,7 +139,7 @@ public final class EchoLoad {
         System.out.println("""
                 usage: EchoLoad [--connections 50[,1000]] [--size 1024[,64k]] [--transport epoll[,io_uring,nio]]
                                 [--warmup 5] [--seconds 10] [--rounds 2] [--servers fiberloop,raw[,fiberloop-turn]]
-                                [--client-transport epoll] [--pin|--no-pin] [--server-jvm-arg ARG]...
+                                [--client-transport epoll] [--pin|--no-pin] [--server-jvm-arg ARG]... [--timer-probe]
                 Runs each server in its own child JVM, drives it with N ping-pong connections from one
                 Netty client loop in this JVM, prints rt/s, p50/p99 latency, server CPU per round trip.""");
     }
@@ -300,13 +305,17 @@ public final class EchoLoad {
     static Child startServer(String server, String transport, Options o, boolean pin) throws Exception {
         return switch (server) {
             case "fiberloop" -> ChildJvm.start(server, o.serverJvmArgs, pin, Duration.ofSeconds(30),
-                    EchoServers.Fiberloop.class.getName(), transport, "drain");
+                    EchoServers.Fiberloop.class.getName(), fiberloopArgs(transport, "drain", o));
             case "fiberloop-turn" -> ChildJvm.start(server, o.serverJvmArgs, pin, Duration.ofSeconds(30),
-                    EchoServers.Fiberloop.class.getName(), transport, "turn");
+                    EchoServers.Fiberloop.class.getName(), fiberloopArgs(transport, "turn", o));
             case "raw" -> ChildJvm.start(server, o.serverJvmArgs, pin, Duration.ofSeconds(30),
                     EchoServers.RawNetty.class.getName(), transport);
             default -> throw new IllegalArgumentException(server);
         };
+    }
+
+    private static String[] fiberloopArgs(String transport, String mode, Options o) {
+        return o.timerProbe ? new String[] {transport, mode, "probe=" + o.warmup} : new String[] {transport, mode};
     }
 
     // ---------------------------------------------------------------- one run

@@ -1,5 +1,6 @@
 package io.fiberloop.bench;
 
+import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.netty.Connection;
 import io.fiberloop.netty.NettyLoops;
@@ -11,6 +12,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The two echo servers of {@link EchoLoad}, each started by it in a child JVM of its own (so its
@@ -19,7 +23,8 @@ import java.time.Duration;
  * closed it, or died).
  *
  * <p>Usage (normally only through {@link EchoLoad}):
- * {@code java ... -cp benchmarks.jar 'io.fiberloop.bench.EchoServers$Fiberloop' epoll [drain|turn]}
+ * {@code java ... -cp benchmarks.jar 'io.fiberloop.bench.EchoServers$Fiberloop' epoll [drain|turn [probe=S]]}
+ * ({@code probe=S}: run a {@link TimerProbe} and print its line at the end, leaving out the first S seconds)
  * and {@code 'io.fiberloop.bench.EchoServers$RawNetty' epoll}.
  */
 public final class EchoServers {
@@ -39,6 +44,7 @@ public final class EchoServers {
         public static void main(String[] args) throws Exception {
             String transport = args.length > 0 ? args[0] : "epoll";
             String mode = args.length > 1 ? args[1] : "drain";
+            int probeAfterSeconds = args.length > 2 ? Integer.parseInt(args[2].substring("probe=".length())) : -1;
             boolean drain = switch (mode) {
                 case "drain" -> true;
                 case "turn" -> false;
@@ -47,7 +53,12 @@ public final class EchoServers {
             NettyTransport t = NettyTransport.of(BenchTransports.norm(transport));
             EventLoop loop = NettyLoops.builder(t).name("echo-loop").build();
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, drain ? Fiberloop::echoDrain : Fiberloop::echoTurn);
+            TimerProbe probe = probeAfterSeconds >= 0 ? TimerProbe.start(loop, Duration.ofSeconds(probeAfterSeconds)) : null;
             ChildJvm.serveUntilStdinEof(server.port(), () -> {
+                if (probe != null) {
+                    System.out.println(probe.report(loop));
+                    System.out.flush();
+                }
                 server.close(Duration.ofSeconds(1));
                 loop.close();
             });
@@ -68,6 +79,51 @@ public final class EchoServers {
             while ((buf = conn.read()) != null) {
                 conn.write(buf);
             }
+        }
+    }
+
+    /**
+     * How late the loop's timers fire under load: a fiber on the echo loop sleeps 1 ms over and over
+     * and records by how much each sleep overran, from {@code skip} after the start on (the warm-up
+     * is left out). Loop thread only, apart from {@link #report}.
+     */
+    static final class TimerProbe {
+        private static final Duration SLEEP = Duration.ofMillis(1);
+        private final long[] late = new long[1 << 18];
+        private final long from;
+        private int n;
+
+        private TimerProbe(Duration skip) {
+            this.from = System.nanoTime() + skip.toNanos();
+        }
+
+        static TimerProbe start(EventLoop loop, Duration skip) {
+            TimerProbe p = new TimerProbe(skip);
+            loop.execute(() -> Fibers.spawn(p::run));
+            return p;
+        }
+
+        private Void run() {
+            while (true) {
+                long t0 = System.nanoTime();
+                Fibers.sleep(SLEEP);
+                if (t0 - from >= 0 && n < late.length) {
+                    late[n++] = System.nanoTime() - t0 - SLEEP.toNanos();
+                }
+            }
+        }
+
+        /** One line: how many sleeps, and their lateness p50, p99 and max. Any thread; asks the loop. */
+        String report(EventLoop loop) throws Exception {
+            CompletableFuture<long[]> copy = new CompletableFuture<>();
+            loop.execute(() -> copy.complete(Arrays.copyOf(late, n)));
+            long[] a = copy.get(2, TimeUnit.SECONDS);
+            if (a.length == 0) {
+                return "timer probe: no 1 ms sleep ended after the warm-up";
+            }
+            Arrays.sort(a);
+            return String.format("timer probe: %d sleeps of 1 ms after the warm-up, late p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                    a.length, a[a.length / 2] / 1e6, a[(int) Math.min(a.length - 1, Math.round(a.length * 0.99))] / 1e6, a[a.length - 1] / 1e6);
         }
     }
 
