@@ -11,9 +11,11 @@ import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
@@ -89,6 +91,8 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
     }
 
     final NettyIoDriver driver;
+    /** Whether this handler counts what it receives towards the driver's slices (see {@link #countRawBytes}). */
+    private boolean countsDelivered = true;
     final EventLoop loop;
     Channel ch;
 
@@ -144,6 +148,20 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
     abstract boolean accepts(Object msg);
 
     /** The bytes {@code msg} holds, for the buffer accounting (0 for plain objects). */
+    /**
+     * For a pipeline with codecs, whose decoded messages may not be buffers: the channel's bytes
+     * are counted towards the driver's slices as they come off the socket, by a handler put first,
+     * instead of here. Nothing to do where the transport does not slice. Netty's owning thread,
+     * while the pipeline is set up (after its codecs are in place).
+     */
+    void countRawBytes(ChannelPipeline p) {
+        ChannelHandler counter = driver.rawByteCounter();
+        if (counter != null) {
+            p.addFirst("fiberloop-read-bytes", counter);
+            countsDelivered = false;
+        }
+    }
+
     static int sizeOf(Object msg) {
         if (msg instanceof ByteBuf b) {
             return b.readableBytes();
@@ -175,7 +193,9 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
         inbox.addLast(msg);
         int size = sizeOf(msg);
         inboxBytes += size;
-        driver.delivered(size);
+        if (countsDelivered) {
+            driver.delivered(size);
+        }
         if (inboxBytes > maxInboxBytes) {
             maxInboxBytes = inboxBytes;
             maxInboxBuffers = inbox.size();

@@ -5,6 +5,10 @@ import io.fiberloop.loop.LoopClock;
 import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.PollSupport;
 import io.fiberloop.netty.internal.QueuedOps;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ManualIoEventLoop;
 import io.netty.util.concurrent.Ticker;
@@ -52,7 +56,9 @@ import org.slf4j.LoggerFactory;
  * <h2>Slices (io_uring)</h2>
  * Netty's io_uring handler processes completions for as long as they keep arriving, so one run can
  * read every connection's input before any fiber runs. With {@link NettyTransport#sliceBytes()}
- * set, {@link #endOfRead()} ends a slice once that many bytes were delivered within the run: the
+ * set, {@link #endOfRead()} ends a slice once that many bytes were delivered within the run
+ * (counted by {@link #delivered}: raw bytes off the socket, by the connection itself, by
+ * {@link #rawByteCounter()} at the head of a pipeline with codecs, or by the HTTP server): the
  * work fiber yields (the woken fibers run on the carrier), then drains {@link #pending}, and Netty
  * goes on. The work fiber is inside {@code poll}, not inside a loop task, so the loop never hands
  * its work to another work fiber meanwhile. Before it yields, it fires the loop's due wake timers
@@ -99,6 +105,8 @@ final class NettyIoDriver implements IoDriver {
     private final ArrayDeque<QueuedOps> pending = new ArrayDeque<>();
     /** {@link NettyTransport#sliceBytes()}: 0, or bytes delivered in one Netty run after which fibers run. */
     private final int sliceBytes;
+    /** {@link #rawByteCounter()}; null when {@link #sliceBytes} is 0. */
+    private final RawByteCounter rawByteCounter;
     /** True while Netty's handler runs inside {@link #poll} (and not inside a slice). */
     private boolean inRun;
     /** True while a slice lets fibers run (they can tell they run inside Netty's run). */
@@ -125,6 +133,7 @@ final class NettyIoDriver implements IoDriver {
         this.loop = loop;
         this.transport = transport;
         this.sliceBytes = transport.sliceBytes();
+        this.rawByteCounter = sliceBytes > 0 ? new RawByteCounter(this) : null;
         // Netty's allocator and channel classes initialise slowly (>100 ms the first time): do it
         // here, on the thread that builds the loop, not on the loop where the watchdog reports it.
         io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(1).release();
@@ -386,6 +395,34 @@ final class NettyIoDriver implements IoDriver {
     }
 
     /**
+     * The handler that counts a channel's bytes as they come off the socket, for a pipeline whose
+     * connection receives decoded messages (codecs count nothing at the connection): put first in
+     * the pipeline. {@code null} where the transport does not slice (nothing to count). One
+     * sharable instance per driver.
+     */
+    ChannelHandler rawByteCounter() {
+        return rawByteCounter;
+    }
+
+    /** Counts the raw bytes of a channel's reads ({@link #rawByteCounter()}). */
+    @ChannelHandler.Sharable
+    static final class RawByteCounter extends ChannelInboundHandlerAdapter {
+        private final NettyIoDriver driver;
+
+        RawByteCounter(NettyIoDriver driver) {
+            this.driver = driver;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf b) {
+                driver.delivered(b.readableBytes());
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /**
      * The end of a channel's read, inside Netty's handlers: once {@link NettyTransport#sliceBytes()}
      * were delivered within this run, the work fiber yields, so the fibers those bytes woke run now,
      * and then carries out what they queued (their writes reach Netty, which submits them in its
@@ -455,6 +492,16 @@ final class NettyIoDriver implements IoDriver {
         @Override
         public void enqueue(QueuedOps ops) {
             driver.enqueue(ops);
+        }
+
+        @Override
+        public void delivered(int bytes) {
+            driver.delivered(bytes);
+        }
+
+        @Override
+        public void endOfRead() {
+            driver.endOfRead();
         }
 
         /** The fiberloop loop that drives this Netty loop. */

@@ -153,6 +153,9 @@ public final class Tcp {
                             pipeline.initialize(p);
                         }
                         p.addLast("fiberloop-connection", conn);
+                        if (pipeline != null) {
+                            conn.countRawBytes(p);
+                        }
                     }
                 });
         opts.forEachSocketOption(b::option);

@@ -472,6 +472,9 @@ public final class TcpServer implements AutoCloseable {
         }
         ChannelConnection conn = pipeline == null ? new ConnectionImpl(l.driver) : new MessageConnectionImpl<Object, Object>(l.driver);
         p.addLast("fiberloop-connection", conn);
+        if (pipeline != null) {
+            conn.countRawBytes(p);
+        }
         options.applyTo(conn);
         if (p.get(SslHandler.class) != null) {
             conn.requestRead(); // the handshake goes on even if the handler writes first

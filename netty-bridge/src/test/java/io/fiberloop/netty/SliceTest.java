@@ -11,9 +11,17 @@ import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;
 import io.fiberloop.loop.StallReport;
 import io.fiberloop.loop.VirtualClock;
+import io.fiberloop.netty.http.HttpResponse;
+import io.fiberloop.netty.http.HttpServer;
+import io.netty.handler.codec.FixedLengthFrameDecoder;
+import io.netty.handler.codec.bytes.ByteArrayDecoder;
+import io.netty.handler.codec.bytes.ByteArrayEncoder;
+import java.io.EOFException;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -71,6 +79,65 @@ class SliceTest {
     }
 
     @Test
+    void connectionsWithCodecsSliceOnTheRawBytes() throws Exception {
+        // the fiber reads byte[] messages, which count nothing at the connection: only the raw
+        // bytes, counted as they come off the socket, can make the run slice
+        long[] slices = serve((loop, go) -> {
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0,
+                    p -> p.addLast(new FixedLengthFrameDecoder(SIZE), new ByteArrayDecoder(), new ByteArrayEncoder()),
+                    (MessageConnection<byte[], byte[]> conn) -> {
+                        Fibers.await(go);
+                        byte[] msg;
+                        while ((msg = conn.read()) != null) {
+                            conn.write(msg);
+                            conn.flush();
+                        }
+                    });
+            return new Served(server.port(), server::close);
+        }, ECHO, c -> { });
+        assertSlicedWithWork(slices);
+    }
+
+    @Test
+    void theHttpServerSlicesAndItsResponsesAreIntact() throws Exception {
+        long[] slices = serve((loop, go) -> {
+            HttpServer server = HttpServer.builder().loop(loop).port(0)
+                    .post("/echo", req -> {
+                        Fibers.await(go);
+                        return HttpResponse.ok().contentType("application/octet-stream").body(req.bodyBytes());
+                    })
+                    .start();
+            return new Served(server.port(), () -> server.close(Duration.ofSeconds(1)));
+        }, (s, body, written) -> {
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /echo HTTP/1.1\r\nHost: slices\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            written.run();
+            InputStream in = s.getInputStream();
+            String head = readHead(in);
+            assertTrue(head.startsWith("HTTP/1.1 200"), head);
+            assertTrue(head.toLowerCase(java.util.Locale.ROOT).contains("content-length: " + body.length), head);
+            assertArrayEquals(body, in.readNBytes(body.length));
+        }, c -> { });
+        assertSlicedWithWork(slices);
+    }
+
+    /** Reads an HTTP response's head, up to and including the blank line. */
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        while (!sb.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new EOFException("the connection ended inside a response head: " + sb);
+            }
+            sb.append((char) b);
+        }
+        return sb.toString();
+    }
+
+    @Test
     void tlsConnectionsBothEndsOnTheLoopEchoIntactThroughSlices() throws Exception {
         assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
         TestCerts certs = TestCerts.get();
@@ -122,7 +189,7 @@ class SliceTest {
                 conn.write(msg);
                 conn.flush();
             });
-            List<Future<?>> results = startClients(clients, server.port(), 16, c -> { });
+            List<Future<?>> results = startClients(clients, server.port(), 16, ECHO, c -> { });
             loop.execute(() -> go.complete(null));
             for (Future<?> f : results) {
                 f.get(60, TimeUnit.SECONDS);
@@ -154,7 +221,7 @@ class SliceTest {
                 conn.write(msg);
                 conn.flush();
             });
-            List<Future<?>> results = startClients(clients, server.port(), CONNECTIONS, c -> { });
+            List<Future<?>> results = startClients(clients, server.port(), CONNECTIONS, ECHO, c -> { });
             loop.execute(() -> {
                 Fibers.spawn(() -> {
                     Fibers.sleep(Duration.ofSeconds(1));
@@ -198,24 +265,34 @@ class SliceTest {
     }
 
     /**
-     * Starts {@code n} clients that each write a first 64 KiB message (the socket's buffers take it
-     * before the server reads), check its echo and then run {@code rest}. Returns once every client
-     * has written, with the clients' results.
+     * A client's first exchange: send a 64 KiB message (the socket's buffers take it before the
+     * server reads), call {@code written}, then check the answer.
      */
-    private static List<Future<?>> startClients(ExecutorService clients, int port, int n, Rest rest) throws InterruptedException {
+    interface Exchange {
+        void run(Socket s, byte[] message, Runnable written) throws Exception;
+    }
+
+    /** The echo exchange: the message comes back as it was. */
+    static final Exchange ECHO = (s, message, written) -> {
+        s.getOutputStream().write(message);
+        s.getOutputStream().flush();
+        written.run();
+        assertArrayEquals(message, s.getInputStream().readNBytes(message.length));
+    };
+
+    /**
+     * Starts {@code n} clients that each run {@code exchange} with a 64 KiB message of their own,
+     * then {@code rest}. Returns once every client has written, with the clients' results.
+     */
+    private static List<Future<?>> startClients(ExecutorService clients, int port, int n, Exchange exchange, Rest rest)
+            throws InterruptedException {
         CountDownLatch allWritten = new CountDownLatch(n);
         List<Future<?>> results = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             long seed = i;
             results.add(clients.submit(() -> {
                 try (Socket s = new Socket("127.0.0.1", port)) {
-                    OutputStream out = s.getOutputStream();
-                    InputStream in = s.getInputStream();
-                    byte[] first = Echo.random(SIZE, seed * 100);
-                    out.write(first);
-                    out.flush();
-                    allWritten.countDown();
-                    assertArrayEquals(first, in.readNBytes(SIZE));
+                    exchange.run(s, Echo.random(SIZE, seed * 100), allWritten::countDown);
                     rest.run(new Client(s, seed));
                 }
                 return null;
@@ -231,15 +308,37 @@ class SliceTest {
      * and then runs {@code rest}. @return the driver's slices and the operations carried out in them
      */
     private static long[] serve(TcpServer.Handler handler, Rest rest) throws Exception {
-        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
-        CompletableFuture<Void> go = new CompletableFuture<>();
-        try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("slices").build();
-             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+        return serve((loop, go) -> {
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
                 Fibers.await(go);
                 handler.handle(conn);
             });
-            List<Future<?>> results = startClients(clients, server.port(), CONNECTIONS, rest);
+            return new Served(server.port(), server::close);
+        }, ECHO, rest);
+    }
+
+    /** A server a test started: its port, and how to close it. */
+    record Served(int port, Runnable close) {
+    }
+
+    /** Starts the server under test on {@code loop}; its handlers wait for {@code go} before they read. */
+    interface Starter {
+        Served start(EventLoop loop, CompletableFuture<Void> go) throws Exception;
+    }
+
+    /**
+     * Starts a server with {@code starter} on an io_uring loop and {@link #CONNECTIONS} clients that
+     * each run {@code exchange} (whose first message is in the socket before any handler reads),
+     * then {@code rest}; the handlers are let go from the loop, so that all of them wake in one turn.
+     * @return the driver's slices and the operations carried out in them
+     */
+    private static long[] serve(Starter starter, Exchange exchange, Rest rest) throws Exception {
+        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
+        CompletableFuture<Void> go = new CompletableFuture<>();
+        try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("slices").build();
+             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            Served server = starter.start(loop, go);
+            List<Future<?>> results = startClients(clients, server.port(), CONNECTIONS, exchange, rest);
             loop.execute(() -> go.complete(null)); // from the loop: every handler wakes in the same turn
             for (Future<?> f : results) {
                 f.get(90, TimeUnit.SECONDS);
@@ -250,7 +349,7 @@ class SliceTest {
                 stats.complete(new long[] {d.slices, d.sliceOps});
             });
             long[] n = stats.get(10, TimeUnit.SECONDS);
-            server.close();
+            server.close().run();
             return n;
         }
     }

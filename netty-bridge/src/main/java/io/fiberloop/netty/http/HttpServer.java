@@ -361,6 +361,16 @@ public final class HttpServer implements AutoCloseable {
         opsQueue.enqueue(c);
     }
 
+    /** Counts {@code bytes} read off a connection's socket towards the driver's slices. Work fiber, in a handler. */
+    void delivered(int bytes) {
+        opsQueue.delivered(bytes);
+    }
+
+    /** A connection's read ended (its {@code channelReadComplete}): the driver may run a slice. Work fiber. */
+    void endOfRead() {
+        opsQueue.endOfRead();
+    }
+
     // ------------------------------------------------------------------ serving (request fibers)
 
     /** The request's fiber: route, filters, handler, response. Never throws. */

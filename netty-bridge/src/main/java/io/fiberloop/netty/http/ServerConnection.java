@@ -104,7 +104,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
         this.loop = server.loop;
     }
 
-    /** Sits before the codec and notes that raw bytes arrived. */
+    /** Sits before the codec: notes that raw bytes arrived, and counts them towards the driver's slices. */
     static final class RawReads extends ChannelInboundHandlerAdapter {
         private final ServerConnection conn;
 
@@ -116,6 +116,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             conn.readArmed = false;
             conn.sawBytes = true;
+            if (msg instanceof ByteBuf b) {
+                conn.server.delivered(b.readableBytes()); // raw bytes: the codec's messages are not buffers
+            }
             ctx.fireChannelRead(msg);
         }
     }
@@ -151,6 +154,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
             enterHead();
         }
         maybeRead();
+        server.endOfRead();
     }
 
     @Override

@@ -31,6 +31,21 @@ public interface QueuedOps {
         void enqueue(QueuedOps ops);
 
         /**
+         * Counts {@code bytes} read from one of the loop's channels, towards the driver's slices
+         * (on io_uring, fibers run inside a long Netty run once enough was read). A connection
+         * counts what it reads as it comes off the socket, before any codec. Netty's owning thread.
+         *
+         * @param bytes bytes just read
+         */
+        void delivered(int bytes);
+
+        /**
+         * The end of a channel's read (its {@code channelReadComplete}, at the pipeline's tail):
+         * where the driver may run a slice. Netty's owning thread.
+         */
+        void endOfRead();
+
+        /**
          * The queue of the loop whose Netty loop is {@code netty}.
          *
          * @param netty {@code NettyLoops.nettyLoop(loop)}
