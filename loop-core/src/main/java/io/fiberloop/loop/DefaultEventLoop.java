@@ -104,8 +104,10 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
     private volatile boolean pollerSleeping;
     private volatile boolean carrierSleeping;
     private boolean workDone;
-    /** True while the work runner is inside {@code driver.poll} (for {@link #fireWakeTimers()}). */
-    private boolean inPoll;
+    /** The work runner while it is inside {@code driver.poll}, else null (for {@link #fireWakeTimers()}). */
+    private Thread pollThread;
+    /** True while {@link #fireWakeTimers()} runs (it must not re-enter). */
+    private boolean firingWakeTimers;
     private boolean closeBegun;
     private Worker worker;
     private int workerCount;
@@ -540,19 +542,19 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
             lastQueueDepth = 0;
             lastTimerCount = timers.size();
             IDLE.setOpaque(this, true);
-            inPoll = true;
+            pollThread = Thread.currentThread();
             try {
                 driver.poll(timeout);
             } finally {
-                inPoll = false;
+                pollThread = null;
             }
             IDLE.setOpaque(this, false);
         } else {
-            inPoll = true;
+            pollThread = Thread.currentThread();
             try {
                 driver.poll(0);
             } finally {
-                inPoll = false;
+                pollThread = null;
             }
         }
         pollerSleeping = false;
@@ -638,20 +640,27 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
      * replaced while it is inside the driver.
      */
     private int fireWakeTimers() {
-        if (!inPoll || !onCarrier()) {
-            throw new IllegalStateException("fireWakeTimers() is for the loop's I/O driver, inside its poll; thread '"
-                    + Thread.currentThread().getName() + "' is not there");
+        Thread me = Thread.currentThread();
+        if (pollThread != me || !onCarrier()) {
+            throw new IllegalStateException("fireWakeTimers() is for the loop's I/O driver, on the thread inside its poll; thread '"
+                    + me.getName() + "' is not that thread");
+        }
+        if (firingWakeTimers) {
+            throw new IllegalStateException("fireWakeTimers() called again from a wake task: a wake task must only wake fibers");
         }
         long now = clock.nanoTime();
         drainForeignTimers();
-        if (timers.isEmpty()) {
+        ScheduledTimer head = timers.peek();
+        if (head == null || head.deadline > now) {
             return 0;
         }
         long before = timersFired;
         long start = System.nanoTime();
+        firingWakeTimers = true;
         try {
             fireDue(null, now, timers.nextSeq(), true);
         } finally {
+            firingWakeTimers = false;
             taskNanosTotal += System.nanoTime() - start;
         }
         return (int) (timersFired - before);
@@ -666,7 +675,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
         ScheduledTimer t;
         while ((t = timers.peek()) != null && t.deadline <= now && t.seq < seqLimit) {
             Runnable task = t.task;
-            if (wakeOnly && task != null && !(task instanceof WakeTask)) {
+            if (wakeOnly && task != null && !(task instanceof WakeTask) && !t.isCancelled()) {
                 return;
             }
             timers.poll();

@@ -646,7 +646,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
         cancelIdleTimer();
         if (idleTimeoutNanos > 0 && !inactive && !closedLocally) {
             lastActivity = loop.now();
-            idleTimer = loop.schedule(this::onIdleCheck, Duration.ofNanos(idleTimeoutNanos));
+            idleTimer = loop.schedule((WakeTask) this::onIdleCheck, Duration.ofNanos(idleTimeoutNanos));
         }
     }
 
@@ -669,6 +669,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
     }
 
     /** The idle timer fired (a loop callback): close if idle long enough, else look again later. */
+    /** The idle timer (a wake task: it re-arms, or marks the connection failed, queues its close and wakes its fibers). */
     private void onIdleCheck() {
         idleTimer = null;
         if (idleTimeoutNanos == 0 || inactive || closedLocally || failure != null) {
@@ -676,7 +677,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
         }
         long idle = loop.now() - lastActivity;
         if (idle < idleTimeoutNanos) {
-            idleTimer = loop.schedule(this::onIdleCheck, Duration.ofNanos(idleTimeoutNanos - idle));
+            idleTimer = loop.schedule((WakeTask) this::onIdleCheck, Duration.ofNanos(idleTimeoutNanos - idle));
             return;
         }
         failure = new SocketTimeoutException("no traffic for " + Duration.ofNanos(idleTimeoutNanos).toMillis()

@@ -211,7 +211,8 @@ final class NettyIoDriver implements IoDriver {
         public long nanoTime() {
             long r = releasedAt;
             if (r != Long.MIN_VALUE) {
-                return releasedTime + (System.nanoTime() - r);
+                // the larger of two monotonic times stays monotonic, even if the clock moves on meanwhile
+                return Math.max(releasedTime + (System.nanoTime() - r), clock.nanoTime() - origin);
             }
             return clock.nanoTime() - origin;
         }
