@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fiberloop.loop.EventLoop;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.codec.string.StringDecoder;
 import io.netty.handler.codec.string.StringEncoder;
@@ -20,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -83,8 +86,20 @@ class CodecTest {
     void aMessageClientAgainstAMessageServerAndEndOfStream() throws Exception {
         try (EventLoop loop = NettyLoops.newLoop()) {
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, LINES, UPPER);
+            AtomicInteger flushes = new AtomicInteger();
+            ChannelOutboundHandlerAdapter flushCounter = new ChannelOutboundHandlerAdapter() {
+                @Override
+                public void flush(ChannelHandlerContext ctx) {
+                    flushes.incrementAndGet();
+                    ctx.flush();
+                }
+            };
+            int[] flushesBeforeFirstReply = {-1};
             List<String> got = loop.run(() -> {
-                MessageConnection<String, String> c = Tcp.connect("127.0.0.1", server.port(), Duration.ofSeconds(5), LINES);
+                MessageConnection<String, String> c = Tcp.connect("127.0.0.1", server.port(), Duration.ofSeconds(5), p -> {
+                    LINES.initialize(p);
+                    p.addFirst(flushCounter);
+                });
                 try (c) {
                     List<String> replies = new ArrayList<>();
                     for (int i = 0; i < 100; i++) {
@@ -93,6 +108,9 @@ class CodecTest {
                     c.write("quit\n");
                     String r;
                     while ((r = c.read()) != null) {
+                        if (replies.isEmpty()) {
+                            flushesBeforeFirstReply[0] = flushes.get();
+                        }
                         replies.add(r);
                     }
                     assertTrue(c.channel().isActive() || !c.isOpen());
@@ -103,6 +121,7 @@ class CodecTest {
             assertEquals("M0", got.get(0));
             assertEquals("M99", got.get(99));
             assertEquals("bye", got.get(100));
+            assertEquals(1, flushesBeforeFirstReply[0], "the 101 writes of one turn went out in one flush");
             server.close();
         }
     }
