@@ -92,4 +92,42 @@ class EchoServerTest {
             }
         }
     }
+
+    @Test
+    void closeStopsAcceptingAndLetsAHandlerFinishWithinTheGracePeriod() throws Exception {
+        // a frozen virtual clock: the grace period never runs out, so only the handler's own end lets close return
+        io.fiberloop.loop.VirtualClock clock = io.fiberloop.loop.LoopClock.virtual();
+        try (EventLoop loop = NettyLoops.builder().name("close-grace").clock(clock).build()) {
+            java.util.concurrent.CompletableFuture<Throwable> ended = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.CompletableFuture<Void> reading = new java.util.concurrent.CompletableFuture<>();
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
+                try {
+                    reading.complete(null);
+                    byte[] last = conn.readExactly(4);
+                    conn.write(last);
+                    conn.flush();
+                    ended.complete(null);
+                } catch (Throwable t) {
+                    ended.complete(t);
+                    throw t;
+                }
+            });
+            int port = server.port();
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                reading.get(10, TimeUnit.SECONDS);
+                Thread closer = Thread.ofPlatform().name("closer").start(() -> server.close(java.time.Duration.ofMinutes(1)));
+                while (server.isOpen()) {
+                    Thread.onSpinWait(); // close has begun once the server stops accepting
+                }
+                // the handler is still serving: its connection works while close waits for it
+                s.getOutputStream().write("last".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertArrayEquals("last".getBytes(java.nio.charset.StandardCharsets.US_ASCII), s.getInputStream().readNBytes(4));
+                closer.join();
+                assertEquals(null, ended.get(10, TimeUnit.SECONDS), "the handler ended on its own, not cancelled");
+                assertEquals(-1, s.getInputStream().read(), "the connection is closed once its handler ends");
+            }
+            org.junit.jupiter.api.Assertions.assertThrows(java.net.ConnectException.class, () -> new Socket("127.0.0.1", port).close(),
+                    "a closed server accepts nothing");
+        }
+    }
 }
