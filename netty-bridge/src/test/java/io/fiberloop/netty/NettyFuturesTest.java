@@ -53,6 +53,25 @@ class NettyFuturesTest {
     }
 
     @Test
+    void awaitingACompletedFutureDoesNotPark() throws Exception {
+        try (EventLoop loop = NettyLoops.newLoop()) {
+            loop.run(() -> {
+                // completed on another executor: a listener would be notified from that executor's
+                // thread, so only the already-done shortcut returns without suspending
+                Promise<String> done = new DefaultPromise<String>(GlobalEventExecutor.INSTANCE).setSuccess("ready");
+                boolean[] witnessRan = {false};
+                Fibers.spawn(() -> {
+                    witnessRan[0] = true; // runs only once this fiber suspends
+                    return null;
+                });
+                assertEquals("ready", NettyFutures.await(done));
+                assertFalse(witnessRan[0], "await parked on a future that was already complete");
+                return null;
+            });
+        }
+    }
+
+    @Test
     void cancellingTheAwaitingFiberLeavesTheNettyFutureAlone() throws Exception {
         try (EventLoop loop = NettyLoops.newLoop()) {
             loop.run(() -> {
