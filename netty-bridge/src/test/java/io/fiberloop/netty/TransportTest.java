@@ -2,8 +2,10 @@ package io.fiberloop.netty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fiberloop.loop.EventLoop;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -48,6 +50,32 @@ class TransportTest {
         System.setProperty(NettyTransport.PROPERTY, "carrier-pigeon");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NettyTransport::auto);
         assertEquals(true, e.getMessage().contains("io_uring"), e.getMessage());
+    }
+
+    @Test
+    void theChoiceIsLoggedOnceUntilItChanges() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(NettyTransport.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            System.clearProperty(NettyTransport.PROPERTY);
+            NettyTransport.auto(); // logged or not, depending on what earlier tests chose
+            lines.list.clear();
+            System.setProperty(NettyTransport.PROPERTY, "nio");
+            for (int i = 0; i < 3; i++) {
+                NettyTransport.auto();
+            }
+            System.clearProperty(NettyTransport.PROPERTY);
+            NettyTransport.auto();
+            NettyTransport.auto();
+            List<String> logged = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+            assertEquals(2, logged.size(), "one line per change of choice: " + logged);
+            assertTrue(logged.get(0).contains("nio (set by -D" + NettyTransport.PROPERTY + "=nio)"), logged.get(0));
+            assertTrue(logged.get(1).contains("the best available"), logged.get(1));
+        } finally {
+            logger.detachAppender(lines);
+        }
     }
 
     @Test
