@@ -114,4 +114,31 @@ class ThreadingTest {
             server.close();
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("io.fiberloop.netty.Echo#transports")
+    void theDriverBlocksOnlyWhenNoFiberIsReady(NettyTransport transport) throws Exception {
+        try (EventLoop loop = NettyLoops.builder(transport).build()) {
+            long[] counts = loop.run(() -> {
+                NettyIoDriver d = NettyIoDriver.of(loop);
+                // a fiber that keeps yielding is always ready: the loop polls, but never blocks
+                long blockingBefore = d.blockingPolls;
+                long pollsBefore = d.polls;
+                for (int i = 0; i < 1000; i++) {
+                    Fibers.yieldNow();
+                }
+                long blockingWhileBusy = d.blockingPolls - blockingBefore;
+                long pollsWhileBusy = d.polls - pollsBefore;
+                // a sleeping fiber leaves nothing ready: the loop blocks in the driver, and does not spin
+                long blockingBeforeSleep = d.blockingPolls;
+                long pollsBeforeSleep = d.polls;
+                Fibers.sleep(Duration.ofMillis(50));
+                return new long[] {blockingWhileBusy, pollsWhileBusy, d.blockingPolls - blockingBeforeSleep, d.polls - pollsBeforeSleep};
+            });
+            assertEquals(0, counts[0], "the driver blocked while a fiber was ready");
+            assertTrue(counts[1] > 0, "the loop stopped polling I/O while a fiber kept yielding");
+            assertTrue(counts[2] >= 1, "the idle loop never blocked in the driver");
+            assertTrue(counts[3] <= 50, "the idle loop spun: " + counts[3] + " polls during one sleep");
+        }
+    }
 }
