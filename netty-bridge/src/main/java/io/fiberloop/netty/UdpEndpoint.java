@@ -10,6 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.socket.DatagramPacket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -33,7 +34,8 @@ import java.util.concurrent.CompletionException;
  * Demand-driven, as TCP connections: the endpoint asks Netty to read (up to Netty's 16 datagrams
  * per read) only when a fiber receives and nothing is buffered, so datagrams the fiber has not
  * asked for wait in the kernel's receive buffer, and are dropped there when it is full (UDP's own
- * backpressure). Datagrams are delivered as byte arrays (copies), so there is nothing to release.
+ * backpressure). Datagrams are delivered whole (up to the largest UDP payload) as byte arrays
+ * (copies), so there is nothing to release.
  *
  * <h2>Writes</h2>
  * {@code send} queues the datagram and returns; the sends of one turn of the loop go out in one
@@ -45,6 +47,8 @@ import java.util.concurrent.CompletionException;
  * the fiber that bound it); one fiber may receive while another sends.
  */
 public final class UdpEndpoint implements AutoCloseable {
+    /** The receive buffer per datagram: the largest UDP payload (65,507 bytes over IPv4, 65,527 over IPv6) fits. */
+    static final int MAX_DATAGRAM = 65_536;
 
     /**
      * A received datagram.
@@ -103,6 +107,9 @@ public final class UdpEndpoint implements AutoCloseable {
                 .group(driver.netty)
                 .channel(driver.transport.datagramChannelClass())
                 .option(ChannelOption.AUTO_READ, false)
+                // Netty reads datagrams into 2,048-byte buffers by default and silently cuts longer
+                // ones; a buffer of the largest UDP payload keeps every datagram whole
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

@@ -98,4 +98,34 @@ class UdpTest {
             });
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("io.fiberloop.netty.Echo#transports")
+    void largeDatagramsArriveWhole(NettyTransport transport) throws Exception {
+        try (EventLoop loop = NettyLoops.builder(transport).build();
+             DatagramSocket plain = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            UdpEndpoint server = UdpEndpoint.bind(loop, "127.0.0.1", 0);
+            Task<Void> echo = Fibers.spawn(loop, () -> {
+                try (server) {
+                    UdpEndpoint.Datagram d;
+                    while ((d = server.receive()) != null && d.data().length > 0) {
+                        server.send(d.data(), d.sender());
+                    }
+                }
+                return null;
+            });
+            plain.setSoTimeout(20_000);
+            // Netty's datagram channels read into 2,048-byte buffers unless told otherwise
+            for (int size : new int[] {2049, 9000, 65507}) {
+                byte[] payload = Echo.random(size, size);
+                plain.send(new DatagramPacket(payload, payload.length, server.localAddress()));
+                DatagramPacket reply = new DatagramPacket(new byte[65536], 65536);
+                plain.receive(reply);
+                assertEquals(size, reply.getLength(), "a datagram of " + size + " bytes came back cut");
+                assertArrayEquals(payload, java.util.Arrays.copyOf(reply.getData(), reply.getLength()));
+            }
+            plain.send(new DatagramPacket(new byte[0], 0, server.localAddress()));
+            echo.get(20, TimeUnit.SECONDS);
+        }
+    }
 }
