@@ -91,6 +91,33 @@ class ReadUntilAndIdleTest {
     }
 
     @Test
+    void tooLongAtEndOfStreamFailsExactlyMaxLengthPassesAndBadArgumentsAreRefused() throws Exception {
+        try (EventLoop loop = NettyLoops.newLoop()) {
+            CompletableFuture<Object[]> result = new CompletableFuture<>();
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
+                Object[] r = new Object[5];
+                r[0] = conn.readLine(10);                        // exactly 10 bytes, terminated
+                r[1] = s(conn.readUntil(new byte[] {0}, 3));     // exactly 3 bytes, delimited
+                r[2] = assertThrows(IllegalArgumentException.class, () -> conn.readLine(-1));
+                r[3] = assertThrows(IllegalArgumentException.class, () -> conn.readUntil(new byte[0], 10));
+                r[4] = assertThrows(IOException.class, () -> conn.readUntil(new byte[] {0}, 10)); // 11 bytes, then end of stream
+                result.complete(r);
+            });
+            try (Socket sock = new Socket("127.0.0.1", server.port())) {
+                sock.getOutputStream().write(("0123456789\nabc\0" + "y".repeat(11)).getBytes(StandardCharsets.US_ASCII));
+                sock.shutdownOutput();
+                Object[] r = result.get(20, TimeUnit.SECONDS);
+                assertEquals("0123456789", r[0]);
+                assertEquals("abc", r[1]);
+                assertTrue(((Throwable) r[2]).getMessage() != null, "readLine(-1) gives a reason");
+                assertTrue(((Throwable) r[3]).getMessage() != null, "an empty delimiter gives a reason");
+                assertTrue(((Throwable) r[4]).getMessage().contains("10"), "the error names the limit: " + ((Throwable) r[4]).getMessage());
+            }
+            server.close();
+        }
+    }
+
+    @Test
     void anIdleConnectionIsClosedAndTheReadThrowsSocketTimeoutException() throws Exception {
         try (EventLoop loop = NettyLoops.newLoop()) {
             CompletableFuture<Throwable> result = new CompletableFuture<>();
