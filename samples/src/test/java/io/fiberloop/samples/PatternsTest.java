@@ -138,4 +138,15 @@ class PatternsTest {
         assertEquals(0, cli.execute("patterns", "generator", "--virtual-clock", "--count", "3"));
         assertEquals(0, cli.execute("patterns", "ticker", "--help"));
     }
+
+    @Test
+    void theServerSamplesHaveHelpThatNamesTheirOptions() {
+        for (String[] c : new String[][] {{"echo", "--port"}, {"chat", "--port"}, {"proxy", "--to"}}) {
+            CommandLine cli = new CommandLine(Main.class);
+            java.io.StringWriter out = new java.io.StringWriter();
+            cli.setOut(new java.io.PrintWriter(out));
+            assertEquals(0, cli.execute(c[0], "--help"), c[0] + " --help");
+            assertTrue(out.toString().contains(c[1]), c[0] + " --help does not mention " + c[1] + ":\n" + out);
+        }
+    }
 }
