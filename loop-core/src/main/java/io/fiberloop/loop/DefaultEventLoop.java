@@ -538,24 +538,19 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
                 timeout = 0;
             }
         }
-        if (timeout != 0) {
-            lastQueueDepth = 0;
-            lastTimerCount = timers.size();
-            IDLE.setOpaque(this, true);
-            pollThread = Thread.currentThread();
-            try {
+        pollThread = Thread.currentThread();
+        try {
+            if (timeout != 0) {
+                lastQueueDepth = 0;
+                lastTimerCount = timers.size();
+                IDLE.setOpaque(this, true);
                 driver.poll(timeout);
-            } finally {
-                pollThread = null;
-            }
-            IDLE.setOpaque(this, false);
-        } else {
-            pollThread = Thread.currentThread();
-            try {
+                IDLE.setOpaque(this, false);
+            } else {
                 driver.poll(0);
-            } finally {
-                pollThread = null;
             }
+        } finally {
+            pollThread = null;
         }
         pollerSleeping = false;
         if (virtualClock != null && jumpTarget != Long.MIN_VALUE) {
@@ -641,7 +636,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
      */
     private int fireWakeTimers() {
         Thread me = Thread.currentThread();
-        if (pollThread != me || !onCarrier()) {
+        if (pollThread != me) { // set only by the work runner, on the carrier, while it is inside the poll
             throw new IllegalStateException("fireWakeTimers() is for the loop's I/O driver, on the thread inside its poll; thread '"
                     + me.getName() + "' is not that thread");
         }

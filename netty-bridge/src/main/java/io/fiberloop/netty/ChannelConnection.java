@@ -105,6 +105,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
     private boolean readTimedOut;
     private long readTimeoutNanos;
     private final WakeTask readTimeoutTask = this::onReadTimeout;
+    private final WakeTask idleCheckTask = this::onIdleCheck;
 
     // outbound
     private final ArrayDeque<Object> outbox = new ArrayDeque<>(4);
@@ -147,7 +148,6 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
     /** Whether {@code msg}, arriving at the tail of the pipeline, goes to the inbox (else it is released). */
     abstract boolean accepts(Object msg);
 
-    /** The bytes {@code msg} holds, for the buffer accounting (0 for plain objects). */
     /**
      * For a pipeline with codecs, whose decoded messages may not be buffers: the channel's bytes
      * are counted towards the driver's slices as they come off the socket, by a handler put first,
@@ -162,6 +162,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    /** The bytes {@code msg} holds, for the buffer accounting (0 for plain objects). */
     static int sizeOf(Object msg) {
         if (msg instanceof ByteBuf b) {
             return b.readableBytes();
@@ -646,7 +647,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
         cancelIdleTimer();
         if (idleTimeoutNanos > 0 && !inactive && !closedLocally) {
             lastActivity = loop.now();
-            idleTimer = loop.schedule((WakeTask) this::onIdleCheck, Duration.ofNanos(idleTimeoutNanos));
+            idleTimer = loop.schedule(idleCheckTask, Duration.ofNanos(idleTimeoutNanos));
         }
     }
 
@@ -668,8 +669,10 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    /** The idle timer fired (a loop callback): close if idle long enough, else look again later. */
-    /** The idle timer (a wake task: it re-arms, or marks the connection failed, queues its close and wakes its fibers). */
+    /**
+     * The idle timer fired: close if idle long enough, else look again later. A wake task: it
+     * re-arms, or marks the connection failed, queues its close and wakes its fibers.
+     */
     private void onIdleCheck() {
         idleTimer = null;
         if (idleTimeoutNanos == 0 || inactive || closedLocally || failure != null) {
@@ -677,7 +680,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
         }
         long idle = loop.now() - lastActivity;
         if (idle < idleTimeoutNanos) {
-            idleTimer = loop.schedule((WakeTask) this::onIdleCheck, Duration.ofNanos(idleTimeoutNanos - idle));
+            idleTimer = loop.schedule(idleCheckTask, Duration.ofNanos(idleTimeoutNanos - idle));
             return;
         }
         failure = new SocketTimeoutException("no traffic for " + Duration.ofNanos(idleTimeoutNanos).toMillis()
