@@ -24,6 +24,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +48,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * <li>{@code --connections N[,N]} (default 50), {@code --size BYTES[,BYTES]} (default 1024),
  *     {@code --transport epoll|io_uring|nio[,...]} (servers' transport, default epoll)</li>
  * <li>{@code --warmup S} (default 5), {@code --seconds S} measured (default 10),
- *     {@code --rounds R} (default 2: servers alternate, R times)</li>
+ *     {@code --rounds R} (default 2, at most 20): every server runs once per round, and the order
+ *     flips from one round to the next (fiberloop, raw; then raw, fiberloop), so that a drift of
+ *     the machine over the run weighs on both sides alike</li>
  * <li>{@code --servers fiberloop,raw} (default; also {@code fiberloop-turn}: write without drain,
  *     relying on the loop's per-turn flush)</li>
  * <li>{@code --client-transport T} (default epoll): the client's transport, the same for every server</li>
@@ -59,7 +62,13 @@ import java.util.concurrent.atomic.AtomicReference;
  *     server prints how late those sleeps ended (p50, p99, max) after the warm-up: the loop's timer
  *     lag under the load</li>
  * </ul>
- * Bounds: at most 10,000 connections, 16 MiB messages, 600 s per phase, 10 rounds; the whole run
+ * After each cell it prints the ratio of each round's fiberloop run to the same round's raw run,
+ * then a verdict: the <em>median</em> of those ratios against the goal (at least 0.95x raw's
+ * round trips a second at no more than 1.1x its CPU per round trip), with the range and the number
+ * of rounds that met it on their own. One pair of runs on a shared 2-core machine swings by
+ * +/-15% either way; the median over several alternating rounds is the figure to quote.
+ * <p>
+ * Bounds: at most 10,000 connections, 16 MiB messages, 600 s per phase, 20 rounds; the whole run
  * is killed after its planned time plus a margin. Children are killed at the end, on failure and
  * from a shutdown hook.
  */
@@ -101,7 +110,7 @@ public final class EchoLoad {
                 case "--client-transport" -> o.clientTransport = BenchTransports.norm(v);
                 case "--warmup", "-w" -> o.warmup = ints(v, 0, 600).get(0);
                 case "--seconds", "-d" -> o.seconds = ints(v, 1, 600).get(0);
-                case "--rounds", "-r" -> o.rounds = ints(v, 1, 10).get(0);
+                case "--rounds", "-r" -> o.rounds = ints(v, 1, 20).get(0);
                 case "--server-jvm-arg" -> o.serverJvmArgs.add(v);
                 default -> throw new AssertionError(a);
             }
@@ -485,7 +494,7 @@ public final class EchoLoad {
                     for (int conns : o.connections) {
                         List<Result> cell = new ArrayList<>();
                         for (int round = 1; round <= o.rounds; round++) {
-                            for (String server : o.servers) {
+                            for (String server : roundOrder(o.servers, round)) {
                                 Result r;
                                 try {
                                     r = run(server, round, conns, size, transport, o, pin, clientGroup);
@@ -511,6 +520,7 @@ public final class EchoLoad {
             ChildJvm.killAll();
         }
         printTable(all, o.servers);
+        printVerdicts(all, o.servers);
         guard.interrupt();
         System.exit(exit);
     }
@@ -542,6 +552,117 @@ public final class EchoLoad {
         return ns < 0 ? "-" : String.format(Locale.ROOT, "%.0f us", ns / 1000.0);
     }
 
+    /** The servers in the order they run in {@code round}: as given in odd rounds, reversed in even ones. */
+    static List<String> roundOrder(List<String> servers, int round) {
+        return round % 2 == 1 ? servers : servers.reversed();
+    }
+
+    /** Goal of issue 5: at least this fraction of raw's round trips a second... */
+    static final double GOAL_RATE = 0.95;
+    /** ...at no more than this multiple of raw's server CPU per round trip. */
+    static final double GOAL_CPU = 1.10;
+
+    /** One server's ratios against raw over the rounds of one cell, and the goal's verdict on their medians. */
+    record Verdict(String server, int size, int connections, String transport, double[] rate, double[] cpu) {
+        double medianRate() {
+            return median(rate);
+        }
+
+        double medianCpu() {
+            return median(cpu);
+        }
+
+        boolean met() {
+            return medianRate() >= GOAL_RATE && medianCpu() <= GOAL_CPU;
+        }
+
+        long roundsMet() {
+            int k = 0;
+            for (int i = 0; i < rate.length; i++) {
+                if (rate[i] >= GOAL_RATE && cpu[i] <= GOAL_CPU) {
+                    k++;
+                }
+            }
+            return k;
+        }
+
+        String line() {
+            return String.format(Locale.ROOT,
+                    "verdict %s/raw %s %d B x %d conns over %d rounds: median rt/s %.2fx (range %.2f-%.2f), "
+                            + "median CPU/rt %.2fx (range %.2f-%.2f); goal (>= %.2fx at <= %.2fx) %s by the medians, "
+                            + "met alone in %d of %d rounds",
+                    server, transport, size, connections, rate.length, medianRate(), min(rate), max(rate),
+                    medianCpu(), min(cpu), max(cpu), GOAL_RATE, GOAL_CPU, met() ? "MET" : "MISSED", roundsMet(),
+                    rate.length);
+        }
+    }
+
+    static double median(double[] a) {
+        double[] s = a.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    static double min(double[] a) {
+        return Arrays.stream(a).min().orElse(Double.NaN);
+    }
+
+    static double max(double[] a) {
+        return Arrays.stream(a).max().orElse(Double.NaN);
+    }
+
+    /** The verdicts of one cell's results (same size, connections and transport), one per non-raw server. */
+    static List<Verdict> verdicts(List<Result> cell, List<String> servers) {
+        List<Verdict> out = new ArrayList<>();
+        if (cell.isEmpty() || !servers.contains("raw")) {
+            return out;
+        }
+        Result first = cell.get(0);
+        for (String s : servers) {
+            if (s.equals("raw")) {
+                continue;
+            }
+            List<double[]> pairs = new ArrayList<>();
+            for (Result r : cell) {
+                if (!r.server.equals(s)) {
+                    continue;
+                }
+                cell.stream().filter(x -> x.server.equals("raw") && x.round == r.round).findFirst()
+                        .ifPresent(raw -> pairs.add(new double[] {r.rtPerSec / raw.rtPerSec, r.cpuUsPerRt / raw.cpuUsPerRt}));
+            }
+            if (!pairs.isEmpty()) {
+                out.add(new Verdict(s, first.size, first.connections, first.transport,
+                        pairs.stream().mapToDouble(p -> p[0]).toArray(), pairs.stream().mapToDouble(p -> p[1]).toArray()));
+            }
+        }
+        return out;
+    }
+
+    /** The summary of verdicts, markdown, one row per cell and server: the figures to quote. */
+    static void printVerdicts(List<Result> all, List<String> servers) {
+        List<Verdict> vs = new ArrayList<>();
+        Set<List<Object>> cells = new LinkedHashSet<>();
+        for (Result r : all) {
+            cells.add(List.of(r.size, r.connections, r.transport));
+        }
+        for (List<Object> c : cells) {
+            vs.addAll(verdicts(all.stream().filter(x -> List.of(x.size, x.connections, x.transport).equals(c)).toList(), servers));
+        }
+        if (vs.isEmpty()) {
+            return;
+        }
+        System.out.println();
+        System.out.println("| size | conns | transport | server | rounds | median rt/s vs raw (range) | median CPU/rt vs raw (range) | goal by the medians | rounds that met it alone |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        for (Verdict v : vs) {
+            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %d | %.2f× (%.2f–%.2f) | %.2f× (%.2f–%.2f) | %s | %d of %d |%n",
+                    v.size >= 1024 && v.size % 1024 == 0 ? (v.size / 1024) + " KiB" : v.size + " B", v.connections,
+                    v.transport, v.server, v.rate.length, v.medianRate(), min(v.rate), max(v.rate), v.medianCpu(),
+                    min(v.cpu), max(v.cpu), v.met() ? "**met**" : "missed", v.roundsMet(), v.rate.length);
+        }
+    }
+
     /** Per size/connections/transport: ratios of each round's fiberloop run to the same round's raw run. */
     static void printCell(List<Result> cell, List<String> servers) {
         if (cell.isEmpty() || !servers.contains("raw")) {
@@ -563,6 +684,9 @@ public final class EchoLoad {
                 }
             }
             System.out.println(sb);
+        }
+        for (Verdict v : verdicts(cell, servers)) {
+            System.out.println(v.line());
         }
     }
 
