@@ -696,12 +696,17 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
     void checkLoop(String what) {
         if (!loop.inLoop()) {
             throw new IllegalStateException(kind() + "." + what + " was called from thread '" + Thread.currentThread().getName()
-                    + "', which is not on the connection's loop '" + loop.name() + "': use a connection only from fibers of its loop");
+                    + "', which is not on its loop '" + loop.name() + "': use " + noun() + " only from fibers of its loop");
         }
     }
 
     String kind() {
         return "Connection";
+    }
+
+    /** What the user holds, in prose, for messages: "a connection" (a UDP endpoint says "an endpoint"). */
+    String noun() {
+        return "a connection";
     }
 
     private void requireFiber(String what) {

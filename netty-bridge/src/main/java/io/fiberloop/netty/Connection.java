@@ -21,8 +21,12 @@ import java.time.Duration;
  * }
  *
  * <h2>Threading</h2>
- * Every method must be called from a fiber of the connection's loop (the loop of the server or of
- * the fiber that connected); a call from any other thread throws {@link IllegalStateException}.
+ * Every method that reads, writes, closes or sets a timeout must be called from a fiber of the
+ * connection's loop (the loop of the server or of the fiber that connected); a call from any other
+ * thread throws {@link IllegalStateException} at once, naming the method and the loop, and has no
+ * effect (a buffer handed to it is released). The accessors ({@link #isOpen()}, the addresses and
+ * the timeouts' getters) are not checked: from the loop they are exact, from another thread they
+ * may be stale.
  * One fiber may read while another writes (a proxy's two pumps); two fibers reading at the same
  * time, or two writing, is an error ({@link IllegalStateException}).
  *
@@ -171,14 +175,15 @@ public interface Connection extends AutoCloseable {
 
     /**
      * @return whether the connection is open: not closed locally, and not closed by the peer
-     *     (a peer that only shut down its output still counts as open)
+     *     (a peer that only shut down its output still counts as open). Threading: any thread,
+     *     exact on the connection's loop, possibly stale elsewhere
      */
     boolean isOpen();
 
-    /** @return the peer's address. Threading: any fiber of the loop. */
+    /** @return the peer's address. Threading: any thread. */
     SocketAddress remoteAddress();
 
-    /** @return this side's address. Threading: any fiber of the loop. */
+    /** @return this side's address. Threading: any thread. */
     SocketAddress localAddress();
 
     /**
@@ -190,7 +195,7 @@ public interface Connection extends AutoCloseable {
      */
     void readTimeout(Duration timeout);
 
-    /** @return the read timeout, or {@code null} when none is set */
+    /** @return the read timeout, or {@code null} when none is set. Threading: as {@link #isOpen()}. */
     Duration readTimeout();
 
     /**
@@ -203,6 +208,6 @@ public interface Connection extends AutoCloseable {
      */
     void idleTimeout(Duration timeout);
 
-    /** @return the idle timeout, or {@code null} when none is set */
+    /** @return the idle timeout, or {@code null} when none is set. Threading: as {@link #isOpen()}. */
     Duration idleTimeout();
 }

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -50,9 +51,11 @@ public final class Tcp {
      * @param port the port
      * @param timeout how long the connect may take ({@code null} or zero: Netty's default, 30 s)
      * @return the open connection; the caller closes it
-     * @throws IOException if the connection is refused, times out ({@link io.netty.channel.ConnectTimeoutException})
-     *     or the host is unknown
+     * @throws IOException if the connection is refused (a {@link ConnectException} naming the address),
+     *     times out ({@link io.netty.channel.ConnectTimeoutException}) or the host is unknown
+     *     ({@link java.net.UnknownHostException} naming it)
      * @throws CancelledException if the calling fiber is cancelled meanwhile (the attempt is abandoned and its channel closed)
+     * @throws IllegalArgumentException if {@code timeout} is negative
      * @throws IllegalStateException if not called from a fiber of a loop with the Netty driver
      */
     public static Connection connect(String host, int port, Duration timeout) throws IOException {
@@ -129,6 +132,10 @@ public final class Tcp {
     private static ChannelConnection open(NettyIoDriver driver, ChannelConnection conn, String host, int port, Duration timeout,
             TcpOptions options, PipelineInitializer pipeline) throws IOException {
         Objects.requireNonNull(host, "host");
+        if (timeout != null && timeout.isNegative()) {
+            throw new IllegalArgumentException("connect timeout " + timeout + " is negative: give a positive duration, "
+                    + "or null or Duration.ZERO for Netty's default (30 s)");
+        }
         TcpOptions opts = TcpOptions.orDefaults(options);
         if (Fiber.currentOrNull() == null) {
             throw new IllegalStateException("Tcp.connect() suspends, so it must be called from a fiber, not a loop callback: "
@@ -159,7 +166,7 @@ public final class Tcp {
                     }
                 });
         opts.forEachSocketOption(b::option);
-        if (timeout != null && !timeout.isZero() && !timeout.isNegative()) {
+        if (timeout != null && !timeout.isZero()) {
             b.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())));
         }
         InetSocketAddress address = new InetSocketAddress(host, port);
@@ -171,7 +178,7 @@ public final class Tcp {
             NettyFutures.await(f);
         } catch (CompletionException e) {
             f.channel().close();
-            throw ioFailure(e, "cannot connect to " + host + ":" + port);
+            throw connectFailure(e, host, port);
         } catch (CancelledException e) {
             f.cancel(false);
             f.channel().close();
@@ -191,6 +198,22 @@ public final class Tcp {
             }
         }
         return conn;
+    }
+
+    /**
+     * The connect's failure, naming the address: io_uring's refusal says only "Connection refused",
+     * so a {@link ConnectException} that does not name the port is given again with the address
+     * (same type, the original as its cause).
+     */
+    static IOException connectFailure(CompletionException e, String host, int port) {
+        String what = "cannot connect to " + host + ":" + port;
+        IOException io = ioFailure(e, what);
+        if (io.getClass() == ConnectException.class && (io.getMessage() == null || !io.getMessage().contains(":" + port))) {
+            ConnectException named = new ConnectException(what + ": " + io.getMessage());
+            named.initCause(io);
+            return named;
+        }
+        return io;
     }
 
     /** The IOException inside {@code e}, or a new one saying {@code what}. */

@@ -102,6 +102,11 @@ public final class UdpEndpoint implements AutoCloseable {
             String kind() {
                 return "UdpEndpoint";
             }
+
+            @Override
+            String noun() {
+                return "an endpoint";
+            }
         };
         Bootstrap b = new Bootstrap()
                 .group(driver.netty)
@@ -154,6 +159,7 @@ public final class UdpEndpoint implements AutoCloseable {
      * @throws java.net.SocketTimeoutException if a receive timeout is set and expired
      */
     public Datagram receive() throws IOException {
+        conn.checkLoop("receive()");
         DatagramPacket p = conn.read();
         if (p == null) {
             return null;
@@ -192,9 +198,12 @@ public final class UdpEndpoint implements AutoCloseable {
      */
     public void send(ByteBuf buf, InetSocketAddress to) throws IOException {
         Objects.requireNonNull(buf, "buf");
-        if (to == null) {
+        try {
+            Objects.requireNonNull(to, "to");
+            conn.checkLoop("send()");
+        } catch (RuntimeException e) {
             buf.release();
-            throw new NullPointerException("to");
+            throw e;
         }
         conn.write(new DatagramPacket(buf, to));
     }
@@ -225,6 +234,7 @@ public final class UdpEndpoint implements AutoCloseable {
      * @param timeout the limit, or {@code null} / zero for none
      */
     public void receiveTimeout(Duration timeout) {
+        conn.checkLoop("receiveTimeout()");
         conn.readTimeout(timeout);
     }
 
