@@ -1,0 +1,316 @@
+package io.fiberloop.samples;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The echo, chat and proxy samples, each run from the samples' command line in a child JVM (they
+ * stop only on a signal) on a free port, and served to plain {@link Socket}s.
+ */
+@Timeout(90)
+class ServerSamplesTest {
+    /** The bound on every single wait: a line, a reply, a process start or exit. */
+    private static final long WAIT_SECONDS = 20;
+    /** The size of one write of {@link #exchange}. */
+    private static final int CHUNK = 64 * 1024;
+    /** How the three samples announce their port once they listen. */
+    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) ");
+
+    // ------------------------------------------------------------------ echo
+
+    @Test
+    void echoSendsBackWhatEachClientSendsAndClosesAfterItsEndOfStream() throws Exception {
+        try (Sample echo = Sample.start("echo", "--port", "0");
+             Socket a = echo.connect();
+             Socket b = echo.connect()) {
+            // two connections at once, interleaved: each has its own fiber, an idle one holds up nobody
+            roundTrip(a, "hello from a");
+            roundTrip(b, "hello from b");
+            roundTrip(a, "again from a");
+            byte[] big = payload(4 << 20, 1);
+            assertArrayEquals(big, exchange(b, big), "4 MiB echoed through b");
+            roundTrip(a, "a is still served");
+            a.shutdownOutput();
+            assertEquals(-1, a.getInputStream().read(), "after the client's end of stream the server closes");
+            roundTrip(b, "b outlives a");
+            // stopped with b still connected: the shutdown hook's TcpServer.close() waits out its grace
+            // period (5 s) for b's handler, then cancels it, and the loop closes
+            echo.stopAndCheck();
+        }
+    }
+
+    // ------------------------------------------------------------------ chat
+
+    /** Matches the chat sample's greeting: {@code welcome, you are guestN; K other(s) here}. */
+    private static final Pattern WELCOME = Pattern.compile("welcome, you are (guest\\d+); (\\d+) other\\(s\\) here");
+
+    @Test
+    void chatBroadcastsALineToTheOthersButNotBackToItsSender() throws Exception {
+        try (Sample chat = Sample.start("chat", "--port", "0");
+             LineClient a = new LineClient(chat.connect());
+             LineClient b = new LineClient(chat.connect())) {
+            Matcher wa = WELCOME.matcher(a.line());
+            assertTrue(wa.matches(), "a's greeting: " + a.last);
+            assertEquals("0", wa.group(2), "a is alone");
+            // a is a member once it is greeted (the server registers it before its writer can write)
+            Matcher wb = WELCOME.matcher(b.line());
+            assertTrue(wb.matches(), "b's greeting: " + b.last);
+            assertEquals("1", wb.group(2), "b finds a there");
+            String nameA = wa.group(1);
+            String nameB = wb.group(1);
+            assertFalse(nameA.equals(nameB), "each client has its own name");
+            assertEquals("* " + nameB + " joined", a.line());
+
+            b.send("hello, room");
+            assertEquals(nameB + ": hello, room", a.line());
+            b.send("   "); // blank lines are not broadcast
+            a.send("hi " + nameB);
+            // b's next line is a's: b got neither its own line back nor its blank one
+            assertEquals(nameA + ": hi " + nameB, b.line());
+
+            b.close();
+            // a's next line: b's blank line was not broadcast before b left
+            assertEquals("* " + nameB + " left", a.line());
+            a.close();
+            chat.stopAndCheck();
+        }
+    }
+
+    // ------------------------------------------------------------------ proxy
+
+    @Test
+    void proxyForwardsBothWaysToAnEchoSampleWithBackpressureAndHalfClose() throws Exception {
+        try (Sample echo = Sample.start("echo", "--port", "0");
+             Sample proxy = Sample.start("proxy", "--port", "0", "--to", "127.0.0.1:" + echo.port)) {
+            assertTrue(proxy.banner.contains("-> 127.0.0.1:" + echo.port), proxy.banner);
+            try (Socket small = proxy.connect()) {
+                roundTrip(small, "through the proxy");
+                roundTrip(small, "and once more");
+            }
+            // a few MiB, read back only once the client's writer is blocked: every hop is then full, the
+            // pumps and the echo handler wait in drain() (backpressure), and must resume as it is read
+            try (Socket bulk = proxy.connect()) {
+                byte[] big = payload(8 << 20, 2);
+                assertArrayEquals(big, exchange(bulk, big), "8 MiB through the proxy and the echo server");
+                // the client's end of stream reached the echo server through the proxy (a half-close),
+                // the echo server closed, and that came back through the proxy as this end of stream
+                bulk.shutdownOutput();
+                assertEquals(-1, bulk.getInputStream().read());
+            }
+            proxy.stopAndCheck();
+            echo.stopAndCheck();
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Sends {@code text} and reads exactly as many bytes back, expecting the same. */
+    private static void roundTrip(Socket s, String text) throws IOException {
+        byte[] sent = text.getBytes(StandardCharsets.UTF_8);
+        s.getOutputStream().write(sent);
+        s.getOutputStream().flush();
+        byte[] back = s.getInputStream().readNBytes(sent.length);
+        assertEquals(text, new String(back, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Writes {@code data} from another thread and reads the same number of bytes back. Reading
+     * starts only once the writer is blocked (or done): by then the buffers between here and the
+     * far end are full, so every hop waits in its {@code drain()} and must be woken as the reply
+     * flows again. (A client that wrote everything before reading would deadlock with any server
+     * that applies backpressure.)
+     */
+    private static byte[] exchange(Socket s, byte[] data) throws Exception {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        AtomicLong sent = new AtomicLong();
+        Thread writer = Thread.ofVirtual().name("exchange-writer").start(() -> {
+            try {
+                OutputStream out = s.getOutputStream();
+                for (int off = 0; off < data.length; off += CHUNK) {
+                    int n = Math.min(CHUNK, data.length - off);
+                    out.write(data, off, n);
+                    sent.addAndGet(n);
+                }
+                out.flush();
+                written.complete(null);
+            } catch (Throwable e) {
+                written.completeExceptionally(e);
+            }
+        });
+        // a virtual thread blocked in a socket write is parked: WAITING (the test's @Timeout bounds this)
+        while (!written.isDone() && !(writer.getState() == Thread.State.WAITING && sent.get() > 0)) {
+            Thread.yield(); // two cores: leave them to the samples
+        }
+        byte[] back = s.getInputStream().readNBytes(data.length);
+        written.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        return back;
+    }
+
+    private static byte[] payload(int size, long seed) {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    /** A chat client: reads lines with a bounded wait. */
+    private static final class LineClient implements AutoCloseable {
+        private final Socket socket;
+        private final BufferedReader in;
+        String last;
+
+        LineClient(Socket socket) throws IOException {
+            this.socket = socket;
+            this.in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+        }
+
+        /** The next line (the socket's read timeout bounds the wait). */
+        String line() throws IOException {
+            last = in.readLine();
+            assertNotNull(last, "the chat server closed the connection");
+            return last;
+        }
+
+        void send(String line) throws IOException {
+            socket.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    /**
+     * A sample running in a child JVM started as the tests are (the same {@code java}, class path
+     * and JVM flags), with its output collected. Stopping it sends SIGTERM, which runs the sample's
+     * shutdown hook as Ctrl-C does.
+     */
+    private static final class Sample implements AutoCloseable {
+        private static final String EOF = "\u0000end of output";
+        final String name;
+        final Process process;
+        final int port;
+        final String banner;
+        private final StringBuffer output;
+        private final CompletableFuture<Void> outputEnded;
+
+        private Sample(String name, Process process, StringBuffer output, BlockingQueue<String> lines,
+                CompletableFuture<Void> outputEnded) throws InterruptedException {
+            this.name = name;
+            this.process = process;
+            this.output = output;
+            this.outputEnded = outputEnded;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            Matcher m;
+            String line;
+            do {
+                line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                if (line == null || line.equals(EOF)) {
+                    fail(name + (line == null ? " did not say that it listens within " + WAIT_SECONDS + " s" : " ended")
+                            + "; its output:\n" + output);
+                }
+                m = LISTENING.matcher(line);
+            } while (!m.find());
+            this.banner = line;
+            this.port = Integer.parseInt(m.group(1));
+            assertTrue(port > 0, line);
+        }
+
+        /** Starts {@code java ... io.fiberloop.samples.Main args} and waits until it listens. */
+        static Sample start(String... args) throws IOException, InterruptedException {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                if (!flag.startsWith("-javaagent") && !flag.startsWith("-agentlib") && !flag.startsWith("-agentpath")) {
+                    cmd.add(flag); // surefire's argLine: fiberloop.jvmFlags and fiberloop.testFlags
+                }
+            }
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add(Main.class.getName());
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+            StringBuffer output = new StringBuffer();
+            CompletableFuture<Void> ended = new CompletableFuture<>();
+            Thread.ofPlatform().daemon().name(args[0] + "-output").start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String l; (l = r.readLine()) != null; ) {
+                        output.append(l).append('\n');
+                        lines.add(l);
+                    }
+                } catch (IOException e) {
+                    output.append("[reading the output failed: ").append(e).append("]\n");
+                } finally {
+                    lines.add(EOF);
+                    ended.complete(null);
+                }
+            });
+            try {
+                return new Sample(args[0], p, output, lines, ended);
+            } catch (Throwable t) {
+                p.destroyForcibly();
+                throw t;
+            }
+        }
+
+        Socket connect() throws IOException {
+            Socket s = new Socket();
+            s.connect(new InetSocketAddress("127.0.0.1", port), (int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            return s;
+        }
+
+        /**
+         * Stops the sample (SIGTERM) and checks that its shutdown hook ended it promptly, and
+         * that it reported no error and no leaked buffer meanwhile.
+         */
+        void stopAndCheck() throws Exception {
+            process.destroy();
+            assertTrue(process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS),
+                    name + " did not stop within " + WAIT_SECONDS + " s of SIGTERM; its output:\n" + output);
+            outputEnded.get(WAIT_SECONDS, TimeUnit.SECONDS);
+            String out = output.toString();
+            assertFalse(out.contains("LEAK:"), name + " leaked buffers:\n" + out);
+            assertFalse(out.contains(" ERROR ") || out.contains("Exception"), name + " reported an error:\n" + out);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            if (process.isAlive()) {
+                process.destroy();
+                if (!process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(WAIT_SECONDS, TimeUnit.SECONDS);
+                }
+            }
+        }
+    }
+}
