@@ -195,6 +195,33 @@ final class ChildJvm {
         }
     }
 
+    /**
+     * User+system ticks of the JIT compiler threads ({@code C1 CompilerThread*}, {@code C2
+     * CompilerThread*}) of a process, summed over {@code /proc/<pid>/task/*}; -1 when unreadable.
+     * The servers are pinned to one CPU, so compiling steals from their loop and counts in their CPU.
+     */
+    static long jitTicks(long pid) {
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            long sum = 0;
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                String s;
+                try {
+                    s = Files.readString(t.resolve("stat"));
+                } catch (IOException gone) {
+                    continue; // the thread ended
+                }
+                String comm = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')'));
+                if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+                    String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+                    sum += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                }
+            }
+            return sum;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** Busy ticks of the whole machine (user+nice+system+irq+softirq+steal, all CPUs). */
     static long machineBusy() {
         try {

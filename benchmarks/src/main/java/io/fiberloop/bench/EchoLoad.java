@@ -35,8 +35,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * a hand-written Netty echo handler, each on one loop of the same transport, each in a child JVM of
  * its own, driven in turn by the same Netty client (one event loop in this JVM, N connections
  * each doing ping-pong of {@code size} bytes). Prints round trips a second, p50/p99 latency, and the
- * server's CPU per round trip (utime+stime of the child from {@code /proc/<pid>/stat}), plus the
- * ratios against raw Netty.
+ * server's CPU per round trip (utime+stime of the child from {@code /proc/<pid>/stat}; of it, the
+ * JIT compiler threads' share, which still runs after a short warm-up and shares the server's
+ * pinned CPU), plus the ratios against raw Netty.
  *
  * <pre>
  * ./fiberloop mvn -q -DskipTests -pl benchmarks -am package
@@ -330,7 +331,7 @@ public final class EchoLoad {
     // ---------------------------------------------------------------- one run
 
     record Result(String server, int round, int connections, int size, String transport, double rtPerSec,
-                  long p50ns, long p99ns, double cpuUsPerRt, double userUsPerRt, double serverCpuPct,
+                  long p50ns, long p99ns, double cpuUsPerRt, double userUsPerRt, double jitUsPerRt, double serverCpuPct,
                   double clientCpuPct, double otherCpuPct, double minSecRate, double maxSecRate,
                   String loadBefore, String loadAfter, long errors, String firstError) {
     }
@@ -374,6 +375,7 @@ public final class EchoLoad {
 
                 // Measured window: reset the histogram on the client loop, then read counters.
                 long[] c0 = ChildJvm.cpuTicks(child.pid());
+                long jit0 = ChildJvm.jitTicks(child.pid());
                 long self0 = sum(ChildJvm.cpuTicks(ProcessHandle.current().pid()));
                 long m0 = ChildJvm.machineBusy();
                 long[] start = loop.submit(() -> {
@@ -400,6 +402,7 @@ public final class EchoLoad {
                 Object[] stop = loop.submit(() -> new Object[] {System.nanoTime(), st.roundTrips, st.histogram.copy()})
                         .get(10, TimeUnit.SECONDS);
                 long[] c1 = ChildJvm.cpuTicks(child.pid());
+                long jit1 = ChildJvm.jitTicks(child.pid());
                 long self1 = sum(ChildJvm.cpuTicks(ProcessHandle.current().pid()));
                 long m1 = ChildJvm.machineBusy();
 
@@ -416,6 +419,7 @@ public final class EchoLoad {
                 return new Result(server, round, conns, size, transport, n / elapsed,
                         h.percentile(0.50), h.percentile(0.99),
                         n == 0 ? Double.NaN : serverSec * 1e6 / n, n == 0 ? Double.NaN : userSec * 1e6 / n,
+                        n == 0 || jit0 < 0 || jit1 < 0 ? Double.NaN : (jit1 - jit0) / (double) CLK_TCK * 1e6 / n,
                         100 * serverSec / elapsed, 100 * clientSec / elapsed, 100 * Math.max(0, otherSec) / elapsed,
                         minRate == Double.MAX_VALUE ? Double.NaN : minRate, maxRate,
                         loadBefore, ChildJvm.loadavg(), st.errors, err == null ? null : err.toString());
@@ -541,11 +545,11 @@ public final class EchoLoad {
     static void printRun(Result r) {
         System.out.printf(Locale.ROOT,
                 "run %-14s %-8s %6d B x %4d conns, round %d: %9.0f rt/s (per-s min %.0f max %.0f), p50 %s p99 %s, "
-                        + "server CPU %.2f us/rt (user %.2f), server %.0f%% client %.0f%% others %.0f%% of a core, "
+                        + "server CPU %.2f us/rt (user %.2f, JIT %.2f), server %.0f%% client %.0f%% others %.0f%% of a core, "
                         + "load %s -> %s%s%n",
                 r.server, r.transport, r.size, r.connections, r.round, r.rtPerSec, r.minSecRate, r.maxSecRate,
-                us(r.p50ns), us(r.p99ns), r.cpuUsPerRt, r.userUsPerRt, r.serverCpuPct, r.clientCpuPct, r.otherCpuPct,
-                r.loadBefore, r.loadAfter, r.errors > 0 ? ", ERRORS " + r.errors + " (" + r.firstError + ")" : "");
+                us(r.p50ns), us(r.p99ns), r.cpuUsPerRt, r.userUsPerRt, r.jitUsPerRt, r.serverCpuPct, r.clientCpuPct,
+                r.otherCpuPct, r.loadBefore, r.loadAfter, r.errors > 0 ? ", ERRORS " + r.errors + " (" + r.firstError + ")" : "");
     }
 
     static String us(long ns) {
