@@ -199,6 +199,8 @@ final class ChildJvm {
      * User+system ticks of the JIT compiler threads ({@code C1 CompilerThread*}, {@code C2
      * CompilerThread*}) of a process, summed over {@code /proc/<pid>/task/*}; -1 when unreadable.
      * The servers are pinned to one CPU, so compiling steals from their loop and counts in their CPU.
+     * A lower bound over a window: the JVM retires idle compiler threads, and the ticks of a thread
+     * that ended during the window are not counted.
      */
     static long jitTicks(long pid) {
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
