@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -187,24 +189,27 @@ final class ChildJvm {
     /** utime and stime of a process, in clock ticks; {@code {-1,-1}} if unreadable. */
     static long[] cpuTicks(long pid) {
         try {
-            String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+            return statTicks(Files.readString(Path.of("/proc/" + pid + "/stat")));
         } catch (IOException | RuntimeException e) {
             return new long[] {-1, -1};
         }
     }
 
+    /** utime and stime (fields 14 and 15) of a {@code /proc/.../stat} line. */
+    private static long[] statTicks(String stat) {
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+    }
+
     /**
-     * User+system ticks of the JIT compiler threads ({@code C1 CompilerThread*}, {@code C2
-     * CompilerThread*}) of a process, summed over {@code /proc/<pid>/task/*}; -1 when unreadable.
-     * The servers are pinned to one CPU, so compiling steals from their loop and counts in their CPU.
-     * A lower bound over a window: the JVM retires idle compiler threads, and the ticks of a thread
-     * that ended during the window are not counted.
+     * User+system ticks of each JIT compiler thread ({@code C1 CompilerThread*}, {@code C2
+     * CompilerThread*}) of a process, by thread id, from {@code /proc/<pid>/task/*}; {@code null}
+     * when unreadable. The servers are pinned to one CPU, so compiling steals from their loop and
+     * counts in their CPU. {@link #jitTicksBetween} turns two of these into a window's ticks.
      */
-    static long jitTicks(long pid) {
+    static Map<String, Long> jitTicks(long pid) {
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            long sum = 0;
+            Map<String, Long> byThread = new HashMap<>();
             for (Path t : (Iterable<Path>) tasks::iterator) {
                 String s;
                 try {
@@ -214,14 +219,30 @@ final class ChildJvm {
                 }
                 String comm = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')'));
                 if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
-                    String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-                    sum += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    long[] ticks = statTicks(s);
+                    byThread.put(t.getFileName().toString(), ticks[0] + ticks[1]);
                 }
             }
-            return sum;
+            return byThread;
         } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The compiler threads' ticks between two {@link #jitTicks} readings, or -1 when either is
+     * missing: per thread, so a thread that started in the window counts from zero, and one the JVM
+     * retired in the window loses only its ticks in the window (a lower bound, never negative).
+     */
+    static long jitTicksBetween(Map<String, Long> before, Map<String, Long> after) {
+        if (before == null || after == null) {
             return -1;
         }
+        long sum = 0;
+        for (Map.Entry<String, Long> e : after.entrySet()) {
+            sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+        }
+        return sum;
     }
 
     /** Busy ticks of the whole machine (user+nice+system+irq+softirq+steal, all CPUs). */

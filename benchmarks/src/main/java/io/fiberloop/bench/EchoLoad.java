@@ -24,6 +24,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.Locale;
@@ -375,7 +376,7 @@ public final class EchoLoad {
 
                 // Measured window: reset the histogram on the client loop, then read counters.
                 long[] c0 = ChildJvm.cpuTicks(child.pid());
-                long jit0 = ChildJvm.jitTicks(child.pid());
+                Map<String, Long> jit0 = ChildJvm.jitTicks(child.pid());
                 long self0 = sum(ChildJvm.cpuTicks(ProcessHandle.current().pid()));
                 long m0 = ChildJvm.machineBusy();
                 long[] start = loop.submit(() -> {
@@ -402,7 +403,7 @@ public final class EchoLoad {
                 Object[] stop = loop.submit(() -> new Object[] {System.nanoTime(), st.roundTrips, st.histogram.copy()})
                         .get(10, TimeUnit.SECONDS);
                 long[] c1 = ChildJvm.cpuTicks(child.pid());
-                long jit1 = ChildJvm.jitTicks(child.pid());
+                Map<String, Long> jit1 = ChildJvm.jitTicks(child.pid());
                 long self1 = sum(ChildJvm.cpuTicks(ProcessHandle.current().pid()));
                 long m1 = ChildJvm.machineBusy();
 
@@ -413,13 +414,14 @@ public final class EchoLoad {
                 double serverSec = serverTicks / (double) CLK_TCK;
                 double userSec = (c1[0] - c0[0]) / (double) CLK_TCK;
                 double clientSec = (self1 - self0) / (double) CLK_TCK;
+                long jitTicks = ChildJvm.jitTicksBetween(jit0, jit1);
                 double otherSec = ((m1 - m0) - serverTicks - (self1 - self0)) / (double) CLK_TCK;
                 st.stopping = true;
                 Throwable err = st.firstError.get();
                 return new Result(server, round, conns, size, transport, n / elapsed,
                         h.percentile(0.50), h.percentile(0.99),
                         n == 0 ? Double.NaN : serverSec * 1e6 / n, n == 0 ? Double.NaN : userSec * 1e6 / n,
-                        n == 0 || jit0 < 0 || jit1 < 0 ? Double.NaN : (jit1 - jit0) / (double) CLK_TCK * 1e6 / n,
+                        n == 0 || jitTicks < 0 ? Double.NaN : jitTicks / (double) CLK_TCK * 1e6 / n,
                         100 * serverSec / elapsed, 100 * clientSec / elapsed, 100 * Math.max(0, otherSec) / elapsed,
                         minRate == Double.MAX_VALUE ? Double.NaN : minRate, maxRate,
                         loadBefore, ChildJvm.loadavg(), st.errors, err == null ? null : err.toString());
