@@ -415,7 +415,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
         IDLE.setOpaque(this, false);
         try {
             if (host == null) {
-                workLoop(null);
+                driver.runWorker(() -> workLoop(null));
             } else {
                 startWorker();
                 hostedCarrierLoop();
@@ -493,7 +493,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
     private void startWorker() {
         Worker w = new Worker(++workerCount);
         worker = w;
-        Thread t = host.newWorkFiber(name + "-work-" + w.id, () -> workLoop(w));
+        Thread t = host.newWorkFiber(name + "-work-" + w.id, () -> driver.runWorker(() -> workLoop(w)));
         t.start();
     }
 

@@ -241,6 +241,21 @@ final class NettyIoDriver implements IoDriver {
         this.pollSupport = support;
     }
 
+    /**
+     * Runs the work runner with Netty's fast thread-locals: a work fiber is a virtual thread, not
+     * a {@code FastThreadLocalThread}, and without this Netty's adaptive allocator serves it from
+     * its shared, striped magazines (and its recyclers from their foreign-thread paths) as if it
+     * were a stranger to the loop. Called by the loop on the runner's own thread.
+     */
+    @Override
+    public void runWorker(Runnable body) {
+        if (Thread.currentThread() instanceof io.netty.util.concurrent.FastThreadLocalThread) {
+            body.run();
+        } else {
+            io.netty.util.concurrent.FastThreadLocalThread.runWithFastThreadLocal(body);
+        }
+    }
+
     @Override
     public int poll(long timeoutNanos) {
         polls++;

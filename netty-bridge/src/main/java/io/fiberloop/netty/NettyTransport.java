@@ -37,6 +37,14 @@ import org.slf4j.LoggerFactory;
  * {@link #auto()} picks io_uring when the kernel offers it, then epoll, then NIO, unless the
  * system property {@value #PROPERTY} names one ({@code io_uring}, {@code epoll} or {@code nio}).
  *
+ * <p>Netty settings: when this class initialises it sets two JVM-wide Netty system properties,
+ * each only if the application has not set it: {@code io.netty.iouring.recvMultiShotEnabled=false}
+ * (reads stay demand-driven) and {@code io.netty.allocator.chunkReuseQueueCapacity=16} (a loop's
+ * turn frees many receive buffers at once; with Netty's default of twice the CPUs, the allocator
+ * re-zeroed fresh chunks every turn). Netty reads both once, when its own classes initialise, so
+ * they apply only if this class initialises first, as it does when a fiberloop Netty loop is built
+ * before anything else in the JVM made a Netty channel or allocator. See {@code docs/netty.md}.
+ *
  * <p>Threading: every method is safe from any thread.
  */
 public enum NettyTransport {
@@ -196,7 +204,27 @@ public enum NettyTransport {
     /** Netty's switch for io_uring's multishot receive, read once when Netty's {@code IoUring} class initialises. */
     static final String RECV_MULTISHOT_PROPERTY = "io.netty.iouring.recvMultiShotEnabled";
 
+    /** Netty's bound on the adaptive allocator's cache of emptied chunks, read once when the allocator's class initialises. */
+    static final String CHUNK_REUSE_PROPERTY = "io.netty.allocator.chunkReuseQueueCapacity";
+    /**
+     * The chunk-reuse bound fiberloop asks for when the application set none. Netty's default is
+     * twice the CPUs the JVM may use (2 on one CPU, 4 on two), sized for handlers that write a
+     * buffer back in the callback that read it, so that few buffers are alive at once. A fiber
+     * loop's turn reads every ready channel before the woken fibers write: up to
+     * {@link #EPOLL_MAX_EVENTS} buffers of up to 64 KiB, 4 MiB, 8 of the allocator's 512 KiB chunks,
+     * all freed at once after the flush. With room for only 2 the allocator returned the other 6
+     * chunks to the system and allocated (and zeroed) fresh ones in the next turn: about one 64 KiB
+     * memset per 64 KiB round trip, 7-9% of the server's CPU (measured in {@code docs/benchmarks.md}).
+     * 16 covers one turn twice over; it is Netty's own default on an 8-CPU machine, and the cache
+     * holds emptied chunks only.
+     */
+    static final int CHUNK_REUSE_CHUNKS = 16;
+
     static {
+        // Before any allocator is made: see CHUNK_REUSE_CHUNKS. Only if the application chose nothing.
+        if (System.getProperty(CHUNK_REUSE_PROPERTY) == null) {
+            System.setProperty(CHUNK_REUSE_PROPERTY, Integer.toString(CHUNK_REUSE_CHUNKS));
+        }
         // fiberloop's reads are demand-driven: at most 64 KiB per read request, so that a connection
         // never buffers more than a bounded amount its fiber has not asked for. io_uring's multishot receive
         // (on by default in Netty 4.2) keeps delivering buffers after a single read request, which

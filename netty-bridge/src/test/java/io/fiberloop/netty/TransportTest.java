@@ -53,6 +53,14 @@ class TransportTest {
     }
 
     @Test
+    void nettysJvmWideSettingsGetFiberloopsDefaultsUnlessSet() {
+        NettyTransport.auto(); // the class is initialised by now; its defaults were applied first
+        assertEquals(Integer.toString(NettyTransport.CHUNK_REUSE_CHUNKS), System.getProperty(NettyTransport.CHUNK_REUSE_PROPERTY),
+                "the test JVM sets no chunk-reuse bound, so fiberloop's default must be in place");
+        assertEquals("false", System.getProperty(NettyTransport.RECV_MULTISHOT_PROPERTY));
+    }
+
+    @Test
     void theChoiceIsLoggedOnceUntilItChanges() {
         ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(NettyTransport.class);
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();

@@ -41,6 +41,20 @@ public interface IoDriver extends AutoCloseable {
     }
 
     /**
+     * Runs the loop's work runner, {@code body}, on the calling thread: the loop calls it once per
+     * work runner (once per work fiber on a fiber host, or once on the carrier otherwise), on that
+     * runner's thread, and {@code body} returns when the runner ends. A driver overrides it to give
+     * the runner thread-bound context for its whole life, such as Netty's fast thread-locals
+     * (without which Netty's allocator treats the runner as a foreign thread). The default runs
+     * {@code body} as it is. Must run {@code body} exactly once and let its exceptions through.
+     *
+     * @param body the work runner's loop
+     */
+    default void runWorker(Runnable body) {
+        body.run();
+    }
+
+    /**
      * Processes ready I/O, waiting up to {@code timeoutNanos} for some to arrive.
      *
      * @param timeoutNanos {@code 0} to process what is ready without waiting; a positive value to
