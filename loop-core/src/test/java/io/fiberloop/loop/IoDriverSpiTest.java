@@ -121,6 +121,36 @@ class IoDriverSpiTest {
     }
 
     @Test
+    void theLoopsWorkRunsInsideTheDriversRunWorkerOnTheCarrier() throws Exception {
+        ThreadLocal<String> context = new ThreadLocal<>();
+        AtomicInteger runners = new AtomicInteger();
+        List<Thread> runnerThreads = new CopyOnWriteArrayList<>();
+        IoDriverFactory f = l -> new RecordingDriver(l) {
+            @Override
+            public void runWorker(Runnable body) {
+                runners.incrementAndGet();
+                runnerThreads.add(Thread.currentThread());
+                context.set("set by runWorker");
+                try {
+                    body.run();
+                } finally {
+                    context.remove();
+                }
+            }
+        };
+        EventLoop loop = quiet("spi-run-worker").ioDriver(f).build();
+        try {
+            assertEquals("set by runWorker", onLoop(loop, context::get), "loop tasks run inside runWorker's body");
+            Thread carrier = onLoop(loop, Thread::currentThread);
+            assertEquals(1, runners.get(), "one work runner on a loop without a fiber host");
+            assertSame(carrier, runnerThreads.get(0), "runWorker is called on the runner's own thread");
+        } finally {
+            loop.close();
+        }
+        assertEquals(1, runners.get());
+    }
+
+    @Test
     void closingANewLoopClosesItsDriver() {
         Factory f = new Factory();
         EventLoop loop = quiet("spi-close-new").ioDriver(f).build();

@@ -43,7 +43,8 @@ class ThreadingTest {
                             @Override
                             public void channelActive(ChannelHandlerContext ctx) {
                                 seenInHandler.complete(new Object[] {
-                                    EventLoop.currentOrNull(), loop.inLoop(), ctx.executor().inEventLoop(), Thread.currentThread().isVirtual()});
+                                    EventLoop.currentOrNull(), loop.inLoop(), ctx.executor().inEventLoop(), Thread.currentThread().isVirtual(),
+                                    io.netty.util.concurrent.FastThreadLocalThread.currentThreadHasFastThreadLocal()});
                                 ctx.close();
                             }
                         });
@@ -58,6 +59,7 @@ class ThreadingTest {
                 assertEquals(true, seen[1]);
                 assertEquals(true, seen[2], "Netty sees its handler in its own event loop");
                 assertEquals(true, seen[3], "the handler runs inside a virtual thread (the loop's work fiber), not on the bare carrier");
+                assertEquals(true, seen[4], "the work fiber runs with Netty's fast thread-locals (NettyIoDriver.runWorker)");
                 assertEquals(-1, s.getInputStream().read());
             }
             loop.run(() -> NettyFutures.await(serverChannel.close()));
