@@ -60,6 +60,12 @@ import java.util.concurrent.atomic.AtomicReference;
  *     server child on CPU 0, this JVM (the client) on CPU 1</li>
  * <li>{@code --server-jvm-arg ARG} (repeatable): extra JVM flag for the server children, e.g.
  *     {@code -XX:StartFlightRecording=filename=/tmp/echo.jfr}</li>
+ * <li>{@code --prewarm N} (default 0): before the measured connections, open and close N
+ *     connections to the server, 100 at a time, so that its per-connection code is compiled before
+ *     the measured connections arrive, as in a server that has been up for a while. It matters for
+ *     fiberloop: a fiber started while that code still ran in the interpreter keeps interpreted
+ *     frames at the bottom of its stack for life, and the JDK then freezes and thaws it on its slow
+ *     paths at every park (measured in {@code docs/benchmarks.md}). Both servers get the same.</li>
  * <li>{@code --timer-probe}: a fiber on fiberloop's echo loop sleeps 1 ms over and over, and the
  *     server prints how late those sleeps ended (p50, p99, max) after the warm-up: the loop's timer
  *     lag under the load</li>
@@ -94,12 +100,13 @@ public final class EchoLoad {
         Boolean pin;
         List<String> serverJvmArgs = new ArrayList<>();
         boolean timerProbe;
+        int prewarm;
     }
 
     static Options parse(String[] args) {
         Options o = new Options();
         Set<String> valued = Set.of("--connections", "-c", "--size", "-s", "--transport", "-t", "--servers",
-                "--client-transport", "--warmup", "-w", "--seconds", "-d", "--rounds", "-r", "--server-jvm-arg");
+                "--client-transport", "--warmup", "-w", "--seconds", "-d", "--rounds", "-r", "--server-jvm-arg", "--prewarm");
         CliArgs.parse(args, Set.of("--pin", "--no-pin", "--timer-probe"), valued, EchoLoad::usage, (a, v) -> {
             switch (a) {
                 case "--pin" -> o.pin = true;
@@ -114,6 +121,7 @@ public final class EchoLoad {
                 case "--seconds", "-d" -> o.seconds = ints(v, 1, 600).get(0);
                 case "--rounds", "-r" -> o.rounds = ints(v, 1, 20).get(0);
                 case "--server-jvm-arg" -> o.serverJvmArgs.add(v);
+                case "--prewarm" -> o.prewarm = ints(v, 0, 100_000).get(0);
                 default -> throw new AssertionError(a);
             }
         });
@@ -151,6 +159,7 @@ public final class EchoLoad {
                 usage: EchoLoad [--connections 50[,1000]] [--size 1024[,64k]] [--transport epoll[,io_uring,nio]]
                                 [--warmup 5] [--seconds 10] [--rounds 2] [--servers fiberloop,raw[,fiberloop-turn]]
                                 [--client-transport epoll] [--pin|--no-pin] [--server-jvm-arg ARG]... [--timer-probe]
+                                [--prewarm 0]
                 Runs each server in its own child JVM, drives it with N ping-pong connections from one
                 Netty client loop in this JVM, prints rt/s, p50/p99 latency, server CPU per round trip.""");
     }
@@ -337,6 +346,34 @@ public final class EchoLoad {
                   String loadBefore, String loadAfter, long errors, String firstError) {
     }
 
+    /**
+     * Opens and closes {@code o.prewarm} connections to the server, 100 at a time (see
+     * {@code --prewarm}): the server's accept-to-handler path runs that often before the measured
+     * connections arrive. Harness thread; the connections live on the client's {@code loop}.
+     */
+    static void prewarm(String server, IoEventLoop loop, Options o, int port) throws Exception {
+        Bootstrap b = new Bootstrap().group(loop).channel(BenchTransports.socketChannel(o.clientTransport))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        // nothing to do: the connection is closed as soon as it is open
+                    }
+                });
+        for (int i = 0; i < o.prewarm; i += 100) {
+            List<ChannelFuture> batch = new ArrayList<>();
+            for (int j = i; j < Math.min(o.prewarm, i + 100); j++) {
+                batch.add(b.connect("127.0.0.1", port));
+            }
+            for (ChannelFuture f : batch) {
+                if (!f.await(15, TimeUnit.SECONDS) || !f.isSuccess()) {
+                    throw new IOException("pre-warm connect to " + server + " failed", f.cause());
+                }
+                f.channel().close().await(15, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     static Result run(String server, int round, int conns, int size, String transport, Options o, boolean pin,
                       MultiThreadIoEventLoopGroup clientGroup) throws Exception {
         String loadBefore = ChildJvm.loadavg();
@@ -353,6 +390,7 @@ public final class EchoLoad {
                         }
                     });
             List<Channel> channels = new ArrayList<>(conns);
+            prewarm(server, loop, o, child.port);
             try {
                 // Connect in batches of 100 so the listen backlog never overflows.
                 for (int i = 0; i < conns; i += 100) {
@@ -484,9 +522,9 @@ public final class EchoLoad {
         guard.start();
 
         System.out.printf("EchoLoad %s UTC: %d CPUs, pin=%s (server CPU 0, client CPU 1), ulimit fds: %s, client %s, "
-                        + "warm-up %d s, measured %d s, rounds %d, java %s%n",
+                        + "pre-warm %d connections, warm-up %d s, measured %d s, rounds %d, java %s%n",
                 DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").format(Instant.now().atOffset(ZoneOffset.UTC)),
-                cpus, pin, maxFds(), o.clientTransport, o.warmup, o.seconds, o.rounds, Runtime.version());
+                cpus, pin, maxFds(), o.clientTransport, o.prewarm, o.warmup, o.seconds, o.rounds, Runtime.version());
         System.out.println("server JVM flags: " + String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments())
                 + (o.serverJvmArgs.isEmpty() ? "" : " " + String.join(" ", o.serverJvmArgs)));
 
@@ -505,7 +543,7 @@ public final class EchoLoad {
                                 try {
                                     r = run(server, round, conns, size, transport, o, pin, clientGroup);
                                 } catch (Exception e) {
-                                    System.out.printf("FAILED %s %s %d B x %d conns, round %d: %s%n", server, transport, size, conns, round, e);
+                                    System.out.printf("FAILED %s %s %d B x %d conns, round %d: %s%n", server, transport, size, conns, round, e + (e.getCause() != null ? " (" + e.getCause() + ")" : ""));
                                     exit = 1;
                                     continue;
                                 }
