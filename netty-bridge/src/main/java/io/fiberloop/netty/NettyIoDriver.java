@@ -242,10 +242,13 @@ final class NettyIoDriver implements IoDriver {
     }
 
     /**
-     * Runs the work runner with Netty's fast thread-locals: a work fiber is a virtual thread, not
-     * a {@code FastThreadLocalThread}, and without this Netty's adaptive allocator serves it from
-     * its shared, striped magazines (and its recyclers from their foreign-thread paths) as if it
-     * were a stranger to the loop. Called by the loop on the runner's own thread.
+     * Runs the work runner as one of Netty's own threads ({@code runWithFastThreadLocal}, which
+     * also clears its fast thread-locals when the runner ends). A work fiber is a virtual thread,
+     * not a {@code FastThreadLocalThread}, and Netty asks
+     * {@code FastThreadLocalThread.currentThreadWillCleanupFastThreadLocals()} before it uses a
+     * per-thread cache: without this its adaptive allocator served the work fiber from its shared
+     * magazines, and its recyclers (the outbound buffer's entries, for one) allocated a new object
+     * every time instead of pooling. Called by the loop on the runner's own thread.
      */
     @Override
     public void runWorker(Runnable body) {
