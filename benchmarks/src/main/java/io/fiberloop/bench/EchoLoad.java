@@ -346,10 +346,36 @@ public final class EchoLoad {
                   String loadBefore, String loadAfter, long errors, String firstError) {
     }
 
+    /** What to do with each channel {@link #connectInBatches} connected. */
+    interface ChannelAction {
+        void accept(Channel ch) throws Exception;
+    }
+
     /**
-     * Opens and closes {@code o.prewarm} connections to the server, 100 at a time (see
-     * {@code --prewarm}): the server's accept-to-handler path runs that often before the measured
-     * connections arrive. Harness thread; the connections live on the client's {@code loop}.
+     * Connects {@code count} channels to the server with {@code b}, 100 at a time so that its
+     * listen backlog never overflows, and hands each to {@code each} once connected. Harness thread.
+     *
+     * @throws IOException naming {@code what} if a connect fails or takes over 15 s
+     */
+    static void connectInBatches(Bootstrap b, int port, int count, String what, ChannelAction each) throws Exception {
+        for (int i = 0; i < count; i += 100) {
+            List<ChannelFuture> batch = new ArrayList<>();
+            for (int j = i; j < Math.min(count, i + 100); j++) {
+                batch.add(b.connect("127.0.0.1", port));
+            }
+            for (ChannelFuture f : batch) {
+                if (!f.await(15, TimeUnit.SECONDS) || !f.isSuccess()) {
+                    throw new IOException(what + " failed", f.cause());
+                }
+                each.accept(f.channel());
+            }
+        }
+    }
+
+    /**
+     * Opens and closes {@code o.prewarm} connections to the server (see {@code --prewarm}): the
+     * server's accept-to-handler path runs that often before the measured connections arrive.
+     * Harness thread; the connections live on the client's {@code loop}.
      */
     static void prewarm(String server, IoEventLoop loop, Options o, int port) throws Exception {
         Bootstrap b = new Bootstrap().group(loop).channel(BenchTransports.socketChannel(o.clientTransport))
@@ -360,18 +386,7 @@ public final class EchoLoad {
                         // nothing to do: the connection is closed as soon as it is open
                     }
                 });
-        for (int i = 0; i < o.prewarm; i += 100) {
-            List<ChannelFuture> batch = new ArrayList<>();
-            for (int j = i; j < Math.min(o.prewarm, i + 100); j++) {
-                batch.add(b.connect("127.0.0.1", port));
-            }
-            for (ChannelFuture f : batch) {
-                if (!f.await(15, TimeUnit.SECONDS) || !f.isSuccess()) {
-                    throw new IOException("pre-warm connect to " + server + " failed", f.cause());
-                }
-                f.channel().close().await(15, TimeUnit.SECONDS);
-            }
-        }
+        connectInBatches(b, port, o.prewarm, "pre-warm connect to " + server, ch -> ch.close().await(15, TimeUnit.SECONDS));
     }
 
     static Result run(String server, int round, int conns, int size, String transport, Options o, boolean pin,
@@ -392,19 +407,7 @@ public final class EchoLoad {
             List<Channel> channels = new ArrayList<>(conns);
             prewarm(server, loop, o, child.port);
             try {
-                // Connect in batches of 100 so the listen backlog never overflows.
-                for (int i = 0; i < conns; i += 100) {
-                    List<ChannelFuture> batch = new ArrayList<>();
-                    for (int j = i; j < Math.min(conns, i + 100); j++) {
-                        batch.add(b.connect("127.0.0.1", child.port));
-                    }
-                    for (ChannelFuture f : batch) {
-                        if (!f.await(15, TimeUnit.SECONDS) || !f.isSuccess()) {
-                            throw new IOException("connect to " + server + " failed", f.cause());
-                        }
-                        channels.add(f.channel());
-                    }
-                }
+                connectInBatches(b, child.port, conns, "connect to " + server, channels::add);
                 loop.submit(() -> {
                     for (Channel ch : channels) {
                         ch.pipeline().get(Pinger.class).send();

@@ -221,17 +221,20 @@ public enum NettyTransport {
     static final int CHUNK_REUSE_CHUNKS = 16;
 
     static {
-        // Before any allocator is made: see CHUNK_REUSE_CHUNKS. Only if the application chose nothing.
-        if (System.getProperty(CHUNK_REUSE_PROPERTY) == null) {
-            System.setProperty(CHUNK_REUSE_PROPERTY, Integer.toString(CHUNK_REUSE_CHUNKS));
-        }
+        // Before any allocator is made: see CHUNK_REUSE_CHUNKS.
+        defaultProperty(CHUNK_REUSE_PROPERTY, Integer.toString(CHUNK_REUSE_CHUNKS));
         // fiberloop's reads are demand-driven: at most 64 KiB per read request, so that a connection
         // never buffers more than a bounded amount its fiber has not asked for. io_uring's multishot receive
         // (on by default in Netty 4.2) keeps delivering buffers after a single read request, which
         // breaks that bound (seen: 7 buffers, 424 KiB, for one request). Turn it off unless the
         // application chose otherwise; this runs before any IoUring method is called.
-        if (System.getProperty(RECV_MULTISHOT_PROPERTY) == null) {
-            System.setProperty(RECV_MULTISHOT_PROPERTY, "false");
+        defaultProperty(RECV_MULTISHOT_PROPERTY, "false");
+    }
+
+    /** Sets the system property {@code name} to {@code value} unless the application set it already. */
+    private static void defaultProperty(String name, String value) {
+        if (System.getProperty(name) == null) {
+            System.setProperty(name, value);
         }
     }
 
