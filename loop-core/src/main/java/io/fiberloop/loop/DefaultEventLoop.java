@@ -454,7 +454,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
             }
             if ((boolean) IDLE.getOpaque(this)) {
                 // a continuation runs while the work fiber is inside a blocking poll (an I/O driver
-                // that lets fibers run mid-poll, e.g. Netty's io_uring slices): the loop is busy,
+                // that lets fibers run mid-poll, e.g. Netty's io_uring and epoll slices): the loop is busy,
                 // so the watchdog must see it
                 IDLE.setOpaque(this, false);
             }

@@ -53,14 +53,16 @@ import org.slf4j.LoggerFactory;
  * HTTP server's connections use the same queue, through {@link FiberIoEventLoop} (a
  * {@link QueuedOps.Queue}).
  *
- * <h2>Slices (io_uring)</h2>
+ * <h2>Slices (io_uring, epoll)</h2>
  * Netty's io_uring handler processes completions for as long as they keep arriving, so one run can
- * read every connection's input before any fiber runs. With {@link NettyTransport#sliceBytes()}
+ * read every connection's input before any fiber runs; an epoll poll of 64 ready channels can read
+ * 4 MiB, more than the CPU's cache holds. With {@link NettyTransport#sliceBytes()}
  * set, {@link #endOfRead()} ends a slice once that many bytes were delivered within the run
  * (counted by {@link #delivered}: raw bytes off the socket, by the connection itself, by
  * {@link #rawByteCounter()} at the head of a pipeline with codecs, or by the HTTP server): the
  * work fiber yields (the woken fibers run on the carrier), then drains {@link #pending}, and Netty
- * goes on. The work fiber is inside {@code poll}, not inside a loop task, so the loop never hands
+ * goes on (epoll writes at the flush, io_uring submits the writes in its next round). The work
+ * fiber is inside {@code poll}, not inside a loop task, so the loop never hands
  * its work to another work fiber meanwhile. Before it yields, it fires the loop's due wake timers
  * ({@link PollSupport#fireWakeTimers()}: fiber sleeps, timeouts), so that a fiber's sleep or
  * timeout is late by about one slice rather than by the whole run; loop tasks and other timers

@@ -98,7 +98,9 @@ public enum NettyTransport {
     /**
      * Linux epoll ({@code netty-transport-native-epoll}). One poll handles at most
      * {@value #EPOLL_MAX_EVENTS} ready channels, then the fibers they woke run (the rest are
-     * reported by the next poll).
+     * reported by the next poll); within a poll, once {@value #EPOLL_SLICE_BYTES} bytes were
+     * delivered, the fibers they woke run before the remaining channels are read (see
+     * {@link #EPOLL_SLICE_BYTES}).
      */
     EPOLL("epoll") {
         @Override
@@ -134,6 +136,11 @@ public enum NettyTransport {
         @Override
         ChannelOption<Boolean> reusePortOption() {
             return EpollChannelOption.SO_REUSEPORT;
+        }
+
+        @Override
+        int sliceBytes() {
+            return EPOLL_SLICE_BYTES;
         }
     },
     /** Java NIO: available everywhere. */
@@ -201,6 +208,17 @@ public enum NettyTransport {
      * slices). Measured in {@code docs/benchmarks.md}.
      */
     static final int IO_URING_SLICE_BYTES = 512 * 1024;
+    /**
+     * Epoll's slice: within one poll of up to {@link #EPOLL_MAX_EVENTS} ready channels, once this
+     * many bytes were delivered, the fibers they woke run and their writes go out (epoll writes at
+     * the flush) before the remaining channels are read. Without it a poll of 64 channels with
+     * 64 KiB each received 4 MiB, four times the L2 cache, before the first byte went back, and
+     * the kernel's copies into and out of those buffers ran 15&ndash;30% slower than raw Netty's,
+     * which sends each buffer straight after receiving it. A quarter MiB keeps a slice's buffers
+     * in the cache; 1 KiB messages never reach it within one poll (64 &times; 1 KiB). Measured in
+     * {@code docs/benchmarks.md} ("Epoll slices, again").
+     */
+    static final int EPOLL_SLICE_BYTES = 256 * 1024;
     /** Netty's switch for io_uring's multishot receive, read once when Netty's {@code IoUring} class initialises. */
     static final String RECV_MULTISHOT_PROPERTY = "io.netty.iouring.recvMultiShotEnabled";
 
@@ -377,8 +395,7 @@ public enum NettyTransport {
 
     /**
      * Bytes delivered within one run of Netty's I/O handler after which the woken fibers run
-     * (0: they run after the handler returns). Epoll bounds its batches by
-     * {@link #EPOLL_MAX_EVENTS} instead; there the slice cost more than it saved (measured).
+     * (0: they run after the handler returns, as on NIO).
      */
     int sliceBytes() {
         return 0;

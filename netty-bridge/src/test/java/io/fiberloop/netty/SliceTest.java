@@ -3,7 +3,6 @@ package io.fiberloop.netty;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
@@ -34,13 +33,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * io_uring's slices ({@link NettyIoDriver#endOfRead()}): once one run of Netty's handler has
- * delivered {@link NettyTransport#IO_URING_SLICE_BYTES}, the fibers it woke run inside that run,
+ * Slices ({@link NettyIoDriver#endOfRead()}), on io_uring and epoll: once one run of Netty's
+ * handler has delivered the transport's {@link NettyTransport#sliceBytes()}
+ * ({@link NettyTransport#IO_URING_SLICE_BYTES}, {@link NettyTransport#EPOLL_SLICE_BYTES}), the
+ * fibers it woke run inside that run,
  * and their writes and closes (TLS included) are carried out there, under the loop's watchdog.
  * To make a large run certain, the handlers first wait until every client has written its first
  * message, so that the reads of 64 KiB each complete in one run.
@@ -48,13 +51,19 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NoLeaks.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SliceTest {
+    /** The available transports that must slice: all but NIO (named, so that a transport whose slices were turned off fails here). */
+    static Stream<NettyTransport> slicingTransports() {
+        return Echo.transports().filter(t -> t != NettyTransport.NIO);
+    }
+
     private static final int CONNECTIONS = 64;
     private static final int SIZE = 64 * 1024;
 
-    @Test
-    void fibersWokenWithinOneRunEchoIntactWhileTheRunGoesOn() throws Exception {
+    @ParameterizedTest
+    @MethodSource("slicingTransports")
+    void fibersWokenWithinOneRunEchoIntactWhileTheRunGoesOn(NettyTransport transport) throws Exception {
         int roundTrips = 8;
-        long[] slices = serve(Echo.HANDLER, s -> {
+        long[] slices = serve(transport, Echo.HANDLER, s -> {
             for (int r = 1; r < roundTrips; r++) {
                 byte[] msg = Echo.random(SIZE, s.seed * 100 + r);
                 assertArrayEquals(msg, Echo.roundTrip(s.socket, msg));
@@ -63,9 +72,10 @@ class SliceTest {
         assertSlicedWithWork(slices);
     }
 
-    @Test
-    void aFiberClosingItsConnectionInASliceEndsCleanly() throws Exception {
-        long[] slices = serve(conn -> {
+    @ParameterizedTest
+    @MethodSource("slicingTransports")
+    void aFiberClosingItsConnectionInASliceEndsCleanly(NettyTransport transport) throws Exception {
+        long[] slices = serve(transport, conn -> {
             conn.write(conn.readExactly(SIZE));
             conn.close();
         }, s -> assertEquals(-1, s.socket.getInputStream().read(), "end of stream after the echo"));
@@ -78,11 +88,12 @@ class SliceTest {
         assertTrue(slicesAndOps[1] > 0, slicesAndOps[0] + " slices carried out no operation: the woken fibers did not run in them");
     }
 
-    @Test
-    void connectionsWithCodecsSliceOnTheRawBytes() throws Exception {
+    @ParameterizedTest
+    @MethodSource("slicingTransports")
+    void connectionsWithCodecsSliceOnTheRawBytes(NettyTransport transport) throws Exception {
         // the fiber reads byte[] messages, which count nothing at the connection: only the raw
         // bytes, counted as they come off the socket, can make the run slice
-        long[] slices = serve((loop, go) -> {
+        long[] slices = serve(transport, (loop, go) -> {
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0,
                     p -> p.addLast(new FixedLengthFrameDecoder(SIZE), new ByteArrayDecoder(), new ByteArrayEncoder()),
                     (MessageConnection<byte[], byte[]> conn) -> {
@@ -98,9 +109,10 @@ class SliceTest {
         assertSlicedWithWork(slices);
     }
 
-    @Test
-    void theHttpServerSlicesAndItsResponsesAreIntact() throws Exception {
-        long[] slices = serve((loop, go) -> {
+    @ParameterizedTest
+    @MethodSource("slicingTransports")
+    void theHttpServerSlicesAndItsResponsesAreIntact(NettyTransport transport) throws Exception {
+        long[] slices = serve(transport, (loop, go) -> {
             HttpServer server = HttpServer.builder().loop(loop).port(0)
                     .post("/echo", req -> {
                         Fibers.await(go);
@@ -137,13 +149,13 @@ class SliceTest {
         return sb.toString();
     }
 
-    @Test
-    void tlsConnectionsBothEndsOnTheLoopEchoIntactThroughSlices() throws Exception {
-        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
+    @ParameterizedTest
+    @MethodSource("slicingTransports")
+    void tlsConnectionsBothEndsOnTheLoopEchoIntactThroughSlices(NettyTransport transport) throws Exception {
         TestCerts certs = TestCerts.get();
         int clients = 16;
         int size = 256 * 1024;
-        try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("tls-slices").build()) {
+        try (EventLoop loop = NettyLoops.builder(transport).name("tls-slices").build()) {
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, TcpOptions.defaults().withTls(certs.server()), Echo.HANDLER);
             long[] stats = loop.run(() -> {
                 List<Task<Boolean>> echoes = new ArrayList<>();
@@ -170,13 +182,13 @@ class SliceTest {
         }
     }
 
-    @Test
-    void aFiberHoldingTheCarrierInASliceIsReportedByTheWatchdog() throws Exception {
-        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
+    @ParameterizedTest
+    @MethodSource("slicingTransports")
+    void aFiberHoldingTheCarrierInASliceIsReportedByTheWatchdog(NettyTransport transport) throws Exception {
         List<StallReport> reports = new CopyOnWriteArrayList<>();
         AtomicBoolean spun = new AtomicBoolean();
         CompletableFuture<Void> go = new CompletableFuture<>();
-        try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("sliced-stall")
+        try (EventLoop loop = NettyLoops.builder(transport).name("sliced-stall")
                 .watchdog(Duration.ofMillis(50)).onStall(reports::add).build();
              ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
@@ -201,14 +213,14 @@ class SliceTest {
                 () -> "the stall inside the slice was not reported: " + reports.stream().map(StallReport::describe).toList());
     }
 
-    @Test
-    void aSleepingFiberWakesInASliceNotAtTheEndOfTheRun() throws Exception {
-        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
+    @ParameterizedTest
+    @MethodSource("slicingTransports")
+    void aSleepingFiberWakesInASliceNotAtTheEndOfTheRun(NettyTransport transport) throws Exception {
         VirtualClock clock = LoopClock.virtual();
         AtomicBoolean advanced = new AtomicBoolean();
         CompletableFuture<Boolean> sleeperWokeInSlice = new CompletableFuture<>();
         CompletableFuture<Void> go = new CompletableFuture<>();
-        try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("sliced-sleep").clock(clock).build();
+        try (EventLoop loop = NettyLoops.builder(transport).name("sliced-sleep").clock(clock).build();
              ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             NettyIoDriver d = NettyIoDriver.of(loop);
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
@@ -303,12 +315,12 @@ class SliceTest {
     }
 
     /**
-     * Serves {@link #CONNECTIONS} clients on io_uring with {@code handler}, whose reads wait until
+     * Serves {@link #CONNECTIONS} clients on {@code transport} with {@code handler}, whose reads wait until
      * every client has written a first 64 KiB message; each client checks that message's echo
      * and then runs {@code rest}. @return the driver's slices and the operations carried out in them
      */
-    private static long[] serve(TcpServer.Handler handler, Rest rest) throws Exception {
-        return serve((loop, go) -> {
+    private static long[] serve(NettyTransport transport, TcpServer.Handler handler, Rest rest) throws Exception {
+        return serve(transport, (loop, go) -> {
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
                 Fibers.await(go);
                 handler.handle(conn);
@@ -327,15 +339,14 @@ class SliceTest {
     }
 
     /**
-     * Starts a server with {@code starter} on an io_uring loop and {@link #CONNECTIONS} clients that
+     * Starts a server with {@code starter} on a {@code transport} loop and {@link #CONNECTIONS} clients that
      * each run {@code exchange} (whose first message is in the socket before any handler reads),
      * then {@code rest}; the handlers are let go from the loop, so that all of them wake in one turn.
      * @return the driver's slices and the operations carried out in them
      */
-    private static long[] serve(Starter starter, Exchange exchange, Rest rest) throws Exception {
-        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
+    private static long[] serve(NettyTransport transport, Starter starter, Exchange exchange, Rest rest) throws Exception {
         CompletableFuture<Void> go = new CompletableFuture<>();
-        try (EventLoop loop = NettyLoops.builder(NettyTransport.IO_URING).name("slices").build();
+        try (EventLoop loop = NettyLoops.builder(transport).name("slices").build();
              ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             Served server = starter.start(loop, go);
             List<Future<?>> results = startClients(clients, server.port(), CONNECTIONS, exchange, rest);
