@@ -66,6 +66,12 @@ import java.util.concurrent.atomic.AtomicReference;
  *     fiberloop: a fiber started while that code still ran in the interpreter keeps interpreted
  *     frames at the bottom of its stack for life, and the JDK then freezes and thaws it on its slow
  *     paths at every park (measured in {@code docs/benchmarks.md}). Both servers get the same.</li>
+ * <li>{@code --client-warmup S} (default 5, 0 for none): before the first cell, one run of S
+ *     seconds with the first cell's parameters against the raw server (the first server when raw
+ *     is not run), not recorded. Without it the first measured run met a client JVM still
+ *     compiling, and in the first cell's first round (fiberloop's, by the round order) the
+ *     client held it back: that round's ratio was the lowest of its cell in four of five
+ *     invocations on 2026-12-03 (see {@code docs/benchmarks.md}).</li>
  * <li>{@code --timer-probe}: a fiber on fiberloop's echo loop sleeps 1 ms over and over, and the
  *     server prints how late those sleeps ended (p50, p99, max) after the warm-up: the loop's timer
  *     lag under the load</li>
@@ -101,12 +107,33 @@ public final class EchoLoad {
         List<String> serverJvmArgs = new ArrayList<>();
         boolean timerProbe;
         int prewarm;
+        int clientWarmup = 5;
+
+        /** These options with other warm-up and measured phases, for the unrecorded client warm-up run. */
+        Options withPhases(int warmupSeconds, int measuredSeconds) {
+            Options c = new Options();
+            c.connections = connections;
+            c.sizes = sizes;
+            c.transports = transports;
+            c.servers = servers;
+            c.clientTransport = clientTransport;
+            c.warmup = warmupSeconds;
+            c.seconds = measuredSeconds;
+            c.rounds = rounds;
+            c.pin = pin;
+            c.serverJvmArgs = serverJvmArgs;
+            c.timerProbe = timerProbe;
+            c.prewarm = prewarm;
+            c.clientWarmup = 0;
+            return c;
+        }
     }
 
     static Options parse(String[] args) {
         Options o = new Options();
         Set<String> valued = Set.of("--connections", "-c", "--size", "-s", "--transport", "-t", "--servers",
-                "--client-transport", "--warmup", "-w", "--seconds", "-d", "--rounds", "-r", "--server-jvm-arg", "--prewarm");
+                "--client-transport", "--warmup", "-w", "--seconds", "-d", "--rounds", "-r", "--server-jvm-arg", "--prewarm",
+                "--client-warmup");
         CliArgs.parse(args, Set.of("--pin", "--no-pin", "--timer-probe"), valued, EchoLoad::usage, (a, v) -> {
             switch (a) {
                 case "--pin" -> o.pin = true;
@@ -122,6 +149,7 @@ public final class EchoLoad {
                 case "--rounds", "-r" -> o.rounds = ints(v, 1, 20).get(0);
                 case "--server-jvm-arg" -> o.serverJvmArgs.add(v);
                 case "--prewarm" -> o.prewarm = ints(v, 0, 100_000).get(0);
+                case "--client-warmup" -> o.clientWarmup = ints(v, 0, 600).get(0);
                 default -> throw new AssertionError(a);
             }
         });
@@ -159,7 +187,7 @@ public final class EchoLoad {
                 usage: EchoLoad [--connections 50[,1000]] [--size 1024[,64k]] [--transport epoll[,io_uring,nio]]
                                 [--warmup 5] [--seconds 10] [--rounds 2] [--servers fiberloop,raw[,fiberloop-turn]]
                                 [--client-transport epoll] [--pin|--no-pin] [--server-jvm-arg ARG]... [--timer-probe]
-                                [--prewarm 0]
+                                [--prewarm 0] [--client-warmup 5]
                 Runs each server in its own child JVM, drives it with N ping-pong connections from one
                 Netty client loop in this JVM, prints rt/s, p50/p99 latency, server CPU per round trip.""");
     }
@@ -511,7 +539,7 @@ public final class EchoLoad {
         }
 
         int runs = o.connections.size() * o.sizes.size() * o.transports.size() * o.rounds * o.servers.size();
-        long budgetSec = runs * (o.warmup + o.seconds + 60L) + 60;
+        long budgetSec = runs * (o.warmup + o.seconds + 60L) + (o.clientWarmup > 0 ? o.clientWarmup + 60L : 0) + 60;
         Thread guard = new Thread(() -> {
             try {
                 Thread.sleep(budgetSec * 1000);
@@ -525,9 +553,9 @@ public final class EchoLoad {
         guard.start();
 
         System.out.printf("EchoLoad %s UTC: %d CPUs, pin=%s (server CPU 0, client CPU 1), ulimit fds: %s, client %s, "
-                        + "pre-warm %d connections, warm-up %d s, measured %d s, rounds %d, java %s%n",
+                        + "pre-warm %d connections, client warm-up %d s, warm-up %d s, measured %d s, rounds %d, java %s%n",
                 DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").format(Instant.now().atOffset(ZoneOffset.UTC)),
-                cpus, pin, maxFds(), o.clientTransport, o.prewarm, o.warmup, o.seconds, o.rounds, Runtime.version());
+                cpus, pin, maxFds(), o.clientTransport, o.prewarm, o.clientWarmup, o.warmup, o.seconds, o.rounds, Runtime.version());
         System.out.println("server JVM flags: " + String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments())
                 + (o.serverJvmArgs.isEmpty() ? "" : " " + String.join(" ", o.serverJvmArgs)));
 
@@ -536,6 +564,17 @@ public final class EchoLoad {
         List<Result> all = new ArrayList<>();
         int exit = 0;
         try {
+            if (o.clientWarmup > 0) {
+                String server = o.servers.contains("raw") ? "raw" : o.servers.get(0);
+                try {
+                    Result w = run(server, 0, o.connections.get(0), o.sizes.get(0), o.transports.get(0),
+                            o.withPhases(0, o.clientWarmup), pin, clientGroup);
+                    System.out.printf("client warm-up against %s (not recorded): %.0f rt/s%n", server, w.rtPerSec());
+                } catch (Exception e) {
+                    System.out.printf("FAILED client warm-up against %s: %s%n", server, e);
+                    exit = 1;
+                }
+            }
             for (String transport : o.transports) {
                 for (int size : o.sizes) {
                     for (int conns : o.connections) {
