@@ -66,9 +66,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *     fiberloop: a fiber started while that code still ran in the interpreter keeps interpreted
  *     frames at the bottom of its stack for life, and the JDK then freezes and thaws it on its slow
  *     paths at every park (measured in {@code docs/benchmarks.md}). Both servers get the same.</li>
- * <li>{@code --client-warmup S} (default 5, 0 for none): before the first cell, one run of S
- *     seconds with the first cell's parameters against the raw server (the first server when raw
- *     is not run), not recorded. Without it the first measured run met a client JVM still
+ * <li>{@code --client-warmup S} (default 5, 0 for none): before the first cell, one run with the
+ *     first cell's parameters against the raw server (the first server when raw is not run), its
+ *     usual warm-up and then S seconds, not recorded. Without it the first measured run met a client JVM still
  *     compiling, and in the first cell's first round (fiberloop's, by the round order) the
  *     client held it back: that round's ratio was the lowest of its cell in four of five
  *     invocations on 2026-12-03 (see {@code docs/benchmarks.md}).</li>
@@ -108,25 +108,6 @@ public final class EchoLoad {
         boolean timerProbe;
         int prewarm;
         int clientWarmup = 5;
-
-        /** These options with other warm-up and measured phases, for the unrecorded client warm-up run. */
-        Options withPhases(int warmupSeconds, int measuredSeconds) {
-            Options c = new Options();
-            c.connections = connections;
-            c.sizes = sizes;
-            c.transports = transports;
-            c.servers = servers;
-            c.clientTransport = clientTransport;
-            c.warmup = warmupSeconds;
-            c.seconds = measuredSeconds;
-            c.rounds = rounds;
-            c.pin = pin;
-            c.serverJvmArgs = serverJvmArgs;
-            c.timerProbe = timerProbe;
-            c.prewarm = prewarm;
-            c.clientWarmup = 0;
-            return c;
-        }
     }
 
     static Options parse(String[] args) {
@@ -417,7 +398,8 @@ public final class EchoLoad {
         connectInBatches(b, port, o.prewarm, "pre-warm connect to " + server, ch -> ch.close().await(15, TimeUnit.SECONDS));
     }
 
-    static Result run(String server, int round, int conns, int size, String transport, Options o, boolean pin,
+    /** One server's run of one cell: start it, connect, warm up, measure {@code seconds}, stop it. */
+    static Result run(String server, int round, int conns, int size, String transport, Options o, int seconds, boolean pin,
                       MultiThreadIoEventLoopGroup clientGroup) throws Exception {
         String loadBefore = ChildJvm.loadavg();
         try (Child child = startServer(server, transport, o, pin)) {
@@ -456,7 +438,7 @@ public final class EchoLoad {
                 double maxRate = 0;
                 long prevN = start[1];
                 long prevT = start[0];
-                long end = start[0] + o.seconds * 1_000_000_000L;
+                long end = start[0] + seconds * 1_000_000_000L;
                 while (System.nanoTime() < end) {
                     Thread.sleep(Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
                     long n = st.roundTrips;
@@ -539,7 +521,7 @@ public final class EchoLoad {
         }
 
         int runs = o.connections.size() * o.sizes.size() * o.transports.size() * o.rounds * o.servers.size();
-        long budgetSec = runs * (o.warmup + o.seconds + 60L) + (o.clientWarmup > 0 ? o.clientWarmup + 60L : 0) + 60;
+        long budgetSec = runs * (o.warmup + o.seconds + 60L) + (o.clientWarmup > 0 ? o.warmup + o.clientWarmup + 60L : 0) + 60;
         Thread guard = new Thread(() -> {
             try {
                 Thread.sleep(budgetSec * 1000);
@@ -567,8 +549,8 @@ public final class EchoLoad {
             if (o.clientWarmup > 0) {
                 String server = o.servers.contains("raw") ? "raw" : o.servers.get(0);
                 try {
-                    Result w = run(server, 0, o.connections.get(0), o.sizes.get(0), o.transports.get(0),
-                            o.withPhases(0, o.clientWarmup), pin, clientGroup);
+                    Result w = run(server, 0, o.connections.get(0), o.sizes.get(0), o.transports.get(0), o,
+                            o.clientWarmup, pin, clientGroup);
                     System.out.printf("client warm-up against %s (not recorded): %.0f rt/s%n", server, w.rtPerSec());
                 } catch (Exception e) {
                     System.out.printf("FAILED client warm-up against %s: %s%n", server, e);
@@ -583,7 +565,7 @@ public final class EchoLoad {
                             for (String server : roundOrder(o.servers, round)) {
                                 Result r;
                                 try {
-                                    r = run(server, round, conns, size, transport, o, pin, clientGroup);
+                                    r = run(server, round, conns, size, transport, o, o.seconds, pin, clientGroup);
                                 } catch (Exception e) {
                                     System.out.printf("FAILED %s %s %d B x %d conns, round %d: %s%n", server, transport, size, conns, round, e + (e.getCause() != null ? " (" + e.getCause() + ")" : ""));
                                     exit = 1;
