@@ -68,10 +68,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *     paths at every park (measured in {@code docs/benchmarks.md}). Both servers get the same.</li>
  * <li>{@code --client-warmup S} (default 5, 0 for none): before the first cell, one run with the
  *     first cell's parameters against the raw server (the first server when raw is not run), its
- *     usual warm-up and then S seconds, not recorded. Without it the first measured run met a client JVM still
- *     compiling, and in the first cell's first round (fiberloop's, by the round order) the
- *     client held it back: that round's ratio was the lowest of its cell in four of five
- *     invocations on 2026-12-03 (see {@code docs/benchmarks.md}).</li>
+ *     usual warm-up and then S seconds, not recorded. Without it the first measured run met a
+ *     client JVM still compiling, and in the first cell's first round (fiberloop's, by the round
+ *     order) the client held it back: that round's ratio was the lowest of its cell in four of
+ *     five invocations on 2026-12-03 (see {@code docs/benchmarks.md}).</li>
  * <li>{@code --timer-probe}: a fiber on fiberloop's echo loop sleeps 1 ms over and over, and the
  *     server prints how late those sleeps ended (p50, p99, max) after the warm-up: the loop's timer
  *     lag under the load</li>
