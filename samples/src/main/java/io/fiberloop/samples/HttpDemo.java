@@ -40,6 +40,7 @@ final class HttpDemo implements Callable<Integer> {
         HttpServer server = routes(HttpServer.builder().loop(loop).host("127.0.0.1").port(port).accessLog(accessLog)).start();
         String base = "http://127.0.0.1:" + server.port();
         System.out.println("HTTP server listening on " + base + " (" + t.id() + "); Ctrl-C stops it. Try:");
+        System.out.println("  curl " + base + "/            (the list of routes)");
         System.out.println("  curl -i " + base + "/plaintext");
         System.out.println("  curl -i " + base + "/json");
         System.out.println("  curl -i " + base + "/users/42");
@@ -55,9 +56,20 @@ final class HttpDemo implements Callable<Integer> {
         return 0;
     }
 
+    /** What {@code GET /} answers: the demo's routes, for a newcomer who opens the address in a browser. */
+    static final String INDEX = """
+            fiberloop HTTP demo: each request runs in its own fiber on one event loop.
+              GET /plaintext      Hello, World! as text
+              GET /json           the same as JSON
+              GET /users/{id}     a path parameter, e.g. /users/42
+              GET /slow?ms=500    sleeps on the loop's timer while other requests go on
+              GET /stream         ten chunks, 100 ms apart, with backpressure
+            """;
+
     /** The demo's routes (also used by the benchmark). */
     static HttpServer.Builder routes(HttpServer.Builder b) {
         return b
+                .get("/", req -> HttpResponse.text(INDEX))
                 .get("/plaintext", req -> HttpResponse.text("Hello, World!").contentType("text/plain"))
                 .get("/json", req -> HttpResponse.json("{\"message\":\"Hello, World!\"}"))
                 .get("/users/{id}", req -> HttpResponse.json("{\"id\":\"" + jsonEscape(req.pathParam("id")) + "\"}"))

@@ -15,8 +15,13 @@ import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -31,8 +36,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The echo, chat and proxy samples, each run from the samples' command line in a child JVM (they
- * stop only on a signal) on a free port, and served to plain {@link Socket}s.
+ * The echo, chat, proxy and HTTP samples, each run from the samples' command line in a child JVM
+ * (they stop only on a signal) on a free port, and served to plain {@link Socket}s (the HTTP demo
+ * to the JDK's {@link HttpClient}).
  */
 @Timeout(90)
 class ServerSamplesTest {
@@ -40,8 +46,8 @@ class ServerSamplesTest {
     private static final long WAIT_SECONDS = 20;
     /** The size of one write of {@link #exchange}. */
     private static final int CHUNK = 64 * 1024;
-    /** How the three samples announce their port once they listen. */
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) ");
+    /** How the samples announce their port once they listen (the HTTP demo as a URL). */
+    private static final Pattern LISTENING = Pattern.compile("listening on (?:http://)?127\\.0\\.0\\.1:(\\d+) ");
 
     // ------------------------------------------------------------------ echo
 
@@ -64,6 +70,33 @@ class ServerSamplesTest {
             // period (5 s) for b's handler, then cancels it, and the loop closes
             echo.stopAndCheck();
         }
+    }
+
+    // ------------------------------------------------------------------ http
+
+    @Test
+    void httpDemoAnswersItsIndexItsRoutesAndA404WithTheJdkClient() throws Exception {
+        try (Sample http = Sample.start("http", "--port", "0")) {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(WAIT_SECONDS)).build();
+            String base = "http://127.0.0.1:" + http.port;
+            HttpResponse<String> index = get(client, base + "/");
+            assertEquals(200, index.statusCode(), index.body());
+            assertTrue(index.body().contains("GET /users/{id}"), "the index lists the routes: " + index.body());
+            HttpResponse<String> user = get(client, base + "/users/42");
+            assertEquals(200, user.statusCode(), user.body());
+            assertEquals("{\"id\":\"42\"}", user.body());
+            HttpResponse<String> slow = get(client, base + "/slow?ms=abc");
+            assertEquals(400, slow.statusCode(), "a malformed parameter is the client's error: " + slow.body());
+            HttpResponse<String> missing = get(client, base + "/nowhere");
+            assertEquals(404, missing.statusCode(), missing.body());
+            assertEquals(200, get(client, base + "/plaintext").statusCode(), "still serving after the errors");
+            http.stopAndCheck();
+        }
+    }
+
+    private static HttpResponse<String> get(HttpClient client, String uri) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(WAIT_SECONDS)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     // ------------------------------------------------------------------ chat
