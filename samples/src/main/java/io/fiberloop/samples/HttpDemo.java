@@ -66,7 +66,7 @@ final class HttpDemo implements Callable<Integer> {
               GET /stream         ten chunks, 100 ms apart, with backpressure
             """;
 
-    /** The demo's routes (also used by the benchmark). */
+    /** The demo's routes. */
     static HttpServer.Builder routes(HttpServer.Builder b) {
         return b
                 .get("/", req -> HttpResponse.text(INDEX))
