@@ -76,8 +76,8 @@ class ServerSamplesTest {
 
     @Test
     void httpDemoAnswersItsIndexItsRoutesAndA404WithTheJdkClient() throws Exception {
-        try (Sample http = Sample.start("http", "--port", "0")) {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(WAIT_SECONDS)).build();
+        try (Sample http = Sample.start("http", "--port", "0");
+             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(WAIT_SECONDS)).build()) {
             String base = "http://127.0.0.1:" + http.port;
             HttpResponse<String> index = get(client, base + "/");
             assertEquals(200, index.statusCode(), index.body());
