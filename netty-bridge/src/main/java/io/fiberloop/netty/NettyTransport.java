@@ -235,7 +235,10 @@ public enum NettyTransport {
      * chunks to the system and allocated (and zeroed) fresh ones in the next turn: about one 64 KiB
      * memset per 64 KiB round trip, 7-9% of the server's CPU (measured in {@code docs/benchmarks.md}).
      * 16 covers one turn twice over; it is Netty's own default on an 8-CPU machine, and the cache
-     * holds emptied chunks only.
+     * holds emptied chunks only. Since epoll slices its polls ({@link #EPOLL_SLICE_BYTES}), as
+     * io_uring already did, a slice frees its buffers after a quarter MiB, and 2 and 16 measure
+     * level on both transports; the setting stays for NIO, which reads a whole turn before the
+     * fibers write, and for applications whose fibers hold buffers across turns.
      */
     static final int CHUNK_REUSE_CHUNKS = 16;
 
