@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -13,7 +14,9 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,6 +32,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -162,6 +166,71 @@ class ServerSamplesTest {
         }
     }
 
+    /** How much the backpressure test offers the proxy while nobody reads the far end. */
+    private static final long OFFERED = 256L << 20;
+    /**
+     * The most the proxy may have taken from its client before it stops reading: the kernel's
+     * buffers on that path (here at most the client's send buffer, 4 MiB, the proxy's receive
+     * buffer, which autotuning may grow to 32 MiB, the proxy's send buffer towards the target,
+     * 4 MiB, and the target's receive buffer) plus the proxy's bounded read-ahead and one
+     * high-water mark. A proxy without backpressure takes all of {@link #OFFERED}.
+     */
+    private static final long PROXY_BOUND = 64L << 20;
+
+    @Test
+    void proxyStopsReadingItsClientWhileItsTargetReadsNothingThenForwardsEverythingInOrder() throws Exception {
+        try (ServerSocket target = new ServerSocket()) {
+            target.setReceiveBufferSize(64 * 1024); // before bind: the accepted socket inherits it
+            target.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            target.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            try (Sample proxy = Sample.start("proxy", "--port", "0", "--to", "127.0.0.1:" + target.getLocalPort());
+                 Socket client = proxy.connect();
+                 Socket far = target.accept()) {
+                far.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                Writer writer = Writer.start(client, OFFERED, (off, chunk) -> {
+                    for (int i = 0; i < chunk.length; i++) {
+                        chunk[i] = patternAt(off + i);
+                    }
+                    return chunk.length;
+                });
+                writer.awaitBlockedOrDone();
+                // The writer is blocked. With backpressure it stays blocked for as long as the far end
+                // reads nothing, so this bounded wait for its end must run out; a proxy that buffers
+                // what it cannot forward would take the rest of OFFERED meanwhile (and on a machine too
+                // slow for that, the bound below still catches it).
+                assertThrows(TimeoutException.class, () -> writer.done.get(1, TimeUnit.SECONDS),
+                        () -> "the proxy took all " + OFFERED + " bytes while its target read none: no backpressure");
+                long taken = writer.sent.get();
+                assertTrue(taken < PROXY_BOUND, "the proxy took " + taken + " bytes while its target read none (bound "
+                        + PROXY_BOUND + "): it buffers instead of applying backpressure");
+                // Now the far end reads: everything arrives, in order, and the writer finishes.
+                InputStream in = far.getInputStream();
+                byte[] buf = new byte[CHUNK];
+                long pos = 0;
+                for (int n; pos < OFFERED && (n = in.read(buf)) > 0; pos += n) {
+                    for (int i = 0; i < n; i++) {
+                        if (buf[i] != patternAt(pos + i)) {
+                            fail("byte " + (pos + i) + " came through the proxy as " + buf[i] + ", expected " + patternAt(pos + i));
+                        }
+                    }
+                }
+                assertEquals(OFFERED, pos, "bytes forwarded once the target read");
+                writer.done.get(WAIT_SECONDS, TimeUnit.SECONDS);
+                // the client's end of stream is passed on as a half-close
+                client.shutdownOutput();
+                assertEquals(-1, in.read(), "the client's end of stream reached the target");
+                far.close();
+                assertEquals(-1, client.getInputStream().read(), "the target's close came back as the client's end of stream");
+                proxy.stopAndCheck();
+            }
+        }
+    }
+
+    /** The byte at {@code pos} of the backpressure test's stream: it depends on all of pos's low 32 bits, so a lost, repeated or reordered chunk shows. */
+    private static byte patternAt(long pos) {
+        return (byte) (pos ^ (pos >>> 8) ^ (pos >>> 16) ^ (pos >>> 24) ^ 0x5a);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** Sends {@code text} and reads exactly as many bytes back, expecting the same. */
@@ -181,29 +250,55 @@ class ServerSamplesTest {
      * that applies backpressure.)
      */
     private static byte[] exchange(Socket s, byte[] data) throws Exception {
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        AtomicLong sent = new AtomicLong();
-        Thread writer = Thread.ofVirtual().name("exchange-writer").start(() -> {
-            try {
-                OutputStream out = s.getOutputStream();
-                for (int off = 0; off < data.length; off += CHUNK) {
-                    int n = Math.min(CHUNK, data.length - off);
-                    out.write(data, off, n);
-                    sent.addAndGet(n);
-                }
-                out.flush();
-                written.complete(null);
-            } catch (Throwable e) {
-                written.completeExceptionally(e);
-            }
+        Writer writer = Writer.start(s, data.length, (off, chunk) -> {
+            int n = (int) Math.min(chunk.length, data.length - off);
+            System.arraycopy(data, (int) off, chunk, 0, n);
+            return n;
         });
-        // a virtual thread blocked in a socket write is parked: WAITING (the test's @Timeout bounds this)
-        while (!written.isDone() && !(writer.getState() == Thread.State.WAITING && sent.get() > 0)) {
-            Thread.yield(); // two cores: leave them to the samples
-        }
+        writer.awaitBlockedOrDone();
         byte[] back = s.getInputStream().readNBytes(data.length);
-        written.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        writer.done.get(WAIT_SECONDS, TimeUnit.SECONDS);
         return back;
+    }
+
+    /** Fills {@code chunk} with the stream's bytes from {@code offset} on; returns how many it filled. */
+    private interface ChunkSource {
+        int fill(long offset, byte[] chunk);
+    }
+
+    /** A virtual thread writing a stream to a socket, {@link #CHUNK} bytes at a time, counting what it wrote. */
+    private record Writer(Thread thread, AtomicLong sent, CompletableFuture<Void> done) {
+        static Writer start(Socket s, long total, ChunkSource source) {
+            AtomicLong sent = new AtomicLong();
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            Thread t = Thread.ofVirtual().name("test-writer").start(() -> {
+                try {
+                    OutputStream out = s.getOutputStream();
+                    byte[] chunk = new byte[CHUNK];
+                    for (long off = 0; off < total; ) {
+                        int n = source.fill(off, chunk);
+                        out.write(chunk, 0, n);
+                        off += n;
+                        sent.addAndGet(n);
+                    }
+                    out.flush();
+                    done.complete(null);
+                } catch (Throwable e) {
+                    done.completeExceptionally(e);
+                }
+            });
+            return new Writer(t, sent, done);
+        }
+
+        /**
+         * Waits until the writer is blocked in a socket write (a parked virtual thread is
+         * WAITING) after writing something, or has ended. The test's {@code @Timeout} bounds the wait.
+         */
+        void awaitBlockedOrDone() {
+            while (!done.isDone() && !(thread.getState() == Thread.State.WAITING && sent.get() > 0)) {
+                Thread.yield(); // two cores: leave them to the samples
+            }
+        }
     }
 
     private static byte[] payload(int size, long seed) {
