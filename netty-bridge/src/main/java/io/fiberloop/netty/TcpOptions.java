@@ -1,6 +1,7 @@
 package io.fiberloop.netty;
 
 import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
@@ -12,29 +13,34 @@ import java.util.function.BiConsumer;
 
 /**
  * Settings of the connections a {@link TcpServer} accepts or {@link Tcp} opens: TLS, timeouts and
- * socket options. Immutable; each {@code with...} returns a modified copy.
+ * socket options, and the options of a server's listening socket. Immutable; each {@code with...}
+ * returns a modified copy.
  * {@snippet :
  * SslContext tls = SslContextBuilder.forServer(keyManagerFactory).build();
  * TcpServer server = TcpServer.bind(loop, "0.0.0.0", 8443,
  *         TcpOptions.defaults().withTls(tls).withIdleTimeout(Duration.ofMinutes(5))
- *                 .withSocketOption(ChannelOption.SO_KEEPALIVE, true),
+ *                 .withSocketOption(ChannelOption.SO_KEEPALIVE, true)
+ *                 .withListenOption(ChannelOption.SO_BACKLOG, 4096),
  *         conn -> ...);
  * }
  * <p>Threading: immutable, safe everywhere.
  */
 public final class TcpOptions {
-    private static final TcpOptions DEFAULTS = new TcpOptions(null, null, null, Map.of());
+    private static final TcpOptions DEFAULTS = new TcpOptions(null, null, null, Map.of(), Map.of());
 
     private final SslContext tls;
     private final Duration idleTimeout;
     private final Duration readTimeout;
     private final Map<ChannelOption<?>, Object> socketOptions;
+    private final Map<ChannelOption<?>, Object> listenOptions;
 
-    private TcpOptions(SslContext tls, Duration idleTimeout, Duration readTimeout, Map<ChannelOption<?>, Object> socketOptions) {
+    private TcpOptions(SslContext tls, Duration idleTimeout, Duration readTimeout, Map<ChannelOption<?>, Object> socketOptions,
+            Map<ChannelOption<?>, Object> listenOptions) {
         this.tls = tls;
         this.idleTimeout = idleTimeout;
         this.readTimeout = readTimeout;
         this.socketOptions = socketOptions;
+        this.listenOptions = listenOptions;
     }
 
     /** @return no TLS, no timeouts */
@@ -57,7 +63,7 @@ public final class TcpOptions {
      * @return a copy with TLS
      */
     public TcpOptions withTls(SslContext context) {
-        return new TcpOptions(context, idleTimeout, readTimeout, socketOptions);
+        return new TcpOptions(context, idleTimeout, readTimeout, socketOptions, listenOptions);
     }
 
     /**
@@ -67,7 +73,7 @@ public final class TcpOptions {
      * @return a copy with the timeout
      */
     public TcpOptions withIdleTimeout(Duration timeout) {
-        return new TcpOptions(tls, timeout, readTimeout, socketOptions);
+        return new TcpOptions(tls, timeout, readTimeout, socketOptions, listenOptions);
     }
 
     /**
@@ -77,7 +83,7 @@ public final class TcpOptions {
      * @return a copy with the timeout
      */
     public TcpOptions withReadTimeout(Duration timeout) {
-        return new TcpOptions(tls, idleTimeout, timeout, socketOptions);
+        return new TcpOptions(tls, idleTimeout, timeout, socketOptions, listenOptions);
     }
 
     /**
@@ -92,8 +98,8 @@ public final class TcpOptions {
      * ignored with a WARN for every connection, and a value the socket refuses (an out-of-range
      * {@code IP_TOS}, say) makes Netty close every accepted connection before its handler runs
      * (WARN) and makes {@link Tcp#connect} fail with an {@code IOException}. Try new options with
-     * one connection first. Options of the listening socket ({@code SO_REUSEPORT},
-     * {@code TCP_FASTOPEN}, {@code TCP_DEFER_ACCEPT}) do nothing here. A
+     * one connection first. Options of the listening socket ({@code SO_BACKLOG},
+     * {@code TCP_FASTOPEN}, {@code TCP_DEFER_ACCEPT}) go to {@link #withListenOption}. A
      * {@code MESSAGE_SIZE_ESTIMATOR} that counts too little keeps the channel writable, so
      * {@link Connection#drain()} stops bounding what is buffered.
      * <p>Options that fiberloop manages itself are refused: {@code AUTO_READ},
@@ -101,7 +107,7 @@ public final class TcpOptions {
      * what bounds the unread input), {@code ALLOW_HALF_CLOSURE} (always on, so that
      * {@link Connection#read()} reports the peer's half-close as end of stream), and
      * {@code CONNECT_TIMEOUT_MILLIS} (pass the timeout to {@link Tcp#connect}). {@code SO_BACKLOG}
-     * is refused too (it is the listening socket's), and so is io_uring's
+     * is refused too (it is the listening socket's: {@link #withListenOption}), and so is io_uring's
      * {@code IO_URING_BUFFER_GROUP_ID} (fiberloop registers no buffer rings).
      *
      * @param option the Netty option
@@ -112,15 +118,65 @@ public final class TcpOptions {
      * @throws NullPointerException if {@code option} or {@code value} is null
      */
     public <T> TcpOptions withSocketOption(ChannelOption<T> option, T value) {
+        return new TcpOptions(tls, idleTimeout, readTimeout, with(socketOptions, MANAGED, "withSocketOption", option, value),
+                listenOptions);
+    }
+
+    /**
+     * A Netty channel option for a {@link TcpServer}'s listening socket (Netty's
+     * {@code ServerBootstrap.option}), on every loop it listens on: {@code SO_BACKLOG} (the
+     * accept queue; Netty's default is the kernel's {@code somaxconn}), {@code SO_REUSEADDR} (on by
+     * default), {@code SO_RCVBUF} (which the accepted sockets inherit, and which must be set before
+     * listening for a window above 64 KiB to be offered), or a transport's own such as
+     * {@code EpollChannelOption.TCP_FASTOPEN}, {@code TCP_DEFER_ACCEPT} or {@code IP_FREEBIND}.
+     * Setting an option again replaces its value. {@link Tcp#connect} ignores these options, so
+     * one {@code TcpOptions} can serve a server and its clients.
+     * <p>Netty applies them when the server binds, so mistakes show there, not here: an option the
+     * listening socket does not know ({@code TCP_NODELAY}, say, or another transport's option), or
+     * a value it refuses, is skipped with a WARN from Netty's {@code ServerBootstrap}, and the
+     * server listens without it.
+     * <p>Refused, because {@code TcpServer} sets them itself: {@code AUTO_READ} (the server always
+     * accepts; bound the connections in the handler, e.g. with a {@code CapacityLimiter}) and the
+     * transports' {@code SO_REUSEPORT} (on where a server listens on every loop of a group).
+     *
+     * @param option the Netty option
+     * @param value its value
+     * @param <T> the option's type
+     * @return a copy with the option
+     * @throws IllegalArgumentException for an option the server manages
+     * @throws NullPointerException if {@code option} or {@code value} is null
+     */
+    public <T> TcpOptions withListenOption(ChannelOption<T> option, T value) {
+        return new TcpOptions(tls, idleTimeout, readTimeout, socketOptions,
+                with(listenOptions, MANAGED_LISTEN, "withListenOption", option, value));
+    }
+
+    /** A copy of {@code options} with {@code option} set, unless {@code managed} names it (then what to do instead is thrown). */
+    private static <T> Map<ChannelOption<?>, Object> with(Map<ChannelOption<?>, Object> options, Map<ChannelOption<?>, String> managed,
+            String method, ChannelOption<T> option, T value) {
         Objects.requireNonNull(option, "option");
-        String managed = MANAGED.get(option);
-        if (managed != null) {
-            throw new IllegalArgumentException("TcpOptions.withSocketOption(" + option + "): " + managed);
+        String instead = managed.get(option);
+        if (instead != null) {
+            throw new IllegalArgumentException("TcpOptions." + method + "(" + option + "): " + instead);
         }
         option.validate(value);
-        Map<ChannelOption<?>, Object> copy = new LinkedHashMap<>(socketOptions);
+        Map<ChannelOption<?>, Object> copy = new LinkedHashMap<>(options);
         copy.put(option, value);
-        return new TcpOptions(tls, idleTimeout, readTimeout, Collections.unmodifiableMap(copy));
+        return Collections.unmodifiableMap(copy);
+    }
+
+    /** The listening-socket options {@code TcpServer} manages itself: {@link #withListenOption} refuses them. */
+    private static final Map<ChannelOption<?>, String> MANAGED_LISTEN = managedListenOptions();
+
+    private static Map<ChannelOption<?>, String> managedListenOptions() {
+        Map<ChannelOption<?>, String> m = new LinkedHashMap<>();
+        m.put(ChannelOption.AUTO_READ, "a TcpServer always accepts; to bound the connections it serves, limit them in the "
+                + "handler (a CapacityLimiter, say) or close the server");
+        // Netty pools options by name: the two transports' SO_REUSEPORT may be one constant
+        String reusePort = "TcpServer sets SO_REUSEPORT itself where a server listens on every loop of a LoopGroup";
+        m.put(EpollChannelOption.SO_REUSEPORT, reusePort);
+        m.put(IoUringChannelOption.SO_REUSEPORT, reusePort);
+        return Collections.unmodifiableMap(m);
     }
 
     /** The options fiberloop manages itself, with what to do instead: {@link #withSocketOption} refuses them. */
@@ -139,14 +195,19 @@ public final class TcpOptions {
                         + "group would fail to register",
                 ChannelOption.ALLOW_HALF_CLOSURE, "fiberloop always allows half-closure, so that read() returns end of "
                         + "stream at the peer's shutdownOutput and the connection can still write; close() closes both directions",
-                ChannelOption.SO_BACKLOG, "SO_BACKLOG belongs to a listening socket, and these options are the connections'; "
-                        + "TcpServer listens with Netty's default backlog (the kernel's somaxconn)",
+                ChannelOption.SO_BACKLOG, "SO_BACKLOG belongs to a listening socket, and these options are the connections': "
+                        + "use withListenOption(ChannelOption.SO_BACKLOG, n)",
                 ChannelOption.CONNECT_TIMEOUT_MILLIS, "pass the connect timeout to Tcp.connect(host, port, timeout, options)");
     }
 
     /** @return the socket options set with {@link #withSocketOption}, in the order they were set (unmodifiable) */
     public Map<ChannelOption<?>, Object> socketOptions() {
         return socketOptions;
+    }
+
+    /** @return the listening-socket options set with {@link #withListenOption}, in the order they were set (unmodifiable) */
+    public Map<ChannelOption<?>, Object> listenOptions() {
+        return listenOptions;
     }
 
     /** @return the TLS context, or {@code null} */
@@ -177,16 +238,26 @@ public final class TcpOptions {
     @Override
     public String toString() {
         return "TcpOptions[tls=" + (tls != null) + ", idleTimeout=" + idleTimeout + ", readTimeout=" + readTimeout
-                + (socketOptions.isEmpty() ? "" : ", socketOptions=" + socketOptions) + "]";
+                + (socketOptions.isEmpty() ? "" : ", socketOptions=" + socketOptions)
+                + (listenOptions.isEmpty() ? "" : ", listenOptions=" + listenOptions) + "]";
     }
 
     /**
      * Hands each socket option to {@code set}: a server's {@code ServerBootstrap::childOption}, a
      * client's {@code Bootstrap::option}.
      */
-    @SuppressWarnings("unchecked")
     void forEachSocketOption(BiConsumer<ChannelOption<Object>, Object> set) {
-        socketOptions.forEach((k, v) -> set.accept((ChannelOption<Object>) k, v));
+        forEach(socketOptions, set);
+    }
+
+    /** Hands each listening-socket option to {@code set}: a server's {@code ServerBootstrap::option}. */
+    void forEachListenOption(BiConsumer<ChannelOption<Object>, Object> set) {
+        forEach(listenOptions, set);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void forEach(Map<ChannelOption<?>, Object> options, BiConsumer<ChannelOption<Object>, Object> set) {
+        options.forEach((k, v) -> set.accept((ChannelOption<Object>) k, v));
     }
 
     static TcpOptions orDefaults(TcpOptions o) {

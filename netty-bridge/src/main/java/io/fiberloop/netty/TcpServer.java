@@ -399,6 +399,7 @@ public final class TcpServer implements AutoCloseable {
                     }
                 });
         options.forEachSocketOption(b::childOption);
+        options.forEachListenOption(b::option);
         if (reuse) {
             b.option(t.reusePortOption(), true);
         }
