@@ -11,12 +11,15 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A self-signed certificate for 127.0.0.1/localhost, made at test time by the JDK's keytool (no
- * download, no BouncyCastle), and the server and client TLS contexts built on it.
+ * download, no BouncyCastle), and the server and client TLS contexts built on it. Public for the
+ * HTTP server's tests in the {@code http} package.
  */
-final class TestCerts {
+public final class TestCerts {
     private static final char[] PASSWORD = "changeit".toCharArray();
     private static TestCerts instance;
 
@@ -28,7 +31,8 @@ final class TestCerts {
         this.certificate = cert;
     }
 
-    static synchronized TestCerts get() throws Exception {
+    /** @return the one certificate of this test run, made on first use */
+    public static synchronized TestCerts get() throws Exception {
         if (instance == null) {
             instance = generate();
         }
@@ -59,7 +63,8 @@ final class TestCerts {
         return new TestCerts(kmf, cert);
     }
 
-    SslContext server() throws Exception {
+    /** @return a Netty server context with the test certificate */
+    public SslContext server() throws Exception {
         return SslContextBuilder.forServer(keyManagers).build();
     }
 
@@ -71,5 +76,17 @@ final class TestCerts {
     /** A client context with the JDK's default trust store: it does not trust the test certificate. */
     SslContext defaultClient() throws Exception {
         return SslContextBuilder.forClient().build();
+    }
+
+    /** @return a JDK {@code SSLContext} (for the JDK's {@code HttpClient}, say) that trusts the test certificate only */
+    public SSLContext trustingJdkClient() throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("server", certificate);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
     }
 }

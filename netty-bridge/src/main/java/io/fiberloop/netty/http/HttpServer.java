@@ -29,6 +29,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -66,6 +67,13 @@ import org.slf4j.LoggerFactory;
  * A malformed request gets {@code 400} and the connection is closed; so do request-smuggling
  * shapes (both {@code Content-Length} and {@code Transfer-Encoding}, conflicting lengths, a
  * transfer coding that does not end in {@code chunked}).
+ *
+ * <h2>HTTPS</h2>
+ * {@link Builder#tls(SslContext)} serves TLS through Netty's {@code SslHandler}, first in each
+ * connection's pipeline (HTTP/1.1 over TLS; no ALPN, so clients that offer HTTP/2 fall back to
+ * HTTP/1.1). A client that fails the handshake, or that speaks plain HTTP to the TLS port, is
+ * disconnected (logged at DEBUG) and the server goes on serving the others; Netty's handshake
+ * timeout (10 s by default) bounds a handshake that stalls.
  *
  * <h2>Limits</h2>
  * Initial line too long: {@code 414}; headers too large: {@code 431}; body too large: {@code 413}
@@ -125,6 +133,7 @@ public final class HttpServer implements AutoCloseable {
     final long requestTimeoutNanos;
     final long idleTimeoutNanos;
     final boolean accessLog;
+    private final SslContext tls;
 
     final Set<ServerConnection> connections = new HashSet<>();
     private Channel serverChannel;
@@ -148,6 +157,7 @@ public final class HttpServer implements AutoCloseable {
         this.requestTimeoutNanos = b.requestTimeout.toNanos();
         this.idleTimeoutNanos = b.idleTimeout.toNanos();
         this.accessLog = b.accessLog;
+        this.tls = b.tls;
         this.decoderConfig = new HttpDecoderConfig()
                 .setMaxInitialLineLength(b.maxInitialLineLength)
                 .setMaxHeaderSize(b.maxHeaderSize)
@@ -183,7 +193,11 @@ public final class HttpServer implements AutoCloseable {
                         }
                         ServerConnection conn = new ServerConnection(HttpServer.this);
                         connections.add(conn);
-                        ch.pipeline().addLast(new ServerConnection.RawReads(conn), new HttpServerCodec(decoderConfig.clone()), conn);
+                        ch.pipeline().addLast(new ServerConnection.RawReads(conn));
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
+                        ch.pipeline().addLast(new HttpServerCodec(decoderConfig.clone()), conn);
                     }
                 });
         ChannelFuture f = b.bind(host, requestedPort);
@@ -586,6 +600,7 @@ public final class HttpServer implements AutoCloseable {
         private Duration requestTimeout = Duration.ofSeconds(30);
         private Duration idleTimeout = Duration.ofSeconds(60);
         private boolean accessLog;
+        private SslContext tls;
 
         private Builder() {
         }
@@ -757,6 +772,28 @@ public final class HttpServer implements AutoCloseable {
          */
         public Builder accessLog(boolean on) {
             this.accessLog = on;
+            return this;
+        }
+
+        /**
+         * Serves HTTPS: TLS through Netty's {@code SslHandler}, first in each connection's
+         * pipeline (see "HTTPS" above).
+         * {@snippet :
+         * SslContext tls = SslContextBuilder.forServer(keyManagerFactory).build();
+         * HttpServer server = HttpServer.builder().port(8443).tls(tls).get("/", req -> HttpResponse.text("hi")).start();
+         * }
+         *
+         * @param context a server context ({@code SslContextBuilder.forServer(...)}), or {@code null}
+         *        for plain HTTP (the default)
+         * @return this
+         * @throws IllegalArgumentException if {@code context} is a client context
+         */
+        public Builder tls(SslContext context) {
+            if (context != null && !context.isServer()) {
+                throw new IllegalArgumentException("HttpServer.Builder.tls() needs a server context: build it with "
+                        + "SslContextBuilder.forServer(keyManagerFactory) (or forServer(certificate, key)), not forClient()");
+            }
+            this.tls = context;
             return this;
         }
 
