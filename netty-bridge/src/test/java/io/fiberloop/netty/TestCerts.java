@@ -24,7 +24,8 @@ public final class TestCerts {
     private static TestCerts instance;
 
     final KeyManagerFactory keyManagers;
-    final X509Certificate certificate;
+    /** The self-signed certificate (for 127.0.0.1 and localhost), for a client's trust manager. */
+    public final X509Certificate certificate;
 
     private TestCerts(KeyManagerFactory kmf, X509Certificate cert) {
         this.keyManagers = kmf;

@@ -24,6 +24,9 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.Charset;
@@ -37,11 +40,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import javax.net.ssl.SSLException;
 
 /**
  * A small HTTP/1.1 client for fibers: {@link #send(Request)} suspends the calling fiber until the
- * whole response has arrived. Connections are kept alive and reused per {@code host:port}; each
- * carries one request at a time.
+ * whole response has arrived. Connections are kept alive and reused per scheme, host and port;
+ * each carries one request at a time. {@code https://} URIs go through Netty's {@code SslHandler}
+ * with the context of {@link #tls(SslContext)}: by default the JDK's trust store, with the server's
+ * host name checked against its certificate and sent as SNI.
  * {@snippet :
  * try (EventLoop loop = NettyLoops.newLoop()) {
  *     String body = loop.run(() -> {
@@ -53,8 +59,7 @@ import java.util.concurrent.CompletionException;
  * }
  * }
  * <p>Threading: {@link #send(Request)} and {@link #close()} from fibers of the client's loop only.
- * Plain {@code http} only (no TLS yet); responses are read whole, up to
- * {@link #maxResponseSize(int)} bytes.
+ * Responses are read whole, up to {@link #maxResponseSize(int)} bytes.
  */
 public final class HttpClient implements AutoCloseable {
     private final EventLoop loop;
@@ -62,6 +67,7 @@ public final class HttpClient implements AutoCloseable {
     private final List<Channel> all = new ArrayList<>();
     private int maxResponseSize = 16 * 1024 * 1024;
     private Duration connectTimeout = Duration.ofSeconds(10);
+    private SslContext tls;
     private boolean closed;
 
     private HttpClient(EventLoop loop) {
@@ -99,6 +105,27 @@ public final class HttpClient implements AutoCloseable {
     }
 
     /**
+     * The TLS context for {@code https://} URIs, e.g. one that trusts a private certificate
+     * authority: {@code SslContextBuilder.forClient().trustManager(caCertificate).build()}. Without
+     * it the client builds {@code SslContextBuilder.forClient().build()} on its first
+     * {@code https://} request: the JDK's trust store, host names checked. A connection that is
+     * kept alive keeps the context it was opened with.
+     *
+     * @param context a client context
+     * @return this
+     * @throws IllegalArgumentException if {@code context} is a server context
+     */
+    public HttpClient tls(SslContext context) {
+        Objects.requireNonNull(context, "context");
+        if (!context.isClient()) {
+            throw new IllegalArgumentException("HttpClient.tls() needs a client context: build it with SslContextBuilder.forClient(), "
+                    + "not forServer()");
+        }
+        this.tls = context;
+        return this;
+    }
+
+    /**
      * Sends {@code request} and waits for the whole response. A reused connection that the server
      * closed meanwhile is replaced once, transparently.
      * <p>Threading: a fiber of the client's loop; suspends it.
@@ -106,6 +133,9 @@ public final class HttpClient implements AutoCloseable {
      * @param request the request
      * @return the response
      * @throws IOException if the connection fails or closes before the response is complete
+     *         ({@link javax.net.ssl.SSLHandshakeException} if an {@code https://} server's
+     *         certificate is not trusted or does not name the host)
+     * @throws IllegalArgumentException for a URI that is neither {@code http://} nor {@code https://}
      * @throws FiberTimeoutException if the request's timeout passes first
      */
     public Response send(Request request) throws IOException {
@@ -118,17 +148,18 @@ public final class HttpClient implements AutoCloseable {
             throw new IllegalStateException("the HttpClient is closed");
         }
         URI uri = request.uri;
-        if (!"http".equalsIgnoreCase(uri.getScheme())) {
-            throw new IllegalArgumentException("only http:// URIs are supported, not " + uri);
+        boolean secure = "https".equalsIgnoreCase(uri.getScheme());
+        if (!secure && !"http".equalsIgnoreCase(uri.getScheme())) {
+            throw new IllegalArgumentException("only http:// and https:// URIs are supported, not " + uri);
         }
         String host = uri.getHost();
-        int port = uri.getPort() < 0 ? 80 : uri.getPort();
-        String key = host + ":" + port;
+        int port = uri.getPort() >= 0 ? uri.getPort() : secure ? 443 : 80;
+        String key = (secure ? "https://" : "http://") + host + ":" + port;
         for (int attempt = 0; ; attempt++) {
             Channel ch = takeIdle(key);
             boolean reused = ch != null;
             if (ch == null) {
-                ch = connect(host, port);
+                ch = connect(host, port, secure ? tlsContext() : null);
             }
             try {
                 return exchange(ch, key, host, port, request);
@@ -151,7 +182,8 @@ public final class HttpClient implements AutoCloseable {
         DefaultFullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(request.method), target,
                 request.body == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(request.body));
         HttpHeaders hs = r.headers();
-        hs.set(HttpHeaderNames.HOST, port == 80 ? host : host + ":" + port);
+        boolean defaultPort = port == ("https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80);
+        hs.set(HttpHeaderNames.HOST, defaultPort ? host : host + ":" + port);
         for (int i = 0; i < request.headers.size(); i += 2) {
             hs.add(request.headers.get(i), request.headers.get(i + 1));
         }
@@ -197,7 +229,20 @@ public final class HttpClient implements AutoCloseable {
         return null;
     }
 
-    private Channel connect(String host, int port) throws IOException {
+    private SslContext tlsContext() throws IOException {
+        if (tls == null) {
+            try {
+                tls = SslContextBuilder.forClient().build();
+            } catch (SSLException e) {
+                throw new IOException("cannot build the default TLS client context: " + e.getMessage(), e);
+            }
+        }
+        return tls;
+    }
+
+    /** Connects, with TLS when {@code ssl} is given (then returns once the handshake succeeded). */
+    private Channel connect(String host, int port, SslContext ssl) throws IOException {
+        SslHandler[] handler = new SslHandler[1];
         Bootstrap b = new Bootstrap()
                 .group(NettyLoops.nettyLoop(loop))
                 .channel(NettyLoops.transport(loop).socketChannelClass())
@@ -206,6 +251,10 @@ public final class HttpClient implements AutoCloseable {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (ssl != null) {
+                            handler[0] = ssl.newHandler(ch.alloc(), host, port);
+                            ch.pipeline().addLast("tls", handler[0]);
+                        }
                         ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(maxResponseSize), new ClientHandler());
                     }
                 });
@@ -222,6 +271,18 @@ public final class HttpClient implements AutoCloseable {
         Channel ch = f.channel();
         all.add(ch);
         ch.closeFuture().addListener(x -> all.remove(ch));
+        if (handler[0] != null) {
+            try {
+                NettyFutures.await(handler[0].handshakeFuture());
+            } catch (CompletionException e) {
+                ch.close();
+                Throwable c = e.getCause() == null ? e : e.getCause();
+                throw c instanceof IOException io ? io : new IOException("TLS handshake with " + host + ":" + port + " failed: " + c, c);
+            } catch (RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+        }
         return ch;
     }
 
@@ -286,7 +347,7 @@ public final class HttpClient implements AutoCloseable {
         }
     }
 
-    /** A request to send: method, absolute {@code http://} URI, headers, optional body and timeout. */
+    /** A request to send: method, absolute {@code http://} or {@code https://} URI, headers, optional body and timeout. */
     public static final class Request {
         private final String method;
         private final URI uri;
@@ -299,7 +360,7 @@ public final class HttpClient implements AutoCloseable {
             this.uri = Objects.requireNonNull(uri, "uri");
         }
 
-        /** @param method the method @param uri an {@code http://host:port/path?query} URI @return a request */
+        /** @param method the method @param uri an {@code http://host:port/path?query} (or {@code https://}) URI @return a request */
         public static Request of(String method, String uri) {
             return new Request(method, URI.create(uri));
         }

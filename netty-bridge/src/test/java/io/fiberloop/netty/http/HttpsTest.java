@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
@@ -32,9 +31,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link HttpServer.Builder#tls}: HTTPS to the JDK's {@link HttpClient} on every transport, with a
+ * {@link HttpServer.Builder#tls}: HTTPS to the JDK's {@link java.net.http.HttpClient} on every transport, with a
  * certificate made at test time; a client that does not trust it, and one that speaks plain HTTP
- * to the TLS port, are disconnected while the server goes on serving.
+ * to the TLS port, are disconnected while the server goes on serving. {@link
+ * HttpClient#tls}: the fiber client over HTTPS, its certificate and host
+ * name checks.
  */
 @ExtendWith(NoLeaks.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -50,9 +51,10 @@ class HttpsTest {
     void servesHttpsAndDisconnectsClientsThatFailTheHandshakeOrSpeakPlainHttp(NettyTransport transport) throws Exception {
         TestCerts certs = TestCerts.get();
         try (EventLoop loop = NettyLoops.builder(transport).build();
-             HttpClient trusting = HttpClient.newBuilder().sslContext(certs.trustingJdkClient()).version(HttpClient.Version.HTTP_1_1)
-                     .connectTimeout(WAIT).build();
-             HttpClient untrusting = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(WAIT).build()) {
+             java.net.http.HttpClient trusting = java.net.http.HttpClient.newBuilder().sslContext(certs.trustingJdkClient())
+                     .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(WAIT).build();
+             java.net.http.HttpClient untrusting = java.net.http.HttpClient.newBuilder()
+                     .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(WAIT).build()) {
             HttpServer server = HttpServer.builder().loop(loop).host("127.0.0.1").port(0).tls(certs.server())
                     .get("/hello", req -> HttpResponse.text("hello over TLS"))
                     .post("/echo", req -> HttpResponse.ok().contentType("application/octet-stream").body(req.bodyBytes()))
@@ -85,11 +87,58 @@ class HttpsTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("transports")
+    void theFiberClientSpeaksHttpsReusesItsConnectionAndChecksTheCertificateAndTheHostName(NettyTransport transport)
+            throws Exception {
+        TestCerts certs = TestCerts.get();
+        try (EventLoop loop = NettyLoops.builder(transport).build()) {
+            HttpServer server = HttpServer.builder().loop(loop).host("127.0.0.1").port(0).tls(certs.server())
+                    .get("/who", req -> HttpResponse.text(String.valueOf(req.remoteAddress())))
+                    .post("/echo", req -> HttpResponse.ok().contentType("application/octet-stream").body(req.bodyBytes()))
+                    .start();
+            // the same certificate, served where its names (127.0.0.1, localhost) do not match
+            HttpServer misnamed = HttpServer.builder().loop(loop).host("127.0.0.2").port(0).tls(certs.server())
+                    .get("/who", req -> HttpResponse.text("should not be reached"))
+                    .start();
+            String base = "https://127.0.0.1:" + server.port();
+            loop.run(() -> {
+                try (HttpClient trusting = HttpClient.create(loop).tls(SslContextBuilder.forClient()
+                        .trustManager(certs.certificate).build());
+                     HttpClient defaults = HttpClient.create(loop)) {
+                    HttpClient.Response first = trusting.send(HttpClient.Request.get(base + "/who"));
+                    assertEquals(200, first.status(), first.bodyString());
+                    HttpClient.Response second = trusting.send(HttpClient.Request.get(base + "/who"));
+                    assertEquals(first.bodyString(), second.bodyString(), "the kept-alive TLS connection was reused");
+                    byte[] body = new byte[256 * 1024];
+                    new Random(11).nextBytes(body);
+                    HttpClient.Response echoed = trusting.send(HttpClient.Request.of("POST", base + "/echo").body(body));
+                    assertArrayEquals(body, echoed.body(), "256 KiB through TLS both ways on " + transport);
+                    // the JDK's trust store does not know the test certificate
+                    assertThrows(SSLHandshakeException.class, () -> defaults.send(HttpClient.Request.get(base + "/who")));
+                    // trusted, but issued for other names: the host name check refuses it
+                    assertThrows(SSLHandshakeException.class,
+                            () -> trusting.send(HttpClient.Request.get("https://127.0.0.2:" + misnamed.port() + "/who")));
+                    assertEquals(200, trusting.send(HttpClient.Request.get(base + "/who")).status(), "still serving");
+                    assertThrows(IllegalArgumentException.class, () -> trusting.send(HttpClient.Request.get("ftp://127.0.0.1/x")));
+                }
+                return null;
+            });
+            misnamed.close(Duration.ofSeconds(5));
+            server.close(Duration.ofSeconds(5));
+        }
+    }
+
     @Test
     void aClientContextIsRefusedWithWhatToBuildInstead() throws Exception {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> HttpServer.builder().tls(SslContextBuilder.forClient().build()));
         assertTrue(e.getMessage().contains("SslContextBuilder.forServer"), e.getMessage());
+        try (EventLoop loop = NettyLoops.builder().build()) {
+            HttpClient client = HttpClient.create(loop);
+            IllegalArgumentException c = assertThrows(IllegalArgumentException.class, () -> client.tls(TestCerts.get().server()));
+            assertTrue(c.getMessage().contains("SslContextBuilder.forClient"), c.getMessage());
+        }
     }
 
     private static HttpRequest get(String uri) {
