@@ -86,7 +86,7 @@ public enum NettyTransport {
         }
 
         @Override
-        ChannelOption<Boolean> reusePortOption() {
+        public ChannelOption<Boolean> reusePortOption() {
             return IoUringChannelOption.SO_REUSEPORT;
         }
 
@@ -134,7 +134,7 @@ public enum NettyTransport {
         }
 
         @Override
-        ChannelOption<Boolean> reusePortOption() {
+        public ChannelOption<Boolean> reusePortOption() {
             return EpollChannelOption.SO_REUSEPORT;
         }
 
@@ -176,7 +176,7 @@ public enum NettyTransport {
         }
 
         @Override
-        ChannelOption<Boolean> reusePortOption() {
+        public ChannelOption<Boolean> reusePortOption() {
             return null;
         }
     };
@@ -394,8 +394,14 @@ public enum NettyTransport {
      */
     public abstract Class<? extends DatagramChannel> datagramChannelClass();
 
-    /** @return the server-channel option that sets SO_REUSEPORT, or {@code null} when the transport has none */
-    abstract ChannelOption<Boolean> reusePortOption();
+    /**
+     * The server-channel option that sets {@code SO_REUSEPORT}, for your own
+     * {@code ServerBootstrap} that listens on several loops of a group on one port.
+     * <p>Threading: any thread.
+     *
+     * @return e.g. {@code EpollChannelOption.SO_REUSEPORT}, or {@code null} when the transport has none (NIO)
+     */
+    public abstract ChannelOption<Boolean> reusePortOption();
 
     /**
      * Bytes delivered within one run of Netty's I/O handler after which the woken fibers run

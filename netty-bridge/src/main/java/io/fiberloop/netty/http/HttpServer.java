@@ -6,8 +6,10 @@ import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClosedException;
+import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.netty.NettyFutures;
 import io.fiberloop.netty.NettyLoops;
+import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -47,7 +49,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An embedded HTTP/1.1 server: routes by method and path, and runs each request's handler in its
- * own fiber of one loop, in plain blocking style. Built on Netty's {@code HttpServerCodec}.
+ * own fiber of one loop (or of every loop of a group, see "Multi-core"), in plain blocking style.
+ * Built on Netty's {@code HttpServerCodec}.
  * {@snippet :
  * HttpServer server = HttpServer.builder()
  *         .host("127.0.0.1").port(8080)
@@ -86,9 +89,17 @@ import org.slf4j.LoggerFactory;
  * once at ERROR with the route by this class's logger. A client that disconnects mid-request
  * cancels that request's fiber ({@link CancelledException} at its next suspension point).
  *
+ * <h2>Multi-core</h2>
+ * {@link Builder#group(LoopGroup)} serves on every loop of a group: each loop listens on the same
+ * port with {@code SO_REUSEPORT} (epoll and io_uring; the kernel spreads the connections), and
+ * each connection and its requests stay on the loop that accepted it. The routes, filters and
+ * handlers are shared, so a handler may run on several loops at once: state it shares across
+ * requests must then be thread-safe (or kept per loop).
+ *
  * <h2>Threading</h2>
  * {@link Builder#start()} and {@link #close(Duration)} may be called from any thread (a fiber of the
- * loop is suspended, another thread blocks). Handlers and filters run in fibers of the server's loop.
+ * loop is suspended, another thread blocks). Handlers and filters run in fibers of the loop that
+ * serves the connection.
  */
 public final class HttpServer implements AutoCloseable {
     static final Logger log = LoggerFactory.getLogger(HttpServer.class);
@@ -124,6 +135,10 @@ public final class HttpServer implements AutoCloseable {
     private final boolean ownsLoop;
     private final String host;
     private final int requestedPort;
+    /** The server-channel option for SO_REUSEPORT when this server is one of a group's listeners, else {@code null}. */
+    private final ChannelOption<Boolean> reusePort;
+    /** The group's other listeners (the first is this one), or empty. Set once, before the server is returned. */
+    private volatile List<HttpServer> siblings = List.of();
     private final Router router;
     private final HttpHandler notFound;
     private final BeforeFilter[] before;
@@ -144,11 +159,12 @@ public final class HttpServer implements AutoCloseable {
     /** The response path's reusable header texts (loop only). */
     private final HeaderCache headerCache = new HeaderCache();
 
-    private HttpServer(Builder b, EventLoop loop, boolean ownsLoop) {
+    private HttpServer(Builder b, EventLoop loop, boolean ownsLoop, int port, ChannelOption<Boolean> reusePort) {
         this.loop = loop;
         this.ownsLoop = ownsLoop;
+        this.reusePort = reusePort;
         this.host = b.host;
-        this.requestedPort = b.port;
+        this.requestedPort = port;
         this.router = b.router;
         this.notFound = b.notFound;
         this.before = b.before.toArray(new BeforeFilter[0]);
@@ -200,6 +216,9 @@ public final class HttpServer implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec(decoderConfig.clone()), conn);
                     }
                 });
+        if (reusePort != null) {
+            b.option(reusePort, true);
+        }
         ChannelFuture f = b.bind(host, requestedPort);
         try {
             NettyFutures.await(f);
@@ -226,9 +245,19 @@ public final class HttpServer implements AutoCloseable {
         return address;
     }
 
-    /** @return the server's loop. Any thread. */
+    /** @return the server's loop (with {@link Builder#group}, the group's first). Any thread. */
     public EventLoop loop() {
         return loop;
+    }
+
+    /** @return the loops that serve this server, in order: one, or every loop of its group. Any thread. */
+    public List<EventLoop> loops() {
+        List<EventLoop> ls = new ArrayList<>(1 + siblings.size());
+        ls.add(loop);
+        for (HttpServer s : siblings) {
+            ls.add(s.loop);
+        }
+        return List.copyOf(ls);
     }
 
     /** @return whether the server still accepts connections. Any thread. */
@@ -237,12 +266,35 @@ public final class HttpServer implements AutoCloseable {
     }
 
     /**
-     * The number of requests being handled now.
-     * <p>Threading: the server's loop (elsewhere the value may be stale).
+     * The number of requests being handled now (on every loop of its group, with
+     * {@link Builder#group}).
+     * <p>Threading: with one loop, the server's loop (elsewhere the value may be stale). On a
+     * group, any thread: each loop counts its own (a fiber is suspended, another thread blocks).
      *
      * @return the requests in flight
      */
     public int activeRequests() {
+        List<HttpServer> others = siblings;
+        if (others.isEmpty()) {
+            return activeHere();
+        }
+        int n = activeOnItsLoop();
+        for (HttpServer s : others) {
+            n += s.activeOnItsLoop();
+        }
+        return n;
+    }
+
+    /** {@link #activeHere()} counted on the server's loop; 0 once the loop is closed. */
+    private int activeOnItsLoop() {
+        try {
+            return onLoop(loop, this::activeHere);
+        } catch (IOException | LoopClosedException e) {
+            return 0;
+        }
+    }
+
+    private int activeHere() {
         int n = 0;
         for (ServerConnection c : List.copyOf(connections)) {
             if (c.active != null) {
@@ -263,7 +315,8 @@ public final class HttpServer implements AutoCloseable {
      * requests in flight finish (their responses carry {@code Connection: close}) until
      * {@code grace} has passed, then cancels the fibers still running (a request cancelled before
      * its response started gets {@code 503}) and waits for them to unwind, and closes every
-     * connection. A server that created its own loop closes it too. Idempotent.
+     * connection. A server that created its own loop closes it too. Idempotent. A server on a
+     * group closes its loops' listeners in turn, within one {@code grace} in all.
      * <p>Threading: any thread; suspends a fiber of the loop, blocks another thread. A server that
      * owns its loop must be closed from outside that loop.
      *
@@ -271,6 +324,49 @@ public final class HttpServer implements AutoCloseable {
      */
     public void close(Duration grace) {
         Objects.requireNonNull(grace, "grace");
+        long deadline = System.nanoTime() + grace.toNanos();
+        List<HttpServer> others = siblings;
+        if (!others.isEmpty()) {
+            // a group: no loop accepts any more while the first ones wait for their requests
+            stopAccepting();
+            for (HttpServer s : others) {
+                s.stopAccepting();
+            }
+        }
+        closeOne(grace);
+        for (HttpServer s : others) {
+            s.closeOne(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+    }
+
+    /** Closes the listening channel (on the loop); connections go on until {@link #closeOne}. */
+    private void stopAccepting() {
+        if (loop.state() == EventLoop.State.CLOSED) {
+            return;
+        }
+        try {
+            onLoop(loop, () -> {
+                closing = true;
+                closeListener();
+                return null;
+            });
+        } catch (IOException | LoopClosedException e) {
+            log.debug("closing the listener of {}: {}", this, e.toString());
+        }
+    }
+
+    private void closeListener() {
+        Channel sc = serverChannel;
+        if (sc != null && sc.isOpen()) {
+            try {
+                NettyFutures.await(sc.close());
+            } catch (CompletionException e) {
+                log.debug("closing the listening channel of {}: {}", this, e.toString());
+            }
+        }
+    }
+
+    private void closeOne(Duration grace) {
         if (loop.state() != EventLoop.State.CLOSED) {
             try {
                 onLoop(loop, () -> {
@@ -289,14 +385,7 @@ public final class HttpServer implements AutoCloseable {
 
     private void closeHere(Duration grace) {
         closing = true;
-        Channel sc = serverChannel;
-        if (sc != null && sc.isOpen()) {
-            try {
-                NettyFutures.await(sc.close());
-            } catch (CompletionException e) {
-                log.debug("closing the listening channel of {}: {}", this, e.toString());
-            }
-        }
+        closeListener();
         for (ServerConnection c : List.copyOf(connections)) {
             c.shutdown();
         }
@@ -575,7 +664,7 @@ public final class HttpServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "HttpServer[" + address + ", loop " + loop.name() + "]";
+        return "HttpServer[" + address + ", loop " + loop.name() + (siblings.isEmpty() ? "" : " and " + siblings.size() + " more") + "]";
     }
 
     // ------------------------------------------------------------------ builder
@@ -590,6 +679,7 @@ public final class HttpServer implements AutoCloseable {
         private String host = "127.0.0.1";
         private int port = 8080;
         private EventLoop loop;
+        private LoopGroup group;
         private final Router router = new Router();
         private HttpHandler notFound = r -> HttpResponse.error(404, "not found: " + r.path() + "\n");
         private final List<BeforeFilter> before = new ArrayList<>();
@@ -635,6 +725,20 @@ public final class HttpServer implements AutoCloseable {
          */
         public Builder loop(EventLoop loop) {
             this.loop = Objects.requireNonNull(loop, "loop");
+            return this;
+        }
+
+        /**
+         * Serves on every loop of {@code group} (built with {@link NettyLoops#newGroup}, all on
+         * epoll or io_uring): one listening socket per loop on the same port, with
+         * {@code SO_REUSEPORT} (see "Multi-core" above). The server does not close the group.
+         * Instead of {@link #loop(EventLoop)}.
+         *
+         * @param group the loops
+         * @return this
+         */
+        public Builder group(LoopGroup group) {
+            this.group = Objects.requireNonNull(group, "group");
             return this;
         }
 
@@ -808,9 +912,12 @@ public final class HttpServer implements AutoCloseable {
             // slow first-time class initialisation (codec, date names) here, not on the loop where the watchdog reports it
             new HttpServerCodec();
             HeaderCache.warmUp();
+            if (group != null) {
+                return startGroup();
+            }
             boolean owns = loop == null;
             EventLoop l = owns ? NettyLoops.builder().name("http-" + port).build() : loop;
-            HttpServer s = new HttpServer(this, l, owns);
+            HttpServer s = new HttpServer(this, l, owns, port, null);
             try {
                 onLoop(l, () -> {
                     s.bindHere();
@@ -823,6 +930,48 @@ public final class HttpServer implements AutoCloseable {
                 throw e;
             }
             return s;
+        }
+
+        /** One listener per loop of the group, on one port; the first is returned and closes the others. */
+        private HttpServer startGroup() throws IOException {
+            if (loop != null) {
+                throw new IllegalArgumentException("HttpServer.Builder: loop(...) and group(...) both given; serve on one loop or on a group");
+            }
+            List<EventLoop> loops = group.loops();
+            NettyTransport t = NettyLoops.transport(loops.get(0));
+            for (EventLoop l : loops) {
+                if (NettyLoops.transport(l) != t) {
+                    throw new IllegalArgumentException("the loops of " + group + " use different Netty transports (" + t + ", "
+                            + NettyLoops.transport(l) + "): a server needs one");
+                }
+            }
+            ChannelOption<Boolean> reuse = loops.size() > 1 ? t.reusePortOption() : null;
+            if (loops.size() > 1 && reuse == null) {
+                throw new IllegalArgumentException("HttpServer.Builder.group() listens on every loop with SO_REUSEPORT, which the "
+                        + t + " transport does not have: build the group on epoll or io_uring (NettyLoops.newGroup(n, NettyTransport.EPOLL)), "
+                        + "or serve on one loop");
+            }
+            List<HttpServer> listeners = new ArrayList<>(loops.size());
+            int p = port;
+            try {
+                for (EventLoop l : loops) {
+                    HttpServer s = new HttpServer(this, l, false, p, reuse);
+                    listeners.add(s);
+                    onLoop(l, () -> {
+                        s.bindHere();
+                        return null;
+                    });
+                    p = s.port();
+                }
+            } catch (IOException | RuntimeException e) {
+                for (HttpServer s : listeners) {
+                    s.closeOne(Duration.ZERO);
+                }
+                throw e;
+            }
+            HttpServer first = listeners.get(0);
+            first.siblings = List.copyOf(listeners.subList(1, listeners.size()));
+            return first;
         }
 
         private static int positive(int v, String what) {

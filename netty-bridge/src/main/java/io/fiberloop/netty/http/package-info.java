@@ -1,6 +1,7 @@
 /**
  * An embedded HTTP/1.1 server and client on fibers, built on Netty's HTTP codec: each request's
- * handler runs in its own fiber of the server's loop, in plain blocking style.
+ * handler runs in its own fiber of the loop that serves its connection (one loop, or every loop of
+ * a group), in plain blocking style; HTTPS on both sides.
  * {@snippet :
  * HttpServer server = HttpServer.builder()
  *         .port(8080)
