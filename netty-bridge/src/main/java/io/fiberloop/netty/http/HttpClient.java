@@ -110,6 +110,7 @@ public final class HttpClient implements AutoCloseable {
      * it the client builds {@code SslContextBuilder.forClient().build()} on its first
      * {@code https://} request: the JDK's trust store, host names checked. A connection that is
      * kept alive keeps the context it was opened with.
+     * <p>Threading: as {@link #send(Request)}, or any thread before the client is first used.
      *
      * @param context a client context
      * @return this

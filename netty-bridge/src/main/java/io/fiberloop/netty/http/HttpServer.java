@@ -316,7 +316,8 @@ public final class HttpServer implements AutoCloseable {
      * {@code grace} has passed, then cancels the fibers still running (a request cancelled before
      * its response started gets {@code 503}) and waits for them to unwind, and closes every
      * connection. A server that created its own loop closes it too. Idempotent. A server on a
-     * group closes its loops' listeners in turn, within one {@code grace} in all.
+     * group first stops accepting on every loop, then closes each loop's connections in turn,
+     * within one {@code grace} in all.
      * <p>Threading: any thread; suspends a fiber of the loop, blocks another thread. A server that
      * owns its loop must be closed from outside that loop.
      *
@@ -718,7 +719,8 @@ public final class HttpServer implements AutoCloseable {
 
         /**
          * Serves on {@code loop} (built with {@link NettyLoops}); the server does not close it.
-         * Without this, {@link #start()} creates a loop that the server owns and closes.
+         * Without this (or {@link #group(LoopGroup)}), {@link #start()} creates a loop that the
+         * server owns and closes.
          *
          * @param loop the loop
          * @return this
