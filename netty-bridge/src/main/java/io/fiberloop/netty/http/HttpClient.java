@@ -87,6 +87,8 @@ public final class HttpClient implements AutoCloseable {
     }
 
     /**
+     * Sets the largest response body accepted; a larger one fails its request.
+     *
      * @param bytes the largest response body accepted (default 16 MiB)
      * @return this
      */
@@ -96,6 +98,8 @@ public final class HttpClient implements AutoCloseable {
     }
 
     /**
+     * Sets how long opening a connection may take (the TLS handshake has its own limit).
+     *
      * @param timeout how long a connect may take (default 10 s)
      * @return this
      */
@@ -361,40 +365,78 @@ public final class HttpClient implements AutoCloseable {
             this.uri = Objects.requireNonNull(uri, "uri");
         }
 
-        /** @param method the method @param uri an {@code http://host:port/path?query} (or {@code https://}) URI @return a request */
+        /**
+         * A request with any method.
+         *
+         * @param method the method, e.g. {@code PUT}
+         * @param uri an {@code http://host:port/path?query} (or {@code https://}) URI
+         * @return a request
+         */
         public static Request of(String method, String uri) {
             return new Request(method, URI.create(uri));
         }
 
-        /** @param uri the URI @return a {@code GET} request */
+        /**
+         * A {@code GET} request.
+         *
+         * @param uri the URI
+         * @return a {@code GET} request
+         */
         public static Request get(String uri) {
             return of("GET", uri);
         }
 
-        /** @param uri the URI @param body the body (UTF-8) @return a {@code POST} request */
+        /**
+         * A {@code POST} request with a text body.
+         *
+         * @param uri the URI
+         * @param body the body (UTF-8)
+         * @return a {@code POST} request
+         */
         public static Request post(String uri, String body) {
             return of("POST", uri).body(body);
         }
 
-        /** @param name the header @param value its value @return this */
+        /**
+         * Adds a header (repeatable for several values).
+         *
+         * @param name the header
+         * @param value its value
+         * @return this
+         */
         public Request header(String name, String value) {
             headers.add(Objects.requireNonNull(name, "name"));
             headers.add(Objects.requireNonNull(value, "value"));
             return this;
         }
 
-        /** @param body the body (not copied) @return this */
+        /**
+         * Sets the body.
+         *
+         * @param body the body (not copied)
+         * @return this
+         */
         public Request body(byte[] body) {
             this.body = Objects.requireNonNull(body, "body");
             return this;
         }
 
-        /** @param body the body, in UTF-8 @return this */
+        /**
+         * Sets a text body.
+         *
+         * @param body the body, in UTF-8
+         * @return this
+         */
         public Request body(String body) {
             return body(body.getBytes(StandardCharsets.UTF_8));
         }
 
-        /** @param timeout the longest wait for the whole response (none by default) @return this */
+        /**
+         * Bounds the wait for the whole response.
+         *
+         * @param timeout the longest wait for the whole response (none by default)
+         * @return this
+         */
         public Request timeout(Duration timeout) {
             this.timeout = timeout;
             return this;

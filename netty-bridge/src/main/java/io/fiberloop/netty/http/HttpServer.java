@@ -763,22 +763,46 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
-        /** {@code route("GET", path, handler)}. @param path the path pattern @param handler the handler @return this */
+        /**
+         * Adds a {@code GET} route: {@code route("GET", path, handler)}.
+         *
+         * @param path the path pattern
+         * @param handler the handler
+         * @return this
+         */
         public Builder get(String path, HttpHandler handler) {
             return route("GET", path, handler);
         }
 
-        /** {@code route("POST", path, handler)}. @param path the path pattern @param handler the handler @return this */
+        /**
+         * Adds a {@code POST} route: {@code route("POST", path, handler)}.
+         *
+         * @param path the path pattern
+         * @param handler the handler
+         * @return this
+         */
         public Builder post(String path, HttpHandler handler) {
             return route("POST", path, handler);
         }
 
-        /** {@code route("PUT", path, handler)}. @param path the path pattern @param handler the handler @return this */
+        /**
+         * Adds a {@code PUT} route: {@code route("PUT", path, handler)}.
+         *
+         * @param path the path pattern
+         * @param handler the handler
+         * @return this
+         */
         public Builder put(String path, HttpHandler handler) {
             return route("PUT", path, handler);
         }
 
-        /** {@code route("DELETE", path, handler)}. @param path the path pattern @param handler the handler @return this */
+        /**
+         * Adds a {@code DELETE} route: {@code route("DELETE", path, handler)}.
+         *
+         * @param path the path pattern
+         * @param handler the handler
+         * @return this
+         */
         public Builder delete(String path, HttpHandler handler) {
             return route("DELETE", path, handler);
         }
