@@ -201,7 +201,7 @@ class SliceTest {
                 conn.write(msg);
                 conn.flush();
             });
-            List<Future<?>> results = startClients(clients, server.port(), 16, ECHO, c -> { });
+            List<Future<?>> results = startClients(clients, server.port(), CONNECTIONS, ECHO, c -> { });
             loop.execute(() -> go.complete(null));
             for (Future<?> f : results) {
                 f.get(60, TimeUnit.SECONDS);
