@@ -7,6 +7,7 @@ import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.LoopGroup;
+import io.fiberloop.netty.internal.RoundRobinGroup;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -15,8 +16,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +26,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -417,43 +415,13 @@ public final class TcpServer implements AutoCloseable {
         log.debug("{} listening on loop {}", this, l.loop.name());
     }
 
-    /**
-     * The child group of a single acceptor: registers each accepted channel with the next loop's
-     * Netty loop, round-robin; every other call goes to the first loop's Netty loop.
-     */
+    /** The child group of a single acceptor: each accepted channel goes to the next loop, round-robin. */
     private EventLoopGroup roundRobin() {
-        EventLoopGroup[] loops = new EventLoopGroup[listeners.size()];
-        for (int i = 0; i < loops.length; i++) {
-            loops[i] = listeners.get(i).driver.netty;
+        List<EventLoopGroup> loops = new ArrayList<>(listeners.size());
+        for (Listener l : listeners) {
+            loops.add(l.driver.netty);
         }
-        AtomicInteger next = new AtomicInteger();
-        return (EventLoopGroup) Proxy.newProxyInstance(EventLoopGroup.class.getClassLoader(), new Class<?>[] {EventLoopGroup.class},
-                (proxy, method, args) -> {
-                    String name = method.getName();
-                    int argc = args == null ? 0 : args.length;
-                    if ((name.equals("register") && argc == 1) || (name.equals("next") && argc == 0)) {
-                        EventLoopGroup target = loops[Math.floorMod(next.getAndIncrement(), loops.length)];
-                        return invoke(method, target, args);
-                    }
-                    if (name.equals("toString") && argc == 0) {
-                        return "RoundRobin" + java.util.Arrays.toString(loops);
-                    }
-                    if (name.equals("hashCode") && argc == 0) {
-                        return System.identityHashCode(proxy);
-                    }
-                    if (name.equals("equals") && argc == 1) {
-                        return proxy == args[0];
-                    }
-                    return invoke(method, loops[0], args);
-                });
-    }
-
-    private static Object invoke(java.lang.reflect.Method m, Object target, Object[] args) throws Throwable {
-        try {
-            return m.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
+        return RoundRobinGroup.of(loops);
     }
 
     /** A child channel was accepted. Owning thread of the loop that will serve it (a Netty handler, in its work fiber). */

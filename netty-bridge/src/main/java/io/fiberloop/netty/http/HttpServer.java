@@ -11,6 +11,7 @@ import io.fiberloop.netty.NettyFutures;
 import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.internal.QueuedOps;
+import io.fiberloop.netty.internal.RoundRobinGroup;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -18,6 +19,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -38,8 +40,10 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -91,8 +95,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Multi-core</h2>
  * {@link Builder#group(LoopGroup)} serves on every loop of a group: each loop listens on the same
- * port with {@code SO_REUSEPORT} (epoll and io_uring; the kernel spreads the connections), and
- * each connection and its requests stay on the loop that accepted it. The routes, filters and
+ * port with {@code SO_REUSEPORT} where the transport has it (epoll and io_uring; the kernel spreads
+ * the connections), otherwise (NIO) the first loop accepts and hands the connections to the loops
+ * in turn. Each connection and its requests stay on one loop. The routes, filters and
  * handlers are shared, so a handler may run on several loops at once: state it shares across
  * requests must then be thread-safe (or kept per loop).
  *
@@ -189,11 +194,37 @@ public final class HttpServer implements AutoCloseable {
 
     // ------------------------------------------------------------------ binding and closing
 
+    /** Sets up this server's part of its loop (its operation queue). The server's loop. */
+    private void prepareHere() {
+        opsQueue = QueuedOps.Queue.of(NettyLoops.nettyLoop(loop));
+    }
+
+    /** Binds on this loop, serving its connections here. The server's loop. */
     private void bindHere() throws IOException {
+        bindHere(null);
+    }
+
+    /**
+     * Binds on this loop. With {@code servers} (a group on a transport without SO_REUSEPORT), each
+     * accepted connection goes to the next loop of the group, round-robin, and is served by that
+     * loop's server there. The server's loop.
+     */
+    private void bindHere(List<HttpServer> servers) throws IOException {
+        prepareHere();
         io.netty.channel.IoEventLoop netty = NettyLoops.nettyLoop(loop);
-        opsQueue = QueuedOps.Queue.of(netty);
+        Map<io.netty.channel.EventLoop, HttpServer> byNettyLoop = new IdentityHashMap<>();
+        EventLoopGroup children = netty;
+        if (servers != null) {
+            List<EventLoopGroup> loops = new ArrayList<>(servers.size());
+            for (HttpServer s : servers) {
+                io.netty.channel.IoEventLoop n = NettyLoops.nettyLoop(s.loop);
+                byNettyLoop.put(n, s);
+                loops.add(n);
+            }
+            children = RoundRobinGroup.of(loops);
+        }
         ServerBootstrap b = new ServerBootstrap()
-                .group(netty, netty)
+                .group(netty, children)
                 .channel(NettyLoops.transport(loop).serverChannelClass())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
@@ -203,12 +234,14 @@ public final class HttpServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (closing) {
+                        // on the loop that serves the connection: this one, or the next of a round-robin group
+                        HttpServer here = servers == null ? HttpServer.this : byNettyLoop.get(ch.eventLoop());
+                        if (closing || here.closing) {
                             ch.close();
                             return;
                         }
-                        ServerConnection conn = new ServerConnection(HttpServer.this);
-                        connections.add(conn);
+                        ServerConnection conn = new ServerConnection(here);
+                        here.connections.add(conn);
                         ch.pipeline().addLast(new ServerConnection.RawReads(conn));
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
@@ -732,9 +765,10 @@ public final class HttpServer implements AutoCloseable {
 
         /**
          * Serves on every loop of {@code group} (built with {@link NettyLoops#newGroup}, all on
-         * epoll or io_uring): one listening socket per loop on the same port, with
-         * {@code SO_REUSEPORT} (see "Multi-core" above). The server does not close the group.
-         * Instead of {@link #loop(EventLoop)}.
+         * one transport): one listening socket per loop on the same port, with
+         * {@code SO_REUSEPORT}, or on NIO one acceptor handing connections out round-robin (see
+         * "Multi-core" above). The server does not close the group. Instead of
+         * {@link #loop(EventLoop)}.
          *
          * @param group the loops
          * @return this
@@ -972,22 +1006,39 @@ public final class HttpServer implements AutoCloseable {
                 }
             }
             ChannelOption<Boolean> reuse = loops.size() > 1 ? t.reusePortOption() : null;
-            if (loops.size() > 1 && reuse == null) {
-                throw new IllegalArgumentException("HttpServer.Builder.group() listens on every loop with SO_REUSEPORT, which the "
-                        + t + " transport does not have: build the group on epoll or io_uring (NettyLoops.newGroup(n, NettyTransport.EPOLL)), "
-                        + "or serve on one loop");
-            }
+            boolean roundRobin = loops.size() > 1 && reuse == null;
             List<HttpServer> listeners = new ArrayList<>(loops.size());
             int p = port;
             try {
-                for (EventLoop l : loops) {
-                    HttpServer s = new HttpServer(this, l, false, p, reuse);
-                    listeners.add(s);
-                    onLoop(l, () -> {
-                        s.bindHere();
+                if (roundRobin) {
+                    // no SO_REUSEPORT (NIO): the first loop accepts and hands the connections out
+                    for (EventLoop l : loops) {
+                        listeners.add(new HttpServer(this, l, false, p, null));
+                    }
+                    for (HttpServer s : listeners.subList(1, listeners.size())) {
+                        onLoop(s.loop, () -> {
+                            s.prepareHere();
+                            return null;
+                        });
+                    }
+                    HttpServer acceptor = listeners.get(0);
+                    onLoop(acceptor.loop, () -> {
+                        acceptor.bindHere(listeners);
                         return null;
                     });
-                    p = s.port();
+                    for (HttpServer s : listeners.subList(1, listeners.size())) {
+                        s.address = acceptor.address;
+                    }
+                } else {
+                    for (EventLoop l : loops) {
+                        HttpServer s = new HttpServer(this, l, false, p, reuse);
+                        listeners.add(s);
+                        onLoop(l, () -> {
+                            s.bindHere();
+                            return null;
+                        });
+                        p = s.port();
+                    }
                 }
             } catch (IOException | RuntimeException e) {
                 for (HttpServer s : listeners) {
