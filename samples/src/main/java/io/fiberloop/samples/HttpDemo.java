@@ -2,6 +2,7 @@ package io.fiberloop.samples;
 
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.http.HttpException;
@@ -11,7 +12,10 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The embedded HTTP server on 127.0.0.1: TechEmpower's {@code /plaintext} and {@code /json}, plus
@@ -33,13 +37,41 @@ final class HttpDemo implements Callable<Integer> {
     @Option(names = "--access-log", description = "Log every request (logger io.fiberloop.http.access).")
     boolean accessLog;
 
+    @Option(names = "--loops", defaultValue = "1", description = "Event loops (one thread each) that serve the connections, "
+            + "1..64 (default: ${DEFAULT-VALUE}); with more than one, each loop listens on the port (SO_REUSEPORT) or, on NIO, "
+            + "one accepts and hands connections out in turn.")
+    int loops;
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        if (loops < 1 || loops > 64) {
+            throw new ParameterException(spec.commandLine(), "--loops must be 1..64, was " + loops);
+        }
         NettyTransport t = transport == null ? NettyTransport.auto() : NettyTransport.of(transport);
-        EventLoop loop = NettyLoops.builder(t).name("http-loop").build();
-        HttpServer server = routes(HttpServer.builder().loop(loop).host("127.0.0.1").port(port).accessLog(accessLog)).start();
+        HttpServer.Builder b = routes(HttpServer.builder().host("127.0.0.1").port(port).accessLog(accessLog));
+        AutoCloseable loopsToClose;
+        if (loops == 1) {
+            EventLoop loop = NettyLoops.builder(t).name("http-loop").build();
+            b.loop(loop);
+            loopsToClose = loop;
+        } else {
+            LoopGroup group = NettyLoops.newGroup(loops, t);
+            b.group(group);
+            loopsToClose = group;
+        }
+        HttpServer server;
+        try {
+            server = b.start();
+        } catch (Exception e) {
+            loopsToClose.close();
+            throw e;
+        }
         String base = "http://127.0.0.1:" + server.port();
-        System.out.println("HTTP server listening on " + base + " (" + t.id() + "); Ctrl-C stops it. Try:");
+        System.out.println("HTTP server listening on " + base + " (" + t.id() + (loops > 1 ? ", " + loops + " loops" : "")
+                + "); Ctrl-C stops it. Try:");
         System.out.println("  curl " + base + "/            (the list of routes)");
         System.out.println("  curl -i " + base + "/plaintext");
         System.out.println("  curl -i " + base + "/json");
@@ -49,7 +81,11 @@ final class HttpDemo implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close(Duration.ofSeconds(5));
-            loop.close();
+            try {
+                loopsToClose.close();
+            } catch (Exception e) {
+                System.err.println("closing the loops: " + e);
+            }
             stopped.countDown();
         }, "http-shutdown"));
         stopped.await();
@@ -58,7 +94,7 @@ final class HttpDemo implements Callable<Integer> {
 
     /** What {@code GET /} answers: the demo's routes, for a newcomer who opens the address in a browser. */
     static final String INDEX = """
-            fiberloop HTTP demo: each request runs in its own fiber on one event loop.
+            fiberloop HTTP demo: each request runs in its own fiber, on the event loop of its connection.
               GET /plaintext      Hello, World! as text
               GET /json           the same as JSON
               GET /users/{id}     a path parameter, e.g. /users/42

@@ -98,6 +98,21 @@ class ServerSamplesTest {
         }
     }
 
+    @Test
+    void httpDemoServesOnSeveralLoops() throws Exception {
+        try (Sample http = Sample.start("http", "--port", "0", "--loops", "2");
+             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(WAIT_SECONDS)).build()) {
+            assertTrue(http.banner.contains("2 loops"), http.banner);
+            String base = "http://127.0.0.1:" + http.port;
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> user = get(client, base + "/users/" + i);
+                assertEquals(200, user.statusCode(), user.body());
+                assertEquals("{\"id\":\"" + i + "\"}", user.body());
+            }
+            http.stopAndCheck();
+        }
+    }
+
     private static HttpResponse<String> get(HttpClient client, String uri) throws IOException, InterruptedException {
         return client.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(WAIT_SECONDS)).build(),
                 HttpResponse.BodyHandlers.ofString());
