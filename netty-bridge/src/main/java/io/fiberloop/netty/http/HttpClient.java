@@ -27,6 +27,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.Charset;
@@ -167,7 +168,7 @@ public final class HttpClient implements AutoCloseable {
                 ch = connect(host, port, secure ? tlsContext() : null);
             }
             try {
-                return exchange(ch, key, host, port, request);
+                return exchange(ch, key, host, port, secure, request);
             } catch (StaleConnection e) {
                 if (!reused || attempt > 0) {
                     throw new IOException(e.getMessage(), e.getCause());
@@ -176,7 +177,7 @@ public final class HttpClient implements AutoCloseable {
         }
     }
 
-    private Response exchange(Channel ch, String key, String host, int port, Request request) throws IOException {
+    private Response exchange(Channel ch, String key, String host, int port, boolean secure, Request request) throws IOException {
         ClientHandler h = ch.pipeline().get(ClientHandler.class);
         CompletableFuture<Response> f = new CompletableFuture<>();
         h.pending = f;
@@ -187,7 +188,7 @@ public final class HttpClient implements AutoCloseable {
         DefaultFullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(request.method), target,
                 request.body == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(request.body));
         HttpHeaders hs = r.headers();
-        boolean defaultPort = port == ("https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80);
+        boolean defaultPort = port == (secure ? 443 : 80);
         hs.set(HttpHeaderNames.HOST, defaultPort ? host : host + ":" + port);
         for (int i = 0; i < request.headers.size(); i += 2) {
             hs.add(request.headers.get(i), request.headers.get(i + 1));
@@ -264,31 +265,31 @@ public final class HttpClient implements AutoCloseable {
                     }
                 });
         ChannelFuture f = b.connect(host, port);
-        try {
-            NettyFutures.await(f);
-        } catch (CompletionException e) {
-            Throwable c = e.getCause() == null ? e : e.getCause();
-            throw c instanceof IOException io ? io : new IOException("cannot connect to " + host + ":" + port + ": " + c, c);
-        } catch (RuntimeException e) {
-            f.channel().close();
-            throw e;
-        }
         Channel ch = f.channel();
+        awaitOrClose(f, ch, "cannot connect to " + host + ":" + port);
         all.add(ch);
         ch.closeFuture().addListener(x -> all.remove(ch));
         if (handler[0] != null) {
-            try {
-                NettyFutures.await(handler[0].handshakeFuture());
-            } catch (CompletionException e) {
-                ch.close();
-                Throwable c = e.getCause() == null ? e : e.getCause();
-                throw c instanceof IOException io ? io : new IOException("TLS handshake with " + host + ":" + port + " failed: " + c, c);
-            } catch (RuntimeException e) {
-                ch.close();
-                throw e;
-            }
+            awaitOrClose(handler[0].handshakeFuture(), ch, "TLS handshake with " + host + ":" + port + " failed");
         }
         return ch;
+    }
+
+    /**
+     * Waits for {@code f}; if it fails (or the wait is cancelled), closes {@code ch} and throws:
+     * the cause if it is an {@code IOException}, else one that says {@code what}.
+     */
+    private static void awaitOrClose(Future<?> f, Channel ch, String what) throws IOException {
+        try {
+            NettyFutures.await(f);
+        } catch (CompletionException e) {
+            ch.close();
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            throw c instanceof IOException io ? io : new IOException(what + ": " + c, c);
+        } catch (RuntimeException e) {
+            ch.close();
+            throw e;
+        }
     }
 
     /** Closes every connection. Threading: any thread of the loop (idempotent). */
