@@ -109,4 +109,26 @@ public final class NettyLoops {
     public static NettyTransport transport(EventLoop loop) {
         return NettyIoDriver.of(Objects.requireNonNull(loop, "loop")).transport;
     }
+
+    /**
+     * The one transport of {@code group}'s loops, as a server on the group needs.
+     * <p>Threading: any thread.
+     *
+     * @param group loops built with the Netty driver
+     * @return their transport
+     * @throws IllegalArgumentException if the loops use different transports
+     * @throws IllegalStateException if a loop has no Netty driver or is closed
+     */
+    public static NettyTransport transport(LoopGroup group) {
+        NettyTransport t = null;
+        for (EventLoop l : Objects.requireNonNull(group, "group")) {
+            NettyTransport lt = transport(l);
+            if (t != null && lt != t) {
+                throw new IllegalArgumentException("the loops of " + group + " use different Netty transports (" + t + ", " + lt
+                        + "): a server needs one");
+            }
+            t = lt;
+        }
+        return t;
+    }
 }

@@ -310,15 +310,10 @@ public final class TcpServer implements AutoCloseable {
     }
 
     private static List<NettyIoDriver> drivers(LoopGroup group) {
-        Objects.requireNonNull(group, "group");
+        NettyLoops.transport(group); // one transport for all
         List<NettyIoDriver> ds = new ArrayList<>(group.size());
         for (EventLoop l : group) {
-            NettyIoDriver d = NettyIoDriver.of(l);
-            if (!ds.isEmpty() && d.transport != ds.get(0).transport) {
-                throw new IllegalArgumentException("the loops of " + group + " use different Netty transports ("
-                        + ds.get(0).transport + ", " + d.transport + "): a server needs one");
-            }
-            ds.add(d);
+            ds.add(NettyIoDriver.of(l));
         }
         return ds;
     }

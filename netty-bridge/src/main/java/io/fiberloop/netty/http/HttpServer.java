@@ -998,13 +998,7 @@ public final class HttpServer implements AutoCloseable {
                 throw new IllegalArgumentException("HttpServer.Builder: loop(...) and group(...) both given; serve on one loop or on a group");
             }
             List<EventLoop> loops = group.loops();
-            NettyTransport t = NettyLoops.transport(loops.get(0));
-            for (EventLoop l : loops) {
-                if (NettyLoops.transport(l) != t) {
-                    throw new IllegalArgumentException("the loops of " + group + " use different Netty transports (" + t + ", "
-                            + NettyLoops.transport(l) + "): a server needs one");
-                }
-            }
+            NettyTransport t = NettyLoops.transport(group);
             ChannelOption<Boolean> reuse = loops.size() > 1 ? t.reusePortOption() : null;
             boolean roundRobin = loops.size() > 1 && reuse == null;
             List<HttpServer> listeners = new ArrayList<>(loops.size());
