@@ -9,8 +9,8 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 
-/** Shared pieces of the tests. */
-final class Echo {
+/** Shared pieces of the tests (public for the {@code http} package's). */
+public final class Echo {
     private Echo() {
     }
 
@@ -23,7 +23,8 @@ final class Echo {
         }
     };
 
-    static Stream<NettyTransport> transports() {
+    /** @return the transports available on this machine, for {@code @MethodSource} */
+    public static Stream<NettyTransport> transports() {
         return Arrays.stream(NettyTransport.values()).filter(NettyTransport::isAvailable);
     }
 

@@ -16,7 +16,6 @@ import java.net.ConnectException;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -43,12 +41,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class HttpGroupTest {
     private static final int CONNECTIONS = 32;
 
-    static Stream<NettyTransport> transports() {
-        return Arrays.stream(NettyTransport.values()).filter(NettyTransport::isAvailable);
-    }
-
     @ParameterizedTest
-    @MethodSource("transports")
+    @MethodSource("io.fiberloop.netty.Echo#transports")
     void connectionsAreSpreadOverTheLoopsAndEachKeepsItsLoop(NettyTransport transport) throws Exception {
         Map<String, AtomicInteger> perLoop = new ConcurrentHashMap<>();
         try (LoopGroup group = NettyLoops.newGroup(2, transport)) {
@@ -89,7 +83,7 @@ class HttpGroupTest {
     }
 
     @ParameterizedTest
-    @MethodSource("transports")
+    @MethodSource("io.fiberloop.netty.Echo#transports")
     void activeRequestsCountsTheRequestsInFlightOnEveryLoop(NettyTransport transport) throws Exception {
         BlockingQueue<String> holding = new LinkedBlockingQueue<>();
         CompletableFuture<Void> release = new CompletableFuture<>();

@@ -19,10 +19,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -42,12 +40,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class HttpsTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
-    static Stream<NettyTransport> transports() {
-        return Arrays.stream(NettyTransport.values()).filter(NettyTransport::isAvailable);
-    }
-
     @ParameterizedTest
-    @MethodSource("transports")
+    @MethodSource("io.fiberloop.netty.Echo#transports")
     void servesHttpsAndDisconnectsClientsThatFailTheHandshakeOrSpeakPlainHttp(NettyTransport transport) throws Exception {
         TestCerts certs = TestCerts.get();
         try (EventLoop loop = NettyLoops.builder(transport).build();
@@ -88,7 +82,7 @@ class HttpsTest {
     }
 
     @ParameterizedTest
-    @MethodSource("transports")
+    @MethodSource("io.fiberloop.netty.Echo#transports")
     void theFiberClientSpeaksHttpsReusesItsConnectionAndChecksTheCertificateAndTheHostName(NettyTransport transport)
             throws Exception {
         TestCerts certs = TestCerts.get();
