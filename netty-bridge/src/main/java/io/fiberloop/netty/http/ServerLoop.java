@@ -1,0 +1,91 @@
+package io.fiberloop.netty.http;
+
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.netty.NettyLoops;
+import io.fiberloop.netty.internal.Listeners;
+import io.fiberloop.netty.internal.QueuedOps;
+import io.netty.channel.Channel;
+import java.net.SocketAddress;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An {@link HttpServer}'s part on one loop: that loop's connections, its response writer (whose
+ * header cache is per loop), and the exchanges in flight there.
+ *
+ * <p>Threading: the loop's carrier, but for the accessors the server reads from any thread.
+ */
+final class ServerLoop {
+    private static final Logger access = LoggerFactory.getLogger(HttpServer.ACCESS_LOGGER);
+
+    final HttpServer owner;
+    final ServerConfig config;
+    final EventLoop loop;
+    final QueuedOps.Queue queue;
+    final Dispatcher dispatcher;
+    final ResponseWriter writer = new ResponseWriter();
+    final Listeners.Listener listener;
+    private final Set<Http1Connection> connections = new HashSet<>();
+
+    ServerLoop(HttpServer owner, Listeners.Listener listener) {
+        this.owner = owner;
+        this.config = owner.config;
+        this.dispatcher = owner.dispatcher;
+        this.listener = listener;
+        this.loop = listener.loop();
+        this.queue = QueuedOps.Queue.of(NettyLoops.nettyLoop(loop));
+    }
+
+    /** A new connection. Owning thread. */
+    Http1Connection open() {
+        Http1Connection c = new Http1Connection(this);
+        connections.add(c);
+        return c;
+    }
+
+    void connectionClosed(Http1Connection c) {
+        connections.remove(c);
+    }
+
+    /** @return this loop's open connections, a copy. The loop. */
+    List<Http1Connection> connections() {
+        return List.copyOf(connections);
+    }
+
+    /** An exchange started: the server's close waits for it. */
+    void track(Exchange ex) {
+        listener.track(ex.task);
+    }
+
+    /** An exchange ended: its access log line. */
+    void exchangeEnded(Exchange ex) {
+        if (config.accessLog) {
+            accessLog(ex.conn.channel(), ex.request, ex.status, ex.bytesSent, System.nanoTime() - ex.startNanos);
+        }
+    }
+
+    boolean closing() {
+        return !owner.isOpen();
+    }
+
+    void readPaused() {
+        owner.readPaused.complete(null);
+    }
+
+    void noteBuffered(long bytes) {
+        owner.noteBuffered(bytes);
+    }
+
+    void accessLog(Channel ch, HttpRequest req, int status, long bytes, long nanos) {
+        if (!config.accessLog || !access.isInfoEnabled()) {
+            return;
+        }
+        SocketAddress remote = ch.remoteAddress();
+        String line = req == null ? "-" : req.method() + " " + req.uri() + " " + req.version();
+        access.info("{} \"{}\" {} {} {}ms", remote, line, status, bytes, String.format(Locale.ROOT, "%.3f", nanos / 1e6));
+    }
+}
