@@ -31,7 +31,12 @@ import java.util.concurrent.locks.LockSupport;
  *       fiber, task or callback of the loop runs in between.</li>
  *   <li>When the target returns, its value goes to the parent (the nearest ancestor that has
  *       started and not ended), whose {@code switchTo} returns it; an exception escaping the target
- *       is raised from the parent's {@code switchTo} instead.</li>
+ *       is raised from the parent's {@code switchTo} instead. A fiber with no such ancestor (created
+ *       with a {@code null} parent, in a loop callback, or whose ancestors have all ended) returns to
+ *       the fiber that last switched into it, so nobody is left suspended.</li>
+ *   <li>A task whose fiber is suspended in {@code switchTo} still receives its cancellation (and
+ *       its deadlines): {@code switchTo} raises {@link CancelledException}, and nobody can switch
+ *       into the fiber any more.</li>
  *   <li>{@link #throwInto(Throwable)} raises an exception in this fiber where it is suspended; into a
  *       fiber that never started, the fiber ends at once and the exception goes to its nearest
  *       started ancestor.</li>
@@ -404,13 +409,15 @@ public final class Fiber {
     }
 
     /**
-     * Remembers who switched in, as the fallback receiver when this fiber ends while its parent
-     * cannot take control. Only fibers with a parent need it, and a fiber that switches away drops
-     * its own: the reference must never keep an abandoned suspended fiber reachable.
+     * Remembers who switched in last: when this fiber ends with no live ancestor, its result goes
+     * there (the switcher is its root, as a thread's main fiber is in python-fibers); when its
+     * parent cannot take control, a {@link FiberError} does. A task's end goes to its task, so
+     * only plain fibers record it: a long-lived task must not keep a fiber it abandoned reachable.
      */
     private void recordSwitcher(Fiber me) {
-        me.switcher = null;
-        switcher = parent != null ? me : null;
+        if (kind == Kind.PLAIN) {
+            switcher = me;
+        }
     }
 
     private Object throwIntoUnstarted(Fiber me, Throwable error) {
@@ -544,13 +551,17 @@ public final class Fiber {
             task.settle(result, failure);
         }
         Fiber heir = startedAncestor(parent);
+        Fiber from = switcher;
+        switcher = null;
         if (heir != null && heir.waiting == Wait.SWITCH) {
             resumeDirect(heir, failure == null ? result : null, failure);
             return;
         }
-        Fiber from = switcher;
-        switcher = null;
-        if (heir != null && from != null && from != heir && from.state == State.SUSPENDED && from.waiting == Wait.SWITCH) {
+        boolean fromWaits = from != null && from != heir && from.state == State.SUSPENDED && from.waiting == Wait.SWITCH;
+        if (heir == null && fromWaits) {
+            // No live ancestor: the fiber that switched in last is the root it returns to.
+            resumeDirect(from, failure == null ? result : null, failure);
+        } else if (fromWaits) {
             // The parent cannot take control (it waits in await, sleep or join, or there is none):
             // rather than leave the fiber that switched in suspended forever, raise there.
             FiberError error = new FiberError(this + " ended, but its parent " + heir
@@ -647,10 +658,22 @@ public final class Fiber {
         }
         if (waiting == Wait.AWAIT) {
             LockSupport.unpark(thread);
-        } else if (waiting == Wait.NONE && thread != Thread.currentThread()) {
+        } else if (waiting == Wait.SWITCH) {
+            CancelledException e = pendingCancellation();
+            if (e != null) {
+                // Raised from its switchTo: from now on it is ready to run, and nobody may switch into it.
+                inValue = null;
+                inError = e;
+                resumed = true;
+                state = State.RUNNING;
+                waiting = Wait.NONE;
+                LockSupport.unpark(thread);
+            }
+        } else if (thread != Thread.currentThread()) {
             thread.interrupt();
         }
     }
+
 
     /** A deadline or shield scope of this fiber; innermost first. */
     static final class DeadlineScope {
