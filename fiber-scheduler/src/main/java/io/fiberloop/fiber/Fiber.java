@@ -1,7 +1,10 @@
 package io.fiberloop.fiber;
 
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClosedException;
+import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.loop.spi.LoopCarrier;
+import io.fiberloop.loop.spi.WakeTask;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
@@ -674,6 +677,23 @@ public final class Fiber {
         }
     }
 
+    /**
+     * Schedules {@code wake} on this fiber's loop {@code delay} from now, for a wait of this fiber.
+     * A loop that has begun to close (another thread called {@code close()} while this fiber ran)
+     * refuses new timers and cancels its tasks: the wait then raises {@link CancelledException}
+     * at once, and so does every later one (the fiber counts as cancelled).
+     */
+    TimerHandle scheduleWake(WakeTask wake, java.time.Duration delay) {
+        try {
+            return host.loop.schedule(wake, delay);
+        } catch (LoopClosedException closing) {
+            cancelRequested = true;
+            CancelledException e = new CancelledException("loop '" + host.loop.name() + "' is closing: "
+                    + (task != null ? "task '" + name() + "'" : String.valueOf(this)) + " was cancelled");
+            e.initCause(closing);
+            throw e;
+        }
+    }
 
     /** A deadline or shield scope of this fiber; innermost first. */
     static final class DeadlineScope {

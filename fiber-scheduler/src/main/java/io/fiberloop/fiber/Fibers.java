@@ -298,7 +298,7 @@ public final class Fibers {
             return;
         }
         Wakeup w = new Wakeup(me.thread);
-        TimerHandle timer = me.host.loop.schedule(w, duration);
+        TimerHandle timer = me.scheduleWake(w, duration);
         try {
             me.awaitUntil(w);
         } finally {
@@ -377,8 +377,9 @@ public final class Fibers {
         Objects.requireNonNull(body, "body");
         Fiber me = requireFiber("withTimeout()");
         Fiber.DeadlineScope scope = me.pushScope(false, timeout);
-        TimerHandle timer = me.host.loop.schedule((WakeTask) () -> me.expire(scope), timeout);
+        TimerHandle timer = null;
         try {
+            timer = me.scheduleWake(() -> me.expire(scope), timeout);
             return body.call();
         } catch (CancelledException e) {
             if (e.scope == scope) {
@@ -395,7 +396,9 @@ public final class Fibers {
             }
             throw e;
         } finally {
-            timer.cancel();
+            if (timer != null) {
+                timer.cancel();
+            }
             me.popScope(scope);
         }
     }

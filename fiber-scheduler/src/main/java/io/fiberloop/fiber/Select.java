@@ -1,7 +1,6 @@
 package io.fiberloop.fiber;
 
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.loop.spi.WakeTask;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -342,13 +341,13 @@ public final class Select<R> {
         try {
             if (me != null) {
                 TimerHandle timer = null;
-                if (onTimeout != null) {
-                    timer = me.host.loop.schedule((WakeTask) () -> {
-                        group.timedOut = true;
-                        LockSupport.unpark(group.thread);
-                    }, timeout);
-                }
                 try {
+                    if (onTimeout != null) {
+                        timer = me.scheduleWake(() -> {
+                            group.timedOut = true;
+                            LockSupport.unpark(group.thread);
+                        }, timeout);
+                    }
                     me.awaitUntil(group);
                 } catch (CancelledException e) {
                     cancelled = e;

@@ -436,7 +436,7 @@ abstract class ChannelConnection extends ChannelInboundHandlerAdapter implements
         }
         requireFiber("read");
         reader = me;
-        TimerHandle timer = readTimeoutNanos > 0 ? loop.schedule(readTimeoutTask, Duration.ofNanos(readTimeoutNanos)) : null;
+        TimerHandle timer = readTimeoutNanos > 0 ? Parking.wakeAfter(loop, readTimeoutTask, Duration.ofNanos(readTimeoutNanos)) : null;
         readTimedOut = false;
         try {
             while (inbox.isEmpty() && !eof && failure == null && !closedLocally && readRequested && !readTimedOut) {

@@ -2,7 +2,7 @@ package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.loop.spi.WakeTask;
+import io.fiberloop.netty.internal.Parking;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -331,7 +331,7 @@ public final class HttpRequest {
         }
         reader = Thread.currentThread();
         long timeout = conn.server.requestTimeoutNanos;
-        TimerHandle timer = timeout > 0 ? conn.loop.schedule((WakeTask) this::onReadTimeout, Duration.ofNanos(timeout)) : null;
+        TimerHandle timer = timeout > 0 ? Parking.wakeAfter(conn.loop, this::onReadTimeout, Duration.ofNanos(timeout)) : null;
         readTimedOut = false;
         try {
             while (inboxEmpty() && !bodyEnded && bodyFailure == null && !conn.inactive && !readTimedOut) {

@@ -1,7 +1,13 @@
 package io.fiberloop.netty.internal;
 
+import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Fibers;
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClosedException;
+import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.loop.spi.WakeTask;
 import java.io.InterruptedIOException;
+import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -26,6 +32,28 @@ public final class Parking {
         if (Thread.interrupted()) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting on " + what);
+        }
+    }
+
+    /**
+     * Schedules {@code wake}, a timer that only wakes the calling fiber (a read timeout), on
+     * {@code loop}. A loop that has begun to close (another thread called {@code close()} while
+     * the fiber ran) refuses new timers and cancels its tasks: the wait then raises
+     * {@link CancelledException}, as every suspension point of a closing loop does.
+     *
+     * @param loop the calling fiber's loop
+     * @param wake the timer's task
+     * @param delay how long from now
+     * @return the timer
+     * @throws CancelledException if the loop is closing
+     */
+    public static TimerHandle wakeAfter(EventLoop loop, WakeTask wake, Duration delay) {
+        try {
+            return loop.schedule(wake, delay);
+        } catch (LoopClosedException closing) {
+            CancelledException e = new CancelledException("loop '" + loop.name() + "' is closing: the wait was cancelled");
+            e.initCause(closing);
+            throw e;
         }
     }
 
