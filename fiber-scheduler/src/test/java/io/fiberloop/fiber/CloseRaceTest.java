@@ -2,6 +2,10 @@ package io.fiberloop.fiber;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.fiberloop.fiber.channel.Channel;
+import io.fiberloop.fiber.channel.Select;
+import io.fiberloop.fiber.sync.Event;
+import io.fiberloop.fiber.sync.Semaphore;
 import io.fiberloop.loop.EventLoop;
 import java.time.Duration;
 import java.util.ArrayList;
