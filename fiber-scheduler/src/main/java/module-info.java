@@ -1,9 +1,23 @@
-/** Fibers on fiberloop's event loop. */
+/**
+ * Fibers on fiberloop's event loop.
+ *
+ * <p>Exports the API: {@code io.fiberloop.fiber} (fibers, tasks, timeouts, scopes),
+ * {@code io.fiberloop.fiber.sync} (locks, semaphores, events, conditions, barriers),
+ * {@code io.fiberloop.fiber.channel} (channels, select, queues) and
+ * {@code io.fiberloop.fiber.context} (fiber locals, context propagation).
+ * {@code io.fiberloop.fiber.internal} is the runtime behind them: not an API, exported only to
+ * fiberloop's Netty module.
+ */
+@SuppressWarnings("module") // the qualified export names io.fiberloop.netty, which is built after this module
 module io.fiberloop.fiber {
     requires transitive io.fiberloop.loop;
     requires org.slf4j;
 
     exports io.fiberloop.fiber;
+    exports io.fiberloop.fiber.sync;
+    exports io.fiberloop.fiber.channel;
+    exports io.fiberloop.fiber.context;
+    exports io.fiberloop.fiber.internal to io.fiberloop.netty;
 
-    provides io.fiberloop.loop.spi.LoopHostProvider with io.fiberloop.fiber.FiberLoopHostProvider;
+    provides io.fiberloop.loop.spi.LoopHostProvider with io.fiberloop.fiber.internal.FiberLoopHostProvider;
 }

@@ -1,6 +1,6 @@
 package io.fiberloop.bench;
 
-import io.fiberloop.fiber.Lock;
+import io.fiberloop.fiber.sync.Lock;
 import io.fiberloop.loop.EventLoop;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;

@@ -1,11 +1,13 @@
 package io.fiberloop.fiber;
 
+import io.fiberloop.fiber.internal.FiberAccess;
+import io.fiberloop.fiber.internal.FiberHost;
+import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.spi.LoopCarrier;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fiber: code that can be suspended and resumed, switched into explicitly as in python-fibers
@@ -31,7 +33,12 @@ import java.util.concurrent.locks.LockSupport;
  *       fiber, task or callback of the loop runs in between.</li>
  *   <li>When the target returns, its value goes to the parent (the nearest ancestor that has
  *       started and not ended), whose {@code switchTo} returns it; an exception escaping the target
- *       is raised from the parent's {@code switchTo} instead.</li>
+ *       is raised from the parent's {@code switchTo} instead. A fiber with no such ancestor (created
+ *       with a {@code null} parent, in a loop callback, or whose ancestors have all ended) returns to
+ *       the fiber that last switched into it, so nobody is left suspended.</li>
+ *   <li>A task whose fiber is suspended in {@code switchTo} still receives its cancellation (and
+ *       its deadlines): {@code switchTo} raises {@link CancelledException}, and nobody can switch
+ *       into the fiber any more.</li>
  *   <li>{@link #throwInto(Throwable)} raises an exception in this fiber where it is suspended; into a
  *       fiber that never started, the fiber ends at once and the exception goes to its nearest
  *       started ancestor.</li>
@@ -75,40 +82,22 @@ public final class Fiber {
         ENDED
     }
 
-    /** What a suspended fiber waits for. */
-    enum Wait { NONE, SWITCH, AWAIT }
-
-    /** What kind of code the fiber runs. */
-    enum Kind { PLAIN, TASK, IMPLICIT, WORK }
-
-    /** Implicit fibers only (virtual threads started inside a fiber); other fibers are found through {@link #here()}. */
-    static final ThreadLocal<Fiber> CURRENT = new ThreadLocal<>();
     private static final String NEW_FIBER_FIX = "call it inside EventLoop.run(...) or a task spawned with Fibers.spawn(loop, ...)";
     private static final AtomicLong IDS = new AtomicLong();
 
-    final FiberHost host;
-    final Kind kind;
+    static {
+        FiberAccess.install(new Access());
+    }
+
+    /** The runtime: virtual thread, run state, waits and cancellation. */
+    final Strand strand;
     private final Object target;
     private Fiber parent;
     private String name;
-    Thread thread;
-    State state = State.NEW;
-    Wait waiting = Wait.NONE;
-
-    // switch transfer
-    private boolean resumed;
-    /** The fiber that last switched into this one (the fallback receiver when it ends). */
+    /** The fiber that last switched into this one: where its end goes when no ancestor can take it. */
     private Fiber switcher;
-    private Object inValue;
-    private Throwable inError;
-
-    // tasks and cancellation
+    /** The task this fiber runs, or {@code null} for a plain fiber. */
     Task<?> task;
-    /** Links of the host's list of live tasks (intrusive: no set entry per task). */
-    Fiber livePrev;
-    Fiber liveNext;
-    boolean cancelRequested;
-    DeadlineScope scopes;
 
     /**
      * A fiber that runs {@code target} when first switched into; its parent is the current fiber.
@@ -119,7 +108,7 @@ public final class Fiber {
      * @throws IllegalStateException if not called on a loop that hosts fibers
      */
     public Fiber(Runnable target) {
-        this(hostHere("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), currentOrNull(), Kind.PLAIN, null);
+        this(FiberHost.here("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), currentOrNull(), Strand.Kind.PLAIN, null);
     }
 
     /**
@@ -129,7 +118,7 @@ public final class Fiber {
      * @throws IllegalStateException if not called on a loop that hosts fibers
      */
     public Fiber(Callable<?> target) {
-        this(hostHere("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), currentOrNull(), Kind.PLAIN, null);
+        this(FiberHost.here("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), currentOrNull(), Strand.Kind.PLAIN, null);
     }
 
     /**
@@ -140,7 +129,7 @@ public final class Fiber {
      * @throws FiberError if {@code parent} belongs to another loop or has ended
      */
     public Fiber(Runnable target, Fiber parent) {
-        this(hostHere("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), null, Kind.PLAIN, null);
+        this(FiberHost.here("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), null, Strand.Kind.PLAIN, null);
         parent(parent);
     }
 
@@ -152,51 +141,21 @@ public final class Fiber {
      * @throws FiberError if {@code parent} belongs to another loop or has ended
      */
     public Fiber(Callable<?> target, Fiber parent) {
-        this(hostHere("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), null, Kind.PLAIN, null);
+        this(FiberHost.here("new Fiber", NEW_FIBER_FIX), Objects.requireNonNull(target, "target"), null, Strand.Kind.PLAIN, null);
         parent(parent);
     }
 
-    Fiber(FiberHost host, Object target, Fiber parent, Kind kind, String name) {
-        this.host = host;
+    Fiber(FiberHost host, Object target, Fiber parent, Strand.Kind kind, String name) {
+        this.strand = new Strand(host, kind, this);
         this.target = target;
         this.parent = parent;
-        this.kind = kind;
         this.name = name;
     }
 
-    /**
-     * The fiber whose code is running, of any kind (work fibers included), or {@code null} off a
-     * loop. The carrier's host knows which fiber it has mounted, so no thread-local is needed
-     * (which saves a ThreadLocalMap per fiber); only implicit fibers use one.
-     */
-    static Fiber here() {
-        if (EventLoop.currentOrNull() instanceof LoopCarrier c && c.host() instanceof FiberHost h) {
-            Fiber m = h.mounted;
-            if (m != null && m.thread == Thread.currentThread()) {
-                return m;
-            }
-            return Thread.currentThread().isVirtual() ? CURRENT.get() : null;
-        }
-        return null;
-    }
-
-    /**
-     * The fiber host of the code running now: the current fiber's, or the current loop's.
-     *
-     * @param what the operation, for the message
-     * @param fix what to do instead when the caller is not on a loop
-     */
-    static FiberHost hostHere(String what, String fix) {
-        Fiber f = here();
-        if (f != null) {
-            return f.host;
-        }
-        EventLoop loop = EventLoop.currentOrNull();
-        if (loop == null) {
-            throw new IllegalStateException(what + " needs an event loop, and thread '" + Thread.currentThread().getName()
-                    + "' is not on one: " + fix);
-        }
-        return FiberHost.of(loop);
+    private Fiber(FiberHost host, Thread thread) {
+        this.strand = Strand.implicit(host, this, thread);
+        this.target = null;
+        this.name = thread.getName().isEmpty() ? null : thread.getName();
     }
 
     // ------------------------------------------------------------------ current
@@ -212,8 +171,8 @@ public final class Fiber {
     public static Fiber current() {
         Fiber f = currentOrNull();
         if (f == null) {
-            Fiber here = here();
-            if (here != null && here.kind == Kind.WORK) {
+            Strand here = Strand.here();
+            if (here != null && here.kind() == Strand.Kind.WORK) {
                 throw new IllegalStateException("Fiber.current() was called from a loop callback (a task submitted with execute() or a timer), "
                         + "which is not a fiber and must not suspend: spawn a task with Fibers.spawn(...) to run fiber code");
             }
@@ -225,23 +184,8 @@ public final class Fiber {
 
     /** @return the current fiber, or {@code null} outside fibers (plain threads, loop callbacks) */
     public static Fiber currentOrNull() {
-        Fiber f = here();
-        if (f != null) {
-            return f.kind == Kind.WORK ? null : f;
-        }
-        Thread t = Thread.currentThread();
-        if (t.isVirtual()) {
-            EventLoop loop = EventLoop.currentOrNull();
-            FiberHost host = loop == null ? null : FiberHost.ofOrNull(loop);
-            if (host != null) {
-                Fiber implicit = new Fiber(host, null, null, Kind.IMPLICIT, t.getName().isEmpty() ? null : t.getName());
-                implicit.thread = t;
-                implicit.state = State.RUNNING;
-                CURRENT.set(implicit);
-                return implicit;
-            }
-        }
-        return null;
+        Strand s = Strand.currentOrNull();
+        return s == null ? null : s.fiber();
     }
 
     // ------------------------------------------------------------------ accessors
@@ -256,11 +200,6 @@ public final class Fiber {
         return n;
     }
 
-    /** @return the name given explicitly, or {@code null} */
-    String givenName() {
-        return name;
-    }
-
     /**
      * @param name a new name, shown by {@link #toString()} and in stall reports
      * @return this fiber
@@ -272,7 +211,7 @@ public final class Fiber {
 
     /** @return the fiber's state */
     public State state() {
-        return state;
+        return strand.state();
     }
 
     /**
@@ -282,12 +221,12 @@ public final class Fiber {
      * @return whether the fiber has not ended yet
      */
     public boolean isAlive() {
-        return state != State.ENDED;
+        return strand.state() != State.ENDED;
     }
 
     /** @return the loop this fiber belongs to */
     public EventLoop loop() {
-        return host.loop;
+        return strand.loop();
     }
 
     /** @return the parent, or {@code null} */
@@ -305,11 +244,11 @@ public final class Fiber {
      */
     public void parent(Fiber newParent) {
         if (newParent != null) {
-            if (newParent.host != host) {
-                throw new FiberError("cannot make " + newParent + " of loop '" + newParent.host.loop.name() + "' the parent of "
-                        + this + " of loop '" + host.loop.name() + "': a fiber's parent must be on the same loop");
+            if (newParent.strand.host() != strand.host()) {
+                throw new FiberError("cannot make " + newParent + " of loop '" + newParent.loop().name() + "' the parent of "
+                        + this + " of loop '" + loop().name() + "': a fiber's parent must be on the same loop");
             }
-            if (newParent.state == State.ENDED) {
+            if (newParent.state() == State.ENDED) {
                 throw new FiberError("cannot make " + newParent + " the parent of " + this + ": it has ended");
             }
             for (Fiber p = newParent; p != null; p = p.parent) {
@@ -323,7 +262,8 @@ public final class Fiber {
 
     @Override
     public String toString() {
-        return "Fiber[" + name() + ", " + state + (waiting == Wait.NONE ? "" : " in " + (waiting == Wait.SWITCH ? "switchTo" : "await")) + "]";
+        Strand.Wait w = strand.waiting();
+        return "Fiber[" + name() + ", " + strand.state() + (w == Strand.Wait.NONE ? "" : " in " + (w == Strand.Wait.SWITCH ? "switchTo" : "await")) + "]";
     }
 
     // ------------------------------------------------------------------ switching
@@ -368,14 +308,14 @@ public final class Fiber {
 
     private Object transfer(Object value, Throwable error, boolean hasValue) {
         Fiber me = currentForSwitch();
-        if (me.host != host) {
-            throw new FiberError("cannot switch from " + me + " of loop '" + me.host.loop.name() + "' to " + this
-                    + " of loop '" + host.loop.name() + "': fibers switch only within their loop; use a channel or a task to talk across loops");
+        if (me.strand.host() != strand.host()) {
+            throw new FiberError("cannot switch from " + me + " of loop '" + me.loop().name() + "' to " + this
+                    + " of loop '" + loop().name() + "': fibers switch only within their loop; use a channel or a task to talk across loops");
         }
         if (this == me) {
             throw new FiberError("cannot switch " + this + " to itself");
         }
-        switch (state) {
+        switch (strand.state()) {
             case ENDED -> throw new FiberError("cannot switch to " + this + ": it has ended");
             case NEW -> {
                 if (error != null) {
@@ -384,55 +324,54 @@ public final class Fiber {
                 if (hasValue) {
                     throw new FiberError("cannot pass a value to " + this + ": it has not started; start it with switchTo()");
                 }
-                me.prepareSuspend();
+                me.strand.prepareSwitch();
                 recordSwitcher(me);
-                startDirect();
+                strand.start(name, this::body, true);
             }
             case SUSPENDED -> {
-                if (waiting != Wait.SWITCH) {
+                if (strand.waiting() != Strand.Wait.SWITCH) {
                     throw new FiberError("cannot switch to " + this + ": it waits in a fiberloop await (sleep, join, a lock...), "
                             + "not in switchTo(), and resumes by itself; cancel its task to stop it");
                 }
-                me.prepareSuspend();
+                me.strand.prepareSwitch();
                 recordSwitcher(me);
-                resumeDirect(this, value, error);
+                strand.resumeDirect(value, error);
             }
             default -> throw new FiberError("cannot switch to " + this + ": it is running or ready to run (a task that has not "
                     + "suspended yet, or a fiber in a JDK blocking call or yieldNow()); only a fiber suspended in switchTo() can be switched to");
         }
-        return me.suspendInSwitch();
+        return me.strand.suspendInSwitch();
     }
 
     /**
-     * Remembers who switched in, as the fallback receiver when this fiber ends while its parent
-     * cannot take control. Only fibers with a parent need it, and a fiber that switches away drops
-     * its own: the reference must never keep an abandoned suspended fiber reachable.
+     * Remembers who switched in last: when this fiber ends with no live ancestor, its result goes
+     * there (the switcher is its root, as a thread's main fiber is in python-fibers); when its
+     * parent cannot take control, a {@link FiberError} does. A task's end goes to its task, so
+     * only plain fibers record it: a long-lived task must not keep a fiber it abandoned reachable.
      */
     private void recordSwitcher(Fiber me) {
-        me.switcher = null;
-        switcher = parent != null ? me : null;
+        if (strand.kind() == Strand.Kind.PLAIN) {
+            switcher = me;
+        }
     }
 
     private Object throwIntoUnstarted(Fiber me, Throwable error) {
-        state = State.ENDED;
+        strand.markEnded();
         Fiber heir = startedAncestor(parent);
         if (heir == null || heir == me) {
-            throw Sneaky.<RuntimeException>sneak(error);
+            throw Strand.Sneaky.<RuntimeException>sneak(error);
         }
-        if (heir.waiting != Wait.SWITCH) {
-            host.report(error, "throwInto " + this + " (never started): its ancestor " + heir + " is not in switchTo()");
-            throw Sneaky.<RuntimeException>sneak(error);
+        if (heir.strand.waiting() != Strand.Wait.SWITCH) {
+            strand.host().report(error, "throwInto " + this + " (never started): its ancestor " + heir + " is not in switchTo()");
+            throw Strand.Sneaky.<RuntimeException>sneak(error);
         }
-        me.prepareSuspend();
-        resumeDirect(heir, null, error);
-        return me.suspendInSwitch();
+        me.strand.prepareSwitch();
+        heir.strand.resumeDirect(null, error);
+        return me.strand.suspendInSwitch();
     }
 
     private static Fiber currentForSwitch() {
-        Fiber me = here();
-        if (me == null || me.kind == Kind.WORK) {
-            me = currentOrNull();
-        }
+        Fiber me = currentOrNull();
         if (me == null) {
             throw new FiberError("switchTo/throwInto must be called from a fiber (inside EventLoop.run(...) or a spawned task), "
                     + "not from thread '" + Thread.currentThread().getName() + "' or a loop callback");
@@ -442,70 +381,15 @@ public final class Fiber {
 
     /** The nearest ancestor that has started and not ended, starting at {@code p}. */
     private static Fiber startedAncestor(Fiber p) {
-        while (p != null && p.state != State.RUNNING && p.state != State.SUSPENDED) {
+        while (p != null && !p.strand.started()) {
             p = p.parent;
         }
         return p;
     }
 
-    private void prepareSuspend() {
-        resumed = false;
-        state = State.SUSPENDED;
-        waiting = Wait.SWITCH;
-    }
-
-    private Object suspendInSwitch() {
-        boolean interrupted = false;
-        while (!resumed) {
-            LockSupport.park(this);
-            if (Thread.interrupted()) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        state = State.RUNNING;
-        waiting = Wait.NONE;
-        Object v = inValue;
-        Throwable e = inError;
-        inValue = null;
-        inError = null;
-        if (e != null) {
-            throw Sneaky.<RuntimeException>sneak(e);
-        }
-        return v;
-    }
-
-    /** Makes {@code target}, suspended in switchTo, the very next thing its loop runs. */
-    private static void resumeDirect(Fiber target, Object value, Throwable error) {
-        target.inValue = value;
-        target.inError = error;
-        target.resumed = true;
-        FiberHost h = target.host;
-        h.directNext = true;
-        try {
-            LockSupport.unpark(target.thread);
-        } finally {
-            h.directNext = false;
-        }
-    }
-
-    private void startDirect() {
-        host.directNext = true;
-        try {
-            start();
-        } finally {
-            host.directNext = false;
-        }
-    }
-
     /** Creates and starts the fiber's virtual thread (its first run goes through the loop's queue). */
     void start() {
-        Thread t = host.newFiberThread(this, this::body);
-        thread = t;
-        state = State.RUNNING;
-        t.start();
+        strand.start(name, this::body, false);
     }
 
     // ------------------------------------------------------------------ running and ending
@@ -514,10 +398,7 @@ public final class Fiber {
         Object result = null;
         Throwable failure = null;
         try {
-            CancelledException early = pendingCancellation();
-            if (early != null) {
-                throw early;
-            }
+            strand.checkCancelled();
             if (target instanceof Callable<?> c) {
                 result = c.call();
             } else {
@@ -526,7 +407,7 @@ public final class Fiber {
         } catch (Throwable t) {
             failure = t;
         }
-        if (failure instanceof InterruptedException && task != null && cancelRequested) {
+        if (failure instanceof InterruptedException && task != null && strand.cancelRequested()) {
             // cancel() interrupted a JDK blocking call and the task let the interrupt escape: it was cancelled
             CancelledException ce = new CancelledException("task '" + name() + "' was cancelled");
             ce.initCause(failure);
@@ -536,172 +417,65 @@ public final class Fiber {
     }
 
     private void end(Object result, Throwable failure) {
-        state = State.ENDED;
-        waiting = Wait.NONE;
-        scopes = null;
+        strand.markEnded();
         if (task != null) {
-            host.taskEnded(this);
+            strand.host().taskEnded(strand);
             task.settle(result, failure);
         }
         Fiber heir = startedAncestor(parent);
-        if (heir != null && heir.waiting == Wait.SWITCH) {
-            resumeDirect(heir, failure == null ? result : null, failure);
-            return;
-        }
         Fiber from = switcher;
         switcher = null;
-        if (heir != null && from != null && from != heir && from.state == State.SUSPENDED && from.waiting == Wait.SWITCH) {
-            // The parent cannot take control (it waits in await, sleep or join, or there is none):
-            // rather than leave the fiber that switched in suspended forever, raise there.
+        if (heir != null && heir.strand.waiting() == Strand.Wait.SWITCH) {
+            heir.strand.resumeDirect(failure == null ? result : null, failure);
+            return;
+        }
+        boolean fromWaits = from != null && from != heir && from.strand.suspendedInSwitch();
+        if (heir == null && fromWaits) {
+            // No live ancestor: the fiber that switched in last is the root it returns to.
+            from.strand.resumeDirect(failure == null ? result : null, failure);
+        } else if (fromWaits) {
+            // The parent cannot take control (it waits in await, sleep or join): rather than leave
+            // the fiber that switched in suspended forever, raise there.
             FiberError error = new FiberError(this + " ended, but its parent " + heir
                     + " is not suspended in switchTo() to receive " + (failure == null ? "its result" : "its exception")
                     + "; make the parent switch into it, or give it a parent that does");
             if (failure != null) {
                 error.initCause(failure);
             }
-            resumeDirect(from, null, error);
+            from.strand.resumeDirect(null, error);
         } else if (failure != null && task == null) {
-            host.report(failure, this + " ended with an exception and its parent " + (heir == null ? "(none)" : heir)
+            strand.host().report(failure, this + " ended with an exception and its parent " + (heir == null ? "(none)" : heir)
                     + " is not in switchTo() to receive it");
         }
     }
 
+    // ------------------------------------------------------------------ what the internal package needs
 
-    // ------------------------------------------------------------------ waiting and cancellation
-
-    /** Condition of a fiberloop wait. */
-    interface Until {
-        boolean done();
-    }
-
-    /**
-     * Suspends this (current) fiber until {@code until} holds, raising {@link CancelledException} if
-     * the fiber is or becomes cancelled. Whoever makes the condition true must unpark the fiber.
-     */
-    void awaitUntil(Until until) {
-        checkCancelled();
-        if (until.done()) {
-            return;
+    /** Creates fibers and tasks for {@code io.fiberloop.fiber.internal}. */
+    private static final class Access extends FiberAccess {
+        @Override
+        public Strand newImplicitFiber(FiberHost host, Thread thread) {
+            return new Fiber(host, thread).strand;
         }
-        state = State.SUSPENDED;
-        waiting = Wait.AWAIT;
-        try {
-            while (!until.done()) {
-                LockSupport.park(this);
-                if (Thread.interrupted()) {
-                    cancelRequested = true;
+
+        @Override
+        public <T> void startMain(FiberHost host, Callable<T> main, CompletableFuture<T> result) {
+            Task<T> task = Task.spawn(host, host.loop().name() + "-main", main);
+            task.onComplete((v, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(e);
+                } else {
+                    result.complete(v);
                 }
-                checkCancelled();
+            });
+        }
+
+        @Override
+        public void abandon(Strand strand, String why) {
+            Task<?> task = strand.fiber().task;
+            if (task != null) {
+                task.settle(null, new CancelledException(why));
             }
-        } finally {
-            state = State.RUNNING;
-            waiting = Wait.NONE;
-        }
-    }
-
-    /** Wakes this fiber if it waits in a fiberloop wait. Any thread. */
-    void wake() {
-        LockSupport.unpark(thread);
-    }
-
-    /** Throws if this fiber has a pending cancellation. */
-    void checkCancelled() {
-        CancelledException e = pendingCancellation();
-        if (e != null) {
-            Thread.interrupted();
-            throw e;
-        }
-    }
-
-    /** The cancellation that applies to this fiber now, or {@code null}: level-triggered. */
-    CancelledException pendingCancellation() {
-        DeadlineScope hit = null;
-        for (DeadlineScope s = scopes; s != null; s = s.outer) {
-            if (s.shield) {
-                return hit == null ? null : hit.exception();
-            }
-            if (s.expired) {
-                hit = s;
-            }
-        }
-        if (cancelRequested) {
-            return new CancelledException((task != null ? "task '" + name() + "'" : String.valueOf(this)) + " was cancelled");
-        }
-        return hit == null ? null : hit.exception();
-    }
-
-    /** Loop thread: cancels this fiber's task. @return false if the fiber had already ended */
-    boolean requestCancel() {
-        if (state == State.ENDED) {
-            return false;
-        }
-        cancelRequested = true;
-        interruptWait();
-        return true;
-    }
-
-    /** Delivers a cancellation: wakes a fiberloop wait, or interrupts a JDK blocking call. */
-    void interruptWait() {
-        if (thread == null || state == State.NEW || state == State.ENDED) {
-            return;
-        }
-        if (waiting == Wait.AWAIT) {
-            LockSupport.unpark(thread);
-        } else if (waiting == Wait.NONE && thread != Thread.currentThread()) {
-            thread.interrupt();
-        }
-    }
-
-    /** A deadline or shield scope of this fiber; innermost first. */
-    static final class DeadlineScope {
-        final DeadlineScope outer;
-        final boolean shield;
-        final java.time.Duration timeout;
-        boolean expired;
-
-        DeadlineScope(DeadlineScope outer, boolean shield, java.time.Duration timeout) {
-            this.outer = outer;
-            this.shield = shield;
-            this.timeout = timeout;
-        }
-
-        CancelledException exception() {
-            return new CancelledException("deadline of " + timeout.toMillis() + " ms expired", this);
-        }
-    }
-
-    DeadlineScope pushScope(boolean shield, java.time.Duration timeout) {
-        DeadlineScope s = new DeadlineScope(scopes, shield, timeout);
-        scopes = s;
-        return s;
-    }
-
-    void popScope(DeadlineScope s) {
-        if (scopes == s) {
-            scopes = s.outer;
-        } else {
-            // Defensive: unwind to the scope's parent even if inner scopes leaked.
-            scopes = s.outer;
-        }
-    }
-
-    /** Runs on the loop (a timer): marks the scope expired and wakes the fiber. */
-    void expire(DeadlineScope s) {
-        if (state == State.ENDED) {
-            return;
-        }
-        s.expired = true;
-        interruptWait();
-    }
-
-    /** Throws any throwable without declaring it; used to re-raise what was handed over by a switch. */
-    static final class Sneaky {
-        private Sneaky() {
-        }
-
-        @SuppressWarnings("unchecked")
-        static <X extends Throwable> X sneak(Throwable t) throws X {
-            throw (X) t;
         }
     }
 }

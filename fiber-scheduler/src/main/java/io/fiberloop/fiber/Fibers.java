@@ -1,5 +1,8 @@
 package io.fiberloop.fiber;
 
+import io.fiberloop.fiber.internal.FiberHost;
+import io.fiberloop.fiber.internal.Strand;
+import io.fiberloop.fiber.internal.Until;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.loop.spi.WakeTask;
@@ -13,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Future;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * asyncio's and trio's toolkit for fibers: spawning tasks, awaiting futures, sleeping on the loop's
@@ -72,7 +74,7 @@ public final class Fibers {
      */
     public static <T> Task<T> spawn(String name, Callable<T> body) {
         Objects.requireNonNull(body, "body");
-        return Fiber.hostHere("spawn()", "use Fibers.spawn(loop, ...) from other threads").spawn(name, body);
+        return Task.spawn(FiberHost.here("spawn()", "use Fibers.spawn(loop, ...) from other threads"), name, body);
     }
 
     /**
@@ -110,11 +112,11 @@ public final class Fibers {
                     + ": spawn() refused; spawn on a loop that is open");
         }
         FiberHost host = FiberHost.of(loop);
-        if (host.carrier.onCarrier()) {
-            return host.spawn(name, body);
+        if (host.onCarrier()) {
+            return Task.spawn(host, name, body);
         }
-        Task<T> task = host.prepare(name, body);
-        loop.execute(() -> host.startTask(task));
+        Task<T> task = Task.prepare(host, name, body);
+        loop.execute(task::startPrepared);
         return task;
     }
 
@@ -194,13 +196,13 @@ public final class Fibers {
     /** Suspends (fiber) or blocks (plain thread) until {@code f} is done. */
     static void awaitDone(CompletableFuture<?> f, String what) {
         if (f.isDone()) {
-            Fiber me = Fiber.here();
-            if (me != null && me.kind != Fiber.Kind.WORK) {
+            Strand me = Strand.here();
+            if (me != null && me.kind() != Strand.Kind.WORK) {
                 me.checkCancelled();
             }
             return;
         }
-        Fiber me = suspendable(what);
+        Strand me = Strand.suspendable(what);
         if (me == null) {
             try {
                 f.handle((v, e) -> null).get();
@@ -212,35 +214,8 @@ public final class Fibers {
             }
             return;
         }
-        Thread t = me.thread;
-        f.whenComplete((v, e) -> LockSupport.unpark(t));
+        f.whenComplete((v, e) -> me.wake());
         me.awaitUntil(f::isDone);
-    }
-
-    /**
-     * The fiber that may suspend here; {@code null} on a plain thread (which may block).
-     *
-     * @throws IllegalStateException in a loop callback, or on a loop's carrier outside any fiber
-     */
-    static Fiber suspendable(String what) {
-        Fiber me = Fiber.here();
-        if (me != null) {
-            if (me.kind == Fiber.Kind.WORK) {
-                throw new IllegalStateException(what + " was called from a loop callback (a task submitted with execute() or a timer): "
-                        + "callbacks must not block their loop; spawn a task with Fibers.spawn(...) and call " + what
-                        + " there, or register a callback with whenComplete(...)");
-            }
-            return me;
-        }
-        me = Fiber.currentOrNull();
-        if (me != null) {
-            return me;
-        }
-        if (EventLoop.currentOrNull() != null) {
-            throw new IllegalStateException(what + " was called on the carrier thread of loop '" + EventLoop.currentOrNull().name()
-                    + "' outside any fiber, where it would deadlock the loop: spawn a task with Fibers.spawn(...) and call " + what + " there");
-        }
-        return null;
     }
 
     /** The value of a completed future, or its failure rethrown (unchecked as is, checked wrapped). */
@@ -282,7 +257,7 @@ public final class Fibers {
      */
     public static void sleep(Duration duration) {
         Objects.requireNonNull(duration, "duration");
-        Fiber me = suspendable("sleep()");
+        Strand me = Strand.suspendable("sleep()");
         if (me == null) {
             try {
                 Thread.sleep(duration);
@@ -297,8 +272,8 @@ public final class Fibers {
             yieldNow();
             return;
         }
-        Wakeup w = new Wakeup(me.thread);
-        TimerHandle timer = me.host.loop.schedule(w, duration);
+        Wakeup w = new Wakeup(me);
+        TimerHandle timer = me.scheduleWake(w, duration);
         try {
             me.awaitUntil(w);
         } finally {
@@ -309,18 +284,18 @@ public final class Fibers {
     }
 
     /** A timer callback that wakes a fiber (a wake task: the loop may fire it in the middle of an I/O run). */
-    private static final class Wakeup implements WakeTask, Fiber.Until {
-        private final Thread thread;
+    private static final class Wakeup implements WakeTask, Until {
+        private final Strand strand;
         boolean fired;
 
-        Wakeup(Thread thread) {
-            this.thread = thread;
+        Wakeup(Strand strand) {
+            this.strand = strand;
         }
 
         @Override
         public void run() {
             fired = true;
-            LockSupport.unpark(thread);
+            strand.wake();
         }
 
         @Override
@@ -336,7 +311,7 @@ public final class Fibers {
      * @throws CancelledException if the fiber is cancelled
      */
     public static void yieldNow() {
-        Fiber me = suspendable("yieldNow()");
+        Strand me = Strand.suspendable("yieldNow()");
         if (me == null) {
             Thread.yield();
             return;
@@ -351,7 +326,7 @@ public final class Fibers {
      * expired: a cancellation point for long computations that never suspend.
      */
     public static void checkCancelled() {
-        Fiber me = Fiber.currentOrNull();
+        Strand me = Strand.currentOrNull();
         if (me != null) {
             me.checkCancelled();
         }
@@ -375,13 +350,14 @@ public final class Fibers {
     public static <T, X extends Throwable> T withTimeout(Duration timeout, FiberCallable<T, X> body) throws X {
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(body, "body");
-        Fiber me = requireFiber("withTimeout()");
-        Fiber.DeadlineScope scope = me.pushScope(false, timeout);
-        TimerHandle timer = me.host.loop.schedule((WakeTask) () -> me.expire(scope), timeout);
+        Strand me = Strand.requireFiber("withTimeout()");
+        Strand.Scope scope = me.pushScope(false, timeout);
+        TimerHandle timer = null;
         try {
+            timer = me.scheduleWake(() -> me.expire(scope), timeout);
             return body.call();
         } catch (CancelledException e) {
-            if (e.scope == scope) {
+            if (scope.caught(e)) {
                 throw new FiberTimeoutException(timeout, e);
             }
             throw e;
@@ -389,13 +365,15 @@ public final class Fibers {
             // the deadline interrupted a JDK blocking call and the body let the interrupt escape
             if (e instanceof InterruptedException) {
                 CancelledException pending = me.pendingCancellation();
-                if (pending != null && pending.scope == scope) {
+                if (pending != null && scope.caught(pending)) {
                     throw new FiberTimeoutException(timeout, e);
                 }
             }
             throw e;
         } finally {
-            timer.cancel();
+            if (timer != null) {
+                timer.cancel();
+            }
             me.popScope(scope);
         }
     }
@@ -431,8 +409,8 @@ public final class Fibers {
      */
     public static <T, X extends Throwable> T nonCancellable(FiberCallable<T, X> body) throws X {
         Objects.requireNonNull(body, "body");
-        Fiber me = requireFiber("nonCancellable()");
-        Fiber.DeadlineScope scope = me.pushScope(true, Duration.ZERO);
+        Strand me = Strand.requireFiber("nonCancellable()");
+        Strand.Scope scope = me.pushScope(true, Duration.ZERO);
         try {
             return body.call();
         } finally {
@@ -441,15 +419,6 @@ public final class Fibers {
                 me.interruptWait();
             }
         }
-    }
-
-    private static Fiber requireFiber(String what) {
-        Fiber me = suspendable(what);
-        if (me == null) {
-            throw new IllegalStateException(what + " must be called from a fiber (inside EventLoop.run(...) or a spawned task), not from thread '"
-                    + Thread.currentThread().getName() + "'");
-        }
-        return me;
     }
 
     // ------------------------------------------------------------------ several at once
@@ -465,7 +434,7 @@ public final class Fibers {
      */
     public static <T> List<T> awaitAll(Collection<? extends CompletableFuture<? extends T>> futures) {
         List<CompletableFuture<? extends T>> list = List.copyOf(futures);
-        Fiber me = suspendable("awaitAll()");
+        Strand me = Strand.suspendable("awaitAll()");
         waitUntil(me, list, "awaitAll()", () -> allDone(list) || anyFailed(list));
         Throwable first = null;
         for (CompletableFuture<? extends T> f : list) {
@@ -503,7 +472,7 @@ public final class Fibers {
      */
     public static <F extends CompletableFuture<?>> List<F> awaitAllSettled(Collection<F> futures) {
         List<F> list = List.copyOf(futures);
-        Fiber me = suspendable("awaitAllSettled()");
+        Strand me = Strand.suspendable("awaitAllSettled()");
         waitUntil(me, list, "awaitAllSettled()", () -> allDone(list));
         return list;
     }
@@ -521,7 +490,7 @@ public final class Fibers {
         if (list.isEmpty()) {
             throw new IllegalArgumentException("awaitAny() needs at least one future");
         }
-        Fiber me = suspendable("awaitAny()");
+        Strand me = Strand.suspendable("awaitAny()");
         CompletableFuture<? extends T> winner;
         try {
             waitUntil(me, list, "awaitAny()", () -> firstDone(list) != null);
@@ -536,7 +505,7 @@ public final class Fibers {
         return resultOf(winner);
     }
 
-    private static void waitUntil(Fiber me, List<? extends CompletableFuture<?>> list, String what, Fiber.Until until) {
+    private static void waitUntil(Strand me, List<? extends CompletableFuture<?>> list, String what, Until until) {
         if (until.done()) {
             if (me != null) {
                 me.checkCancelled();
@@ -550,10 +519,9 @@ public final class Fibers {
             }
             return;
         }
-        Thread t = me.thread;
         for (CompletableFuture<?> f : list) {
             if (!f.isDone()) {
-                f.whenComplete((v, e) -> LockSupport.unpark(t));
+                f.whenComplete((v, e) -> me.wake());
             }
         }
         try {

@@ -1,5 +1,8 @@
 package io.fiberloop.fiber;
 
+import io.fiberloop.fiber.context.FiberContext;
+import io.fiberloop.fiber.context.FiberLocal;
+import io.fiberloop.fiber.internal.Strand;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
@@ -99,7 +102,7 @@ public final class Offload {
      */
     public static <T> T call(Callable<T> work) {
         Objects.requireNonNull(work, "work");
-        Fiber me = Fibers.suspendable("Offload.call()");
+        Strand me = Strand.suspendable("Offload.call()");
         if (me != null) {
             return suspendFor(me, defaultPool(), work);
         }
@@ -132,7 +135,7 @@ public final class Offload {
     public static <T> T call(Executor executor, Callable<T> work) {
         Objects.requireNonNull(executor, "executor");
         Objects.requireNonNull(work, "work");
-        Fiber me = Fibers.suspendable("Offload.call()");
+        Strand me = Strand.suspendable("Offload.call()");
         if (me != null) {
             return suspendFor(me, executor, work);
         }
@@ -181,7 +184,7 @@ public final class Offload {
 
     // ------------------------------------------------------------------ internals
 
-    private static <T> T suspendFor(Fiber me, Executor executor, Callable<T> work) {
+    private static <T> T suspendFor(Strand me, Executor executor, Callable<T> work) {
         me.checkCancelled();
         Job<T> job = new Job<>(FiberContext.capture(), work, me);
         executor.execute(job);
@@ -232,9 +235,9 @@ public final class Offload {
 
     /** The work, run with its caller's context; wakes the waiting fiber when it is done. */
     private static final class Job<T> extends FutureTask<T> {
-        private final Fiber waiter;
+        private final Strand waiter;
 
-        Job(FiberContext.Snapshot context, Callable<T> work, Fiber waiter) {
+        Job(FiberContext.Snapshot context, Callable<T> work, Strand waiter) {
             super(() -> context.call(work));
             this.waiter = waiter;
         }

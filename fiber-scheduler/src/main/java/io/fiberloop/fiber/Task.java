@@ -1,7 +1,11 @@
 package io.fiberloop.fiber;
 
+import io.fiberloop.fiber.context.FiberContext;
+import io.fiberloop.fiber.internal.FiberHost;
+import io.fiberloop.fiber.internal.Strand;
 import java.lang.ref.Cleaner;
 import java.util.Objects;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -56,8 +60,40 @@ public final class Task<T> extends CompletableFuture<T> {
     /** Created only when the task fails with nobody watching: successful tasks pay nothing for it. */
     private volatile Unretrieved unretrieved;
 
-    Task(Fiber fiber) {
+    private Task(Fiber fiber) {
         this.fiber = fiber;
+    }
+
+    /** A task of {@code host}, not started yet; captures the spawner's context (fiber locals, MDC) now. Any thread. */
+    private static <T> Task<T> create(FiberHost host, String name, Callable<T> body) {
+        FiberContext.Snapshot context = FiberContext.capture();
+        Callable<T> inherited = context.isEmpty() ? body : () -> context.call(body);
+        Fiber f = new Fiber(host, inherited, null, Strand.Kind.TASK, name);
+        Task<T> task = new Task<>(f);
+        f.task = task;
+        return task;
+    }
+
+    /** Creates and starts a task on {@code host}. Loop thread only. */
+    static <T> Task<T> spawn(FiberHost host, String name, Callable<T> body) {
+        Task<T> task = create(host, name, body);
+        host.addLive(task.fiber.strand);
+        task.fiber.start();
+        return task;
+    }
+
+    /** Creates a task to be started on {@code host} later, by {@link #startPrepared()}. Any thread. */
+    static <T> Task<T> prepare(FiberHost host, String name, Callable<T> body) {
+        return create(host, name, body);
+    }
+
+    /** Loop thread: starts a prepared task, unless it was cancelled before it could start. */
+    void startPrepared() {
+        if (fiber.state() != Fiber.State.NEW) {
+            return;
+        }
+        fiber.strand.host().addLive(fiber.strand);
+        fiber.start();
     }
 
     /** The failure of a task that nobody has looked at yet; logged if the task is collected so. */
@@ -164,7 +200,7 @@ public final class Task<T> extends CompletableFuture<T> {
     @Override
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
         if (!isDone() && onLoop() && Fiber.currentOrNull() == null) {
-            Fibers.suspendable("get()"); // throws: a loop callback must not block its loop
+            Strand.suspendable("get()"); // throws: a loop callback must not block its loop
         }
         if (Fiber.currentOrNull() != null && !isDone()) {
             boolean done = Fibers.withTimeoutOrNull(java.time.Duration.ofNanos(unit.toNanos(timeout)), () -> {
@@ -224,18 +260,19 @@ public final class Task<T> extends CompletableFuture<T> {
         if (isDone()) {
             return false;
         }
-        FiberHost host = fiber.host;
-        if (host.carrier.onCarrier()) {
-            if (fiber.state == Fiber.State.NEW) {
-                host.taskEnded(fiber);
+        Strand strand = fiber.strand;
+        FiberHost host = strand.host();
+        if (host.onCarrier()) {
+            if (strand.state() == Fiber.State.NEW) {
+                host.taskEnded(strand);
                 settle(null, new CancelledException("task '" + name() + "' was cancelled before it started"));
-                fiber.state = Fiber.State.ENDED;
+                strand.markEnded();
                 return true;
             }
-            return fiber.requestCancel();
+            return strand.requestCancel();
         }
         try {
-            host.loop.execute(this::cancel);
+            host.loop().execute(this::cancel);
         } catch (java.util.concurrent.RejectedExecutionException closed) {
             return false;
         }

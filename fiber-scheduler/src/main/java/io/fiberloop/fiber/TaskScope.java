@@ -1,11 +1,11 @@
 package io.fiberloop.fiber;
 
+import io.fiberloop.fiber.internal.Strand;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Structured concurrency for fibers (trio's nursery, kotlinx's {@code coroutineScope}, the JDK's
@@ -31,14 +31,14 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Threading: owner fiber only: open, fork, join and close it in the same fiber.
  */
 public final class TaskScope implements AutoCloseable {
-    private final Fiber owner;
+    private final Strand owner;
     private final List<Task<?>> children = new ArrayList<>();
     private final List<Throwable> failures = new ArrayList<>();
     private int running;
     private boolean closed;
     private boolean failed;
 
-    private TaskScope(Fiber owner) {
+    private TaskScope(Strand owner) {
         this.owner = owner;
     }
 
@@ -49,7 +49,7 @@ public final class TaskScope implements AutoCloseable {
      * @throws IllegalStateException if not called from a fiber
      */
     public static TaskScope open() {
-        Fiber me = Fibers.suspendable("TaskScope.open()");
+        Strand me = Strand.suspendable("TaskScope.open()");
         if (me == null) {
             throw new IllegalStateException("TaskScope.open() must be called from a fiber (inside EventLoop.run(...) or a spawned task)");
         }
@@ -82,7 +82,7 @@ public final class TaskScope implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("fork() on a closed TaskScope: open a new scope");
         }
-        Task<T> child = owner.host.spawn(name, body);
+        Task<T> child = Task.spawn(owner.host(), name, body);
         children.add(child);
         running++;
         child.onComplete((v, e) -> childDone(e));
@@ -103,7 +103,7 @@ public final class TaskScope implements AutoCloseable {
                 }
             }
         }
-        LockSupport.unpark(owner.thread);
+        owner.wake();
     }
 
     /**
@@ -185,7 +185,7 @@ public final class TaskScope implements AutoCloseable {
     }
 
     private void checkOwner(String what) {
-        if (Fiber.currentOrNull() != owner) {
+        if (Strand.currentOrNull() != owner) {
             throw new IllegalStateException(what + "() on a TaskScope from " + Fiber.currentOrNull() + ", but the scope belongs to "
                     + owner + ": only the fiber that opened a scope may use it");
         }

@@ -11,6 +11,14 @@
  *       {@link io.fiberloop.fiber.TaskScope structured scopes}.</li>
  * </ul>
  *
+ * <h2>Packages</h2>
+ * This package holds the core: {@link io.fiberloop.fiber.Fiber}, {@link io.fiberloop.fiber.Task},
+ * {@link io.fiberloop.fiber.Fibers}, {@link io.fiberloop.fiber.TaskScope},
+ * {@link io.fiberloop.fiber.Offload} and the exceptions. Coordination between fibers lives in
+ * {@link io.fiberloop.fiber.sync} (locks, semaphores, events, conditions, barriers) and
+ * {@link io.fiberloop.fiber.channel} (channels, select, queues); context propagation in
+ * {@link io.fiberloop.fiber.context}.
+ *
  * <h2>How it works</h2>
  * A fiber is a virtual thread whose scheduler is its loop: with this module present, every
  * {@link io.fiberloop.loop.EventLoop} hosts fibers, its carrier thread runs only their

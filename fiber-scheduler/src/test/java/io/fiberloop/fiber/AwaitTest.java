@@ -1,9 +1,9 @@
 package io.fiberloop.fiber;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static io.fiberloop.fiber.LoopFixture.virtualLoop;
 
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.LoopClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,10 +19,6 @@ import org.junit.jupiter.api.Timeout;
 /** await of futures (cross-thread, fast path, plain Future) and the several-at-once helpers. */
 @Timeout(20)
 class AwaitTest {
-
-    private static EventLoop virtualLoop() {
-        return EventLoop.builder().clock(LoopClock.autoAdvancing()).build();
-    }
 
     @Test
     void awaitAFutureCompletedByAnotherPlatformThread() throws Exception {

@@ -52,7 +52,7 @@ class BlockingTest {
                 });
                 Task<Void> other = Fibers.spawn(() -> {
                     counter.incrementAndGet();
-                    out.add("other ran, sleeper " + sleeper.fiber().thread.getState());
+                    out.add("other ran, sleeper " + sleeper.fiber().strand.thread().getState());
                     return null;
                 });
                 Fibers.awaitAll(List.of(sleeper, other));

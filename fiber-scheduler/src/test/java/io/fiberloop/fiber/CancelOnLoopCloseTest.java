@@ -1,6 +1,7 @@
 package io.fiberloop.fiber;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static io.fiberloop.fiber.LoopFixture.awaitBlocked;
 
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;
@@ -71,7 +72,7 @@ class CancelOnLoopCloseTest {
                 joinerSaw.complete(e);
             }
         });
-        TaskBasicsTest.awaitBlocked(joiner);
+        awaitBlocked(joiner);
         assertFalse(joinerSaw.isDone());
 
         loop.close();

@@ -1,9 +1,9 @@
 package io.fiberloop.fiber;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static io.fiberloop.fiber.LoopFixture.virtualLoop;
 
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.LoopClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,10 +19,6 @@ import org.junit.jupiter.api.Timeout;
 /** Task cancellation: cooperative, level-triggered, shielded cleanup, JDK interrupts. */
 @Timeout(20)
 class CancelTest {
-
-    private static EventLoop virtualLoop() {
-        return EventLoop.builder().clock(LoopClock.autoAdvancing()).build();
-    }
 
     @Test
     void cancellingASleepingTaskRaisesCancelledExceptionInIt() throws Exception {

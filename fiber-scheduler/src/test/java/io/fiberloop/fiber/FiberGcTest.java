@@ -79,8 +79,8 @@ class FiberGcTest {
         });
         events.add("main got " + child.switchTo());
         assertEquals(State.SUSPENDED, child.state());
-        assertNotNull(child.thread);
-        return List.of(new WeakReference<>(child), new WeakReference<>(child.thread));
+        assertNotNull(child.strand.thread());
+        return List.of(new WeakReference<>(child), new WeakReference<>(child.strand.thread()));
     }
 
     @Test
@@ -113,7 +113,7 @@ class FiberGcTest {
 
     private static void descend(int depth, int n, Fiber main, AtomicBoolean finallyRan, List<WeakReference<Object>> refs) {
         try {
-            refs.add(new WeakReference<>(Fiber.current().thread));
+            refs.add(new WeakReference<>(Fiber.current().strand.thread()));
             if (depth == n) {
                 main.switchTo("bottom");
             } else {
@@ -170,7 +170,7 @@ class FiberGcTest {
         assertEquals("second suspended", pair[1].switchTo());
         pair[1].parent(pair[0]);
         return List.of(new WeakReference<>(pair[0]), new WeakReference<>(pair[1]),
-                new WeakReference<>(pair[0].thread), new WeakReference<>(pair[1].thread));
+                new WeakReference<>(pair[0].strand.thread()), new WeakReference<>(pair[1].strand.thread()));
     }
 
     @Test
@@ -218,8 +218,8 @@ class FiberGcTest {
             throw new IllegalStateException("ended by an exception");
         });
         assertThrows(IllegalStateException.class, thrown::switchTo);
-        return List.of(new WeakReference<>(f), new WeakReference<>(f.thread), new WeakReference<>(thrown),
-                new WeakReference<>(thrown.thread));
+        return List.of(new WeakReference<>(f), new WeakReference<>(f.strand.thread()), new WeakReference<>(thrown),
+                new WeakReference<>(thrown.strand.thread()));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.fiberloop.fiber;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.fiberloop.fiber.context.FiberLocal;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;
 import java.io.IOException;

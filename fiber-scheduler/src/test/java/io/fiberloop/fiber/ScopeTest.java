@@ -1,9 +1,9 @@
 package io.fiberloop.fiber;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static io.fiberloop.fiber.LoopFixture.virtualLoop;
 
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.LoopClock;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,10 +16,6 @@ import org.junit.jupiter.api.Timeout;
 /** TaskScope: structured concurrency, no child outlives its scope. */
 @Timeout(20)
 class ScopeTest {
-
-    private static EventLoop virtualLoop() {
-        return EventLoop.builder().clock(LoopClock.autoAdvancing()).build();
-    }
 
     private static Task<String> sleeper(TaskScope scope, List<String> out, String name, Duration d) {
         return scope.fork(name, () -> {

@@ -1,9 +1,10 @@
 package io.fiberloop.fiber;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static io.fiberloop.fiber.LoopFixture.virtualLoop;
+import static io.fiberloop.fiber.LoopFixture.awaitBlocked;
 
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.LoopClock;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,21 +22,6 @@ import org.junit.jupiter.api.Timeout;
 /** Spawning, joining, the Future/CompletionStage face of a task, and how failures come back. */
 @Timeout(20)
 class TaskBasicsTest {
-
-    private static EventLoop virtualLoop() {
-        return EventLoop.builder().clock(LoopClock.autoAdvancing()).build();
-    }
-
-    /** Waits (spinning, bounded) until {@code t} is parked or blocked: it is then inside the blocking call. */
-    static void awaitBlocked(Thread t) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
-            if (System.nanoTime() > deadline) {
-                fail("thread " + t + " never blocked; state " + t.getState());
-            }
-            Thread.onSpinWait();
-        }
-    }
 
     @Test
     void spawnOnTheCurrentLoopStartsLaterNeverInline() throws Exception {

@@ -1,9 +1,9 @@
 package io.fiberloop.fiber;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static io.fiberloop.fiber.LoopFixture.virtualLoop;
 
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.LoopClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,10 +15,6 @@ import org.junit.jupiter.api.Timeout;
 /** withTimeout / withTimeoutOrNull on the loop's (virtual) clock, nested deadlines. */
 @Timeout(20)
 class TimeoutTest {
-
-    private static EventLoop virtualLoop() {
-        return EventLoop.builder().clock(LoopClock.autoAdvancing()).build();
-    }
 
     @Test
     void withTimeoutThrowsAfterTheDeadlineOnceTheBodyHasUnwound() throws Exception {

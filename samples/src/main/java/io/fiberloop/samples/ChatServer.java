@@ -1,7 +1,7 @@
 package io.fiberloop.samples;
 
 import io.fiberloop.fiber.CancelledException;
-import io.fiberloop.fiber.Channel;
+import io.fiberloop.fiber.channel.Channel;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;

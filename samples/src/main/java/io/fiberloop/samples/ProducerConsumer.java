@@ -1,6 +1,6 @@
 package io.fiberloop.samples;
 
-import io.fiberloop.fiber.Channel;
+import io.fiberloop.fiber.channel.Channel;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;

@@ -1,9 +1,9 @@
 package io.fiberloop.samples;
 
 import io.fiberloop.fiber.CancelledException;
-import io.fiberloop.fiber.FiberQueue;
+import io.fiberloop.fiber.channel.FiberQueue;
 import io.fiberloop.fiber.Fibers;
-import io.fiberloop.fiber.Semaphore;
+import io.fiberloop.fiber.sync.Semaphore;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;

@@ -356,7 +356,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         }
         requireFiber(what);
         reader = me;
-        TimerHandle timer = timeoutNanos > 0 ? loop.schedule(readTimeoutTask, Duration.ofNanos(timeoutNanos)) : null;
+        TimerHandle timer = timeoutNanos > 0 ? Parking.wakeAfter(loop, readTimeoutTask, Duration.ofNanos(timeoutNanos)) : null;
         readTimedOut = false;
         try {
             while (!ready.getAsBoolean() && failure == null && !closedLocally && !inactive && !readTimedOut) {

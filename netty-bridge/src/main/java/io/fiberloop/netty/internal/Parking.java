@@ -1,7 +1,12 @@
 package io.fiberloop.netty.internal;
 
 import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.internal.Strand;
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.loop.spi.WakeTask;
 import java.io.InterruptedIOException;
+import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -27,6 +32,24 @@ public final class Parking {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting on " + what);
         }
+    }
+
+    /**
+     * Schedules {@code wake}, a timer that only wakes the calling fiber (a read timeout), on its
+     * loop. A loop that has begun to close (another thread called {@code close()} while the fiber
+     * ran) refuses new timers and cancels its tasks: the wait then raises
+     * {@link io.fiberloop.fiber.CancelledException}, as every suspension point of a closing loop
+     * does.
+     *
+     * @param loop the calling fiber's loop
+     * @param wake the timer's task
+     * @param delay how long from now
+     * @return the timer
+     * @throws io.fiberloop.fiber.CancelledException if the loop is closing
+     */
+    public static TimerHandle wakeAfter(EventLoop loop, WakeTask wake, Duration delay) {
+        Strand me = Strand.currentOrNull();
+        return me != null ? me.scheduleWake(wake, delay) : loop.schedule(wake, delay);
     }
 
     /** Unparks {@code t} if there is one. */

@@ -1,0 +1,70 @@
+package io.fiberloop.fiber.internal;
+
+import io.fiberloop.fiber.Fiber;
+import java.lang.invoke.MethodHandles;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What this package needs from the package-private parts of {@code io.fiberloop.fiber}: creating
+ * a fiber or a task there, and settling a task. That package installs the one implementation when
+ * {@link Fiber} is initialised (the JDK's {@code SharedSecrets} pattern), so that neither side
+ * has to make these operations public.
+ */
+public abstract class FiberAccess {
+    private static volatile FiberAccess instance;
+
+    /** For the implementation in {@code io.fiberloop.fiber}. */
+    protected FiberAccess() {
+    }
+
+    /**
+     * Installs the implementation; called once, by {@link Fiber}'s class initialiser.
+     *
+     * @param access the implementation
+     */
+    public static void install(FiberAccess access) {
+        instance = access;
+    }
+
+    static FiberAccess get() {
+        FiberAccess a = instance;
+        if (a == null) {
+            try {
+                MethodHandles.lookup().ensureInitialized(Fiber.class);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("cannot initialise " + Fiber.class, e);
+            }
+            a = instance;
+        }
+        return a;
+    }
+
+    /**
+     * Creates the fiber of a virtual thread that was started inside a fiber and is running now.
+     *
+     * @param host the loop's fiber host
+     * @param thread the virtual thread
+     * @return the new fiber's strand
+     */
+    public abstract Strand newImplicitFiber(FiberHost host, Thread thread);
+
+    /**
+     * Starts the loop's main in a root task.
+     *
+     * @param host the loop's fiber host
+     * @param main the main
+     * @param result completed with its outcome
+     * @param <T> its result type
+     */
+    public abstract <T> void startMain(FiberHost host, Callable<T> main, CompletableFuture<T> result);
+
+    /**
+     * Completes the task of {@code strand} as cancelled: its loop has closed and it will never run
+     * again.
+     *
+     * @param strand the strand of a live task
+     * @param why the cancellation's message
+     */
+    public abstract void abandon(Strand strand, String why);
+}

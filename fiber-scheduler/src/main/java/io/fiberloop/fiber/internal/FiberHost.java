@@ -1,0 +1,218 @@
+package io.fiberloop.fiber.internal;
+
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.spi.LoopCarrier;
+import io.fiberloop.loop.spi.LoopHost;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fiber side of one loop: creates the virtual threads of its fibers (each scheduled by its
+ * own {@link Strand}), runs the loop's main in a root task, keeps the loop's live tasks so that
+ * closing the loop cancels them, and tells the watchdog which fiber is mounted.
+ *
+ * <p>Loop thread only, but for {@link #of}, {@link #ofOrNull} and {@link #describeRunning()}.
+ */
+public final class FiberHost implements LoopHost {
+    private static final Logger log = LoggerFactory.getLogger(io.fiberloop.fiber.Fiber.class);
+
+    final LoopCarrier carrier;
+    final EventLoop loop;
+    /** Set around an unpark or a start that must run next (a direct switch). */
+    boolean directNext;
+    /**
+     * The strand whose continuation the carrier runs now: how code finds its current fiber
+     * ({@link Strand#here()}). Carrier only, plain field; the watchdog reads it racily, which at
+     * worst names the fiber that ran a moment before.
+     */
+    Strand mounted;
+    /** Head of the intrusive list of live tasks (through Strand.livePrev/liveNext). */
+    private Strand liveHead;
+    /** Set once the loop has terminated: spawning on it is refused. */
+    private volatile boolean terminated;
+
+    FiberHost(LoopCarrier carrier) {
+        this.carrier = carrier;
+        this.loop = carrier.loop();
+    }
+
+    /**
+     * The host of {@code loop}. Any thread; no map lookup.
+     *
+     * @param loop a loop
+     * @return its host, or {@code null} if it hosts no fibers or has terminated
+     */
+    public static FiberHost ofOrNull(EventLoop loop) {
+        // Only the loop-core event loop (a LoopCarrier) can host fibers.
+        return loop instanceof LoopCarrier c && c.host() instanceof FiberHost h && !h.terminated ? h : null;
+    }
+
+    /**
+     * The host of {@code loop}. Any thread.
+     *
+     * @param loop a loop
+     * @return its host
+     * @throws IllegalStateException if the loop hosts no fibers or is closed
+     */
+    public static FiberHost of(EventLoop loop) {
+        FiberHost h = ofOrNull(loop);
+        if (h == null) {
+            throw new IllegalStateException("loop '" + loop.name() + "' does not host fibers (it was built with hostFibers(false), "
+                    + "or is closed): use a loop built with the default settings");
+        }
+        return h;
+    }
+
+    /**
+     * The fiber host of the code running now: the current fiber's, or the current loop's.
+     *
+     * @param what the operation, for the message
+     * @param fix what to do instead when the caller is not on a loop
+     * @return the host
+     * @throws IllegalStateException off a loop, or on a loop that hosts no fibers
+     */
+    public static FiberHost here(String what, String fix) {
+        Strand s = Strand.here();
+        if (s != null) {
+            return s.host();
+        }
+        EventLoop loop = EventLoop.currentOrNull();
+        if (loop == null) {
+            throw new IllegalStateException(what + " needs an event loop, and thread '" + Thread.currentThread().getName()
+                    + "' is not on one: " + fix);
+        }
+        return of(loop);
+    }
+
+    /** @return the loop */
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** @return whether the caller runs on this loop's carrier (in a fiber or a callback) */
+    public boolean onCarrier() {
+        return carrier.onCarrier();
+    }
+
+    /**
+     * Whether the caller is the strand mounted on this loop's carrier: true for the synchronous
+     * submission that a direct switch makes, false for any other thread (which may read a stale
+     * {@link #directNext}). Checks the mounted strand first, which is cheaper than asking for the
+     * carrier thread.
+     */
+    boolean onThisLoopsFiber() {
+        Strand m = mounted;
+        // implicit fibers run without `mounted` set: ask for the carrier then
+        return m != null && m.thread() == Thread.currentThread() || carrier.onCarrier();
+    }
+
+    Thread newThread(Strand strand, String name, Runnable body) {
+        Thread.Builder.OfVirtual b = VirtualThreads.builder(strand);
+        return (name != null ? b.name(name) : b).unstarted(body);
+    }
+
+    @Override
+    public Thread newWorkFiber(String name, Runnable body) {
+        return new Strand(this, Strand.Kind.WORK, null).newThread(name, body);
+    }
+
+    @Override
+    public <T> void startMain(Callable<T> main, CompletableFuture<T> result) {
+        FiberAccess.get().startMain(this, main, result);
+    }
+
+    // ------------------------------------------------------------------ live tasks
+
+    /**
+     * Adds a task's strand to the live tasks, which closing the loop cancels. Loop thread.
+     *
+     * @param s the strand of a task about to start
+     */
+    public void addLive(Strand s) {
+        s.live = true;
+        s.liveNext = liveHead;
+        if (liveHead != null) {
+            liveHead.livePrev = s;
+        }
+        liveHead = s;
+    }
+
+    /**
+     * Removes a task's strand from the live tasks, if it is there. Loop thread.
+     *
+     * @param s the strand of a task that ended
+     */
+    public void taskEnded(Strand s) {
+        if (!s.live) {
+            return;
+        }
+        s.live = false;
+        if (s.livePrev != null) {
+            s.livePrev.liveNext = s.liveNext;
+        } else {
+            liveHead = s.liveNext;
+        }
+        if (s.liveNext != null) {
+            s.liveNext.livePrev = s.livePrev;
+        }
+        s.livePrev = null;
+        s.liveNext = null;
+    }
+
+    private List<Strand> liveTasks() {
+        List<Strand> all = new ArrayList<>();
+        for (Strand s = liveHead; s != null; s = s.liveNext) {
+            all.add(s);
+        }
+        return all;
+    }
+
+    /**
+     * Reports a failure nobody can receive.
+     *
+     * @param error the failure
+     * @param what what failed, and why nobody receives it
+     */
+    public void report(Throwable error, String what) {
+        log.error("loop '{}': {}", loop.name(), what, error);
+    }
+
+    @Override
+    public String describeRunning() {
+        Strand s = mounted;
+        if (s == null) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(String.valueOf(s));
+        Thread t = s.thread();
+        if (t != null) {
+            for (StackTraceElement e : t.getStackTrace()) {
+                sb.append("\n      at ").append(e);
+            }
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void onClose() {
+        for (Strand s : liveTasks()) {
+            s.requestCancel();
+        }
+    }
+
+    @Override
+    public void onTerminated() {
+        List<Strand> left = liveTasks();
+        liveHead = null;
+        FiberAccess access = FiberAccess.get();
+        for (Strand s : left) {
+            s.live = false;
+            access.abandon(s, "loop '" + loop.name() + "' closed before task '" + s.fiber().name() + "' finished");
+        }
+        terminated = true;
+    }
+}

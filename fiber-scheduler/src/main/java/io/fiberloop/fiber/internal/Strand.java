@@ -1,0 +1,630 @@
+package io.fiberloop.fiber.internal;
+
+import io.fiberloop.fiber.CancelledException;
+import io.fiberloop.fiber.Fiber;
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClosedException;
+import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.loop.spi.LoopCarrier;
+import io.fiberloop.loop.spi.WakeTask;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The runtime of one fiber: its virtual thread and that thread's scheduler, its run state, how it
+ * suspends and is woken, and the cancellation its suspension points check. The public
+ * {@link Fiber} keeps the python-fibers side (target, parent, the rules of switching); tasks,
+ * the coordination primitives and channels wait through this class.
+ *
+ * <h2>The scheduler</h2>
+ * A virtual thread has at most one continuation submission pending at a time, and always submits
+ * the same {@code Runnable} (its {@code runContinuation}), so the strand carries it to the loop
+ * without allocating, records which strand is mounted (for {@link #here()} and the watchdog), and
+ * honours a direct switch by asking the carrier to run it next. A virtual thread started inside
+ * the fiber inherits this scheduler; its submissions are recognised (a different
+ * {@code Runnable}) and go to the loop unchanged.
+ *
+ * <h2>States</h2>
+ * <pre>
+ *   NEW --start--> RUNNING --suspend (switchTo: SWITCH, a wait: AWAIT)--> SUSPENDED
+ *                     ^                                                       |
+ *                     +----------- resumed / woken / cancelled ---------------+
+ *   RUNNING --target returns or throws--> ENDED        NEW --cancel, throwInto--> ENDED
+ * </pre>
+ *
+ * <p>Threading: the loop's carrier (code of its fibers and callbacks), but for {@link #wake()} and
+ * the scheduler's {@link #execute(Runnable)}, which any thread may call.
+ */
+public final class Strand implements Executor, Runnable {
+    /** What kind of code the strand runs. */
+    public enum Kind {
+        /** A {@link Fiber} created by user code. */
+        PLAIN,
+        /** The fiber of a task. */
+        TASK,
+        /** A virtual thread started inside a fiber (it inherited the fiber's scheduler). */
+        IMPLICIT,
+        /** The loop's work fiber: tasks, timers, I/O (not a fiber to user code). */
+        WORK
+    }
+
+    /** What a suspended strand waits for. */
+    public enum Wait {
+        /** Not suspended, or in a JDK blocking call. */
+        NONE,
+        /** In {@code switchTo}: resumed only by a switch (or its cancellation). */
+        SWITCH,
+        /** In a fiberloop wait: woken by whoever completes what it waits for. */
+        AWAIT
+    }
+
+    /** Implicit strands only; the others are found through their host's mounted strand. */
+    private static final ThreadLocal<Strand> IMPLICIT = new ThreadLocal<>();
+
+    private final FiberHost host;
+    private final Kind kind;
+    private final Fiber fiber;
+    private Thread thread;
+    private Fiber.State state = Fiber.State.NEW;
+    private Wait waiting = Wait.NONE;
+
+    // what a switch into a suspended strand hands over
+    private boolean resumed;
+    private Object inValue;
+    private Throwable inError;
+
+    // cancellation: the task's request and the deadline and shield scopes, innermost first
+    private boolean cancelRequested;
+    private Scope scopes;
+
+    // the host's list of live tasks
+    Strand livePrev;
+    Strand liveNext;
+    boolean live;
+
+    // the scheduler: the thread's own continuation and the one pending
+    private Runnable own;
+    private Runnable pending;
+
+    /**
+     * A strand that has not started.
+     *
+     * @param host the loop's fiber host
+     * @param kind what the strand runs
+     * @param fiber its public face; {@code null} only for a work strand
+     */
+    public Strand(FiberHost host, Kind kind, Fiber fiber) {
+        this.host = host;
+        this.kind = kind;
+        this.fiber = fiber;
+    }
+
+    /**
+     * The strand of a virtual thread started inside a fiber, which is running already.
+     *
+     * @param host the loop's fiber host
+     * @param fiber its public face
+     * @param thread the virtual thread
+     * @return the strand, running
+     */
+    public static Strand implicit(FiberHost host, Fiber fiber, Thread thread) {
+        Strand s = new Strand(host, Kind.IMPLICIT, fiber);
+        s.thread = thread;
+        s.state = Fiber.State.RUNNING;
+        return s;
+    }
+
+    // ------------------------------------------------------------------ finding the current strand
+
+    /**
+     * The strand whose code runs now, of any kind (work strands included), or {@code null} off a
+     * loop. The carrier's host knows which strand it has mounted, so no thread-local is needed
+     * (which saves a ThreadLocalMap per fiber); only implicit strands use one.
+     *
+     * @return the running strand, or {@code null}
+     */
+    public static Strand here() {
+        if (EventLoop.currentOrNull() instanceof LoopCarrier c && c.host() instanceof FiberHost h) {
+            Strand m = h.mounted;
+            if (m != null && m.thread == Thread.currentThread()) {
+                return m;
+            }
+            return Thread.currentThread().isVirtual() ? IMPLICIT.get() : null;
+        }
+        return null;
+    }
+
+    /**
+     * The strand of the current fiber, or {@code null} outside fibers (plain threads, loop
+     * callbacks). A virtual thread started inside a fiber gets an implicit fiber on first use.
+     *
+     * @return the current fiber's strand, or {@code null}
+     */
+    public static Strand currentOrNull() {
+        Strand s = here();
+        if (s != null) {
+            return s.kind == Kind.WORK ? null : s;
+        }
+        Thread t = Thread.currentThread();
+        if (t.isVirtual()) {
+            EventLoop loop = EventLoop.currentOrNull();
+            FiberHost host = loop == null ? null : FiberHost.ofOrNull(loop);
+            if (host != null) {
+                Strand implicit = FiberAccess.get().newImplicitFiber(host, t);
+                IMPLICIT.set(implicit);
+                return implicit;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The strand that may suspend here, for an operation that waits.
+     *
+     * @param what the operation, for messages ({@code "join()"})
+     * @return the current fiber's strand; {@code null} on a plain thread (which may block instead)
+     * @throws IllegalStateException in a loop callback, or on a loop's carrier outside any fiber
+     */
+    public static Strand suspendable(String what) {
+        Strand me = here();
+        if (me != null) {
+            if (me.kind == Kind.WORK) {
+                throw new IllegalStateException(what + " was called from a loop callback (a task submitted with execute() or a timer): "
+                        + "callbacks must not block their loop; spawn a task with Fibers.spawn(...) and call " + what
+                        + " there, or register a callback with whenComplete(...)");
+            }
+            return me;
+        }
+        me = currentOrNull();
+        if (me != null) {
+            return me;
+        }
+        EventLoop loop = EventLoop.currentOrNull();
+        if (loop != null) {
+            throw new IllegalStateException(what + " was called on the carrier thread of loop '" + loop.name()
+                    + "' outside any fiber, where it would deadlock the loop: spawn a task with Fibers.spawn(...) and call " + what + " there");
+        }
+        return null;
+    }
+
+    /**
+     * As {@link #suspendable(String)}, for an operation that needs a fiber even where a plain
+     * thread could block.
+     *
+     * @param what the operation, for messages
+     * @return the current fiber's strand
+     * @throws IllegalStateException off a fiber
+     */
+    public static Strand requireFiber(String what) {
+        Strand me = suspendable(what);
+        if (me == null) {
+            throw new IllegalStateException(what + " must be called from a fiber (inside EventLoop.run(...) or a spawned task), not from thread '"
+                    + Thread.currentThread().getName() + "'");
+        }
+        return me;
+    }
+
+    // ------------------------------------------------------------------ accessors
+
+    /** @return the loop's fiber host */
+    public FiberHost host() {
+        return host;
+    }
+
+    /** @return the loop this strand belongs to */
+    public EventLoop loop() {
+        return host.loop;
+    }
+
+    /** @return what the strand runs */
+    public Kind kind() {
+        return kind;
+    }
+
+    /** @return whether this is the fiber of a task */
+    public boolean isTask() {
+        return kind == Kind.TASK;
+    }
+
+    /** @return the public fiber; {@code null} for a work strand */
+    public Fiber fiber() {
+        return fiber;
+    }
+
+    /** @return the virtual thread; {@code null} until started */
+    public Thread thread() {
+        return thread;
+    }
+
+    /** @return the run state */
+    public Fiber.State state() {
+        return state;
+    }
+
+    /** @return what it waits for while suspended */
+    public Wait waiting() {
+        return waiting;
+    }
+
+    /** @return whether it is suspended in {@code switchTo} (so that a switch may resume it) */
+    public boolean suspendedInSwitch() {
+        return state == Fiber.State.SUSPENDED && waiting == Wait.SWITCH;
+    }
+
+    /** @return whether it has started and not ended */
+    public boolean started() {
+        return state == Fiber.State.RUNNING || state == Fiber.State.SUSPENDED;
+    }
+
+    /** Ends a strand without running it (cancelled or thrown into before it started), or after its body. */
+    public void markEnded() {
+        state = Fiber.State.ENDED;
+        waiting = Wait.NONE;
+        scopes = null;
+    }
+
+    @Override
+    public String toString() {
+        return fiber != null ? fiber.toString() : "work fiber " + (thread == null ? "(not started)" : thread.getName());
+    }
+
+    // ------------------------------------------------------------------ starting and switching
+
+    /**
+     * Creates and starts the strand's virtual thread; its first run goes through the loop's queue,
+     * or, with {@code direct}, is the very next thing the carrier runs (a switch into a new fiber).
+     *
+     * @param name the thread's name, or {@code null}
+     * @param body what the thread runs
+     * @param direct whether the start is a direct switch
+     */
+    public void start(String name, Runnable body, boolean direct) {
+        Thread t = newThread(name, body);
+        if (!direct) {
+            t.start();
+            return;
+        }
+        host.directNext = true;
+        try {
+            t.start();
+        } finally {
+            host.directNext = false;
+        }
+    }
+
+    /** Creates the strand's virtual thread, not started; the strand counts as running from now on. */
+    Thread newThread(String name, Runnable body) {
+        Thread t = host.newThread(this, name, body);
+        thread = t;
+        state = Fiber.State.RUNNING;
+        return t;
+    }
+
+    /** The calling (current) strand is about to suspend in {@code switchTo}. */
+    public void prepareSwitch() {
+        resumed = false;
+        state = Fiber.State.SUSPENDED;
+        waiting = Wait.SWITCH;
+    }
+
+    /**
+     * Suspends the calling (current) strand until a switch resumes it.
+     *
+     * @return the value handed over
+     */
+    public Object suspendInSwitch() {
+        boolean interrupted = false;
+        while (!resumed) {
+            LockSupport.park(this);
+            if (Thread.interrupted()) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        state = Fiber.State.RUNNING;
+        waiting = Wait.NONE;
+        Object v = inValue;
+        Throwable e = inError;
+        inValue = null;
+        inError = null;
+        if (e != null) {
+            throw Sneaky.<RuntimeException>sneak(e);
+        }
+        return v;
+    }
+
+    /**
+     * Makes this strand, suspended in {@code switchTo}, the very next thing its loop runs.
+     *
+     * @param value what its {@code switchTo} returns
+     * @param error what it raises instead, or {@code null}
+     */
+    public void resumeDirect(Object value, Throwable error) {
+        inValue = value;
+        inError = error;
+        resumed = true;
+        host.directNext = true;
+        try {
+            LockSupport.unpark(thread);
+        } finally {
+            host.directNext = false;
+        }
+    }
+
+    // ------------------------------------------------------------------ waiting
+
+    /**
+     * Suspends this (current) strand until {@code until} holds, raising {@link CancelledException}
+     * if it is or becomes cancelled. Whoever makes the condition true must {@link #wake()} it.
+     *
+     * @param until the condition
+     */
+    public void awaitUntil(Until until) {
+        checkCancelled();
+        if (until.done()) {
+            return;
+        }
+        state = Fiber.State.SUSPENDED;
+        waiting = Wait.AWAIT;
+        try {
+            while (!until.done()) {
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    cancelRequested = true;
+                }
+                checkCancelled();
+            }
+        } finally {
+            state = Fiber.State.RUNNING;
+            waiting = Wait.NONE;
+        }
+    }
+
+    /** Wakes this strand if it waits in {@link #awaitUntil}. Any thread. */
+    public void wake() {
+        LockSupport.unpark(thread);
+    }
+
+    /**
+     * Schedules {@code wake} on this strand's loop {@code delay} from now, for a wait of this
+     * strand. A loop that has begun to close (another thread called {@code close()} while this
+     * strand ran) refuses new timers and cancels its tasks: the wait then raises
+     * {@link CancelledException} at once, and so does every later one (the strand counts as
+     * cancelled).
+     *
+     * @param wake the timer's task: it only wakes
+     * @param delay how long from now
+     * @return the timer
+     * @throws CancelledException if the loop is closing
+     */
+    public TimerHandle scheduleWake(WakeTask wake, Duration delay) {
+        try {
+            return host.loop.schedule(wake, delay);
+        } catch (LoopClosedException closing) {
+            cancelRequested = true;
+            CancelledException e = new CancelledException("loop '" + host.loop.name() + "' is closing: " + describe() + " was cancelled");
+            e.initCause(closing);
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------ cancellation
+
+    /** Throws if this strand has a pending cancellation. */
+    public void checkCancelled() {
+        CancelledException e = pendingCancellation();
+        if (e != null) {
+            Thread.interrupted();
+            throw e;
+        }
+    }
+
+    /**
+     * The cancellation that applies to this strand now: level-triggered.
+     *
+     * @return the exception to raise, or {@code null}
+     */
+    public CancelledException pendingCancellation() {
+        Scope hit = null;
+        for (Scope s = scopes; s != null; s = s.outer) {
+            if (s.shield) {
+                return hit == null ? null : hit.exception();
+            }
+            if (s.expired) {
+                hit = s;
+            }
+        }
+        if (cancelRequested) {
+            return new CancelledException(describe() + " was cancelled");
+        }
+        return hit == null ? null : hit.exception();
+    }
+
+    /** @return whether its task was cancelled (or its loop began to close under it) */
+    public boolean cancelRequested() {
+        return cancelRequested;
+    }
+
+    /**
+     * Cancels this strand's task. Loop thread.
+     *
+     * @return false if the strand had already ended
+     */
+    public boolean requestCancel() {
+        if (state == Fiber.State.ENDED) {
+            return false;
+        }
+        cancelRequested = true;
+        interruptWait();
+        return true;
+    }
+
+    /**
+     * Delivers a cancellation: wakes a fiberloop wait, resumes a {@code switchTo} with the
+     * exception, or interrupts a JDK blocking call.
+     */
+    public void interruptWait() {
+        if (thread == null || state == Fiber.State.NEW || state == Fiber.State.ENDED) {
+            return;
+        }
+        if (waiting == Wait.AWAIT) {
+            LockSupport.unpark(thread);
+        } else if (waiting == Wait.SWITCH) {
+            CancelledException e = pendingCancellation();
+            if (e != null) {
+                // Raised from its switchTo: from now on it is ready to run, and nobody may switch into it.
+                inValue = null;
+                inError = e;
+                resumed = true;
+                state = Fiber.State.RUNNING;
+                waiting = Wait.NONE;
+                LockSupport.unpark(thread);
+            }
+        } else if (thread != Thread.currentThread()) {
+            thread.interrupt();
+        }
+    }
+
+    private String describe() {
+        return kind == Kind.TASK ? "task '" + fiber.name() + "'" : String.valueOf(this);
+    }
+
+    /**
+     * Opens a deadline or shield scope on this (current) strand.
+     *
+     * @param shield whether it shields from the task's cancellation and outer deadlines
+     * @param timeout the deadline's length, for messages
+     * @return the scope; close it with {@link #popScope}
+     */
+    public Scope pushScope(boolean shield, Duration timeout) {
+        Scope s = new Scope(scopes, shield, timeout);
+        scopes = s;
+        return s;
+    }
+
+    /**
+     * Closes {@code s} (and any inner scope left open).
+     *
+     * @param s the scope
+     */
+    public void popScope(Scope s) {
+        scopes = s.outer;
+    }
+
+    /**
+     * Marks {@code s} expired and wakes the strand. Runs on the loop (a timer).
+     *
+     * @param s the scope whose deadline passed
+     */
+    public void expire(Scope s) {
+        if (state == Fiber.State.ENDED) {
+            return;
+        }
+        s.expired = true;
+        interruptWait();
+    }
+
+    /** A deadline or shield scope of a strand; innermost first. */
+    public static final class Scope {
+        final Scope outer;
+        final boolean shield;
+        final Duration timeout;
+        boolean expired;
+
+        Scope(Scope outer, boolean shield, Duration timeout) {
+            this.outer = outer;
+            this.shield = shield;
+            this.timeout = timeout;
+        }
+
+        ScopeCancelledException exception() {
+            return new ScopeCancelledException("deadline of " + timeout.toMillis() + " ms expired", this);
+        }
+
+        /**
+         * @param e a cancellation raised in the scope's strand
+         * @return whether {@code e} is this scope's own (its deadline expired)
+         */
+        public boolean caught(Throwable e) {
+            return e instanceof ScopeCancelledException sc && sc.scope == this;
+        }
+    }
+
+    /** The cancellation a scope raises when its deadline expires; the scope converts it at its exit. */
+    static final class ScopeCancelledException extends CancelledException {
+        private static final long serialVersionUID = 1L;
+        final transient Scope scope;
+
+        ScopeCancelledException(String message, Scope scope) {
+            super(message);
+            this.scope = scope;
+        }
+    }
+
+    // ------------------------------------------------------------------ the scheduler (Executor)
+
+    @Override
+    public void execute(Runnable continuation) {
+        if (own == null) {
+            own = continuation;
+        } else if (continuation != own) {
+            // a virtual thread started from this fiber (an implicit fiber): a switch to it is direct too
+            if (host.directNext && host.onThisLoopsFiber()) {
+                host.directNext = false;
+                host.carrier.runNext(continuation);
+            } else {
+                host.carrier.continuations().execute(continuation);
+            }
+            return;
+        }
+        if (pending != null) {
+            host.carrier.continuations().execute(continuation);
+            return;
+        }
+        pending = continuation;
+        if (host.directNext && host.onThisLoopsFiber()) {
+            host.directNext = false;
+            host.carrier.runNext(this);
+        } else {
+            host.carrier.continuations().execute(this);
+        }
+    }
+
+    /** Runs the pending continuation with this strand mounted. Carrier only. */
+    @Override
+    public void run() {
+        Runnable c = pending;
+        if (c == null) {
+            // A duplicate submission: the JDK resubmits a queued virtual thread when another thread
+            // asks for its stack trace (the watchdog does). The continuation already ran.
+            return;
+        }
+        pending = null;
+        host.mounted = this;
+        try {
+            c.run();
+        } finally {
+            host.mounted = null;
+        }
+    }
+
+    /** Throws any throwable without declaring it; used to re-raise what was handed over by a switch. */
+    public static final class Sneaky {
+        private Sneaky() {
+        }
+
+        /**
+         * @param t what to throw
+         * @param <X> the type the compiler sees
+         * @return never returns
+         * @throws X always
+         */
+        @SuppressWarnings("unchecked")
+        public static <X extends Throwable> X sneak(Throwable t) throws X {
+            throw (X) t;
+        }
+    }
+}
