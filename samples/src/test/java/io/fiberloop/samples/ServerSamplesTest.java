@@ -393,7 +393,7 @@ class ServerSamplesTest {
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
                 if (!flag.startsWith("-javaagent") && !flag.startsWith("-agentlib") && !flag.startsWith("-agentpath")) {
-                    cmd.add(flag); // surefire's argLine: fiberloop.jvmFlags and fiberloop.testFlags
+                    cmd.add(flag); // surefire's argLine: fiberloop.jvmopts (expanded) and fiberloop.testFlags
                 }
             }
             cmd.add("-cp");
