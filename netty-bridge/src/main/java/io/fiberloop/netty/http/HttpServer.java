@@ -5,6 +5,7 @@ import io.fiberloop.fiber.Fiber;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.internal.MustLog;
 import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.netty.NettyFutures;
@@ -610,7 +611,7 @@ public final class HttpServer implements AutoCloseable {
         if (e instanceof CancelledException ce) {
             throw ce;
         }
-        log.error("handler of {} {} (route {}) failed", req.method(), req.uri(), req.route == null ? "none" : req.route, e);
+        MustLog.error(log, "handler of {} {} (route {}) failed", req.method(), req.uri(), req.route == null ? "none" : req.route, e);
         return HttpResponse.error(500, "internal server error\n");
     }
 
