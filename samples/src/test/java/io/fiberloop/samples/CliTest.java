@@ -4,15 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fiberloop.netty.NettyTransport;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -119,19 +114,10 @@ class CliTest {
 
     @Test
     void withoutTheAddOpensFlagTheSamplesPrintTheFlagsMessageAlone() throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!flag.startsWith("--add-opens") && !flag.startsWith("-javaagent") && !flag.startsWith("-agent")) {
-                cmd.add(flag); // the test JVM's flags, the argument file's expanded, less the one under test
-            }
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "demo"));
+        List<String> cmd = ChildJvms.command(flag -> !flag.startsWith("--add-opens"), System.getProperty("java.class.path"),
+                Main.class.getName(), List.of("demo"));
         Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        List<String> err;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
-            err = r.lines().toList();
-        }
+        List<String> err = ChildJvms.read(p.getErrorStream()).lines().toList();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the child JVM ended");
         assertEquals(Cli.EXIT_ERROR, p.exitValue(), String.join("\n", err));
         assertEquals(1, err.size(), "one line on stderr, got:\n" + String.join("\n", err));

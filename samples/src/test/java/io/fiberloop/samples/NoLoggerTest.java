@@ -9,15 +9,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -37,20 +34,14 @@ class NoLoggerTest {
 
     @Test
     void withoutAnSlf4jProviderTheWarningsThatMatterReachStandardError() throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!flag.startsWith("-Djdk.trackAllThreads") && !flag.startsWith("-javaagent") && !flag.startsWith("-agent")) {
-                cmd.add(flag);
-            }
-        }
         String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(e -> !e.contains("logback"))
                 .collect(Collectors.joining(File.pathSeparator));
-        cmd.addAll(List.of("-cp", classPath, Child.class.getName()));
+        List<String> cmd = ChildJvms.command(flag -> !flag.startsWith("-Djdk.trackAllThreads"), classPath,
+                Child.class.getName(), List.of());
         Process p = new ProcessBuilder(cmd).start();
-        var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-        String err = read(p.getErrorStream());
+        var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> ChildJvms.read(p.getInputStream()));
+        String err = ChildJvms.read(p.getErrorStream());
         assertTrue(p.waitFor(40, TimeUnit.SECONDS), "the child JVM ended");
         assertEquals(0, p.exitValue(), "stdout:\n" + out.join() + "\nstderr:\n" + err);
         assertTrue(out.join().contains("status 500"), out.join());
@@ -59,14 +50,6 @@ class NoLoggerTest {
         assertTrue(err.contains("fiberloop WARN: loop 'stalling' stalled"), err);
         assertTrue(err.contains("fiberloop ERROR: handler of GET /boom (route /boom) failed"), err);
         assertTrue(err.contains("java.lang.IllegalStateException: deliberately failing handler"), "with the stack trace:\n" + err);
-    }
-
-    private static String read(java.io.InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** The child: a failing HTTP handler, then a loop that stalls until the stall was reported. */
@@ -114,7 +97,7 @@ class NoLoggerTest {
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                     while (System.nanoTime() < deadline) { // busy on the carrier until the watchdog spoke
                         synchronized (seen) {
-                            if (seen.toString(StandardCharsets.UTF_8).contains("stalled")) {
+                            if (seen.toString(StandardCharsets.UTF_8).contains("loop 'stalling' stalled")) {
                                 break;
                             }
                         }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,18 +37,10 @@ class SamplesJarIT {
         pb.environment().remove("JDK_JAVA_OPTIONS");
         pb.environment().remove("JAVA_TOOL_OPTIONS");
         Process p = pb.start();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-        String err = read(p.getErrorStream());
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> ChildJvms.read(p.getInputStream()));
+        String err = ChildJvms.read(p.getErrorStream());
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "java -jar ended");
         return new Result(p.exitValue(), out.join().lines().toList(), err.lines().toList());
-    }
-
-    private static String read(java.io.InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     private static Path thisJava() {
