@@ -21,6 +21,12 @@ final class ChildJvms {
      * agents are never passed on.
      */
     static List<String> command(Predicate<String> keepFlag, String classPath, String mainClass, List<String> args) {
+        return command(keepFlag, List.of(), classPath, mainClass, args);
+    }
+
+    /** As {@link #command(Predicate, String, String, List)}, with {@code extraFlags} after this JVM's kept flags. */
+    static List<String> command(Predicate<String> keepFlag, List<String> extraFlags, String classPath, String mainClass,
+            List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -29,6 +35,7 @@ final class ChildJvms {
                 cmd.add(flag);
             }
         }
+        cmd.addAll(extraFlags);
         cmd.addAll(List.of("-cp", classPath, mainClass));
         cmd.addAll(args);
         return cmd;
