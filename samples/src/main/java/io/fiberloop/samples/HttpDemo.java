@@ -8,7 +8,9 @@ import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.http.HttpException;
 import io.fiberloop.netty.http.HttpResponse;
 import io.fiberloop.netty.http.HttpServer;
+import java.io.InputStream;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -77,6 +79,7 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
         System.out.println("  curl -i " + base + "/users/42");
         System.out.println("  curl -i '" + base + "/slow?ms=500'");
         System.out.println("  curl -N " + base + "/stream");
+        System.out.println("  curl --data-binary 'hello, fibers' " + base + "/echo");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close(Duration.ofSeconds(5));
@@ -99,6 +102,7 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
               GET /users/{id}     a path parameter, e.g. /users/42
               GET /slow?ms=500    sleeps on the loop's timer while other requests go on
               GET /stream         ten chunks, 100 ms apart, with backpressure
+              POST /echo          streams the request body back (curl --data-binary @file ...)
             """;
 
     /** The demo's routes. */
@@ -122,7 +126,20 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
                         out.drain();
                         Fibers.sleep(Duration.ofMillis(100));
                     }
+                }))
+                .post("/echo", req -> HttpResponse.ok().contentType(contentTypeOr(req.header("Content-Type"))).stream(out -> {
+                    try (InputStream in = req.bodyStream()) { // read as it arrives: memory stays bounded
+                        byte[] buf = new byte[16 * 1024];
+                        for (int n; (n = in.read(buf)) > 0; ) {
+                            out.write(Arrays.copyOf(buf, n));
+                            out.drain();                    // waits while the client is slower than the upload
+                        }
+                    }
                 }));
+    }
+
+    private static String contentTypeOr(String type) {
+        return type == null ? "application/octet-stream" : type;
     }
 
     private static long parse(String s, long dflt) {

@@ -86,6 +86,11 @@ class ServerSamplesTest {
             HttpResponse<String> user = get(client, base + "/users/42");
             assertEquals(200, user.statusCode(), user.body());
             assertEquals("{\"id\":\"42\"}", user.body());
+            HttpResponse<String> echo = client.send(HttpRequest.newBuilder(URI.create(base + "/echo"))
+                    .POST(HttpRequest.BodyPublishers.ofString("hello, fibers")).timeout(Duration.ofSeconds(WAIT_SECONDS)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, echo.statusCode());
+            assertEquals("hello, fibers", echo.body(), "the README's POST /echo streams the body back");
             HttpResponse<String> slow = get(client, base + "/slow?ms=abc");
             assertEquals(400, slow.statusCode(), "a malformed parameter is the client's error: " + slow.body());
             HttpResponse<String> missing = get(client, base + "/nowhere");

@@ -403,6 +403,17 @@ public final class HttpRequest {
         }
     }
 
+    /** The client half-closed before the body was complete (work fiber): reading it fails with 400. */
+    void inputEnded() {
+        if (!bodyEnded) {
+            if (bodyFailure == null) {
+                bodyFailure = new HttpException(400, "the client closed its side of the connection before the request body was complete");
+            }
+            conn.closeAfter = true;
+            end();
+        }
+    }
+
     boolean inboxEmpty() {
         return inbox == null || inbox.isEmpty();
     }

@@ -21,6 +21,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -30,7 +31,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -48,6 +49,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +57,7 @@ import org.slf4j.LoggerFactory;
 /**
  * An embedded HTTP/1.1 server: routes by method and path, and runs each request's handler in its
  * own fiber of one loop (or of every loop of a group, see "Multi-core"), in plain blocking style.
- * Built on Netty's {@code HttpServerCodec}.
+ * Built on Netty's HTTP/1.1 request decoder and response encoder.
  * {@snippet :
  * HttpServer server = HttpServer.builder()
  *         .host("127.0.0.1").port(8080)
@@ -114,6 +116,12 @@ public final class HttpServer implements AutoCloseable {
     private static final Logger access = LoggerFactory.getLogger(ACCESS_LOGGER);
     private static final Set<String> STANDARD_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "QUERY");
     private static final byte[] EMPTY = new byte[0];
+    /**
+     * The bytes of responses a connection may hold for its client (written, not yet taken by the
+     * socket) before the server stops reading that connection and holds its next pipelined
+     * request: Netty's write-buffer high-water mark.
+     */
+    static final int WRITE_BUFFER_HIGH_WATER_MARK = 64 * 1024;
 
     /** Runs before the handler; returns a response to answer without calling it (e.g. a 401), or {@code null} to go on. */
     @FunctionalInterface
@@ -164,6 +172,11 @@ public final class HttpServer implements AutoCloseable {
     private QueuedOps.Queue opsQueue;
     /** The response path's reusable header texts (loop only). */
     private final HeaderCache headerCache = new HeaderCache();
+
+    // test statistics: the most response bytes one connection held for its client, and whether any
+    // connection stopped reading because its client did not read its responses
+    private volatile long maxBufferedResponseBytes;
+    volatile CompletableFuture<Void> readPaused = new CompletableFuture<>();
 
     private HttpServer(Builder b, EventLoop loop, boolean ownsLoop, int port, ChannelOption<Boolean> reusePort) {
         this.loop = loop;
@@ -230,6 +243,9 @@ public final class HttpServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(WRITE_BUFFER_HIGH_WATER_MARK / 2, WRITE_BUFFER_HIGH_WATER_MARK))
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 64 * 1024).maxMessagesPerRead(1))
                 .childHandler(new ChannelInitializer<>() {
@@ -247,7 +263,7 @@ public final class HttpServer implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new HttpServerCodec(decoderConfig.clone()), conn);
+                        ch.pipeline().addLast(new RequestRules.Decoder(decoderConfig.clone()), new HttpResponseEncoder(), conn);
                     }
                 });
         if (reusePort != null) {
@@ -556,12 +572,20 @@ public final class HttpServer implements AutoCloseable {
 
     private HttpResponse respond(HttpRequest req) {
         String method = req.method();
+        if (req.path().equals("*")) {
+            // OPTIONS * (the only method the connection lets through with this target) names the
+            // server itself: RFC 9110 9.3.7
+            return HttpResponse.status(200).header("Allow", String.join(", ", router.allMethods()));
+        }
         Router.Match m = router.find(method, req.path());
         HttpHandler h;
         if (m.route() != null) {
             req.route = m.route().pattern();
             req.pathParams = m.params();
             h = m.route().handler();
+        } else if (m.allowed() != null && method.equals("OPTIONS")) {
+            String allow = String.join(", ", m.allowed()) + ", OPTIONS";
+            h = r -> HttpResponse.status(204).header("Allow", allow);
         } else if (m.allowed() != null) {
             String allow = String.join(", ", m.allowed());
             h = r -> HttpResponse.error(405, "method " + method + " not allowed here\n").header("Allow", allow);
@@ -681,6 +705,29 @@ public final class HttpServer implements AutoCloseable {
         } else {
             h.remove(HttpHeaderNames.CONNECTION);
         }
+    }
+
+    /** Records what a connection holds for its client after a flush (test statistics). Loop thread. */
+    void noteBuffered(long bytes) {
+        if (bytes > maxBufferedResponseBytes) {
+            maxBufferedResponseBytes = bytes;
+        }
+    }
+
+    /** @return the most response bytes one connection held for its client since the last reset (tests) */
+    long maxBufferedResponseBytes() {
+        return maxBufferedResponseBytes;
+    }
+
+    /** @return completed once a connection stopped reading because its client did not read (tests) */
+    CompletableFuture<Void> readPaused() {
+        return readPaused;
+    }
+
+    /** Starts the test statistics afresh. */
+    void resetStats() {
+        maxBufferedResponseBytes = 0;
+        readPaused = new CompletableFuture<>();
     }
 
     /** The {@code Date} header's value, recomputed once a second. Carrier. */
@@ -971,7 +1018,8 @@ public final class HttpServer implements AutoCloseable {
          */
         public HttpServer start() throws IOException {
             // slow first-time class initialisation (codec, date names) here, not on the loop where the watchdog reports it
-            new HttpServerCodec();
+            new RequestRules.Decoder(new HttpDecoderConfig());
+            new HttpResponseEncoder();
             HeaderCache.warmUp();
             if (group != null) {
                 return startGroup();

@@ -64,6 +64,16 @@ final class Router {
         }
     }
 
+    /** Every method some route answers, with {@code HEAD} when there is a {@code GET} and {@code OPTIONS} (the server answers it), sorted. */
+    Set<String> allMethods() {
+        Set<String> all = new TreeSet<>(methods);
+        if (all.contains("GET")) {
+            all.add("HEAD");
+        }
+        all.add("OPTIONS");
+        return all;
+    }
+
     /** Whether any route uses {@code method}. */
     boolean knowsMethod(String method) {
         return methods.contains(method) || (method.equals("HEAD") && methods.contains("GET"));

@@ -13,6 +13,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -82,6 +83,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
     boolean inactive;
     /** No more requests on this connection: close once the active one is answered. */
     boolean closeAfter;
+    /** The client half-closed: answer the requests received, then close. */
+    private boolean inputShut;
     private boolean closing;
 
     // timer
@@ -160,7 +163,32 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         wake(writer);
+        if (ctx.channel().isWritable()) {
+            // the client read: serve the next pipelined request, and read on
+            drain();
+            maybeRead();
+        }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ChannelInputShutdownEvent.INSTANCE) {
+            // a half-close: the client sends nothing more, but still reads. The decoder has passed on
+            // whatever the last bytes held; answer what was received, then close.
+            inputShut = true;
+            readArmed = false;
+            HttpRequest r = receiving;
+            if (r != null) {
+                receiving = null;
+                r.inputEnded(); // its body can never be complete
+            }
+            drain();
+            if (active == null && pending.isEmpty() && !closing) {
+                closeGracefully();
+            }
+        }
+        ReferenceCountUtil.release(evt);
     }
 
     @Override
@@ -205,6 +233,12 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
                 continue;
             }
             if (active != null || closing) {
+                break;
+            }
+            if (!ch.isWritable()) {
+                // the client is not reading its answers: hold the next request (and stop reading)
+                // until it does, so what is buffered for it stays bounded
+                server.readPaused.complete(null);
                 break;
             }
             pending.pollFirst();
@@ -253,6 +287,18 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
             sendErrorAndClose(400, "bad request: an HTTP/1.1 request needs exactly one Host header");
             return;
         }
+        String host = h.get(HttpHeaderNames.HOST);
+        if (host != null && (!RequestRules.validHost(host) || h.getAll(HttpHeaderNames.HOST).size() > 1)) {
+            ReferenceCountUtil.release(r);
+            sendErrorAndClose(400, "bad request: the Host header is not host[:port]");
+            return;
+        }
+        String coding = RequestRules.unsupportedTransferCoding(h);
+        if (coding != null) {
+            ReferenceCountUtil.release(r);
+            sendErrorAndClose(501, "transfer coding '" + coding + "' is not implemented; send the body with chunked alone or a Content-Length");
+            return;
+        }
         String uri = r.uri();
         for (int i = 0; i < uri.length(); i++) {
             char ch = uri.charAt(i);
@@ -298,8 +344,12 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
         }
         String expect = h.get(HttpHeaderNames.EXPECT);
         boolean expectContinue = false;
+        boolean continueExpected = expect != null && expect.equalsIgnoreCase(HttpHeaderValues.CONTINUE.toString());
+        if (continueExpected && v.minorVersion() == 0) {
+            expect = null; // RFC 9110 10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request
+        }
         if (expect != null) {
-            if (!expect.equalsIgnoreCase(HttpHeaderValues.CONTINUE.toString()) || v.minorVersion() == 0) {
+            if (!continueExpected) {
                 ReferenceCountUtil.release(r);
                 sendErrorAndClose(417, "expectation not supported: " + expect);
                 return;
@@ -396,7 +446,11 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
     }
 
     void maybeRead() {
-        if (readArmed || inactive || closing || !pending.isEmpty()) {
+        if (readArmed || inactive || closing || inputShut || !pending.isEmpty()) {
+            return;
+        }
+        if (!ch.isWritable()) {
+            server.readPaused.complete(null);
             return;
         }
         HttpRequest r = receiving;
@@ -549,6 +603,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
                 ctx.write(o, ctx.voidPromise());
             }
             ctx.flush();
+            io.netty.channel.ChannelOutboundBuffer ob = ch.unsafe().outboundBuffer();
+            if (ob != null) {
+                server.noteBuffered(ob.totalPendingWriteBytes());
+            }
         }
         if (flushedSeq != writeSeq) {
             flushedSeq = writeSeq;
@@ -577,6 +635,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Que
             return;
         }
         if (pending.isEmpty()) {
+            if (inputShut) {
+                closeGracefully(); // half-closed, and every request received is answered
+                return;
+            }
             enterIdle();
         }
         drain();

@@ -78,6 +78,19 @@ class HostileRequestsTest {
                 c("unsupported expectation", "POST /echo HTTP/1.1\r\n" + H + "Content-Length: 1\r\nExpect: teapot\r\n\r\nx", 417),
                 c("fragment in the target", "GET /a#b HTTP/1.1\r\n" + H + "\r\n", 400),
                 c("bad percent-encoding", "GET /users/%zz HTTP/1.1\r\n" + H + "\r\n", 400),
+                c("lower-case protocol name (RFC 9112 2.3: case-sensitive)", "GET / http/1.1\r\n" + H + "\r\n", 400),
+                c("mixed-case protocol name", "GET / Http/1.1\r\n" + H + "\r\n", 400),
+                c("Host with a space (RFC 9112 3.2)", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+                c("Host with a path and user info", "GET / HTTP/1.1\r\nHost: a/b@c\r\n\r\n", 400),
+                c("Host with a bad port", "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400),
+                c("Host with an unclosed IP literal", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400),
+                new Case("Host with a port and an IPv6 literal", "GET /plaintext HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 200, true, 0, "Hello, World!"),
+                new Case("empty Host (RFC 9112 3.2 allows it)", "GET /plaintext HTTP/1.1\r\nHost:\r\n\r\n", 200, true, 0, "Hello, World!"),
+                c("a transfer coding the server does not implement (RFC 9112 6.1)",
+                        "POST /echo HTTP/1.1\r\n" + H + "Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 501),
+                new Case("Expect: 100-continue is ignored in HTTP/1.0 (RFC 9110 10.1.1)",
+                        "POST /echo HTTP/1.0\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\nx", 200, false, 0, "x"),
+                new Case("OPTIONS * names the server (RFC 9110 9.3.7)", "OPTIONS * HTTP/1.1\r\n" + H + "\r\n", 200, true, 0, ""),
                 new Case("slowloris: one byte at a time", "GET /plaintext HTTP/1.1\r\n" + H + "X-Slow: " + "s".repeat(200) + "\r\n\r\n", 408, false, 15, null));
     }
 
@@ -98,6 +111,18 @@ class HostileRequestsTest {
     static void stop() {
         server.close(Duration.ofSeconds(1));
         loop.close();
+    }
+
+    @org.junit.jupiter.api.Test
+    void optionsStarListsTheMethodsTheServerAnswers() throws Exception {
+        try (RawHttp c = new RawHttp(server.port())) {
+            RawHttp.Resp r = c.send("OPTIONS * HTTP/1.1\r\n" + H + "\r\n").read();
+            assertEquals(200, r.status());
+            assertEquals("GET, HEAD, OPTIONS, POST", r.header("allow"));
+            RawHttp.Resp path = c.send("OPTIONS /users/7 HTTP/1.1\r\n" + H + "\r\n").read();
+            assertEquals(204, path.status(), "OPTIONS on a routed path answers with what it allows");
+            assertEquals("GET, HEAD, OPTIONS", path.header("allow"));
+        }
     }
 
     @ParameterizedTest(name = "{0}")
