@@ -430,7 +430,9 @@ class ServerSamplesTest {
          * that it reported no error and no leaked buffer meanwhile.
          */
         void stopAndCheck() throws Exception {
-            process.destroy();
+            // SIGTERM through the handle: Process.destroy() would also close our end of the output
+            // pipe, and a reader still behind would fail with "Stream closed" and miss the shutdown's output
+            process.toHandle().destroy();
             assertTrue(process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS),
                     name + " did not stop within " + WAIT_SECONDS + " s of SIGTERM; its output:\n" + output);
             outputEnded.get(WAIT_SECONDS, TimeUnit.SECONDS);
