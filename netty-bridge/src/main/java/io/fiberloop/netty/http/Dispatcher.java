@@ -1,6 +1,7 @@
 package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.CancelledException;
+import io.fiberloop.loop.internal.MustLog;
 import java.io.IOException;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -131,7 +132,7 @@ final class Dispatcher {
         if (e instanceof CancelledException ce) {
             throw ce;
         }
-        log.error("handler of {} {} (route {}) failed", req.method(), req.uri(), req.route == null ? "none" : req.route, e);
+        MustLog.error(log, "handler of {} {} (route {}) failed", req.method(), req.uri(), req.route == null ? "none" : req.route, e);
         return HttpResponse.error(500, "internal server error\n");
     }
 }
