@@ -300,11 +300,11 @@ final class Http1Connection extends ChannelCore {
         if (head instanceof HttpContent c && ex.body.offer(c)) {
             receiving = null;
         }
+        server.exchangeStarted();
         ex.task = Fibers.spawn(loop, null, () -> {
             server.dispatcher.serve(ex, server.writer);
             return null;
         });
-        server.track(ex);
     }
 
     /**
@@ -442,6 +442,12 @@ final class Http1Connection extends ChannelCore {
         closeAfter = true;
         wantShutdown = true;
         scheduleOps();
+    }
+
+    /** @return the task of the exchange running on this connection, or {@code null} */
+    io.fiberloop.fiber.Task<?> runningTask() {
+        Exchange c = current;
+        return c == null || c.done ? null : c.task;
     }
 
     /** @return whether an exchange runs on this connection */

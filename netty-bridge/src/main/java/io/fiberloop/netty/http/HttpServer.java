@@ -2,6 +2,7 @@ package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.netty.NettyFutures;
@@ -206,7 +207,12 @@ public final class HttpServer implements AutoCloseable {
      * @return the requests in flight
      */
     public int activeRequests() {
-        return listeners.live();
+        int n = 0;
+        for (Listeners.Listener l : listeners.listeners()) {
+            ServerLoop sl = l.peekAttachment();
+            n += sl == null ? 0 : sl.active();
+        }
+        return n;
     }
 
     // ------------------------------------------------------------------ closing
@@ -237,6 +243,11 @@ public final class HttpServer implements AutoCloseable {
                 for (Http1Connection c : serverLoop(l).connections()) {
                     c.shutdown();
                 }
+            }
+
+            @Override
+            public List<Task<?>> running(Listeners.Listener l) {
+                return serverLoop(l).running();
             }
 
             @Override

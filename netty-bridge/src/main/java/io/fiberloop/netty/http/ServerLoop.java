@@ -30,6 +30,8 @@ final class ServerLoop {
     final ResponseWriter writer = new ResponseWriter();
     final Listeners.Listener listener;
     private final Set<Http1Connection> connections = new HashSet<>();
+    /** Exchanges in flight; written on the loop, read from any thread. */
+    private volatile int active;
 
     ServerLoop(HttpServer owner, Listeners.Listener listener) {
         this.owner = owner;
@@ -56,13 +58,31 @@ final class ServerLoop {
         return List.copyOf(connections);
     }
 
-    /** An exchange started: the server's close waits for it. */
-    void track(Exchange ex) {
-        listener.track(ex.task);
+    /** An exchange started (counted for {@link HttpServer#activeRequests()}). */
+    void exchangeStarted() {
+        active++;
+    }
+
+    /** @return the exchanges in flight on this loop; any thread (a racy read) */
+    int active() {
+        return active;
+    }
+
+    /** The tasks of the exchanges running on this loop, for the server's close. The loop. */
+    List<io.fiberloop.fiber.Task<?>> running() {
+        List<io.fiberloop.fiber.Task<?>> tasks = new java.util.ArrayList<>();
+        for (Http1Connection c : connections) {
+            io.fiberloop.fiber.Task<?> t = c.runningTask();
+            if (t != null) {
+                tasks.add(t);
+            }
+        }
+        return tasks;
     }
 
     /** An exchange ended: its access log line. */
     void exchangeEnded(Exchange ex) {
+        active--;
         if (config.accessLog) {
             accessLog(ex.conn.channel(), ex.request, ex.status, ex.bytesSent, System.nanoTime() - ex.startNanos);
         }
