@@ -591,7 +591,7 @@ public final class HttpServer implements AutoCloseable {
                 throw new IllegalArgumentException("HttpServer.Builder: loop(...) and group(...) both given; serve on one loop or on a group");
             }
             // slow first-time class initialisation (codec, date names) here, not on the loop where the watchdog reports it
-            new RequestRules.Decoder(new HttpDecoderConfig());
+            new io.netty.handler.codec.http.HttpRequestDecoder(new HttpDecoderConfig());
             new HttpResponseEncoder();
             HeaderCache.warmUp();
             boolean owns = loop == null && group == null;
