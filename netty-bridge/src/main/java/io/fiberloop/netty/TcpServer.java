@@ -453,7 +453,7 @@ public final class TcpServer implements AutoCloseable {
             return null;
         });
         l.handlers.add(task);
-        task.whenComplete((v, e) -> {
+        task.onComplete((v, e) -> {
             l.handlers.remove(task);
             if (e != null) {
                 Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
