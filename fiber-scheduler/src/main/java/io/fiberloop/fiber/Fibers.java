@@ -348,33 +348,12 @@ public final class Fibers {
      */
     public static <T, X extends Throwable> T withTimeout(Duration timeout, FiberCallable<T, X> body) throws X {
         Objects.requireNonNull(timeout, "timeout");
-        Objects.requireNonNull(body, "body");
-        Strand me = Strand.requireFiber("withTimeout()");
-        Strand.Scope scope = me.pushScope(false, timeout);
-        TimerHandle timer = null;
-        try {
-            timer = me.scheduleWake(() -> me.expire(scope), timeout);
-            return body.call();
-        } catch (CancelledException e) {
-            if (scope.caught(e)) {
-                throw new FiberTimeoutException(timeout, e);
-            }
-            throw e;
-        } catch (Throwable e) {
-            // the deadline interrupted a JDK blocking call and the body let the interrupt escape
-            if (e instanceof InterruptedException) {
-                CancelledException pending = me.pendingCancellation();
-                if (pending != null && scope.caught(pending)) {
-                    throw new FiberTimeoutException(timeout, e);
-                }
-            }
-            throw e;
-        } finally {
-            if (timer != null) {
-                timer.cancel();
-            }
-            me.popScope(scope);
+        CancelScope scope = CancelScope.timeout(timeout);
+        T value = scope.run("withTimeout()", body);
+        if (scope.cancelledCaught()) {
+            throw new FiberTimeoutException(timeout, scope.caughtException());
         }
+        return value;
     }
 
     /**
@@ -388,11 +367,8 @@ public final class Fibers {
      * @throws X what {@code body} threw
      */
     public static <T, X extends Throwable> T withTimeoutOrNull(Duration timeout, FiberCallable<T, X> body) throws X {
-        try {
-            return withTimeout(timeout, body);
-        } catch (FiberTimeoutException e) {
-            return null;
-        }
+        Objects.requireNonNull(timeout, "timeout");
+        return CancelScope.timeout(timeout).run("withTimeoutOrNull()", body);
     }
 
     /**
@@ -407,17 +383,7 @@ public final class Fibers {
      * @throws X what {@code body} threw
      */
     public static <T, X extends Throwable> T nonCancellable(FiberCallable<T, X> body) throws X {
-        Objects.requireNonNull(body, "body");
-        Strand me = Strand.requireFiber("nonCancellable()");
-        Strand.Scope scope = me.pushScope(true, Duration.ZERO);
-        try {
-            return body.call();
-        } finally {
-            me.popScope(scope);
-            if (me.pendingCancellation() != null) {
-                me.interruptWait();
-            }
-        }
+        return CancelScope.shielded().run("nonCancellable()", body);
     }
 
     // ------------------------------------------------------------------ several at once

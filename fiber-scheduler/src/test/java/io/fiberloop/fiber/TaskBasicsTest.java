@@ -335,13 +335,16 @@ class TaskBasicsTest {
     @Test
     void getAndJoinAgreeOnACancelledTask() throws Exception {
         try (EventLoop loop = virtualLoop()) {
-            Task<String> t = Fibers.spawn(loop, () -> {
-                Fibers.sleep(Duration.ofDays(1));
-                return "never";
+            Task<String> t = loop.run(() -> {
+                Task<String> sleeper = Fibers.spawn(() -> {
+                    Fibers.sleep(Duration.ofDays(1));
+                    return "never";
+                });
+                Fibers.yieldNow();
+                sleeper.cancel();
+                return sleeper;
             });
             loop.run(() -> {
-                Fibers.yieldNow();
-                t.cancel();
                 CancelledException viaJoin = assertThrows(CancelledException.class, t::join);
                 CancelledException viaGet = assertThrows(CancelledException.class, t::get);
                 assertNotNull(viaJoin.getCause(), "the waiter's exception carries the one raised in the task");
