@@ -81,7 +81,7 @@ public final class HttpRequest {
 
     /** @return the protocol version, e.g. {@code HTTP/1.1} */
     public String version() {
-        return head.protocolVersion().text();
+        return exchange.conn.version(head);
     }
 
     /**

@@ -234,7 +234,7 @@ public final class HttpServer implements AutoCloseable {
         listeners.close(grace, new Listeners.Drain() {
             @Override
             public void beforeWait(Listeners.Listener l) {
-                for (Http1Connection c : serverLoop(l).connections()) {
+                for (ServedConnection c : serverLoop(l).connections()) {
                     c.shutdown();
                 }
             }
@@ -251,7 +251,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** Closes the connections left, once their last writes (the 503s) are out. A fiber of the loop. */
     private void closeConnections(ServerLoop sl) {
-        List<Http1Connection> left = sl.connections();
+        List<ServedConnection> left = sl.connections();
         if (left.isEmpty()) {
             return;
         }
@@ -260,7 +260,7 @@ public final class HttpServer implements AutoCloseable {
             return null;
         });
         List<ChannelFuture> closes = new ArrayList<>();
-        for (Http1Connection c : left) {
+        for (ServedConnection c : left) {
             Channel ch = c.channel();
             if (ch.isOpen() && !c.busy()) {
                 closes.add(ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE));

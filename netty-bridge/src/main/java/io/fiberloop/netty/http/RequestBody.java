@@ -25,7 +25,7 @@ import java.util.Objects;
  */
 final class RequestBody {
     private final Exchange exchange;
-    private final Http1Connection conn;
+    private final HttpConnection conn;
     private final boolean expectContinue;
     /** Pieces not taken yet; created by the first non-empty piece (a request without a body never needs it). */
     private ArrayDeque<ByteBuf> inbox;

@@ -32,7 +32,7 @@ final class ResponseWriter {
 
     /** Sends {@code res} as the answer to {@code ex}. A fiber of the loop. */
     void write(Exchange ex, HttpResponse res) throws Exception {
-        Http1Connection conn = ex.conn;
+        HttpConnection conn = ex.conn;
         io.netty.handler.codec.http.HttpRequest head = ex.request.head;
         HttpVersion v = head.protocolVersion();
         int st = res.status();
@@ -87,7 +87,7 @@ final class ResponseWriter {
         conn.sendResponsePart(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
-    private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, Http1Connection conn) {
+    private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, HttpConnection conn) {
         if (!keepAlive) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             conn.closeAfter = true;
@@ -106,7 +106,7 @@ final class ResponseWriter {
     /** The streamed body of one response. */
     private static final class ChunkWriter implements BodyWriter {
         private final Exchange ex;
-        private final Http1Connection conn;
+        private final HttpConnection conn;
 
         ChunkWriter(Exchange ex) {
             this.ex = ex;

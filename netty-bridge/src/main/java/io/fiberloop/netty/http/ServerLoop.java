@@ -29,7 +29,7 @@ final class ServerLoop {
     final Dispatcher dispatcher;
     final ResponseWriter writer = new ResponseWriter();
     final Listeners.Listener listener;
-    private final Set<Http1Connection> connections = new HashSet<>();
+    private final Set<ServedConnection> connections = new HashSet<>();
 
     ServerLoop(HttpServer owner, Listeners.Listener listener) {
         this.owner = owner;
@@ -47,12 +47,12 @@ final class ServerLoop {
         return c;
     }
 
-    void connectionClosed(Http1Connection c) {
+    void connectionClosed(ServedConnection c) {
         connections.remove(c);
     }
 
     /** @return this loop's open connections, a copy. The loop. */
-    List<Http1Connection> connections() {
+    List<ServedConnection> connections() {
         return List.copyOf(connections);
     }
 
