@@ -59,7 +59,6 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     private static final int WAIT_IDLE = 1;
     private static final int WAIT_HEAD = 2;
 
-    private final ServerLoop server;
     private final Pump pump = new Pump();
     private final RequestRules.Decoder decoder;
 
@@ -79,7 +78,6 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     // requests from fibers, carried out on the owning thread (afterWrites)
     private boolean wantBody;
     private boolean wantShutdown;
-    private Exchange finished;
 
     // the timer
     private int waitState;
@@ -89,8 +87,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     private final Runnable onTimer = this::onTimer;
 
     Http1Connection(ServerLoop server) {
-        super(server.loop, server.queue, server.config);
-        this.server = server;
+        super(server);
         this.decoder = config.newDecoder();
         decoder.setSingleDecode(true);
     }
@@ -287,6 +284,9 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
             sendErrorAndClose(rejected.status(), rejected.getMessage());
             return;
         }
+        if (server.h2c != null && server.h2c.tryUpgrade(this, ctx, head)) {
+            return; // the request goes on as HTTP/2 stream 1
+        }
         Exchange ex = new Exchange(this, head, parsed);
         current = ex;
         receiving = ex;
@@ -363,6 +363,14 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
         afterFlushed(ch, ch::close);
     }
 
+    /** The connection leaves HTTP/1.1 (an h2c upgrade): it reads, decodes and times nothing more, and the server forgets it. Owning thread. */
+    void handOver() {
+        closing = true;
+        cancelTimer();
+        releasePending();
+        server.connectionClosed(this);
+    }
+
     /** Closes once what was written is out (owning thread). */
     private void closeGracefully() {
         if (closing && !inactive && !ch.isOpen()) {
@@ -403,13 +411,6 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     }
 
     @Override
-    void exchangeDone(Exchange ex) {
-        ex.done = true;
-        finished = ex;
-        scheduleOps();
-    }
-
-    @Override
     void abort() {
         closing = true;
         closeAfter = true;
@@ -426,11 +427,6 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     @Override
     public boolean busy() {
         return current != null;
-    }
-
-    @Override
-    boolean serverClosing() {
-        return server.closing();
     }
 
     @Override

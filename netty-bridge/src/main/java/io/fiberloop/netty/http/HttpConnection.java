@@ -1,8 +1,6 @@
 package io.fiberloop.netty.http;
 
-import io.fiberloop.loop.EventLoop;
 import io.fiberloop.netty.internal.ChannelCore;
-import io.fiberloop.netty.internal.QueuedOps;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.function.BooleanSupplier;
@@ -17,13 +15,18 @@ import java.util.function.BooleanSupplier;
  * <p>Threading: the carrier of the connection's loop (Netty's side and the exchange's fibers).
  */
 abstract class HttpConnection extends ChannelCore {
+    final ServerLoop server;
     final ServerConfig config;
     /** No more requests after the current one (HTTP/1.1: close the connection; HTTP/2: nothing more on the stream). */
     boolean closeAfter;
 
-    HttpConnection(EventLoop loop, QueuedOps.Queue queue, ServerConfig config) {
-        super(loop, queue);
-        this.config = config;
+    /** The exchange whose fiber ended, for the owning thread to finish after its writes. */
+    Exchange finished;
+
+    HttpConnection(ServerLoop server) {
+        super(server.loop, server.queue);
+        this.server = server;
+        this.config = server.config;
     }
 
     /** Queues a part of the answer (an {@code HttpObject}; takes ownership). A fiber of the loop. */
@@ -46,14 +49,20 @@ abstract class HttpConnection extends ChannelCore {
         return awaitReadable(ready, timeoutNanos, "the request body");
     }
 
-    /** The exchange is answered (its fiber is about to end). A fiber of the loop. */
-    abstract void exchangeDone(Exchange ex);
+    /** The exchange is answered (its fiber is about to end): finished after its writes ({@link #afterWrites()}). A fiber of the loop. */
+    final void exchangeDone(Exchange ex) {
+        ex.done = true;
+        finished = ex;
+        scheduleOps();
+    }
 
     /** The response broke after its head went out: drop what carries it. A fiber of the loop. */
     abstract void abort();
 
     /** @return whether the server that owns this connection is closing */
-    abstract boolean serverClosing();
+    final boolean serverClosing() {
+        return server.closing();
+    }
 
     /** @return the protocol the request came with, as {@link HttpRequest#version()} reports it */
     abstract String version(io.netty.handler.codec.http.HttpRequest head);

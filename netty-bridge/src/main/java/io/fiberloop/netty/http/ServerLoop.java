@@ -29,6 +29,8 @@ final class ServerLoop {
     final Dispatcher dispatcher;
     final ResponseWriter writer = new ResponseWriter();
     final Listeners.Listener listener;
+    /** The h2c upgrade, or {@code null} (HTTP/2 off, or TLS: ALPN chooses). */
+    final H2cUpgrade h2c;
     private final Set<ServedConnection> connections = new HashSet<>();
 
     ServerLoop(HttpServer owner, Listeners.Listener listener) {
@@ -38,6 +40,7 @@ final class ServerLoop {
         this.listener = listener;
         this.loop = listener.loop();
         this.queue = QueuedOps.Queue.of(NettyLoops.nettyLoop(loop));
+        this.h2c = config.http2 != null && config.tls == null ? new H2cUpgrade(this) : null;
     }
 
     /** A new connection. Owning thread. */
@@ -45,6 +48,11 @@ final class ServerLoop {
         Http1Connection c = new Http1Connection(this);
         connections.add(c);
         return c;
+    }
+
+    /** A connection that is not HTTP/1.1 (HTTP/2). Owning thread. */
+    void connectionOpened(ServedConnection c) {
+        connections.add(c);
     }
 
     void connectionClosed(ServedConnection c) {
