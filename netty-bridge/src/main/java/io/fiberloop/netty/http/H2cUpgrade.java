@@ -74,7 +74,6 @@ final class H2cUpgrade {
         http1.writeAndFlush(res);
         ChannelPipeline p = http1.pipeline();
         p.remove("fiberloop-http-encoder");
-        p.remove("fiberloop-http-pump");
         up.upgradeTo(http1, full); // the codec (its preface), the streams' handler and the connection, after http1
         p.addAfter(http1.name(), "fiberloop-h2-bytes", new Http2Connection.RawBytes(sl.queue));
         p.remove(http1.handler());

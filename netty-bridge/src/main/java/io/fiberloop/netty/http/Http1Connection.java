@@ -5,7 +5,6 @@ import io.fiberloop.loop.TimerHandle;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -59,17 +58,16 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     private static final int WAIT_IDLE = 1;
     private static final int WAIT_HEAD = 2;
 
-    private final Pump pump = new Pump();
-    private final RequestRules.Decoder decoder;
+    private final Http1Decoder decoder;
 
     // inbound (owning thread)
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
     private Exchange current;
     private Exchange receiving;
-    /** The decoder produced an object at its last run: it may hold more that it can decode without a read. */
+    /** The decoder produced an object at its last run and holds more bytes: it may decode more without a read. */
     private boolean mayDecodeMore;
     private boolean producedThisRun;
-    /** True while the decoder runs (inside {@link Pump}): a pump must not re-enter it. */
+    /** True while the decoder runs: a pump must not re-enter it. */
     private boolean decoding;
     private boolean sawBytes;
     private boolean inputShut;
@@ -88,67 +86,46 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
 
     Http1Connection(ServerLoop server) {
         super(server);
-        this.decoder = config.newDecoder();
-        decoder.setSingleDecode(true);
+        this.decoder = config.newDecoder(this);
     }
 
     /** Adds the connection's handlers after whatever is in the pipeline (TLS). Owning thread. */
     void install(io.netty.channel.ChannelPipeline p) {
-        p.addLast("fiberloop-http-pump", pump);
         p.addLast("fiberloop-http-decoder", decoder);
         p.addLast("fiberloop-http-encoder", new io.netty.handler.codec.http.HttpResponseEncoder());
         p.addLast("fiberloop-http", this);
     }
 
-    /**
-     * Sits before the decoder: counts the raw bytes towards the driver's slices, notes that a
-     * request began, lets the decoder decode all it holds once the input is shut, and is where
-     * {@link #pump} feeds the decoder from.
-     */
-    private final class Pump extends ChannelInboundHandlerAdapter {
-        ChannelHandlerContext ctx;
-
-        @Override
-        public void handlerAdded(ChannelHandlerContext ctx) {
-            this.ctx = ctx;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            readRequested = false;
-            if (msg instanceof ByteBuf b) {
-                sawBytes = true;
-                queue.delivered(b.readableBytes()); // raw bytes: the decoder's objects are not buffers
-            }
-            decode(msg);
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt == ChannelInputShutdownEvent.INSTANCE) {
-                // decode every request the client sent before it shut its output (single decoding
-                // would leave them in the decoder, which drops them at the end of input)
-                decoder.setSingleDecode(false);
-            }
-            ctx.fireUserEventTriggered(evt);
-        }
-    }
-
-    /** Runs the decoder on {@code msg} (bytes read, or an empty buffer to decode what it holds). Owning thread. */
-    private void decode(Object msg) {
+    /** The decoder's run begins (a read, or a pump). Owning thread. */
+    void decodeStarts() {
         decoding = true;
         producedThisRun = false;
-        try {
-            pump.ctx.fireChannelRead(msg);
-        } finally {
-            decoding = false;
-            mayDecodeMore = producedThisRun;
-        }
+    }
+
+    /**
+     * The decoder's run ended. Owning thread.
+     *
+     * @param holdsBytes whether bytes are left in the decoder
+     */
+    void decodeEnds(boolean holdsBytes) {
+        decoding = false;
+        mayDecodeMore = producedThisRun && holdsBytes;
+    }
+
+    /** Raw bytes came off the socket (before the decoder). Owning thread. */
+    void bytesRead(int n) {
+        readRequested = false;
+        sawBytes = true;
+        queue.delivered(n); // raw bytes: the decoder's objects are not buffers
     }
 
     /** Decodes what the decoder holds (no read): one more object if it holds a whole one. Owning thread, outside the decoder. */
     private void pump() {
-        decode(Unpooled.EMPTY_BUFFER);
+        try {
+            decoder.pump();
+        } catch (Exception e) {
+            exceptionCaught(ctx, e);
+        }
     }
 
     // ------------------------------------------------------------------ Netty side (owning thread)
@@ -293,11 +270,11 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
         if (head instanceof HttpContent c && ex.body.offer(c)) {
             receiving = null;
         }
+        server.exchangeStarted();
         ex.task = Fibers.spawn(loop, null, () -> {
             server.dispatcher.serve(ex, server.writer);
             return null;
         });
-        server.track(ex);
     }
 
     /**
@@ -422,6 +399,14 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
         closeAfter = true;
         wantShutdown = true;
         scheduleOps();
+    }
+
+    @Override
+    public void addRunning(java.util.List<io.fiberloop.fiber.Task<?>> tasks) {
+        Exchange c = current;
+        if (c != null && !c.done && c.task != null) {
+            tasks.add(c.task);
+        }
     }
 
     @Override

@@ -241,6 +241,16 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     }
 
     @Override
+    public void addRunning(List<io.fiberloop.fiber.Task<?>> tasks) {
+        for (Http2Stream s : streams) {
+            io.fiberloop.fiber.Task<?> t = s.runningTask();
+            if (t != null) {
+                tasks.add(t);
+            }
+        }
+    }
+
+    @Override
     public boolean busy() {
         return !streams.isEmpty();
     }

@@ -192,7 +192,7 @@ final class Http2Stream extends HttpConnection {
             server.dispatcher.serve(ex, server.writer);
             return null;
         });
-        server.track(ex);
+        server.exchangeStarted();
     }
 
     /** Writes a response (its frames) from Netty's side, flushed with this poll's connection flush. */
@@ -260,6 +260,12 @@ final class Http2Stream extends HttpConnection {
         for (Object f : Http2Messages.toFrames(msg, owner.headerNames)) {
             send(f);
         }
+    }
+
+    /** @return the task of the exchange running on this stream, or {@code null} */
+    io.fiberloop.fiber.Task<?> runningTask() {
+        Exchange c = current;
+        return c == null || c.done ? null : c.task;
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.netty.NettyFutures;
@@ -202,7 +203,12 @@ public final class HttpServer implements AutoCloseable {
      * @return the requests in flight
      */
     public int activeRequests() {
-        return listeners.live();
+        int n = 0;
+        for (Listeners.Listener l : listeners.listeners()) {
+            ServerLoop sl = l.peekAttachment();
+            n += sl == null ? 0 : sl.active();
+        }
+        return n;
     }
 
     // ------------------------------------------------------------------ closing
@@ -233,6 +239,11 @@ public final class HttpServer implements AutoCloseable {
                 for (ServedConnection c : serverLoop(l).connections()) {
                     c.shutdown();
                 }
+            }
+
+            @Override
+            public List<Task<?>> running(Listeners.Listener l) {
+                return serverLoop(l).running();
             }
 
             @Override
@@ -608,7 +619,7 @@ public final class HttpServer implements AutoCloseable {
                         + "build the context without Http2Options.alpn() (or with HTTP/1.1 alone), or leave HTTP/2 on");
             }
             // slow first-time class initialisation (codec, date names) here, not on the loop where the watchdog reports it
-            new RequestRules.Decoder(new HttpDecoderConfig());
+            new io.netty.handler.codec.http.HttpRequestDecoder(new HttpDecoderConfig());
             new HttpResponseEncoder();
             HeaderCache.warmUp();
             boolean owns = loop == null && group == null;

@@ -12,6 +12,13 @@ interface ServedConnection {
     /** Server shutdown: close now if idle, else once the exchanges in flight are done. A fiber of the loop. */
     void shutdown();
 
+    /**
+     * Adds the tasks of the exchanges running on this connection (for the server's close).
+     *
+     * @param tasks where to add them
+     */
+    void addRunning(java.util.List<io.fiberloop.fiber.Task<?>> tasks);
+
     /** @return whether an exchange runs on this connection */
     boolean busy();
 

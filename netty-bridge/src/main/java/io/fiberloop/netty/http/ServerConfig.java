@@ -43,7 +43,7 @@ final class ServerConfig {
     }
 
     /** A request decoder for one connection (Netty's decoders hold per-connection state). */
-    RequestRules.Decoder newDecoder() {
-        return new RequestRules.Decoder(decoderConfig.clone());
+    Http1Decoder newDecoder(Http1Connection conn) {
+        return new Http1Decoder(decoderConfig.clone(), conn);
     }
 }

@@ -32,6 +32,8 @@ final class ServerLoop {
     /** The h2c upgrade, or {@code null} (HTTP/2 off, or TLS: ALPN chooses). */
     final H2cUpgrade h2c;
     private final Set<ServedConnection> connections = new HashSet<>();
+    /** Exchanges in flight; written on the loop, read from any thread. */
+    private volatile int active;
 
     ServerLoop(HttpServer owner, Listeners.Listener listener) {
         this.owner = owner;
@@ -64,13 +66,28 @@ final class ServerLoop {
         return List.copyOf(connections);
     }
 
-    /** An exchange started: the server's close waits for it. */
-    void track(Exchange ex) {
-        listener.track(ex.task);
+    /** An exchange started (counted for {@link HttpServer#activeRequests()}). */
+    void exchangeStarted() {
+        active++;
+    }
+
+    /** @return the exchanges in flight on this loop; any thread (a racy read) */
+    int active() {
+        return active;
+    }
+
+    /** The tasks of the exchanges running on this loop, for the server's close. The loop. */
+    List<io.fiberloop.fiber.Task<?>> running() {
+        List<io.fiberloop.fiber.Task<?>> tasks = new java.util.ArrayList<>();
+        for (ServedConnection c : connections) {
+            c.addRunning(tasks);
+        }
+        return tasks;
     }
 
     /** An exchange ended: its access log line. */
     void exchangeEnded(Exchange ex) {
+        active--;
         if (config.accessLog) {
             accessLog(ex.conn.channel(), ex.request, ex.status, ex.bytesSent, System.nanoTime() - ex.startNanos);
         }
