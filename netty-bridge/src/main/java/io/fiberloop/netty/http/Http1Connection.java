@@ -2,7 +2,6 @@ package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.netty.internal.ChannelCore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,13 +17,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.function.BooleanSupplier;
 
 /**
- * One HTTP/1.1 server connection on the {@link ChannelCore}: the Netty handler after the request
+ * One HTTP/1.1 server connection on the connection core ({@link HttpConnection}): the Netty handler after the request
  * decoder (its callbacks run in the loop's work fiber, Netty's owning thread), serving one
  * exchange at a time, each in a fiber of the loop ({@link Dispatcher}).
  *
@@ -54,15 +51,13 @@ import java.util.function.BooleanSupplier;
  * One lazily re-armed loop timer: idle (keep-alive) between requests, and the request timeout
  * once the first bytes of a request arrived and its head is not complete ({@code 408}).
  */
-final class Http1Connection extends ChannelCore {
+final class Http1Connection extends HttpConnection implements ServedConnection {
     /** How far the body is read ahead of the handler. */
     static final int BODY_AHEAD_BYTES = 64 * 1024;
     private static final int WAIT_NONE = 0;
     private static final int WAIT_IDLE = 1;
     private static final int WAIT_HEAD = 2;
 
-    final ServerConfig config;
-    private final ServerLoop server;
     private final Http1Decoder decoder;
 
     // inbound (owning thread)
@@ -75,15 +70,12 @@ final class Http1Connection extends ChannelCore {
     /** True while the decoder runs: a pump must not re-enter it. */
     private boolean decoding;
     private boolean sawBytes;
-    /** No more requests on this connection: close once the current one is answered. */
-    boolean closeAfter;
     private boolean inputShut;
     private boolean closing;
 
     // requests from fibers, carried out on the owning thread (afterWrites)
     private boolean wantBody;
     private boolean wantShutdown;
-    private Exchange finished;
 
     // the timer
     private int waitState;
@@ -93,9 +85,7 @@ final class Http1Connection extends ChannelCore {
     private final Runnable onTimer = this::onTimer;
 
     Http1Connection(ServerLoop server) {
-        super(server.loop, server.queue);
-        this.server = server;
-        this.config = server.config;
+        super(server);
         this.decoder = config.newDecoder(this);
     }
 
@@ -271,6 +261,9 @@ final class Http1Connection extends ChannelCore {
             sendErrorAndClose(rejected.status(), rejected.getMessage());
             return;
         }
+        if (server.h2c != null && server.h2c.tryUpgrade(this, ctx, head)) {
+            return; // the request goes on as HTTP/2 stream 1
+        }
         Exchange ex = new Exchange(this, head, parsed);
         current = ex;
         receiving = ex;
@@ -347,6 +340,14 @@ final class Http1Connection extends ChannelCore {
         afterFlushed(ch, ch::close);
     }
 
+    /** The connection leaves HTTP/1.1 (an h2c upgrade): it reads, decodes and times nothing more, and the server forgets it. Owning thread. */
+    void handOver() {
+        closing = true;
+        cancelTimer();
+        releasePending();
+        server.connectionClosed(this);
+    }
+
     /** Closes once what was written is out (owning thread). */
     private void closeGracefully() {
         if (closing && !inactive && !ch.isOpen()) {
@@ -369,7 +370,7 @@ final class Http1Connection extends ChannelCore {
 
     // ------------------------------------------------------------------ the fibers' requests
 
-    /** Queues a part of the answer (takes ownership). A fiber of the loop. */
+    @Override
     void sendResponsePart(Object msg) throws IOException {
         if (inactive) {
             ReferenceCountUtil.release(msg);
@@ -378,7 +379,7 @@ final class Http1Connection extends ChannelCore {
         send(msg);
     }
 
-    /** The exchange's handler wants more of the body. A fiber of the loop. */
+    @Override
     void wantBody() {
         if (!wantBody) {
             wantBody = true;
@@ -386,55 +387,36 @@ final class Http1Connection extends ChannelCore {
         }
     }
 
-    /** The body got a piece (or ended): wake its reader. Owning thread. */
-    void bodyArrived() {
-        wakeReader();
-    }
-
-    /**
-     * Waits for body pieces. A fiber of the loop.
-     *
-     * @return {@code false} if the request timeout passed first
-     */
-    boolean awaitBody(BooleanSupplier ready, long timeoutNanos) throws InterruptedIOException {
-        return awaitReadable(ready, timeoutNanos, "the request body");
-    }
-
-    /** The exchange is answered (its fiber is about to end). A fiber of the loop. */
-    void exchangeDone(Exchange ex) {
-        ex.done = true;
-        finished = ex;
-        scheduleOps();
-    }
-
-    /** The response broke after its head went out: drop the connection. A fiber of the loop. */
+    @Override
     void abort() {
         closing = true;
         closeAfter = true;
         close();
     }
 
-    /** Server shutdown: close now if idle, else after the current exchange. A fiber of the loop. */
-    void shutdown() {
+    @Override
+    public void shutdown() {
         closeAfter = true;
         wantShutdown = true;
         scheduleOps();
     }
 
-    /** @return the task of the exchange running on this connection, or {@code null} */
-    io.fiberloop.fiber.Task<?> runningTask() {
+    @Override
+    public void addRunning(java.util.List<io.fiberloop.fiber.Task<?>> tasks) {
         Exchange c = current;
-        return c == null || c.done ? null : c.task;
+        if (c != null && !c.done && c.task != null) {
+            tasks.add(c.task);
+        }
     }
 
-    /** @return whether an exchange runs on this connection */
-    boolean busy() {
+    @Override
+    public boolean busy() {
         return current != null;
     }
 
-    /** @return whether the server that owns this connection is closing */
-    boolean serverClosing() {
-        return server.closing();
+    @Override
+    String version(io.netty.handler.codec.http.HttpRequest head) {
+        return head.protocolVersion().text();
     }
 
     /** What the fibers asked, on the owning thread, after their writes went out. */

@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -32,7 +33,7 @@ final class ResponseWriter {
 
     /** Sends {@code res} as the answer to {@code ex}. A fiber of the loop. */
     void write(Exchange ex, HttpResponse res) throws Exception {
-        Http1Connection conn = ex.conn;
+        HttpConnection conn = ex.conn;
         io.netty.handler.codec.http.HttpRequest head = ex.request.head;
         HttpVersion v = head.protocolVersion();
         int st = res.status();
@@ -81,13 +82,15 @@ final class ResponseWriter {
         ex.status = st;
         conn.sendResponsePart(new DefaultHttpResponse(v, HttpResponseStatus.valueOf(st), h));
         ex.headSent = true;
+        ChunkWriter out = new ChunkWriter(ex, headerCache, !hasLength && v.minorVersion() >= 1);
         if (!isHead && !noBody) {
-            stream.writeTo(new ChunkWriter(ex));
+            stream.writeTo(out);
         }
-        conn.sendResponsePart(LastHttpContent.EMPTY_LAST_CONTENT);
+        conn.sendResponsePart(out.trailers == null ? LastHttpContent.EMPTY_LAST_CONTENT
+                : new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, out.trailers));
     }
 
-    private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, Http1Connection conn) {
+    private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, HttpConnection conn) {
         if (!keepAlive) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             conn.closeAfter = true;
@@ -106,11 +109,29 @@ final class ResponseWriter {
     /** The streamed body of one response. */
     private static final class ChunkWriter implements BodyWriter {
         private final Exchange ex;
-        private final Http1Connection conn;
+        private final HttpConnection conn;
+        private final HeaderCache names;
+        private final boolean trailersAllowed;
+        HttpHeaders trailers;
 
-        ChunkWriter(Exchange ex) {
+        ChunkWriter(Exchange ex, HeaderCache names, boolean trailersAllowed) {
             this.ex = ex;
             this.conn = ex.conn;
+            this.names = names;
+            this.trailersAllowed = trailersAllowed;
+        }
+
+        @Override
+        public void trailer(String name, String value) {
+            conn.checkLoop("BodyWriter.trailer()");
+            if (!trailersAllowed) {
+                throw new IllegalStateException("this response cannot carry trailers (HTTP/1.0, or it has a Content-Length): "
+                        + "send '" + name + "' as a header, or stream the body without a Content-Length");
+            }
+            if (trailers == null) {
+                trailers = HeaderCache.newHeaders();
+            }
+            trailers.add(names.name(name), names.value(value));
         }
 
         @Override

@@ -18,10 +18,12 @@ final class ServerConfig {
     final long idleTimeoutNanos;
     final boolean accessLog;
     final SslContext tls;
+    /** The HTTP/2 limits, or {@code null} when HTTP/2 is off. */
+    final Http2Options http2;
 
     ServerConfig(Router router, HttpHandler notFound, HttpServer.BeforeFilter[] before, HttpServer.AfterFilter[] after,
             int maxInitialLineLength, int maxHeaderSize, long maxBodySize, long requestTimeoutNanos, long idleTimeoutNanos,
-            boolean accessLog, SslContext tls) {
+            boolean accessLog, SslContext tls, Http2Options http2) {
         this.router = router;
         this.notFound = notFound;
         this.before = before;
@@ -31,6 +33,7 @@ final class ServerConfig {
         this.idleTimeoutNanos = idleTimeoutNanos;
         this.accessLog = accessLog;
         this.tls = tls;
+        this.http2 = http2;
         this.decoderConfig = new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxInitialLineLength)
                 .setMaxHeaderSize(maxHeaderSize)

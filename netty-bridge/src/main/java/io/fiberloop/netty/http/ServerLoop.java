@@ -29,7 +29,9 @@ final class ServerLoop {
     final Dispatcher dispatcher;
     final ResponseWriter writer = new ResponseWriter();
     final Listeners.Listener listener;
-    private final Set<Http1Connection> connections = new HashSet<>();
+    /** The h2c upgrade, or {@code null} (HTTP/2 off, or TLS: ALPN chooses). */
+    final H2cUpgrade h2c;
+    private final Set<ServedConnection> connections = new HashSet<>();
     /** Exchanges in flight; written on the loop, read from any thread. */
     private volatile int active;
 
@@ -40,6 +42,7 @@ final class ServerLoop {
         this.listener = listener;
         this.loop = listener.loop();
         this.queue = QueuedOps.Queue.of(NettyLoops.nettyLoop(loop));
+        this.h2c = config.http2 != null && config.tls == null ? new H2cUpgrade(this) : null;
     }
 
     /** A new connection. Owning thread. */
@@ -49,12 +52,17 @@ final class ServerLoop {
         return c;
     }
 
-    void connectionClosed(Http1Connection c) {
+    /** A connection that is not HTTP/1.1 (HTTP/2). Owning thread. */
+    void connectionOpened(ServedConnection c) {
+        connections.add(c);
+    }
+
+    void connectionClosed(ServedConnection c) {
         connections.remove(c);
     }
 
     /** @return this loop's open connections, a copy. The loop. */
-    List<Http1Connection> connections() {
+    List<ServedConnection> connections() {
         return List.copyOf(connections);
     }
 
@@ -71,11 +79,8 @@ final class ServerLoop {
     /** The tasks of the exchanges running on this loop, for the server's close. The loop. */
     List<io.fiberloop.fiber.Task<?>> running() {
         List<io.fiberloop.fiber.Task<?>> tasks = new java.util.ArrayList<>();
-        for (Http1Connection c : connections) {
-            io.fiberloop.fiber.Task<?> t = c.runningTask();
-            if (t != null) {
-                tasks.add(t);
-            }
+        for (ServedConnection c : connections) {
+            c.addRunning(tasks);
         }
         return tasks;
     }

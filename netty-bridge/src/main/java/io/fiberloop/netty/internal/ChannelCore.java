@@ -218,7 +218,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
                 c.write(m, c.voidPromise());
             }
             outboxBytes = 0;
-            c.flush();
+            flushChannel(c);
             noteOutbound(inNetty());
         }
         if (flushedSeq != writeSeq) {
@@ -241,6 +241,17 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
                 afterFlushed(c, c::close);
             }
         }
+    }
+
+    /**
+     * Flushes what {@link #runQueued()} just wrote: {@code c.flush()}. A connection that shares its
+     * socket with others (an HTTP/2 stream) may defer it, so that one flush serves them all in this
+     * poll. Owning thread.
+     *
+     * @param c the channel
+     */
+    protected void flushChannel(Channel c) {
+        c.flush();
     }
 
     /** What a subclass carries out after the queued writes were flushed (finish an exchange, read on). Owning thread. */
