@@ -1,6 +1,5 @@
 package io.fiberloop.netty.http;
 
-import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.TimerHandle;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -271,10 +270,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
             receiving = null;
         }
         server.exchangeStarted();
-        ex.task = Fibers.spawn(loop, null, () -> {
-            server.dispatcher.serve(ex, server.writer);
-            return null;
-        });
+        loop.execute(ex); // runs this turn, inline on the loop's work fiber until it first suspends
     }
 
     /**
@@ -295,12 +291,13 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
                 nextObject();
             }
         } else if (receiving == current) {
-            // the body: decode what the decoder holds, up to a bound, and read the socket only
-            // once the handler has taken what arrived (so TCP flow control slows a fast uploader)
+            // the body: decode what the decoder holds, up to a bound, and read the socket only once
+            // the handler reads the body and has taken what arrived (so TCP flow control slows a
+            // fast uploader, and the body of a request answered without it is never read)
             while (receiving != null && mayDecodeMore && receiving.body.bufferedBytes() < BODY_AHEAD_BYTES) {
                 pump();
             }
-            if (receiving != null && receiving.body.inboxEmpty()) {
+            if (receiving != null && receiving.body.taken() && receiving.body.inboxEmpty()) {
                 requestRead();
             }
         } else if (pending.isEmpty() && !mayDecodeMore) {

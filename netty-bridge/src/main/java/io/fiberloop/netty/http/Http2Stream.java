@@ -1,6 +1,5 @@
 package io.fiberloop.netty.http;
 
-import io.fiberloop.fiber.Fibers;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -188,11 +187,8 @@ final class Http2Stream extends HttpConnection {
         if (endStream) {
             ex.body.offer(LastHttpContent.EMPTY_LAST_CONTENT);
         }
-        ex.task = Fibers.spawn(loop, null, () -> {
-            server.dispatcher.serve(ex, server.writer);
-            return null;
-        });
         server.exchangeStarted();
+        loop.execute(ex); // runs this turn, inline on the loop's work fiber until it first suspends
     }
 
     /** Writes a response (its frames) from Netty's side, flushed with this poll's connection flush. */

@@ -1,5 +1,6 @@
 package io.fiberloop.netty.http;
 
+import io.fiberloop.fiber.internal.FiberHost;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.internal.Listeners;
@@ -28,6 +29,8 @@ final class ServerLoop {
     final QueuedOps.Queue queue;
     final Dispatcher dispatcher;
     final ResponseWriter writer = new ResponseWriter();
+    /** The loop's fibers, for the exchanges' inline tasks. */
+    final FiberHost fibers;
     final Listeners.Listener listener;
     /** The h2c upgrade, or {@code null} (HTTP/2 off, or TLS: ALPN chooses). */
     final H2cUpgrade h2c;
@@ -41,6 +44,7 @@ final class ServerLoop {
         this.dispatcher = owner.dispatcher;
         this.listener = listener;
         this.loop = listener.loop();
+        this.fibers = FiberHost.of(loop);
         this.queue = QueuedOps.Queue.of(NettyLoops.nettyLoop(loop));
         this.h2c = config.http2 != null && config.tls == null ? new H2cUpgrade(this) : null;
     }
