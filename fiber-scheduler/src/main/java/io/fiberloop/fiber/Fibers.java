@@ -390,8 +390,11 @@ public final class Fibers {
 
     /**
      * Waits for every future and returns their values in order (asyncio's {@code gather}). Fails
-     * fast: at the first failure, the tasks still running are cancelled and the failure is thrown,
-     * with the other failures seen by then attached as suppressed.
+     * fast: at the first failure, the futures still running are cancelled, and once they are done
+     * (a cancelled task has unwound) the failure is thrown, with the other failures attached as
+     * suppressed. If the caller is cancelled while it waits (or its deadline passes), the futures
+     * are cancelled and waited for the same way before the cancellation propagates: what a
+     * combinator cancels, it waits for (see {@code docs/fibers.md}).
      *
      * @param futures the futures: tasks, {@link CompletableFuture}s, or any {@link Future}
      * @param <T> their value type
@@ -402,9 +405,29 @@ public final class Fibers {
     }
 
     /**
+     * As {@link #awaitAll}, for futures of different types: waits for all of them (failing fast,
+     * cancelling and waiting for the rest), and the caller reads each typed result with
+     * {@code resultNow()} afterwards, as after {@link TaskScope#join()}.
+     *
+     * {@snippet :
+     * Task<User> user = Fibers.spawn(() -> loadUser(id));
+     * Task<List<Order>> orders = Fibers.spawn(() -> loadOrders(id));
+     * Fibers.joinAll(user, orders);
+     * return new Page(user.resultNow(), orders.resultNow());
+     * }
+     *
+     * @param futures the futures: tasks, {@link CompletableFuture}s, or any {@link Future}
+     */
+    public static void joinAll(Future<?>... futures) {
+        Gather.all(List.of(futures));
+    }
+
+    /**
      * Waits until every future is done, successfully or not, and returns them (asyncio's
      * {@code gather(return_exceptions=True)}): read each with {@code state()}, {@code resultNow()}
-     * and {@code exceptionNow()}.
+     * and {@code exceptionNow()}. It cancels nothing, unless the caller is cancelled while it waits
+     * (or its deadline passes): then it cancels the futures still running and waits for them
+     * before the cancellation propagates.
      *
      * @param futures the futures
      * @param <F> their type
@@ -415,8 +438,9 @@ public final class Fibers {
     }
 
     /**
-     * Waits for the first future to finish and returns its value (or throws its failure); every
-     * other task is cancelled.
+     * Waits for the first future to finish and returns its value (or throws its failure). The
+     * others are cancelled, and it returns (or throws) once they are done. If the caller is
+     * cancelled while it waits, every future is cancelled and waited for the same way.
      *
      * @param futures at least one future
      * @param <T> their value type
