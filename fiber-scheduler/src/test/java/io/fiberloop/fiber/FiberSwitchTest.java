@@ -66,6 +66,32 @@ class FiberSwitchTest {
     }
 
     @Test
+    void typedSwitchesCheckTheValueHandedBack() throws Exception {
+        try (EventLoop loop = EventLoop.create()) {
+            List<String> events = loop.run(() -> {
+                List<String> out = new ArrayList<>();
+                Fiber main = Fiber.current();
+                Fiber child = new Fiber(() -> {
+                    String got = main.switchToAs(1, String.class);   // hands main an Integer
+                    out.add("child got " + got.toUpperCase());
+                    main.switchTo(2.5);                               // a Double, where main expects an Integer
+                    return null;
+                });
+                Integer first = child.switchToAs(Integer.class);
+                out.add("main got " + (first + 1));
+                ClassCastException e = assertThrows(ClassCastException.class, () -> child.switchToAs("ping", Integer.class));
+                assertTrue(e.getMessage().startsWith("switchToAs(Integer.class): " + main) && e.getMessage().contains("java.lang.Double"),
+                        e.getMessage());
+                assertNull(child.switchToAs(Integer.class), "null passes: the child ends and hands over null");
+                IllegalArgumentException primitive = assertThrows(IllegalArgumentException.class, () -> child.switchToAs(int.class));
+                assertTrue(primitive.getMessage().contains("Integer.class"), primitive.getMessage());
+                return out;
+            });
+            assertEquals(List.of("main got 2", "child got PING"), events);
+        }
+    }
+
+    @Test
     void mainSeesItselfRunningAndChildSeesMainSuspendedInSwitch() throws Exception {
         try (EventLoop loop = EventLoop.create()) {
             List<String> events = loop.run(() -> {

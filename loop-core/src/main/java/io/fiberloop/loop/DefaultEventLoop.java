@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -943,7 +944,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
 
     @Override
     @SuppressWarnings("unchecked")
-    public <T> T run(Callable<T> main) throws Exception {
+    public <T> T run(Callable<T> main) {
         Objects.requireNonNull(main, "main");
         RunCall call = enterRun("run", false);
         try {
@@ -953,13 +954,16 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
                 return result.get();
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
-                if (cause instanceof Exception ex) {
-                    throw ex;
+                if (cause instanceof RuntimeException r) {
+                    throw r;
                 }
                 if (cause instanceof Error err) {
                     throw err;
                 }
-                throw e;
+                throw new CompletionException(cause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CompletionException("interrupted while waiting for the main of loop '" + name + "'", e);
             }
         } finally {
             exitRun(call);
@@ -981,16 +985,10 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
     @Override
     public void run(Runnable main) {
         Objects.requireNonNull(main, "main");
-        try {
-            run(() -> {
-                main.run();
-                return null;
-            });
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        run(() -> {
+            main.run();
+            return null;
+        });
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
@@ -180,11 +181,14 @@ public interface EventLoop extends Executor, AutoCloseable {
      * @param main the work; on a fiber host it may block in fiber style
      * @param <T> its result type
      * @return what {@code main} returned
-     * @throws Exception whatever {@code main} threw, unchanged
+     * @throws RuntimeException whatever unchecked exception (or error) {@code main} threw, unchanged
+     * @throws CompletionException wrapping a checked exception that {@code main} threw (its cause),
+     *     or the {@link InterruptedException} of a caller interrupted while it waits (its interrupt
+     *     status is kept)
      * @throws IllegalStateException if called on the loop itself, if the loop is already running,
      *     or if the loop was stopped or closed before {@code main} completed
      */
-    <T> T run(Callable<T> main) throws Exception;
+    <T> T run(Callable<T> main);
 
     /**
      * Runs {@code main} as {@link #run(Callable)} does, for work without a result.
