@@ -1,5 +1,6 @@
 package io.fiberloop.loop;
 
+import io.fiberloop.loop.internal.MustLog;
 import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.LoopCarrier;
 import io.fiberloop.loop.spi.LoopHost;
@@ -1034,7 +1035,7 @@ final class DefaultEventLoop implements EventLoop, LoopCarrier {
                 log.error("loop '{}': the stall handler failed", name, t);
             }
         }
-        log.warn(report.describe());
+        MustLog.warn(log, "{}", report.describe());
     }
 
     /** @return the length of the timer heap's array; loop thread only (for tests of memory release) */

@@ -1,6 +1,5 @@
 package io.fiberloop.netty;
 
-import io.netty.channel.Channel;
 import java.io.IOException;
 import java.time.Duration;
 
@@ -35,12 +34,7 @@ class MessageConnectionImpl<I, O> extends ChannelConnection implements MessageCo
     }
 
     @Override
-    public Channel channel() {
-        return ch;
-    }
-
-    @Override
-    String kind() {
+    protected String kind() {
         return "MessageConnection";
     }
 }

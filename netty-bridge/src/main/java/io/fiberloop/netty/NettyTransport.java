@@ -280,13 +280,49 @@ public enum NettyTransport {
     public static NettyTransport auto() {
         String property = System.getProperty(PROPERTY);
         NettyTransport t = select(property);
-        String why = property != null && !property.isBlank() ? "set by -D" + PROPERTY + "=" + property : "the best available";
+        String why = property != null && !property.isBlank() ? "set by -D" + PROPERTY + "=" + property
+                : whyBest(t, NettyTransport::unavailabilityCause);
         String line = t.id + " (" + why + ")";
         String previous = LOGGED.getAndSet(line);
         if (!line.equals(previous)) {
             log.info("fiberloop Netty transport: {}", line);
         }
         return t;
+    }
+
+    /**
+     * Why {@link #auto()} chose {@code chosen} without the property, for its log line: "the best
+     * available", and why each better transport is not, with what to add where a native library is
+     * missing. Package-private for tests.
+     */
+    static String whyBest(NettyTransport chosen, java.util.function.Function<NettyTransport, Throwable> unavailable) {
+        StringBuilder why = new StringBuilder("the best available");
+        for (NettyTransport t : values()) {
+            if (t == chosen) {
+                break;
+            }
+            why.append("; ").append(t.id).append(" is not: ");
+            Throwable cause = unavailable.apply(t);
+            if (!System.getProperty("os.name", "").startsWith("Linux")) {
+                why.append("Linux only");
+            } else if (hasCause(cause, UnsatisfiedLinkError.class)) {
+                why.append("no native library for ").append(System.getProperty("os.arch")).append(" (add io.netty:netty-transport-native-")
+                        .append(t.id).append(" with the classifier for this machine, e.g. linux-aarch_64)");
+            } else {
+                String m = cause == null ? "unknown" : String.valueOf(cause.getMessage() != null ? cause.getMessage() : cause);
+                why.append(m.lines().findFirst().orElse(m));
+            }
+        }
+        return why.toString();
+    }
+
+    private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -34,12 +34,6 @@ public final class Tcp {
     private Tcp() {
     }
 
-    /** A callable that may throw {@link IOException}. */
-    @FunctionalInterface
-    interface IoCallable<T> {
-        T call() throws IOException;
-    }
-
     /**
      * Connects to {@code host:port}, suspending the calling fiber until the connection is
      * established.

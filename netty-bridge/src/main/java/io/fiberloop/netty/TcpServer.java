@@ -7,7 +7,7 @@ import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.LoopGroup;
-import io.fiberloop.netty.internal.RoundRobinGroup;
+import io.fiberloop.netty.internal.Listeners;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -115,37 +115,12 @@ public final class TcpServer implements AutoCloseable {
         void run(ChannelConnection c) throws Exception;
     }
 
-    /** The server's part on one loop: its listening channel (if it accepts there) and its handlers. */
-    private static final class Listener {
-        final EventLoop loop;
-        final NettyIoDriver driver;
-        final Set<Task<Void>> handlers = new LinkedHashSet<>();
-        Channel serverChannel;
-        long accepted;
-
-        Listener(NettyIoDriver driver) {
-            this.loop = driver.loop;
-            this.driver = driver;
-        }
-    }
-
-    private final List<Listener> listeners;
-    private final Map<Object, Listener> byNettyLoop = new IdentityHashMap<>();
     private final TcpOptions options;
     private final PipelineInitializer pipeline;
     private final Body body;
-    private volatile InetSocketAddress address;
-    private volatile boolean closing;
-    private volatile boolean reusePort;
+    private Listeners listeners;
 
-    private TcpServer(List<NettyIoDriver> drivers, TcpOptions options, PipelineInitializer pipeline, Body body) {
-        List<Listener> ls = new ArrayList<>(drivers.size());
-        for (NettyIoDriver d : drivers) {
-            Listener l = new Listener(d);
-            ls.add(l);
-            byNettyLoop.put(d.netty, l);
-        }
-        this.listeners = List.copyOf(ls);
+    private TcpServer(TcpOptions options, PipelineInitializer pipeline, Body body) {
         this.options = TcpOptions.orDefaults(options);
         this.pipeline = pipeline;
         this.body = body;
@@ -180,9 +155,8 @@ public final class TcpServer implements AutoCloseable {
      * @throws IOException if the address cannot be bound
      */
     public static TcpServer bind(EventLoop loop, String host, int port, TcpOptions options, Handler handler) throws IOException {
-        Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(handler, "handler");
-        return start(List.of(NettyIoDriver.of(loop)), host, port, options, null, c -> handler.handle((Connection) c));
+        return start(loop, host, port, options, null, c -> handler.handle((Connection) c));
     }
 
     /**
@@ -228,7 +202,7 @@ public final class TcpServer implements AutoCloseable {
      */
     public static TcpServer bind(LoopGroup group, String host, int port, TcpOptions options, Handler handler) throws IOException {
         Objects.requireNonNull(handler, "handler");
-        return start(drivers(group), host, port, options, null, c -> handler.handle((Connection) c));
+        return start(group, host, port, options, null, c -> handler.handle((Connection) c));
     }
 
     /**
@@ -277,8 +251,9 @@ public final class TcpServer implements AutoCloseable {
      */
     public static <I, O> TcpServer bindMessages(EventLoop loop, String host, int port, TcpOptions options,
             PipelineInitializer pipeline, MessageHandler<I, O> handler) throws IOException {
-        Objects.requireNonNull(loop, "loop");
-        return startMessages(List.of(NettyIoDriver.of(loop)), host, port, options, pipeline, handler);
+        Objects.requireNonNull(pipeline, "pipeline");
+        Objects.requireNonNull(handler, "handler");
+        return start(loop, host, port, options, pipeline, c -> handler.handle(cast(c)));
     }
 
     /**
@@ -298,198 +273,112 @@ public final class TcpServer implements AutoCloseable {
      */
     public static <I, O> TcpServer bindMessages(LoopGroup group, String host, int port, TcpOptions options,
             PipelineInitializer pipeline, MessageHandler<I, O> handler) throws IOException {
-        return startMessages(drivers(group), host, port, options, pipeline, handler);
+        Objects.requireNonNull(pipeline, "pipeline");
+        Objects.requireNonNull(handler, "handler");
+        return start(group, host, port, options, pipeline, c -> handler.handle(cast(c)));
     }
 
     @SuppressWarnings("unchecked")
-    private static <I, O> TcpServer startMessages(List<NettyIoDriver> drivers, String host, int port, TcpOptions options,
-            PipelineInitializer pipeline, MessageHandler<I, O> handler) throws IOException {
-        Objects.requireNonNull(pipeline, "pipeline");
-        Objects.requireNonNull(handler, "handler");
-        return start(drivers, host, port, options, pipeline, c -> handler.handle((MessageConnection<I, O>) c));
+    private static <I, O> MessageConnection<I, O> cast(ChannelConnection c) {
+        return (MessageConnection<I, O>) c;
     }
 
-    private static List<NettyIoDriver> drivers(LoopGroup group) {
-        NettyLoops.transport(group); // one transport for all
-        List<NettyIoDriver> ds = new ArrayList<>(group.size());
-        for (EventLoop l : group) {
-            ds.add(NettyIoDriver.of(l));
-        }
-        return ds;
-    }
-
-    private static TcpServer start(List<NettyIoDriver> drivers, String host, int port, TcpOptions options,
+    private static TcpServer start(List<EventLoop> loops, NettyTransport transport, String host, int port, TcpOptions options,
             PipelineInitializer pipeline, Body body) throws IOException {
         Objects.requireNonNull(host, "host");
-        TcpServer server = new TcpServer(drivers, options, pipeline, body);
-        Listener first = server.listeners.get(0);
-        boolean reuse = drivers.size() > 1 && first.driver.transport.supportsReusePort();
-        server.reusePort = reuse;
-        try {
-            if (!reuse) {
-                // the other loops only get connections handed to them by Netty: start them now
-                // (a loop starts on its first task) so that their drivers poll
-                for (Listener l : server.listeners.subList(1, server.listeners.size())) {
-                    onLoop(l.loop, () -> null);
-                }
-                onLoop(first.loop, () -> {
-                    server.bindHere(first, host, port, false);
-                    return null;
-                });
-            } else {
-                int p = port;
-                for (Listener l : server.listeners) {
-                    int bindPort = p;
-                    onLoop(l.loop, () -> {
-                        server.bindHere(l, host, bindPort, true);
-                        return null;
-                    });
-                    p = server.address.getPort();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            server.close(Duration.ZERO);
-            throw e;
-        }
+        TcpServer server = new TcpServer(options, pipeline, body);
+        server.listeners = Listeners.bind(loops, transport, host, port, server.new Setup());
         return server;
     }
 
-    /** Runs {@code body} in a fiber of {@code loop}: inline when the caller is one, else in a new task it waits for. */
-    static <T> T onLoop(EventLoop loop, Tcp.IoCallable<T> body) throws IOException {
-        if (loop.inLoop() && Fiber.currentOrNull() != null) {
-            return body.call();
+    private static TcpServer start(EventLoop loop, String host, int port, TcpOptions options, PipelineInitializer pipeline, Body body)
+            throws IOException {
+        Objects.requireNonNull(loop, "loop");
+        return start(List.of(loop), NettyLoops.transport(loop), host, port, options, pipeline, body);
+    }
+
+    private static TcpServer start(LoopGroup group, String host, int port, TcpOptions options, PipelineInitializer pipeline, Body body)
+            throws IOException {
+        NettyTransport t = NettyLoops.transport(group); // one transport for all
+        return start(group.loops(), t, host, port, options, pipeline, body);
+    }
+
+    /** The bootstrap's options, and each accepted connection's set-up. */
+    private final class Setup implements Listeners.Setup {
+        @Override
+        public void configure(ServerBootstrap b) {
+            b.option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, ChannelConnection.newRecvAllocator());
+            options.forEachSocketOption(b::childOption);
+            options.forEachListenOption(b::option);
         }
-        Task<T> task;
-        try {
-            task = Fibers.spawn(loop, body::call);
-        } catch (LoopClosedException e) {
-            throw new IOException("loop '" + loop.name() + "' is closed", e);
-        }
-        try {
-            return task.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
+
+        /** A child channel was accepted. Owning thread of the loop that will serve it (a Netty handler, in its work fiber). */
+        @Override
+        public void accepted(Channel ch, Listeners.Listener l) throws Exception {
+            NettyIoDriver driver = NettyIoDriver.of(l.loop());
+            long n = l.nextConnection();
+            ChannelPipeline p = ch.pipeline();
+            if (options.tls() != null) {
+                p.addLast("tls", options.tls().newHandler(ch.alloc()));
             }
-            throw e;
-        }
-    }
-
-    private void bindHere(Listener l, String host, int port, boolean reuse) throws IOException {
-        NettyTransport t = l.driver.transport;
-        EventLoopGroup children = listeners.size() > 1 && !reuse ? roundRobin() : l.driver.netty;
-        ServerBootstrap b = new ServerBootstrap()
-                .group(l.driver.netty, children)
-                .channel(t.serverChannelClass())
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, ChannelConnection.newRecvAllocator())
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) throws Exception {
-                        accepted(ch);
-                    }
-                });
-        options.forEachSocketOption(b::childOption);
-        options.forEachListenOption(b::option);
-        if (reuse) {
-            b.option(t.reusePortOption(), true);
-        }
-        io.netty.channel.ChannelFuture f = b.bind(host, port);
-        try {
-            NettyFutures.await(f);
-        } catch (CompletionException e) {
-            throw Tcp.ioFailure(e, "cannot bind " + host + ":" + port);
-        } catch (CancelledException e) {
-            f.channel().close();
-            throw e;
-        }
-        l.serverChannel = f.channel();
-        address = (InetSocketAddress) l.serverChannel.localAddress();
-        log.debug("{} listening on loop {}", this, l.loop.name());
-    }
-
-    /** The child group of a single acceptor: each accepted channel goes to the next loop, round-robin. */
-    private EventLoopGroup roundRobin() {
-        List<EventLoopGroup> loops = new ArrayList<>(listeners.size());
-        for (Listener l : listeners) {
-            loops.add(l.driver.netty);
-        }
-        return RoundRobinGroup.of(loops);
-    }
-
-    /** A child channel was accepted. Owning thread of the loop that will serve it (a Netty handler, in its work fiber). */
-    private void accepted(Channel ch) throws Exception {
-        Listener l = byNettyLoop.get(ch.eventLoop());
-        if (closing || l == null) {
-            ch.close();
-            return;
-        }
-        l.accepted++;
-        ChannelPipeline p = ch.pipeline();
-        if (options.tls() != null) {
-            p.addLast("tls", options.tls().newHandler(ch.alloc()));
-        }
-        if (pipeline != null) {
-            pipeline.initialize(p);
-        }
-        ChannelConnection conn = pipeline == null ? new ConnectionImpl(l.driver) : new MessageConnectionImpl<Object, Object>(l.driver);
-        p.addLast("fiberloop-connection", conn);
-        if (pipeline != null) {
-            conn.countRawBytes(p);
-        }
-        options.applyTo(conn);
-        if (p.get(SslHandler.class) != null) {
-            conn.requestRead(); // the handshake goes on even if the handler writes first
-        }
-        Task<Void> task = Fibers.spawn(l.loop, "tcp-" + address.getPort() + "-conn-" + l.accepted
-                + (listeners.size() > 1 ? "@" + l.loop.name() : ""), () -> {
-            try {
-                body.run(conn);
-            } finally {
-                conn.close();
+            if (pipeline != null) {
+                pipeline.initialize(p);
             }
-            return null;
-        });
-        l.handlers.add(task);
-        task.onComplete((v, e) -> {
-            l.handlers.remove(task);
-            if (e != null) {
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                if (cause instanceof CancelledException) {
-                    log.debug("connection handler {} was cancelled", task.name());
-                } else if (cause instanceof IOException) {
-                    log.debug("connection handler {} ended with {}", task.name(), cause.toString());
-                } else {
-                    log.warn("connection handler {} failed", task.name(), cause);
+            ChannelConnection conn = pipeline == null ? new ConnectionImpl(driver) : new MessageConnectionImpl<Object, Object>(driver);
+            p.addLast("fiberloop-connection", conn);
+            if (pipeline != null) {
+                conn.countRawBytes(p);
+            }
+            options.applyTo(conn);
+            if (p.get(SslHandler.class) != null) {
+                conn.requestRead(); // the handshake goes on even if the handler writes first
+            }
+            Task<Void> task = Fibers.spawn(l.loop(), "tcp-" + listeners.address().getPort() + "-conn-" + n
+                    + (listeners.listeners().size() > 1 ? "@" + l.loop().name() : ""), () -> {
+                try {
+                    body.run(conn);
+                } finally {
+                    conn.close();
                 }
-            }
-        });
+                return null;
+            });
+            l.track(task);
+            task.onComplete((v, e) -> {
+                if (e != null) {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof CancelledException) {
+                        log.debug("connection handler {} was cancelled", task.name());
+                    } else if (cause instanceof IOException) {
+                        log.debug("connection handler {} ended with {}", task.name(), cause.toString());
+                    } else {
+                        log.warn("connection handler {} failed", task.name(), cause);
+                    }
+                }
+            });
+        }
     }
 
     /** @return the bound port (useful after binding port 0). Any thread. */
     public int port() {
-        return address.getPort();
+        return listeners.address().getPort();
     }
 
     /** @return the bound address. Any thread. */
     public InetSocketAddress localAddress() {
-        return address;
+        return listeners.address();
     }
 
     /** @return the server's loop (the first of its loops when it serves a group). Any thread. */
     public EventLoop loop() {
-        return listeners.get(0).loop;
+        return listeners.loops().get(0);
     }
 
     /** @return the loops that serve this server's connections, in order. Any thread. */
     public List<EventLoop> loops() {
-        List<EventLoop> ls = new ArrayList<>(listeners.size());
-        for (Listener l : listeners) {
-            ls.add(l.loop);
-        }
-        return List.copyOf(ls);
+        return listeners.loops();
     }
 
     /**
@@ -497,26 +386,23 @@ public final class TcpServer implements AutoCloseable {
      *     for a single loop, or a group whose first loop accepts for all). Any thread.
      */
     public boolean usesReusePort() {
-        return reusePort;
+        return listeners.usesReusePort();
     }
 
     /** @return whether the server still accepts connections. Any thread. */
     public boolean isOpen() {
-        return !closing;
+        return listeners.isOpen();
     }
 
     /**
-     * The number of connection handlers running now.
-     * <p>Threading: the server's loop (elsewhere, or for a group, the value may be stale).
+     * The number of connection handlers running now, on every loop of the server.
+     * <p>Threading: any thread (each loop counts its own; from another thread the sum may be a
+     * moment old).
      *
      * @return the live handlers
      */
     public int activeConnections() {
-        int n = 0;
-        for (Listener l : listeners) {
-            n += l.handlers.size();
-        }
-        return n;
+        return listeners.live();
     }
 
     /** Closes with the {@linkplain #DEFAULT_CLOSE_GRACE default grace period}; see {@link #close(Duration)}. */
@@ -537,75 +423,11 @@ public final class TcpServer implements AutoCloseable {
      */
     public void close(Duration grace) {
         Objects.requireNonNull(grace, "grace");
-        closing = true;
-        Fiber me = Fiber.currentOrNull();
-        Listener inline = null;
-        List<Task<Void>> others = new ArrayList<>();
-        for (Listener l : listeners) {
-            if (l.loop.state() == EventLoop.State.CLOSED) {
-                continue;
-            }
-            if (me != null && l.loop.inLoop()) {
-                inline = l;
-                continue;
-            }
-            try {
-                others.add(Fibers.spawn(l.loop, () -> {
-                    closeHere(l, grace, me);
-                    return null;
-                }));
-            } catch (LoopClosedException e) {
-                log.debug("closing {} on loop {}: {}", this, l.loop.name(), e.toString());
-            }
-        }
-        if (inline != null) {
-            closeHere(inline, grace, me);
-        }
-        for (Task<Void> t : others) {
-            try {
-                t.join();
-            } catch (RuntimeException e) {
-                log.debug("closing {}: {}", this, e.toString());
-            }
-        }
-    }
-
-    private void closeHere(Listener l, Duration grace, Fiber caller) {
-        Channel sc = l.serverChannel;
-        if (sc != null && sc.isOpen()) {
-            try {
-                NettyFutures.await(sc.close());
-            } catch (CompletionException e) {
-                log.debug("closing the listening channel of {}: {}", this, e.toString());
-            }
-        }
-        List<Task<Void>> live = others(l, caller);
-        if (live.isEmpty()) {
-            return;
-        }
-        Fibers.withTimeoutOrNull(grace, () -> Fibers.awaitAllSettled(live));
-        List<Task<Void>> left = others(l, caller);
-        for (Task<Void> t : left) {
-            t.cancel();
-        }
-        Fibers.nonCancellable(() -> Fibers.awaitAllSettled(left));
-    }
-
-    private static List<Task<Void>> others(Listener l, Fiber me) {
-        List<Task<Void>> live = new ArrayList<>(l.handlers.size());
-        for (Task<Void> t : l.handlers) {
-            if (t.fiber() != me) {
-                live.add(t);
-            }
-        }
-        return live;
+        listeners.close(grace, new Listeners.Drain() { });
     }
 
     @Override
     public String toString() {
-        Listener first = listeners.get(0);
-        return "TcpServer[" + address + ", " + first.driver.transport + ", "
-                + (listeners.size() == 1 ? "loop " + first.loop.name() : listeners.size() + " loops" + (reusePort ? " (SO_REUSEPORT)" : " (round-robin)"))
-                + "]";
+        return "TcpServer[" + listeners + "]";
     }
 }

@@ -99,12 +99,12 @@ public final class UdpEndpoint implements AutoCloseable {
         }
         MessageConnectionImpl<DatagramPacket, DatagramPacket> conn = new MessageConnectionImpl<>(driver) {
             @Override
-            String kind() {
+            protected String kind() {
                 return "UdpEndpoint";
             }
 
             @Override
-            String noun() {
+            protected String noun() {
                 return "an endpoint";
             }
         };
@@ -147,7 +147,7 @@ public final class UdpEndpoint implements AutoCloseable {
      */
     public static UdpEndpoint bind(EventLoop loop, String host, int port) throws IOException {
         Objects.requireNonNull(loop, "loop");
-        return TcpServer.onLoop(loop, () -> bind(host, port));
+        return io.fiberloop.netty.internal.Loops.onLoop(loop, () -> bind(host, port));
     }
 
     /**

@@ -44,7 +44,7 @@ class SocketOptionsTest {
 
     /** The options the accepted or connected channel reports. */
     private static List<Object> report(Connection c) {
-        ChannelConfig config = ((ChannelConnection) c).ch.config();
+        ChannelConfig config = ((ChannelConnection) c).channel().config();
         return List.of(config.getOption(ChannelOption.SO_KEEPALIVE), config.getOption(ChannelOption.TCP_NODELAY),
                 config.getOption(ChannelOption.WRITE_BUFFER_WATER_MARK).high());
     }

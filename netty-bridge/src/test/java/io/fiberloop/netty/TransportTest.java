@@ -87,6 +87,18 @@ class TransportTest {
     }
 
     @Test
+    void theLoggedReasonSaysWhyEachBetterTransportIsNot() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "Linux's reasons");
+        assertEquals("the best available", NettyTransport.whyBest(NettyTransport.IO_URING, t -> null));
+        String why = NettyTransport.whyBest(NettyTransport.NIO, t -> t == NettyTransport.IO_URING
+                ? new IllegalStateException("io_uring disabled by the kernel\nsecond line")
+                : new IllegalStateException("failed to load", new UnsatisfiedLinkError("no netty_transport_native_epoll_aarch_64")));
+        assertTrue(why.startsWith("the best available; io_uring is not: io_uring disabled by the kernel; epoll is not: "
+                + "no native library for " + System.getProperty("os.arch") + " (add io.netty:netty-transport-native-epoll "
+                + "with the classifier for this machine, e.g. linux-aarch_64)"), why);
+    }
+
+    @Test
     void aLoopWithoutTheNettyDriverIsRefusedWithAHint() {
         try (EventLoop loop = EventLoop.create()) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> NettyLoops.nettyLoop(loop));

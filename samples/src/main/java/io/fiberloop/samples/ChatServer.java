@@ -29,23 +29,28 @@ import picocli.CommandLine.Option;
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = "Line-based TCP chat room on 127.0.0.1: each line a client sends is broadcast to all others "
                 + "through fiber channels (try: nc 127.0.0.1 7008). Stop with Ctrl-C.")
-final class ChatServer implements Callable<Integer> {
+final class ChatServer implements Callable<Integer>, Cli.Listening {
     /** Lines that may wait for one slow client before it starts missing some. */
     static final int BACKLOG = 256;
 
-    @Option(names = "--port", defaultValue = "7008", description = "TCP port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--port", defaultValue = "7008", converter = Cli.PortConverter.class, description = "TCP port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
+
+    @Override
+    public int port() {
+        return port;
+    }
 
     @Option(names = "--transport", description = "Netty transport: io_uring, epoll or nio (default: the best available, "
             + "or -Dfiberloop.transport).")
-    String transport;
+    NettyTransport transport;
 
     @Override
     public Integer call() throws Exception {
-        NettyTransport t = transport == null ? NettyTransport.auto() : NettyTransport.of(transport);
+        NettyTransport t = transport == null ? NettyTransport.auto() : transport;
         EventLoop loop = NettyLoops.builder(t).name("chat-loop").build();
         Room room = new Room();
-        TcpServer server = TcpServer.bind(loop, "127.0.0.1", port, room::serve);
+        TcpServer server = Cli.closingOnFailure(loop, () -> TcpServer.bind(loop, "127.0.0.1", port, room::serve));
         System.out.println("chat server listening on 127.0.0.1:" + server.port() + " (" + t.id() + "); Ctrl-C stops it");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

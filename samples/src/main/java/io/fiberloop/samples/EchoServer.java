@@ -17,20 +17,25 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "echo", mixinStandardHelpOptions = true,
         description = "Fiber-per-connection TCP echo server on 127.0.0.1 (stop with Ctrl-C).")
-final class EchoServer implements Callable<Integer> {
+final class EchoServer implements Callable<Integer>, Cli.Listening {
 
-    @Option(names = "--port", defaultValue = "7007", description = "TCP port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--port", defaultValue = "7007", converter = Cli.PortConverter.class, description = "TCP port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
+
+    @Override
+    public int port() {
+        return port;
+    }
 
     @Option(names = "--transport", description = "Netty transport: io_uring, epoll or nio (default: the best available, "
             + "or -Dfiberloop.transport).")
-    String transport;
+    NettyTransport transport;
 
     @Override
     public Integer call() throws Exception {
-        NettyTransport t = transport == null ? NettyTransport.auto() : NettyTransport.of(transport);
+        NettyTransport t = transport == null ? NettyTransport.auto() : transport;
         EventLoop loop = NettyLoops.builder(t).name("echo-loop").build();
-        TcpServer server = TcpServer.bind(loop, "127.0.0.1", port, EchoServer::echo);
+        TcpServer server = Cli.closingOnFailure(loop, () -> TcpServer.bind(loop, "127.0.0.1", port, EchoServer::echo));
         System.out.println("echo server listening on 127.0.0.1:" + server.port() + " (" + t.id() + "); Ctrl-C stops it");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

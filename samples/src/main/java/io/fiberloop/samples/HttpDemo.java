@@ -27,14 +27,19 @@ import picocli.CommandLine.Spec;
 @Command(name = "http", mixinStandardHelpOptions = true,
         description = {"HTTP/1.1 server on 127.0.0.1, each request in its own fiber (stop with Ctrl-C).",
                 "Try: curl -i http://127.0.0.1:8080/plaintext   /json   /users/42   /slow?ms=500   /stream"})
-final class HttpDemo implements Callable<Integer> {
+final class HttpDemo implements Callable<Integer>, Cli.Listening {
 
-    @Option(names = "--port", defaultValue = "8080", description = "TCP port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--port", defaultValue = "8080", converter = Cli.PortConverter.class, description = "TCP port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
+
+    @Override
+    public int port() {
+        return port;
+    }
 
     @Option(names = "--transport", description = "Netty transport: io_uring, epoll or nio (default: the best available, "
             + "or -Dfiberloop.transport).")
-    String transport;
+    NettyTransport transport;
 
     @Option(names = "--access-log", description = "Log every request (logger io.fiberloop.http.access).")
     boolean accessLog;
@@ -52,7 +57,7 @@ final class HttpDemo implements Callable<Integer> {
         if (loops < 1 || loops > 64) {
             throw new ParameterException(spec.commandLine(), "--loops must be 1..64, was " + loops);
         }
-        NettyTransport t = transport == null ? NettyTransport.auto() : NettyTransport.of(transport);
+        NettyTransport t = transport == null ? NettyTransport.auto() : transport;
         HttpServer.Builder b = routes(HttpServer.builder().host("127.0.0.1").port(port).accessLog(accessLog));
         AutoCloseable loopsToClose;
         if (loops == 1) {
@@ -64,13 +69,7 @@ final class HttpDemo implements Callable<Integer> {
             b.group(group);
             loopsToClose = group;
         }
-        HttpServer server;
-        try {
-            server = b.start();
-        } catch (Exception e) {
-            loopsToClose.close();
-            throw e;
-        }
+        HttpServer server = Cli.closingOnFailure(loopsToClose, b::start);
         String base = "http://127.0.0.1:" + server.port();
         System.out.println("HTTP server listening on " + base + " (" + t.id() + (loops > 1 ? ", " + loops + " loops" : "")
                 + "); Ctrl-C stops it. Try:");

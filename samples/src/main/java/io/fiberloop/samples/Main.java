@@ -5,9 +5,11 @@ import picocli.CommandLine.Command;
 
 /**
  * The samples jar's entry point: {@code java -jar samples/target/fiberloop-samples.jar <command>}.
- * Each sample is a subcommand with its own {@code --help}.
+ * Each sample is a subcommand with its own {@code --help}; {@code -V} prints the version from the
+ * jar's manifest. Errors a user can fix (a bad option, a port in use, a missing JVM flag) print
+ * one line on standard error (see {@link Cli}).
  */
-@Command(name = "fiberloop-samples", mixinStandardHelpOptions = true, version = "fiberloop samples 0.1.0",
+@Command(name = "fiberloop-samples", mixinStandardHelpOptions = true,
         description = "Runnable demos of fiberloop.",
         subcommands = {LoopDemo.class, EchoServer.class, ChatServer.class, ProxyServer.class, HttpDemo.class, Patterns.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -16,7 +18,7 @@ public final class Main implements Runnable {
     }
 
     /**
-     * Runs the sample named by the first argument.
+     * Runs the sample named by the first argument, then exits with its exit code.
      *
      * @param args the command line
      */
@@ -27,8 +29,12 @@ public final class Main implements Runnable {
         if (System.getProperty("jdk.trackAllThreads") == null) {
             System.setProperty("jdk.trackAllThreads", "false");
         }
-        int code = new CommandLine(new Main()).execute(args);
-        System.exit(code);
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The samples' command line, with every subcommand, converter, version and error handler. */
+    static CommandLine commandLine() {
+        return Cli.configure(new CommandLine(new Main()));
     }
 
     @Override

@@ -27,20 +27,25 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "proxy", mixinStandardHelpOptions = true,
         description = "TCP proxy on 127.0.0.1 to --to host:port: two fiber pumps per connection with drain backpressure. "
                 + "Stop with Ctrl-C.")
-final class ProxyServer implements Callable<Integer> {
+final class ProxyServer implements Callable<Integer>, Cli.Listening {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--port", defaultValue = "7009", description = "TCP port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--port", defaultValue = "7009", converter = Cli.PortConverter.class, description = "TCP port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
+
+    @Override
+    public int port() {
+        return port;
+    }
 
     @Option(names = "--to", required = true, paramLabel = "HOST:PORT", description = "Where to forward connections, e.g. 127.0.0.1:7007.")
     String to;
 
     @Option(names = "--transport", description = "Netty transport: io_uring, epoll or nio (default: the best available, "
             + "or -Dfiberloop.transport).")
-    String transport;
+    NettyTransport transport;
 
     @Override
     public Integer call() throws Exception {
@@ -56,9 +61,9 @@ final class ProxyServer implements Callable<Integer> {
         }
         String targetHost = to.substring(0, colon);
         int tp = targetPort;
-        NettyTransport t = transport == null ? NettyTransport.auto() : NettyTransport.of(transport);
+        NettyTransport t = transport == null ? NettyTransport.auto() : transport;
         EventLoop loop = NettyLoops.builder(t).name("proxy-loop").build();
-        TcpServer server = TcpServer.bind(loop, "127.0.0.1", port, client -> proxy(client, targetHost, tp));
+        TcpServer server = Cli.closingOnFailure(loop, () -> TcpServer.bind(loop, "127.0.0.1", port, client -> proxy(client, targetHost, tp)));
         System.out.println("proxy listening on 127.0.0.1:" + server.port() + " -> " + targetHost + ":" + tp + " (" + t.id() + "); Ctrl-C stops it");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -23,9 +22,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
@@ -394,17 +391,8 @@ class ServerSamplesTest {
 
         /** Starts {@code java ... io.fiberloop.samples.Main args} and waits until it listens. */
         static Sample start(String... args) throws IOException, InterruptedException {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (!flag.startsWith("-javaagent") && !flag.startsWith("-agentlib") && !flag.startsWith("-agentpath")) {
-                    cmd.add(flag); // surefire's argLine: fiberloop.jvmFlags and fiberloop.testFlags
-                }
-            }
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add(Main.class.getName());
-            cmd.addAll(List.of(args));
+            List<String> cmd = ChildJvms.command(flag -> true, System.getProperty("java.class.path"), Main.class.getName(),
+                    List.of(args));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             BlockingQueue<String> lines = new LinkedBlockingQueue<>();
             StringBuffer output = new StringBuffer();
@@ -442,7 +430,9 @@ class ServerSamplesTest {
          * that it reported no error and no leaked buffer meanwhile.
          */
         void stopAndCheck() throws Exception {
-            process.destroy();
+            // SIGTERM through the handle: Process.destroy() would also close our end of the output
+            // pipe, and a reader still behind would fail with "Stream closed" and miss the shutdown's output
+            process.toHandle().destroy();
             assertTrue(process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS),
                     name + " did not stop within " + WAIT_SECONDS + " s of SIGTERM; its output:\n" + output);
             outputEnded.get(WAIT_SECONDS, TimeUnit.SECONDS);

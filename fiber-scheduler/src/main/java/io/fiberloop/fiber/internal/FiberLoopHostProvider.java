@@ -1,5 +1,6 @@
 package io.fiberloop.fiber.internal;
 
+import io.fiberloop.loop.internal.MustLog;
 import io.fiberloop.loop.spi.LoopCarrier;
 import io.fiberloop.loop.spi.LoopHost;
 import io.fiberloop.loop.spi.LoopHostProvider;
@@ -33,7 +34,7 @@ public final class FiberLoopHostProvider implements LoopHostProvider {
         }
         gcChecked = true;
         if (!"false".equals(System.getProperty("jdk.trackAllThreads"))) {
-            log.warn("-Djdk.trackAllThreads=false is not set: a suspended fiber that becomes unreachable will never be "
+            MustLog.warn(log, "-Djdk.trackAllThreads=false is not set: a suspended fiber that becomes unreachable will never be "
                     + "garbage-collected (the JDK keeps every parked virtual thread reachable). "
                     + "Add -Djdk.trackAllThreads=false to the JVM's flags (./fiberloop and fiberloop's tests do).");
         }

@@ -4,30 +4,25 @@ import io.fiberloop.fiber.Fiber;
 import io.fiberloop.fiber.FiberTimeoutException;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.netty.NettyFutures;
+import io.fiberloop.netty.MessageConnection;
 import io.fiberloop.netty.NettyLoops;
-import io.netty.bootstrap.Bootstrap;
+import io.fiberloop.netty.Tcp;
+import io.fiberloop.netty.TcpOptions;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.util.concurrent.Future;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.Charset;
@@ -36,16 +31,18 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.Set;
 import javax.net.ssl.SSLException;
 
 /**
  * A small HTTP/1.1 client for fibers: {@link #send(Request)} suspends the calling fiber until the
- * whole response has arrived. Connections are kept alive and reused per scheme, host and port;
+ * whole response has arrived. Its connections are fiberloop's own message connections
+ * ({@link Tcp#connectMessages}, with Netty's client codec), so connecting, TLS, backpressure and
+ * closing work as they do for every other connection. Connections are kept alive and reused per scheme, host and port;
  * each carries one request at a time. {@code https://} URIs go through Netty's {@code SslHandler}
  * with the context of {@link #tls(SslContext)}: by default the JDK's trust store, with the server's
  * host name checked against its certificate and sent as SNI.
@@ -63,9 +60,13 @@ import javax.net.ssl.SSLException;
  * Responses are read whole, up to {@link #maxResponseSize(int)} bytes.
  */
 public final class HttpClient implements AutoCloseable {
+    /** A connection to one server, with Netty's client codec and aggregator in front. */
+    private record Conn(String key, MessageConnection<HttpObject, Object> io) {
+    }
+
     private final EventLoop loop;
-    private final Map<String, ArrayDeque<Channel>> idle = new HashMap<>();
-    private final List<Channel> all = new ArrayList<>();
+    private final Map<String, ArrayDeque<Conn>> idle = new HashMap<>();
+    private final Set<Conn> all = new LinkedHashSet<>();
     private int maxResponseSize = 16 * 1024 * 1024;
     private Duration connectTimeout = Duration.ofSeconds(10);
     private SslContext tls;
@@ -94,6 +95,9 @@ public final class HttpClient implements AutoCloseable {
      * @return this
      */
     public HttpClient maxResponseSize(int bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("maxResponseSize must be >= 0, was " + bytes);
+        }
         this.maxResponseSize = bytes;
         return this;
     }
@@ -162,26 +166,22 @@ public final class HttpClient implements AutoCloseable {
         int port = uri.getPort() >= 0 ? uri.getPort() : secure ? 443 : 80;
         String key = (secure ? "https://" : "http://") + host + ":" + port;
         for (int attempt = 0; ; attempt++) {
-            Channel ch = takeIdle(key);
-            boolean reused = ch != null;
-            if (ch == null) {
-                ch = connect(host, port, secure ? tlsContext() : null);
+            Conn c = takeIdle(key);
+            boolean reused = c != null;
+            if (c == null) {
+                c = connect(key, host, port, secure);
             }
             try {
-                return exchange(ch, key, host, port, secure, request);
+                return exchange(c, host, port, secure, request);
             } catch (StaleConnection e) {
                 if (!reused || attempt > 0) {
-                    throw new IOException(e.getMessage(), e.getCause());
+                    throw new IOException(e.getMessage(), e);
                 }
             }
         }
     }
 
-    private Response exchange(Channel ch, String key, String host, int port, boolean secure, Request request) throws IOException {
-        ClientHandler h = ch.pipeline().get(ClientHandler.class);
-        CompletableFuture<Response> f = new CompletableFuture<>();
-        h.pending = f;
-        h.received = false;
+    private Response exchange(Conn c, String host, int port, boolean secure, Request request) throws IOException {
         URI uri = request.uri;
         String target = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
                 + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
@@ -196,43 +196,64 @@ public final class HttpClient implements AutoCloseable {
         if (request.body != null || request.method.equals("POST") || request.method.equals("PUT")) {
             hs.set(HttpHeaderNames.CONTENT_LENGTH, request.body == null ? 0 : request.body.length);
         }
-        ch.writeAndFlush(r);
         Response res;
+        boolean ok = false;
         try {
-            res = request.timeout == null ? Fibers.await(f) : Fibers.withTimeout(request.timeout, () -> Fibers.await(f));
-        } catch (CompletionException e) {
-            ch.close();
-            Throwable c = e.getCause() == null ? e : e.getCause();
-            if (c instanceof StaleConnection s) {
-                throw s;
-            }
-            throw c instanceof IOException io ? io : new IOException(c.toString(), c);
-        } catch (RuntimeException e) {
-            ch.close(); // timeout or cancellation: the connection is in an unknown state
-            throw e;
+            c.io().write(r);
+            res = request.timeout == null ? receive(c) : Fibers.withTimeout(request.timeout, () -> receive(c));
+            ok = true;
         } finally {
-            h.pending = null;
+            if (!ok) {
+                discard(c); // a failure, timeout or cancellation: the connection is in an unknown state
+            }
         }
-        if (res.keepAlive && ch.isActive() && !closed) {
-            idle.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(ch);
+        if (res.keepAlive && c.io().isOpen() && !closed) {
+            idle.computeIfAbsent(c.key(), k -> new ArrayDeque<>()).addLast(c);
         } else {
-            ch.close();
+            discard(c);
         }
         return res;
     }
 
-    private Channel takeIdle(String key) {
-        ArrayDeque<Channel> q = idle.get(key);
+    /** Reads the response to the request just written. */
+    private static Response receive(Conn c) throws IOException {
+        HttpObject msg = c.io().read();
+        if (msg == null) {
+            throw new StaleConnection("the server closed the connection before responding", null);
+        }
+        if (!(msg instanceof FullHttpResponse full)) {
+            ReferenceCountUtil.release(msg);
+            throw new IOException("unexpected message from the server: " + msg.getClass().getSimpleName());
+        }
+        try {
+            if (!full.decoderResult().isSuccess()) {
+                throw new IOException("malformed response: " + full.decoderResult().cause(), full.decoderResult().cause());
+            }
+            return new Response(full.status().code(), full.headers().entries(), ByteBufUtil.getBytes(full.content()),
+                    HttpUtil.isKeepAlive(full), HttpUtil.getCharset(full, StandardCharsets.UTF_8));
+        } finally {
+            full.release();
+        }
+    }
+
+    private Conn takeIdle(String key) {
+        ArrayDeque<Conn> q = idle.get(key);
         if (q == null) {
             return null;
         }
-        Channel ch;
-        while ((ch = q.pollLast()) != null) {
-            if (ch.isActive()) {
-                return ch;
+        Conn c;
+        while ((c = q.pollLast()) != null) {
+            if (c.io().isOpen()) {
+                return c;
             }
+            discard(c);
         }
         return null;
+    }
+
+    private void discard(Conn c) {
+        all.remove(c);
+        c.io().close();
     }
 
     private SslContext tlsContext() throws IOException {
@@ -246,58 +267,26 @@ public final class HttpClient implements AutoCloseable {
         return tls;
     }
 
-    /** Connects, with TLS when {@code ssl} is given (then returns once the handshake succeeded). */
-    private Channel connect(String host, int port, SslContext ssl) throws IOException {
-        SslHandler[] handler = new SslHandler[1];
-        Bootstrap b = new Bootstrap()
-                .group(NettyLoops.nettyLoop(loop))
-                .channel(NettyLoops.transport(loop).socketChannelClass())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
-                .handler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        if (ssl != null) {
-                            handler[0] = ssl.newHandler(ch.alloc(), host, port);
-                            ch.pipeline().addLast("tls", handler[0]);
-                        }
-                        ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(maxResponseSize), new ClientHandler());
-                    }
-                });
-        ChannelFuture f = b.connect(host, port);
-        Channel ch = f.channel();
-        awaitOrClose(f, ch, "cannot connect to " + host + ":" + port);
-        all.add(ch);
-        ch.closeFuture().addListener(x -> all.remove(ch));
-        if (handler[0] != null) {
-            awaitOrClose(handler[0].handshakeFuture(), ch, "TLS handshake with " + host + ":" + port + " failed");
+    /** Connects, with TLS when {@code secure} (then returns once the handshake succeeded). */
+    private Conn connect(String key, String host, int port, boolean secure) throws IOException {
+        TcpOptions options = TcpOptions.defaults();
+        if (secure) {
+            options = options.withTls(tlsContext());
         }
-        return ch;
+        int max = maxResponseSize;
+        MessageConnection<HttpObject, Object> io = Tcp.connectMessages(host, port, connectTimeout, options,
+                p -> p.addLast(new HttpClientCodec(), new HttpObjectAggregator(max)));
+        Conn c = new Conn(key, io);
+        all.add(c);
+        return c;
     }
 
-    /**
-     * Waits for {@code f}; if it fails (or the wait is cancelled), closes {@code ch} and throws:
-     * the cause if it is an {@code IOException}, else one that says {@code what}.
-     */
-    private static void awaitOrClose(Future<?> f, Channel ch, String what) throws IOException {
-        try {
-            NettyFutures.await(f);
-        } catch (CompletionException e) {
-            ch.close();
-            Throwable c = e.getCause() == null ? e : e.getCause();
-            throw c instanceof IOException io ? io : new IOException(what + ": " + c, c);
-        } catch (RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-    }
-
-    /** Closes every connection. Threading: any thread of the loop (idempotent). */
+    /** Closes every connection. Threading: a fiber of the client's loop (idempotent). */
     @Override
     public void close() {
         closed = true;
-        for (Channel ch : List.copyOf(all)) {
-            ch.close();
+        for (Conn c : List.copyOf(all)) {
+            discard(c);
         }
         idle.clear();
     }
@@ -306,50 +295,8 @@ public final class HttpClient implements AutoCloseable {
     private static final class StaleConnection extends IOException {
         private static final long serialVersionUID = 1L;
 
-        StaleConnection(String message) {
-            super(message);
-        }
-    }
-
-    private static final class ClientHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
-        CompletableFuture<Response> pending;
-        boolean received;
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse msg) {
-            received = true;
-            CompletableFuture<Response> f = pending;
-            if (!msg.decoderResult().isSuccess()) {
-                if (f != null) {
-                    f.completeExceptionally(new IOException("malformed response: " + msg.decoderResult().cause(), msg.decoderResult().cause()));
-                }
-                ctx.close();
-                return;
-            }
-            List<Map.Entry<String, String>> headers = msg.headers().entries();
-            Response r = new Response(msg.status().code(), headers, ByteBufUtil.getBytes(msg.content()), HttpUtil.isKeepAlive(msg),
-                    HttpUtil.getCharset(msg, StandardCharsets.UTF_8));
-            if (f != null) {
-                f.complete(r);
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            CompletableFuture<Response> f = pending;
-            if (f != null && !f.isDone()) {
-                f.completeExceptionally(received ? new IOException("the server closed the connection mid-response")
-                        : new StaleConnection("the server closed the connection before responding"));
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            CompletableFuture<Response> f = pending;
-            if (f != null && !f.isDone()) {
-                f.completeExceptionally(cause instanceof IOException ? cause : new IOException(cause.toString(), cause));
-            }
-            ctx.close();
+        StaleConnection(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 

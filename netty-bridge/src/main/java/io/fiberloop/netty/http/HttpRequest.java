@@ -1,31 +1,17 @@
 package io.fiberloop.netty.http;
 
-import io.fiberloop.fiber.Task;
-import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.netty.internal.Parking;
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * One HTTP request, as its handler sees it: method, path, query and path parameters, headers, and
@@ -55,44 +41,20 @@ import java.util.concurrent.locks.LockSupport;
  * another thread.
  */
 public final class HttpRequest {
-    final ServerConnection conn;
+    final Exchange exchange;
     final io.netty.handler.codec.http.HttpRequest head;
-    final long startNanos;
     private final String path;
     private final String rawQuery;
     private Map<String, List<String>> query;
     Map<String, String> pathParams = Map.of();
     String route;
     private Map<String, Object> attributes;
-    Task<Void> task;
 
-    // body (carrier only: Netty side offers, the fiber takes)
-    /** Body pieces not taken yet; created by the first non-empty piece (a request without a body never needs it). */
-    private ArrayDeque<ByteBuf> inbox;
-    private long inboxBytes;
-    private long bodyReceived;
-    boolean bodyEnded;
-    private HttpException bodyFailure;
-    private final boolean expectContinue;
-    private boolean continueSent;
-    private boolean bodyTaken;
-    private Thread reader;
-    private boolean readTimedOut;
-    private ByteBuf streamChunk;
-
-    // response
-    boolean headSent;
-    int status;
-    long bytesSent;
-    boolean done;
-
-    HttpRequest(ServerConnection conn, io.netty.handler.codec.http.HttpRequest head, String path, String rawQuery, boolean expectContinue) {
-        this.conn = conn;
+    HttpRequest(Exchange exchange, io.netty.handler.codec.http.HttpRequest head, String path, String rawQuery) {
+        this.exchange = exchange;
         this.head = head;
         this.path = path;
         this.rawQuery = rawQuery;
-        this.expectContinue = expectContinue;
-        this.startNanos = conn.server.accessLog ? System.nanoTime() : 0L; // only the access log reads it
     }
 
     // ------------------------------------------------------------------ request line and headers
@@ -119,7 +81,7 @@ public final class HttpRequest {
 
     /** @return the protocol version, e.g. {@code HTTP/1.1} */
     public String version() {
-        return head.protocolVersion().text();
+        return exchange.conn.version(head);
     }
 
     /**
@@ -190,12 +152,12 @@ public final class HttpRequest {
 
     /** @return the client's address */
     public SocketAddress remoteAddress() {
-        return conn.ch.remoteAddress();
+        return exchange.conn.channel().remoteAddress();
     }
 
     /** @return the server's address the request came in on */
     public InetSocketAddress localAddress() {
-        return (InetSocketAddress) conn.ch.localAddress();
+        return (InetSocketAddress) exchange.conn.channel().localAddress();
     }
 
     /**
@@ -234,18 +196,8 @@ public final class HttpRequest {
      * @throws HttpException 413, 400 or 408 (see the class comment)
      */
     public byte[] bodyBytes() throws IOException {
-        takeBody("bodyBytes()");
-        long cl = contentLength();
-        ByteArrayOutputStream out = new ByteArrayOutputStream(cl > 0 && cl < 1 << 20 ? (int) cl : 256);
-        ByteBuf b;
-        while ((b = nextChunk()) != null) {
-            try {
-                b.readBytes(out, b.readableBytes());
-            } finally {
-                b.release();
-            }
-        }
-        return out.toByteArray();
+        exchange.body.take("bodyBytes()");
+        return exchange.body.bytes(contentLength());
     }
 
     /**
@@ -266,8 +218,8 @@ public final class HttpRequest {
      * @return the stream
      */
     public InputStream bodyStream() {
-        takeBody("bodyStream()");
-        return new BodyStream();
+        exchange.body.take("bodyStream()");
+        return exchange.body.stream();
     }
 
     /**
@@ -279,240 +231,36 @@ public final class HttpRequest {
      * @throws IOException if the client went away
      */
     public ByteBuf readChunk() throws IOException {
-        if (!bodyTaken) {
-            takeBody("readChunk()");
+        if (!exchange.body.taken()) {
+            exchange.body.take("readChunk()");
         }
-        return nextChunk();
+        return exchange.body.next();
     }
 
-    private void takeBody(String what) {
-        conn.checkLoop("HttpRequest." + what);
-        if (bodyTaken) {
-            throw new IllegalStateException("the body of " + this + " was already read; " + what + " reads it once: keep what the first read returned");
-        }
-        bodyTaken = true;
+    /**
+     * The trailer fields that followed the body (an HTTP/2 request's trailing header block, or
+     * the trailer of an HTTP/1.1 chunked body). They arrive after the body, so they are known
+     * once the body has been read to its end; before that, and for requests without any, the
+     * list is empty.
+     * <p>Threading: as the body's readers.
+     *
+     * @return the trailer fields in order as (name, value) entries
+     */
+    public List<Map.Entry<String, String>> trailers() {
+        return exchange.body.trailers();
     }
 
-    private ByteBuf nextChunk() throws IOException {
-        conn.checkLoop("HttpRequest.readChunk()");
-        if (expectContinue && !continueSent && !bodyEnded) {
-            continueSent = true;
-            conn.send(new DefaultFullHttpResponse(head.protocolVersion(), HttpResponseStatus.CONTINUE, io.netty.buffer.Unpooled.EMPTY_BUFFER));
-        }
-        for (;;) {
-            ByteBuf b = inbox == null ? null : inbox.pollFirst();
-            if (b != null) {
-                inboxBytes -= b.readableBytes();
-                if (inbox.isEmpty() && !bodyEnded) {
-                    conn.wantRead();
-                }
-                return b;
-            }
-            if (bodyFailure != null) {
-                throw bodyFailure;
-            }
-            if (bodyEnded) {
-                return null;
-            }
-            if (conn.inactive) {
-                throw new IOException("the client closed the connection before the request body was received");
-            }
-            conn.wantRead();
-            awaitBody();
-        }
-    }
-
-    private void awaitBody() throws IOException {
-        if (io.fiberloop.fiber.Fiber.currentOrNull() == null) {
-            throw new IllegalStateException("reading a request body would block a loop callback: read it from the request's fiber");
-        }
-        if (reader != null) {
-            throw new IllegalStateException("another fiber is already reading the body of " + this);
-        }
-        reader = Thread.currentThread();
-        long timeout = conn.server.requestTimeoutNanos;
-        TimerHandle timer = timeout > 0 ? Parking.wakeAfter(conn.loop, this::onReadTimeout, Duration.ofNanos(timeout)) : null;
-        readTimedOut = false;
-        try {
-            while (inboxEmpty() && !bodyEnded && bodyFailure == null && !conn.inactive && !readTimedOut) {
-                ServerConnection.parkChecked();
-            }
-            if (readTimedOut && inboxEmpty() && !bodyEnded && bodyFailure == null) {
-                conn.closeAfter = true;
-                throw new HttpException(408, "the request body stalled for longer than "
-                        + Duration.ofNanos(timeout).toMillis() + " ms");
-            }
-        } finally {
-            reader = null;
-            if (timer != null) {
-                timer.cancel();
-            }
-        }
-    }
-
-    private void onReadTimeout() {
-        readTimedOut = true;
-        Thread r = reader;
-        if (r != null) {
-            LockSupport.unpark(r);
-        }
-    }
-
-    /** A body piece decoded by Netty (work fiber). Takes ownership. @return true if this was the last */
-    boolean offer(HttpContent c) {
-        boolean last = c instanceof LastHttpContent;
-        if (c.decoderResult().isFailure()) {
-            c.release();
-            if (bodyFailure == null) {
-                bodyFailure = new HttpException(400, "malformed request body: " + c.decoderResult().cause().getMessage());
-            }
-            conn.closeAfter = true;
-            end();
-            return true;
-        }
-        ByteBuf b = c.content();
-        int n = b.readableBytes();
-        bodyReceived += n;
-        if (done || bodyFailure != null || n == 0) {
-            c.release();
-        } else if (bodyReceived > conn.server.maxBodySize) {
-            c.release();
-            bodyFailure = new HttpException(413, "request body larger than " + conn.server.maxBodySize + " bytes");
-            conn.closeAfter = true;
-            end();
-            return true;
-        } else {
-            if (inbox == null) {
-                inbox = new ArrayDeque<>(4);
-            }
-            inbox.addLast(b);
-            inboxBytes += n;
-        }
-        if (last) {
-            end();
-        } else if (reader != null) {
-            LockSupport.unpark(reader);
-        }
-        return last;
-    }
-
-    private void end() {
-        bodyEnded = true;
-        if (reader != null) {
-            LockSupport.unpark(reader);
-        }
-    }
-
-    /** The client half-closed before the body was complete (work fiber): reading it fails with 400. */
-    void inputEnded() {
-        if (!bodyEnded) {
-            if (bodyFailure == null) {
-                bodyFailure = new HttpException(400, "the client closed its side of the connection before the request body was complete");
-            }
-            conn.closeAfter = true;
-            end();
-        }
-    }
-
-    boolean inboxEmpty() {
-        return inbox == null || inbox.isEmpty();
-    }
-
-    /** The connection is gone: wake the reader (carrier). */
-    void connectionLost() {
-        releaseBody();
-        if (reader != null) {
-            LockSupport.unpark(reader);
-        }
-    }
-
-    /** Releases what the body still holds (carrier). */
-    void releaseBody() {
-        ArrayDeque<ByteBuf> in = inbox;
-        if (in != null) {
-            ByteBuf b;
-            while ((b = in.pollFirst()) != null) {
-                b.release();
-            }
-        }
-        inboxBytes = 0;
-        if (streamChunk != null) {
-            streamChunk.release();
-            streamChunk = null;
-        }
-    }
-
-    /** Whether a 100-continue was expected and never sent (so the client may not send the body). */
-    boolean continueWithheld() {
-        return expectContinue && !continueSent;
+    /**
+     * @param name a trailer field name (case-insensitive)
+     * @return its first value once the body has been read to its end, or {@code null}
+     * @see #trailers()
+     */
+    public String trailer(String name) {
+        return exchange.body.trailer(name);
     }
 
     @Override
     public String toString() {
         return "HttpRequest[" + head.method() + " " + head.uri() + "]";
-    }
-
-    private final class BodyStream extends InputStream {
-        private boolean eof;
-
-        private ByteBuf current() throws IOException {
-            while (!eof && (streamChunk == null || !streamChunk.isReadable())) {
-                if (streamChunk != null) {
-                    streamChunk.release();
-                    streamChunk = null;
-                }
-                ByteBuf next;
-                try {
-                    next = nextChunk();
-                } catch (InterruptedIOException e) {
-                    throw e;
-                }
-                if (next == null) {
-                    eof = true;
-                } else {
-                    streamChunk = next;
-                }
-            }
-            return eof ? null : streamChunk;
-        }
-
-        @Override
-        public int read() throws IOException {
-            ByteBuf b = current();
-            return b == null ? -1 : b.readUnsignedByte();
-        }
-
-        @Override
-        public int read(byte[] dst, int off, int len) throws IOException {
-            java.util.Objects.checkFromIndexSize(off, len, dst.length);
-            if (len == 0) {
-                return 0;
-            }
-            ByteBuf b = current();
-            if (b == null) {
-                return -1;
-            }
-            int n = Math.min(len, b.readableBytes());
-            b.readBytes(dst, off, n);
-            return n;
-        }
-
-        @Override
-        public int available() {
-            return (streamChunk == null ? 0 : streamChunk.readableBytes()) + (int) Math.min(Integer.MAX_VALUE / 2, inboxBytes);
-        }
-
-        @Override
-        public void close() {
-            if (streamChunk != null) {
-                streamChunk.release();
-                streamChunk = null;
-            }
-            eof = true;
-        }
-    }
-
-    static boolean isExpectContinue(io.netty.handler.codec.http.HttpRequest r) {
-        return r.headers().containsValue(HttpHeaderNames.EXPECT, HttpHeaderValues.CONTINUE, true);
     }
 }

@@ -1,55 +1,88 @@
 package io.fiberloop.netty.internal;
 
-import io.netty.channel.EventLoopGroup;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
-import java.util.Arrays;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.util.concurrent.AbstractEventExecutorGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The child group of a single acceptor on a transport without {@code SO_REUSEPORT}: each
- * accepted channel registers with the next loop's Netty loop, round-robin. Used by both packages'
- * servers (TCP and HTTP). Not exported: the module's own plumbing.
+ * The child group of a single acceptor on a transport without {@code SO_REUSEPORT} (NIO): each
+ * accepted channel registers with the next loop, round-robin. A view over Netty loops that
+ * fiberloop's loops own: shutting the group down does nothing (closing the loops closes their
+ * Netty loops). Used by {@link Listeners} for both servers, TCP and HTTP.
+ *
+ * <p>Threading: any thread.
  */
-public final class RoundRobinGroup {
-    private RoundRobinGroup() {
+final class RoundRobinGroup extends AbstractEventExecutorGroup implements IoEventLoopGroup {
+    private final List<IoEventLoop> loops;
+    private final AtomicInteger next = new AtomicInteger();
+
+    RoundRobinGroup(List<IoEventLoop> loops) {
+        this.loops = List.copyOf(loops);
     }
 
-    /**
-     * @param loops the Netty loops, in order (the first also takes every call other than
-     *        {@code register(Channel)} and {@code next()})
-     * @return a group that hands registrations out round-robin
-     */
-    public static EventLoopGroup of(List<? extends EventLoopGroup> loops) {
-        EventLoopGroup[] ls = loops.toArray(new EventLoopGroup[0]);
-        AtomicInteger next = new AtomicInteger();
-        return (EventLoopGroup) Proxy.newProxyInstance(EventLoopGroup.class.getClassLoader(), new Class<?>[] {EventLoopGroup.class},
-                (proxy, method, args) -> {
-                    String name = method.getName();
-                    int argc = args == null ? 0 : args.length;
-                    if ((name.equals("register") && argc == 1) || (name.equals("next") && argc == 0)) {
-                        return invoke(method, ls[Math.floorMod(next.getAndIncrement(), ls.length)], args);
-                    }
-                    if (name.equals("toString") && argc == 0) {
-                        return "RoundRobin" + Arrays.toString(ls);
-                    }
-                    if (name.equals("hashCode") && argc == 0) {
-                        return System.identityHashCode(proxy);
-                    }
-                    if (name.equals("equals") && argc == 1) {
-                        return proxy == args[0];
-                    }
-                    return invoke(method, ls[0], args);
-                });
+    @Override
+    public IoEventLoop next() {
+        return loops.get(Math.floorMod(next.getAndIncrement(), loops.size()));
     }
 
-    private static Object invoke(Method m, Object target, Object[] args) throws Throwable {
-        try {
-            return m.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
+    @Override
+    @Deprecated
+    @SuppressWarnings("deprecation")
+    public io.netty.channel.ChannelFuture register(io.netty.channel.Channel channel, io.netty.channel.ChannelPromise promise) {
+        return next().register(channel, promise);
+    }
+
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public Iterator<EventExecutor> iterator() {
+        return (Iterator) loops.iterator();
+    }
+
+    @Override
+    public boolean isShuttingDown() {
+        return loops.stream().allMatch(IoEventLoop::isShuttingDown);
+    }
+
+    @Override
+    public Future<?> shutdownGracefully(long quietPeriod, long timeout, TimeUnit unit) {
+        return terminationFuture(); // the loops belong to fiberloop's loops, which close them
+    }
+
+    @Override
+    public Future<?> terminationFuture() {
+        return ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
+    }
+
+    @Override
+    @Deprecated
+    public void shutdown() {
+        // the loops belong to fiberloop's loops, which close them
+    }
+
+    @Override
+    public boolean isShutdown() {
+        return loops.stream().allMatch(IoEventLoop::isShutdown);
+    }
+
+    @Override
+    public boolean isTerminated() {
+        return loops.stream().allMatch(IoEventLoop::isTerminated);
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) {
+        return isTerminated();
+    }
+
+    @Override
+    public String toString() {
+        return "RoundRobin" + loops;
     }
 }

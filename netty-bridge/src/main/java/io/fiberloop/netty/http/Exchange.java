@@ -1,0 +1,46 @@
+package io.fiberloop.netty.http;
+
+import io.fiberloop.fiber.Task;
+
+/**
+ * The server's state of one request-response exchange on a connection, kept out of the
+ * {@link HttpRequest} the handler sees: the request, its body as it arrives, the task that serves
+ * it, and what was sent.
+ *
+ * <p>Threading: the carrier of the connection's loop.
+ */
+final class Exchange {
+    final HttpConnection conn;
+    final HttpRequest request;
+    final RequestBody body;
+    /** When the exchange began, for the access log (0 when it is off). */
+    final long startNanos;
+    /** The fiber that serves it; {@code null} before it starts. */
+    Task<Void> task;
+    /** The status sent, once the head went out. */
+    int status;
+    /** Body bytes sent. */
+    long bytesSent;
+    /** Whether the response head went out (after that, a failure can only drop the connection). */
+    boolean headSent;
+    /** Whether the handler is done (its response is queued, or it failed). */
+    boolean done;
+
+    Exchange(HttpConnection conn, io.netty.handler.codec.http.HttpRequest head, RequestHead parsed) {
+        this.conn = conn;
+        this.request = new HttpRequest(this, head, parsed.path(), parsed.rawQuery());
+        this.body = new RequestBody(this, parsed.expectContinue());
+        this.startNanos = conn.config.accessLog ? System.nanoTime() : 0L;
+    }
+
+    /** Whether the head is a {@code HEAD} request (answered without a body). */
+    boolean isHead() {
+        return request.head.method() == io.netty.handler.codec.http.HttpMethod.HEAD
+                || request.head.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
+    }
+
+    @Override
+    public String toString() {
+        return "Exchange[" + request + " on " + conn + "]";
+    }
+}

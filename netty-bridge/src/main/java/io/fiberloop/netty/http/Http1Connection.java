@@ -1,0 +1,543 @@
+package io.fiberloop.netty.http;
+
+import io.fiberloop.fiber.Fibers;
+import io.fiberloop.loop.TimerHandle;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+
+/**
+ * One HTTP/1.1 server connection on the connection core ({@link HttpConnection}): the Netty handler after the request
+ * decoder (its callbacks run in the loop's work fiber, Netty's owning thread), serving one
+ * exchange at a time, each in a fiber of the loop ({@link Dispatcher}).
+ *
+ * <h2>Reading on demand</h2>
+ * The channel runs with auto-read off and the decoder decodes one object per read
+ * ({@code singleDecode}); what a read brought beyond it stays as bytes in the decoder until the
+ * connection wants more. The connection wants the next request head only when no exchange runs
+ * and its client reads what it is sent; it wants body pieces while the handler reads the body:
+ * what the decoder holds is decoded up to {@link #BODY_AHEAD_BYTES} ahead, and the socket is read
+ * only once the handler has taken what arrived. It then {@linkplain #pump pumps} the decoder, or
+ * asks the socket for a read when the decoder holds nothing decodable. While a handler runs with
+ * its body received, one read is kept armed, so that a client that resets the connection is
+ * noticed (its exchange is cancelled). So whatever a client sends, the connection holds at most
+ * one read of raw bytes and one decoded request ahead.
+ *
+ * <h2>Pipelining and backpressure</h2>
+ * Requests are answered in order, one at a time. While the responses the client has not taken
+ * exceed the channel's high-water mark, the connection starts no exchange and reads nothing; it
+ * goes on when the channel is writable again.
+ *
+ * <h2>Half-close</h2>
+ * When the client shuts its output down, the decoder decodes all it holds, the requests received
+ * are answered, and the connection is closed. A body cut short fails with {@code 400}. A reset
+ * cancels the running exchange.
+ *
+ * <h2>Timers</h2>
+ * One lazily re-armed loop timer: idle (keep-alive) between requests, and the request timeout
+ * once the first bytes of a request arrived and its head is not complete ({@code 408}).
+ */
+final class Http1Connection extends HttpConnection implements ServedConnection {
+    /** How far the body is read ahead of the handler. */
+    static final int BODY_AHEAD_BYTES = 64 * 1024;
+    private static final int WAIT_NONE = 0;
+    private static final int WAIT_IDLE = 1;
+    private static final int WAIT_HEAD = 2;
+
+    private final Http1Decoder decoder;
+
+    // inbound (owning thread)
+    private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
+    private Exchange current;
+    private Exchange receiving;
+    /** The decoder produced an object at its last run and holds more bytes: it may decode more without a read. */
+    private boolean mayDecodeMore;
+    private boolean producedThisRun;
+    /** True while the decoder runs: a pump must not re-enter it. */
+    private boolean decoding;
+    private boolean sawBytes;
+    private boolean inputShut;
+    private boolean closing;
+
+    // requests from fibers, carried out on the owning thread (afterWrites)
+    private boolean wantBody;
+    private boolean wantShutdown;
+
+    // the timer
+    private int waitState;
+    private long deadline;
+    private TimerHandle timer;
+    private long timerDeadline;
+    private final Runnable onTimer = this::onTimer;
+
+    Http1Connection(ServerLoop server) {
+        super(server);
+        this.decoder = config.newDecoder(this);
+    }
+
+    /** Adds the connection's handlers after whatever is in the pipeline (TLS). Owning thread. */
+    void install(io.netty.channel.ChannelPipeline p) {
+        p.addLast("fiberloop-http-decoder", decoder);
+        p.addLast("fiberloop-http-encoder", new io.netty.handler.codec.http.HttpResponseEncoder());
+        p.addLast("fiberloop-http", this);
+    }
+
+    /** The decoder's run begins (a read, or a pump). Owning thread. */
+    void decodeStarts() {
+        decoding = true;
+        producedThisRun = false;
+    }
+
+    /**
+     * The decoder's run ended. Owning thread.
+     *
+     * @param holdsBytes whether bytes are left in the decoder
+     */
+    void decodeEnds(boolean holdsBytes) {
+        decoding = false;
+        mayDecodeMore = producedThisRun && holdsBytes;
+    }
+
+    /** Raw bytes came off the socket (before the decoder). Owning thread. */
+    void bytesRead(int n) {
+        readRequested = false;
+        sawBytes = true;
+        queue.delivered(n); // raw bytes: the decoder's objects are not buffers
+    }
+
+    /** Decodes what the decoder holds (no read): one more object if it holds a whole one. Owning thread, outside the decoder. */
+    private void pump() {
+        try {
+            decoder.pump();
+        } catch (Exception e) {
+            exceptionCaught(ctx, e);
+        }
+    }
+
+    // ------------------------------------------------------------------ Netty side (owning thread)
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        enterIdle();
+        readMore();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        producedThisRun = true;
+        if (inactive || closing || !(msg instanceof HttpObject o)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        pending.addLast(o);
+        process();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (current == null && pending.isEmpty() && sawBytes && waitState != WAIT_HEAD && !closing) {
+            enterHead();
+        }
+        readMore();
+        queue.endOfRead();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ChannelInputShutdownEvent.INSTANCE) {
+            // a half-close: the client sends nothing more, but still reads. The decoder has passed on
+            // whatever it held; answer what was received, then close.
+            inputShut = true;
+            Exchange r = receiving;
+            if (r != null) {
+                receiving = null;
+                r.body.fail(new HttpException(400, "the client closed its side of the connection before the request body was complete"));
+            }
+            process();
+            if (current == null && pending.isEmpty() && !closing) {
+                closeGracefully();
+            }
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    protected void onWritable() {
+        // the client read its responses: serve the next pipelined request, and read on
+        if (!decoding) {
+            process();
+            readMore();
+        }
+    }
+
+    @Override
+    protected void onInactive() {
+        closing = true;
+        releasePending();
+        cancelTimer();
+        server.connectionClosed(this);
+        Exchange a = current;
+        if (a != null) {
+            if (receiving == a) {
+                receiving = null;
+                a.body.fail(new HttpException(400, "the client closed the connection"));
+            }
+            if (a.task != null && !a.done) {
+                a.task.cancel();
+            }
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Dispatcher.log.debug("connection {}: {}", ch, cause.toString());
+        ctx.close();
+    }
+
+    /** Hands the decoded objects on: body pieces to the exchange receiving one, a head to a new exchange when none runs. */
+    private void process() {
+        while (!pending.isEmpty()) {
+            HttpObject o = pending.peekFirst();
+            if (!(o instanceof io.netty.handler.codec.http.HttpRequest head)) {
+                pending.pollFirst();
+                Exchange r = receiving;
+                if (r != null && o instanceof HttpContent c) {
+                    if (r.body.offer(c)) {
+                        receiving = null;
+                    }
+                } else {
+                    ReferenceCountUtil.release(o); // left over from a request whose body was abandoned
+                }
+                continue;
+            }
+            if (current != null || closing) {
+                break;
+            }
+            if (!ch.isWritable()) {
+                // the client is not reading its answers: hold the next request (and read nothing)
+                // until it does, so what is buffered for it stays bounded
+                server.readPaused();
+                break;
+            }
+            pending.pollFirst();
+            begin(head);
+            if (closing) {
+                releasePending();
+                return;
+            }
+        }
+    }
+
+    /** A request head: starts its exchange, or answers a rejected one and closes. */
+    private void begin(io.netty.handler.codec.http.HttpRequest head) {
+        sawBytes = false;
+        waitState = WAIT_NONE;
+        if (closeAfter || server.closing()) {
+            ReferenceCountUtil.release(head);
+            closeGracefully();
+            return;
+        }
+        RequestHead parsed;
+        try {
+            parsed = RequestHead.parse(head, config.maxBodySize);
+        } catch (HttpException rejected) {
+            ReferenceCountUtil.release(head);
+            Dispatcher.log.debug("rejecting a request on {} with {}: {}", ch, rejected.status(), rejected.getMessage());
+            sendErrorAndClose(rejected.status(), rejected.getMessage());
+            return;
+        }
+        if (server.h2c != null && server.h2c.tryUpgrade(this, ctx, head)) {
+            return; // the request goes on as HTTP/2 stream 1
+        }
+        Exchange ex = new Exchange(this, head, parsed);
+        current = ex;
+        receiving = ex;
+        if (head instanceof HttpContent c && ex.body.offer(c)) {
+            receiving = null;
+        }
+        server.exchangeStarted();
+        ex.task = Fibers.spawn(loop, null, () -> {
+            server.dispatcher.serve(ex, server.writer);
+            return null;
+        });
+    }
+
+    /**
+     * Asks for what the connection wants next, if anything: the next head (no exchange runs), body
+     * pieces (the handler reads the body), or one armed read to notice a reset (a handler runs).
+     * Nothing while the client is not reading its responses. Owning thread, outside the decoder.
+     */
+    private void readMore() {
+        if (inactive || closing || inputShut || decoding) {
+            return;
+        }
+        if (!ch.isWritable()) {
+            server.readPaused();
+            return;
+        }
+        if (current == null) {
+            if (pending.isEmpty()) {
+                nextObject();
+            }
+        } else if (receiving == current) {
+            // the body: decode what the decoder holds, up to a bound, and read the socket only
+            // once the handler has taken what arrived (so TCP flow control slows a fast uploader)
+            while (receiving != null && mayDecodeMore && receiving.body.bufferedBytes() < BODY_AHEAD_BYTES) {
+                pump();
+            }
+            if (receiving != null && receiving.body.inboxEmpty()) {
+                requestRead();
+            }
+        } else if (pending.isEmpty() && !mayDecodeMore) {
+            requestRead(); // armed to notice a reset while the handler runs
+        }
+    }
+
+    /** The next decoded object: from what the decoder holds, else from the socket. */
+    private void nextObject() {
+        if (mayDecodeMore) {
+            pump();
+            if (!pending.isEmpty() || inactive || closing) {
+                return;
+            }
+        }
+        requestRead();
+    }
+
+    /** Answers with {@code status} and closes (owning thread). */
+    private void sendErrorAndClose(int status, String message) {
+        if (closing || inactive) {
+            return;
+        }
+        closing = true;
+        closeAfter = true;
+        cancelTimer();
+        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+        DefaultHttpHeaders h = new DefaultHttpHeaders();
+        h.set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=UTF-8");
+        h.set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        h.set(HttpHeaderNames.DATE, server.writer.date());
+        DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                Unpooled.wrappedBuffer(body), h, EmptyHttpHeaders.INSTANCE);
+        server.accessLog(ch, null, status, body.length, 0);
+        ctx.writeAndFlush(res);
+        afterFlushed(ch, ch::close);
+    }
+
+    /** The connection leaves HTTP/1.1 (an h2c upgrade): it reads, decodes and times nothing more, and the server forgets it. Owning thread. */
+    void handOver() {
+        closing = true;
+        cancelTimer();
+        releasePending();
+        server.connectionClosed(this);
+    }
+
+    /** Closes once what was written is out (owning thread). */
+    private void closeGracefully() {
+        if (closing && !inactive && !ch.isOpen()) {
+            return;
+        }
+        closing = true;
+        cancelTimer();
+        releasePending();
+        if (!inactive) {
+            afterFlushed(ch, ch::close);
+        }
+    }
+
+    private void releasePending() {
+        HttpObject o;
+        while ((o = pending.pollFirst()) != null) {
+            ReferenceCountUtil.release(o);
+        }
+    }
+
+    // ------------------------------------------------------------------ the fibers' requests
+
+    @Override
+    void sendResponsePart(Object msg) throws IOException {
+        if (inactive) {
+            ReferenceCountUtil.release(msg);
+            throw new IOException("the client closed the connection");
+        }
+        send(msg);
+    }
+
+    @Override
+    void wantBody() {
+        if (!wantBody) {
+            wantBody = true;
+            scheduleOps();
+        }
+    }
+
+    @Override
+    void abort() {
+        closing = true;
+        closeAfter = true;
+        close();
+    }
+
+    @Override
+    public void shutdown() {
+        closeAfter = true;
+        wantShutdown = true;
+        scheduleOps();
+    }
+
+    @Override
+    public void addRunning(java.util.List<io.fiberloop.fiber.Task<?>> tasks) {
+        Exchange c = current;
+        if (c != null && !c.done && c.task != null) {
+            tasks.add(c.task);
+        }
+    }
+
+    @Override
+    public boolean busy() {
+        return current != null;
+    }
+
+    @Override
+    String version(io.netty.handler.codec.http.HttpRequest head) {
+        return head.protocolVersion().text();
+    }
+
+    /** What the fibers asked, on the owning thread, after their writes went out. */
+    @Override
+    protected void afterWrites() {
+        Exchange f = finished;
+        if (f != null) {
+            finished = null;
+            afterExchange(f);
+        }
+        if (wantShutdown) {
+            wantShutdown = false;
+            if (current == null && !inactive) {
+                closeGracefully();
+            }
+        }
+        if (wantBody || f != null) {
+            wantBody = false;
+            readMore();
+        }
+    }
+
+    private void afterExchange(Exchange ex) {
+        if (current == ex) {
+            current = null;
+        }
+        if (receiving == ex) {
+            // the handler answered without taking the whole body: we do not skip it, we close
+            receiving = null;
+            closeAfter = true;
+        }
+        ex.body.release();
+        server.exchangeEnded(ex);
+        if (inactive) {
+            return;
+        }
+        if (closeAfter || server.closing() || closing) {
+            closeGracefully();
+            return;
+        }
+        if (pending.isEmpty()) {
+            if (inputShut) {
+                closeGracefully(); // half-closed, and every request received is answered
+                return;
+            }
+            enterIdle();
+        }
+        process();
+    }
+
+    @Override
+    protected void noteOutbound(long bytes) {
+        super.noteOutbound(bytes);
+        server.noteBuffered(bytes);
+    }
+
+    // ------------------------------------------------------------------ timers (loop callbacks)
+
+    private void enterIdle() {
+        waitState = WAIT_IDLE;
+        deadline = loop.now() + config.idleTimeoutNanos;
+        armTimer();
+    }
+
+    private void enterHead() {
+        waitState = WAIT_HEAD;
+        deadline = loop.now() + config.requestTimeoutNanos;
+        armTimer();
+    }
+
+    private void armTimer() {
+        if (timer != null) {
+            if (timerDeadline <= deadline) {
+                return; // fires early and re-arms
+            }
+            timer.cancel();
+        }
+        timerDeadline = deadline;
+        timer = loop.scheduleAt(onTimer, deadline);
+    }
+
+    private void cancelTimer() {
+        waitState = WAIT_NONE;
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+    }
+
+    private void onTimer() {
+        timer = null;
+        if (inactive || closing || waitState == WAIT_NONE || current != null) {
+            return;
+        }
+        if (loop.now() - deadline < 0) {
+            armTimer();
+            return;
+        }
+        if (waitState == WAIT_IDLE) {
+            Dispatcher.log.debug("closing idle connection {}", ch);
+            closing = true;
+            releasePending();
+            ctx.close();
+        } else {
+            Dispatcher.log.debug("request head timed out on {}", ch);
+            sendErrorAndClose(408, "request timeout");
+        }
+    }
+
+    @Override
+    protected String kind() {
+        return "HttpRequest";
+    }
+
+    @Override
+    protected String noun() {
+        return "an HTTP connection";
+    }
+
+    @Override
+    public String toString() {
+        return "Http1Connection[" + ch + "]";
+    }
+}

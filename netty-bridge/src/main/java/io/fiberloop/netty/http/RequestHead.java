@@ -1,0 +1,131 @@
+package io.fiberloop.netty.http;
+
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+
+/**
+ * A request head, checked: the one place that decides whether a decoded request line and headers
+ * make a request the server serves, or a rejection with its status. Netty's decoder has already
+ * applied its strict parsing ({@code HttpDecoderConfig}); this adds what RFC 9112 and RFC 9110
+ * leave to the server.
+ *
+ * @param path the decoded path, without the query ({@code *} for {@code OPTIONS *})
+ * @param rawQuery the raw query string, or {@code null}
+ * @param expectContinue whether the client waits for {@code 100 Continue} before the body
+ */
+record RequestHead(String path, String rawQuery, boolean expectContinue) {
+
+    /**
+     * Checks {@code r}. Does not release it (the caller releases in one place).
+     *
+     * @param r the decoded head
+     * @param maxBodySize the largest body accepted
+     * @return the request's parts
+     * @throws HttpException the rejection: its status and a short message for the client
+     */
+    static RequestHead parse(HttpRequest r, long maxBodySize) {
+        DecoderResult dr = r.decoderResult();
+        if (dr.isFailure()) {
+            Throwable c = dr.cause();
+            int st = c instanceof TooLongHttpLineException ? 414
+                    : c instanceof TooLongHttpHeaderException ? 431
+                    : c instanceof TooLongFrameException ? 431 : 400;
+            throw new HttpException(st, st == 400 ? "bad request: " + c.getMessage() : c.getMessage());
+        }
+        HttpVersion v = r.protocolVersion();
+        if (!"HTTP".equals(v.protocolName())) {
+            throw new HttpException(400, "bad request: unknown protocol " + v.protocolName());
+        }
+        if (v.majorVersion() != 1) {
+            throw new HttpException(505, "HTTP version " + v.text() + " is not supported");
+        }
+        HttpHeaders h = r.headers();
+        if (v.minorVersion() >= 1 && !exactlyOne(h, HttpHeaderNames.HOST)) {
+            throw new HttpException(400, "bad request: an HTTP/1.1 request needs exactly one Host header");
+        }
+        String host = h.get(HttpHeaderNames.HOST);
+        if (host != null && (!RequestRules.validHost(host) || !exactlyOne(h, HttpHeaderNames.HOST))) {
+            throw new HttpException(400, "bad request: the Host header is not host[:port]");
+        }
+        String coding = RequestRules.unsupportedTransferCoding(h);
+        if (coding != null) {
+            throw new HttpException(501, "transfer coding '" + coding + "' is not implemented; send the body with chunked alone or a Content-Length");
+        }
+        String uri = r.uri();
+        for (int i = 0; i < uri.length(); i++) {
+            char ch = uri.charAt(i);
+            if (ch <= ' ' || ch >= 0x7f) {
+                throw new HttpException(400, "bad request: a control character or non-ASCII byte in the request target");
+            }
+        }
+        String rawPath;
+        String rawQuery = null;
+        if (uri.startsWith("/")) {
+            int q = uri.indexOf('?');
+            rawPath = q < 0 ? uri : uri.substring(0, q);
+            rawQuery = q < 0 ? null : uri.substring(q + 1);
+            if (rawPath.indexOf('#') >= 0 || (rawQuery != null && rawQuery.indexOf('#') >= 0)) {
+                throw new HttpException(400, "bad request: a request target has no fragment");
+            }
+        } else if (uri.equals("*") && r.method().equals(HttpMethod.OPTIONS)) {
+            rawPath = "*";
+        } else if (uri.startsWith("http://") || uri.startsWith("https://")) {
+            int slash = uri.indexOf('/', uri.indexOf("//") + 2);
+            String rest = slash < 0 ? "/" : uri.substring(slash);
+            int q = rest.indexOf('?');
+            rawPath = q < 0 ? rest : rest.substring(0, q);
+            rawQuery = q < 0 ? null : rest.substring(q + 1);
+        } else {
+            throw new HttpException(400, "bad request: bad request target");
+        }
+        String path;
+        try {
+            path = rawPath.indexOf('%') < 0 ? rawPath
+                    : QueryStringDecoder.decodeComponent(rawPath.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new HttpException(400, "bad request: bad percent-encoding in the path");
+        }
+        boolean expectContinue = false;
+        String expect = h.get(HttpHeaderNames.EXPECT);
+        if (expect != null) {
+            if (!expect.equalsIgnoreCase(HttpHeaderValues.CONTINUE.toString())) {
+                throw new HttpException(417, "expectation not supported: " + expect);
+            }
+            // RFC 9110 10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request
+            expectContinue = v.minorVersion() >= 1;
+        }
+        long cl;
+        try {
+            // as HttpUtil.getContentLength(r, -1), less its WebSocket-draft lookups (their length 8 is under any limit)
+            String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
+            cl = length == null ? -1L : Long.parseLong(length);
+        } catch (NumberFormatException e) {
+            throw new HttpException(400, "bad request: bad Content-Length");
+        }
+        if (cl > maxBodySize) {
+            throw new HttpException(413, "request body larger than " + maxBodySize + " bytes");
+        }
+        return new RequestHead(path, rawQuery, expectContinue);
+    }
+
+    /** Whether {@code h} has exactly one {@code name} header (without building the list of values). */
+    private static boolean exactlyOne(HttpHeaders h, CharSequence name) {
+        Iterator<? extends CharSequence> it = h.valueCharSequenceIterator(name);
+        if (!it.hasNext()) {
+            return false;
+        }
+        it.next();
+        return !it.hasNext();
+    }
+}

@@ -1,0 +1,181 @@
+package io.fiberloop.netty.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Turns a handler's {@link HttpResponse} into what goes on the wire: the status line and headers
+ * (validated, with {@code Date}, {@code Content-Length} or chunked encoding, and
+ * {@code Connection} set by the server), then the body, whole or streamed through a
+ * {@link BodyWriter}. One per server and loop: its {@link HeaderCache} is not thread-safe.
+ *
+ * <p>Threading: fibers of its loop.
+ */
+final class ResponseWriter {
+    private static final byte[] EMPTY = new byte[0];
+
+    private final HeaderCache headerCache = new HeaderCache();
+
+    /** Sends {@code res} as the answer to {@code ex}. A fiber of the loop. */
+    void write(Exchange ex, HttpResponse res) throws Exception {
+        HttpConnection conn = ex.conn;
+        io.netty.handler.codec.http.HttpRequest head = ex.request.head;
+        HttpVersion v = head.protocolVersion();
+        int st = res.status();
+        boolean isHead = ex.isHead();
+        boolean noBody = st < 200 || st == 204 || st == 304;
+        boolean keepAlive = HttpUtil.isKeepAlive(head) && !conn.closeAfter && !conn.serverClosing() && ex.body.ended()
+                && !ex.body.continueWithheld();
+        HttpHeaders h = HeaderCache.newHeaders(); // validated here, by the cache
+        List<String> raw = res.rawHeaders();
+        HeaderCache hc = headerCache;
+        for (int i = 0; i < raw.size(); i += 2) {
+            h.add(hc.name(raw.get(i)), hc.value(raw.get(i + 1)));
+        }
+        h.set(HttpHeaderNames.DATE, hc.date());
+        HttpResponse.Body stream = res.streamBody();
+        if (stream == null) {
+            byte[] body = res.bodyBytes() == null ? EMPTY : res.bodyBytes();
+            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+            if (noBody) {
+                h.remove(HttpHeaderNames.CONTENT_LENGTH);
+            } else {
+                h.set(HttpHeaderNames.CONTENT_LENGTH, hc.length(body.length));
+            }
+            connectionHeader(h, v, keepAlive, conn);
+            boolean sendBody = !isHead && !noBody && body.length > 0;
+            DefaultFullHttpResponse out = new DefaultFullHttpResponse(v, HttpResponseStatus.valueOf(st),
+                    sendBody ? Unpooled.wrappedBuffer(body) : Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE);
+            ex.status = st;
+            conn.sendResponsePart(out);
+            ex.headSent = true;
+            ex.bytesSent = sendBody ? body.length : 0;
+            return;
+        }
+        boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
+        if (noBody) {
+            h.remove(HttpHeaderNames.CONTENT_LENGTH);
+            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        } else if (!hasLength && !isHead) {
+            if (v.minorVersion() >= 1) {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            } else {
+                keepAlive = false; // HTTP/1.0: the end of the body is the end of the connection
+            }
+        }
+        connectionHeader(h, v, keepAlive, conn);
+        ex.status = st;
+        conn.sendResponsePart(new DefaultHttpResponse(v, HttpResponseStatus.valueOf(st), h));
+        ex.headSent = true;
+        ChunkWriter out = new ChunkWriter(ex, headerCache, !hasLength && v.minorVersion() >= 1);
+        if (!isHead && !noBody) {
+            stream.writeTo(out);
+        }
+        conn.sendResponsePart(out.trailers == null ? LastHttpContent.EMPTY_LAST_CONTENT
+                : new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, out.trailers));
+    }
+
+    private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, HttpConnection conn) {
+        if (!keepAlive) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            conn.closeAfter = true;
+        } else if (v.minorVersion() == 0) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        } else {
+            h.remove(HttpHeaderNames.CONNECTION);
+        }
+    }
+
+    /** The {@code Date} header's value, recomputed once a second. Its loop. */
+    String date() {
+        return headerCache.dateString();
+    }
+
+    /** The streamed body of one response. */
+    private static final class ChunkWriter implements BodyWriter {
+        private final Exchange ex;
+        private final HttpConnection conn;
+        private final HeaderCache names;
+        private final boolean trailersAllowed;
+        HttpHeaders trailers;
+
+        ChunkWriter(Exchange ex, HeaderCache names, boolean trailersAllowed) {
+            this.ex = ex;
+            this.conn = ex.conn;
+            this.names = names;
+            this.trailersAllowed = trailersAllowed;
+        }
+
+        @Override
+        public void trailer(String name, String value) {
+            conn.checkLoop("BodyWriter.trailer()");
+            if (!trailersAllowed) {
+                throw new IllegalStateException("this response cannot carry trailers (HTTP/1.0, or it has a Content-Length): "
+                        + "send '" + name + "' as a header, or stream the body without a Content-Length");
+            }
+            if (trailers == null) {
+                trailers = HeaderCache.newHeaders();
+            }
+            trailers.add(names.name(name), names.value(value));
+        }
+
+        @Override
+        public void write(byte[] bytes) throws IOException {
+            if (bytes.length > 0) {
+                write(Unpooled.wrappedBuffer(bytes.clone()));
+            }
+        }
+
+        @Override
+        public void write(String text) throws IOException {
+            if (!text.isEmpty()) {
+                write(ByteBufUtil.writeUtf8(conn.channel().alloc(), text));
+            }
+        }
+
+        @Override
+        public void write(ByteBuf buf) throws IOException {
+            try {
+                conn.checkLoop("BodyWriter.write()");
+            } catch (RuntimeException e) {
+                buf.release();
+                throw e;
+            }
+            int n = buf.readableBytes();
+            if (n == 0) {
+                buf.release();
+                conn.checkWritable();
+                return;
+            }
+            ex.bytesSent += n;
+            conn.sendResponsePart(new DefaultHttpContent(buf));
+        }
+
+        @Override
+        public void flush() throws IOException {
+            conn.checkLoop("BodyWriter.flush()");
+            conn.flush();
+        }
+
+        @Override
+        public void drain() throws IOException {
+            conn.checkLoop("BodyWriter.drain()");
+            conn.drain();
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package io.fiberloop.netty.http;
+
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.netty.NettyLoops;
+import io.fiberloop.netty.internal.Listeners;
+import io.fiberloop.netty.internal.QueuedOps;
+import io.netty.channel.Channel;
+import java.net.SocketAddress;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An {@link HttpServer}'s part on one loop: that loop's connections, its response writer (whose
+ * header cache is per loop), and the exchanges in flight there.
+ *
+ * <p>Threading: the loop's carrier, but for the accessors the server reads from any thread.
+ */
+final class ServerLoop {
+    private static final Logger access = LoggerFactory.getLogger(HttpServer.ACCESS_LOGGER);
+
+    final HttpServer owner;
+    final ServerConfig config;
+    final EventLoop loop;
+    final QueuedOps.Queue queue;
+    final Dispatcher dispatcher;
+    final ResponseWriter writer = new ResponseWriter();
+    final Listeners.Listener listener;
+    /** The h2c upgrade, or {@code null} (HTTP/2 off, or TLS: ALPN chooses). */
+    final H2cUpgrade h2c;
+    private final Set<ServedConnection> connections = new HashSet<>();
+    /** Exchanges in flight; written on the loop, read from any thread. */
+    private volatile int active;
+
+    ServerLoop(HttpServer owner, Listeners.Listener listener) {
+        this.owner = owner;
+        this.config = owner.config;
+        this.dispatcher = owner.dispatcher;
+        this.listener = listener;
+        this.loop = listener.loop();
+        this.queue = QueuedOps.Queue.of(NettyLoops.nettyLoop(loop));
+        this.h2c = config.http2 != null && config.tls == null ? new H2cUpgrade(this) : null;
+    }
+
+    /** A new connection. Owning thread. */
+    Http1Connection open() {
+        Http1Connection c = new Http1Connection(this);
+        connections.add(c);
+        return c;
+    }
+
+    /** A connection that is not HTTP/1.1 (HTTP/2). Owning thread. */
+    void connectionOpened(ServedConnection c) {
+        connections.add(c);
+    }
+
+    void connectionClosed(ServedConnection c) {
+        connections.remove(c);
+    }
+
+    /** @return this loop's open connections, a copy. The loop. */
+    List<ServedConnection> connections() {
+        return List.copyOf(connections);
+    }
+
+    /** An exchange started (counted for {@link HttpServer#activeRequests()}). */
+    void exchangeStarted() {
+        active++;
+    }
+
+    /** @return the exchanges in flight on this loop; any thread (a racy read) */
+    int active() {
+        return active;
+    }
+
+    /** The tasks of the exchanges running on this loop, for the server's close. The loop. */
+    List<io.fiberloop.fiber.Task<?>> running() {
+        List<io.fiberloop.fiber.Task<?>> tasks = new java.util.ArrayList<>();
+        for (ServedConnection c : connections) {
+            c.addRunning(tasks);
+        }
+        return tasks;
+    }
+
+    /** An exchange ended: its access log line. */
+    void exchangeEnded(Exchange ex) {
+        active--;
+        if (config.accessLog) {
+            accessLog(ex.conn.channel(), ex.request, ex.status, ex.bytesSent, System.nanoTime() - ex.startNanos);
+        }
+    }
+
+    boolean closing() {
+        return !owner.isOpen();
+    }
+
+    void readPaused() {
+        owner.readPaused.complete(null);
+    }
+
+    void noteBuffered(long bytes) {
+        owner.noteBuffered(bytes);
+    }
+
+    void accessLog(Channel ch, HttpRequest req, int status, long bytes, long nanos) {
+        if (!config.accessLog || !access.isInfoEnabled()) {
+            return;
+        }
+        SocketAddress remote = ch.remoteAddress();
+        String line = req == null ? "-" : req.method() + " " + req.uri() + " " + req.version();
+        access.info("{} \"{}\" {} {} {}ms", remote, line, status, bytes, String.format(Locale.ROOT, "%.3f", nanos / 1e6));
+    }
+}

@@ -1,0 +1,638 @@
+package io.fiberloop.netty.internal;
+
+import io.fiberloop.fiber.internal.Strand;
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.loop.spi.WakeTask;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+
+/**
+ * The one connection core under every protocol of netty-bridge: TCP byte and message connections,
+ * UDP endpoints, the HTTP server's connections and (through a message connection) the HTTP
+ * client. It is the Netty handler at the tail of a channel's pipeline (its callbacks run in the
+ * loop's work fiber, Netty's owning thread) and the fiber-facing side of the channel (its methods
+ * run in fibers on the same carrier). Both sides run on one carrier thread, one at a time, so the
+ * state is plain fields; the hand-over points are {@code park}/{@code unpark}, which order memory
+ * anyway.
+ *
+ * <h2>What it owns</h2>
+ * <ul>
+ *   <li><b>The outbox and the per-turn flush.</b> {@link #send} queues a message and queues this
+ *       connection once on the loop's I/O driver ({@link QueuedOps}); the driver runs
+ *       {@link #runQueued()} at the start of its next poll, on Netty's owning thread, which writes
+ *       the outbox and flushes once: the writes a fiber makes within one turn go out in one
+ *       flush. Code already on Netty's owning thread (a Netty handler) writes directly.</li>
+ *   <li><b>Backpressure.</b> {@link #flush()} waits until the queued writes reached Netty;
+ *       {@link #drain()} returns at once while little waits to go out, else waits while the channel
+ *       is not writable (asyncio's {@code drain}).</li>
+ *   <li><b>Read waits.</b> {@link #awaitReadable} suspends the reading fiber until the
+ *       subclass's condition holds, the connection fails or closes, or a timeout expires (one loop
+ *       timer per wait, a {@link WakeTask}).</li>
+ *   <li><b>Demand-driven reads.</b> Channels run with auto-read off; {@link #requestRead()} asks
+ *       Netty for one read, from a fiber (queued) or from Netty's side (at once).</li>
+ *   <li><b>Closing.</b> {@link #close()} and {@link #shutdownOutput()} are queued too, and wait
+ *       for the flushed writes to complete (io_uring may still have them in flight); a peer that
+ *       never reads cannot hold a close back longer than {@link #CLOSE_LINGER}.</li>
+ *   <li><b>Failures.</b> The first failure is kept and rethrown, as a fresh exception of the same
+ *       well-known type, by every later call ({@link #checkFailure()}).</li>
+ * </ul>
+ *
+ * <p>Threading: Netty callbacks on the owning thread; every other method from fibers of the
+ * channel's loop, checked by the public methods of the subclasses ({@link #checkLoop}).
+ */
+public abstract class ChannelCore extends ChannelInboundHandlerAdapter implements QueuedOps {
+    /** How long a close waits for flushed writes to complete before it forces the channel shut. */
+    public static final Duration CLOSE_LINGER = Duration.ofSeconds(10);
+    /**
+     * {@code drain()} returns without flushing while fewer than this many messages are queued (and
+     * their bytes are below the high-water mark): decoded messages count no bytes until encoded,
+     * so without it a loop of write-and-drain would never yield.
+     */
+    static final int DRAIN_FREE_MESSAGES = 64;
+
+    protected final EventLoop loop;
+    protected final QueuedOps.Queue queue;
+    protected Channel ch;
+    protected ChannelHandlerContext ctx;
+
+    // outbound (fiber side queues, owning thread writes)
+    private final ArrayDeque<Object> outbox = new ArrayDeque<>(4);
+    private long outboxBytes;
+    private long writeSeq;
+    private long flushedSeq;
+    private Thread writer;
+
+    // the reading fiber and its timeout
+    private Thread reader;
+    private boolean readTimedOut;
+    private final WakeTask readTimeoutTask = this::onReadTimeout;
+
+    // state
+    protected IOException failure;
+    protected boolean inactive;
+    protected boolean closedLocally;
+    private boolean outputShut;
+
+    // operations for the owning thread
+    private boolean queued;
+    private boolean wantRead;
+    /** A read is asked and not yet answered (Netty keeps a read armed with auto-read off). */
+    protected boolean readRequested;
+    private boolean wantShutdownOutput;
+    private boolean wantClose;
+
+    /** The most bytes this connection held for its peer: queued and in Netty's outbound buffer (tests; carrier). */
+    public long maxOutboundBytes;
+
+    protected ChannelCore(EventLoop loop, QueuedOps.Queue queue) {
+        this.loop = loop;
+        this.queue = queue;
+    }
+
+    /** @return the channel (null until the handler is added) */
+    public Channel channel() {
+        return ch;
+    }
+
+    /** The bytes {@code msg} holds, for buffer accounting (0 for plain objects). */
+    public static int sizeOf(Object msg) {
+        if (msg instanceof ByteBuf b) {
+            return b.readableBytes();
+        }
+        if (msg instanceof ByteBufHolder h) {
+            return h.content().readableBytes();
+        }
+        return 0;
+    }
+
+    // ------------------------------------------------------------------ Netty side (owning thread)
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.ch = ctx.channel();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        wake(writer);
+        if (ch.isWritable()) {
+            onWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /** The channel became writable again (its peer read). Owning thread. */
+    protected void onWritable() {
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        inactive = true;
+        onInactive();
+        if (closedLocally) {
+            releaseAll();
+        }
+        wake(reader);
+        wake(writer);
+    }
+
+    /** The channel closed (either side). Owning thread, before the fibers are woken. */
+    protected void onInactive() {
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        fail(cause);
+        ctx.close();
+    }
+
+    /**
+     * Records the first failure (unwrapping a decoder's wrapper around an SSL failure) and wakes
+     * the fibers. Owning thread, or a fiber of the loop.
+     *
+     * @param cause what failed
+     */
+    public void fail(Throwable cause) {
+        if (failure == null) {
+            Throwable c = cause;
+            if (c instanceof DecoderException && c.getCause() instanceof SSLException ssl) {
+                c = ssl;
+            }
+            failure = c instanceof IOException io ? io : new IOException(c.toString(), c);
+        }
+        wake(reader);
+        wake(writer);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (closedLocally) {
+            releaseAll();
+        }
+    }
+
+    /** Unparks {@code t} if there is one. */
+    protected static void wake(Thread t) {
+        Parking.wake(t);
+    }
+
+    /** Wakes the fiber waiting in {@link #awaitReadable}, if any. */
+    protected final void wakeReader() {
+        wake(reader);
+    }
+
+    /** Carries out the queued operations. Owning thread (inside the driver's poll). */
+    @Override
+    public void runQueued() {
+        queued = false;
+        Channel c = ch;
+        if (wantRead) {
+            wantRead = false;
+            if (!inactive && !closedLocally) {
+                c.read();
+            }
+        }
+        if (!outbox.isEmpty()) {
+            Object m;
+            while ((m = outbox.pollFirst()) != null) {
+                c.write(m, c.voidPromise());
+            }
+            outboxBytes = 0;
+            flushChannel(c);
+            noteOutbound(inNetty());
+        }
+        if (flushedSeq != writeSeq) {
+            flushedSeq = writeSeq;
+            wake(writer);
+        }
+        afterWrites();
+        if (wantShutdownOutput) {
+            wantShutdownOutput = false;
+            if (c instanceof DuplexChannel d && !inactive) {
+                afterFlushed(c, d::shutdownOutput);
+            }
+        }
+        if (wantClose) {
+            wantClose = false;
+            releaseAll();
+            if (inactive || failure != null) {
+                c.close();
+            } else {
+                afterFlushed(c, c::close);
+            }
+        }
+    }
+
+    /**
+     * Flushes what {@link #runQueued()} just wrote: {@code c.flush()}. A connection that shares its
+     * socket with others (an HTTP/2 stream) may defer it, so that one flush serves them all in this
+     * poll. Owning thread.
+     *
+     * @param c the channel
+     */
+    protected void flushChannel(Channel c) {
+        c.flush();
+    }
+
+    /** What a subclass carries out after the queued writes were flushed (finish an exchange, read on). Owning thread. */
+    protected void afterWrites() {
+    }
+
+    /**
+     * Records what the connection holds for its peer (test statistics). Carrier only.
+     *
+     * @param bytes bytes queued or in Netty's outbound buffer
+     */
+    protected void noteOutbound(long bytes) {
+        if (bytes > maxOutboundBytes) {
+            maxOutboundBytes = bytes;
+        }
+    }
+
+    /**
+     * Runs {@code action} once the writes already flushed have completed: with io_uring a flushed
+     * write may still be in flight, and closing or shutting down the output would fail it. A peer
+     * that never reads could hold the close back forever, so it is forced after
+     * {@link #CLOSE_LINGER}. Owning thread.
+     *
+     * @param c the channel
+     * @param action what to do then
+     */
+    public static void afterFlushed(Channel c, Runnable action) {
+        ChannelOutboundBuffer ob = c.unsafe().outboundBuffer();
+        if (ob == null || ob.isEmpty()) {
+            action.run();
+            return;
+        }
+        ChannelFuture written = c.writeAndFlush(Unpooled.EMPTY_BUFFER);
+        if (written.isDone()) {
+            action.run();
+            return;
+        }
+        written.addListener(f -> action.run());
+        c.eventLoop().schedule(() -> {
+            if (c.isOpen()) {
+                c.close();
+            }
+        }, CLOSE_LINGER.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** The driver closed with this connection queued: release what it holds. Owning thread. */
+    @Override
+    public void dropQueued() {
+        queued = false; // as after a run: a later operation queues it again, and is dropped (released) too
+        releaseAll();
+        wake(writer);
+    }
+
+    /** Releases every message still held (the outbox, and what the subclass holds). Carrier only. */
+    protected void releaseAll() {
+        Object m;
+        while ((m = outbox.pollFirst()) != null) {
+            ReferenceCountUtil.release(m);
+        }
+        outboxBytes = 0;
+        releaseInbound();
+    }
+
+    /** Releases what the subclass holds of the input. Carrier only. */
+    protected void releaseInbound() {
+    }
+
+    /** Queues this connection's operations for the driver's next poll (once). Carrier only. */
+    protected final void scheduleOps() {
+        if (!queued) {
+            queued = true;
+            queue.enqueue(this);
+        }
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /**
+     * Asks Netty for a read unless one is pending or the input is over: from Netty's side (owning
+     * thread) at once, from a fiber through the queued operations. Carrier only.
+     */
+    public void requestRead() {
+        if (readRequested || inactive || closedLocally) {
+            return;
+        }
+        readRequested = true;
+        if (ch.isActive() && ch.eventLoop().inEventLoop()) {
+            ch.read();
+        } else {
+            wantRead = true;
+            scheduleOps();
+        }
+    }
+
+    /**
+     * Suspends the calling fiber until {@code ready} holds, the connection fails, closes or is
+     * closed by this side, or {@code timeoutNanos} (when positive) passes. Whoever makes
+     * {@code ready} true must call {@link #wakeReader()}. Cancellation (and deadlines) raise
+     * {@link io.fiberloop.fiber.CancelledException}.
+     *
+     * @param ready the condition to wait for
+     * @param timeoutNanos the longest wait, or 0 for none
+     * @param what what reads, for messages ("read", "the request body")
+     * @return {@code false} if the wait timed out with {@code ready} still false
+     * @throws IllegalStateException if another fiber is waiting to read, or the caller is not a fiber
+     * @throws InterruptedIOException if the fiber is interrupted
+     */
+    protected final boolean awaitReadable(BooleanSupplier ready, long timeoutNanos, String what) throws InterruptedIOException {
+        Thread me = Thread.currentThread();
+        if (reader != null && reader != me) {
+            throw new IllegalStateException("another fiber (" + reader.getName() + ") is already reading from " + this
+                    + ": only one fiber may read a connection at a time");
+        }
+        Strand strand = requireFiber(what);
+        reader = me;
+        TimerHandle timer = timeoutNanos > 0 ? strand.scheduleWake(readTimeoutTask, Duration.ofNanos(timeoutNanos)) : null;
+        readTimedOut = false;
+        try {
+            while (!ready.getAsBoolean() && failure == null && !closedLocally && !inactive && !readTimedOut) {
+                Parking.parkChecked(strand, noun());
+            }
+            return !readTimedOut || ready.getAsBoolean();
+        } finally {
+            reader = null;
+            if (timer != null) {
+                timer.cancel();
+            }
+        }
+    }
+
+    private void onReadTimeout() {
+        readTimedOut = true;
+        wake(reader);
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    /**
+     * Queues {@code msg} (ownership taken) for the next flush. A fiber of the loop. On failure
+     * the message is released.
+     *
+     * @param msg the message
+     * @throws IOException if the connection cannot be written
+     */
+    protected final void send(Object msg) throws IOException {
+        try {
+            checkWritable();
+        } catch (IOException | RuntimeException e) {
+            ReferenceCountUtil.release(msg);
+            throw e;
+        }
+        int n = sizeOf(msg);
+        if (n == 0 && msg instanceof ByteBuf b) {
+            b.release();
+            return;
+        }
+        outbox.addLast(msg);
+        outboxBytes += n;
+        noteOutbound(outboxBytes);
+        writeSeq++;
+        onWrite();
+        scheduleOps();
+    }
+
+    /** A write was queued (for an idle timer's activity). Carrier only. */
+    protected void onWrite() {
+    }
+
+    /**
+     * Throws if this side cannot write: closed here, output shut down, failed, closed by the peer.
+     *
+     * @throws IOException saying which
+     */
+    public void checkWritable() throws IOException {
+        if (closedLocally) {
+            throw new IOException("connection " + this + " was closed by this side");
+        }
+        if (outputShut) {
+            throw new IOException("the output of " + this + " was shut down");
+        }
+        checkFailure();
+        if (inactive) {
+            throw new IOException("connection " + this + " was closed by the peer");
+        }
+    }
+
+    /**
+     * Waits until everything queued so far was handed to Netty (and its socket). A fiber of the loop.
+     *
+     * @throws IOException if the connection failed or closed first
+     */
+    public void flush() throws IOException {
+        long target = writeSeq;
+        if (flushedSeq - target >= 0) {
+            checkFailure();
+            return;
+        }
+        Strand strand = enterWriter("flush");
+        try {
+            while (flushedSeq - target < 0 && failure == null && !inactive && !closedLocally) {
+                Parking.parkChecked(strand, noun());
+            }
+        } finally {
+            writer = null;
+        }
+        checkFailure();
+        if (flushedSeq - target < 0) {
+            throw new IOException("connection " + this + " closed before its writes were flushed");
+        }
+    }
+
+    /**
+     * Backpressure: returns at once while little waits to go out (below the high-water mark and
+     * fewer than {@value #DRAIN_FREE_MESSAGES} messages), else flushes and waits while the channel
+     * is not writable. A fiber of the loop.
+     *
+     * @throws IOException if the connection failed or closed first
+     */
+    public void drain() throws IOException {
+        Channel c = ch;
+        long waiting = outboxBytes + inNetty();
+        if (waiting <= c.config().getWriteBufferHighWaterMark() && outbox.size() < DRAIN_FREE_MESSAGES
+                && c.isWritable() && c.isActive()) {
+            // below the high-water mark: the writes go out with this turn's flush, as asyncio's drain()
+            checkFailure();
+            return;
+        }
+        flush();
+        if (c.isWritable() || !c.isActive()) {
+            checkFailure();
+            return;
+        }
+        Strand strand = enterWriter("drain");
+        try {
+            while (!c.isWritable() && c.isActive() && failure == null && !closedLocally) {
+                Parking.parkChecked(strand, noun());
+            }
+        } finally {
+            writer = null;
+        }
+        checkFailure();
+        if (!c.isActive() && !c.isWritable()) {
+            throw new IOException("connection " + this + " closed while draining");
+        }
+    }
+
+    private Strand enterWriter(String what) {
+        Thread me = Thread.currentThread();
+        if (writer != null && writer != me) {
+            throw new IllegalStateException("another fiber (" + writer.getName() + ") is already waiting to write on " + this
+                    + ": only one fiber may write a connection at a time");
+        }
+        Strand s = requireFiber(what);
+        writer = me;
+        return s;
+    }
+
+    /**
+     * Throws a fresh exception for the recorded failure (so its stack trace shows this call), of
+     * the same well-known type: {@link SocketTimeoutException} for a timeout,
+     * {@link SSLHandshakeException} / {@link SSLException} for TLS, else {@link IOException}.
+     *
+     * @throws IOException if the connection failed
+     */
+    public void checkFailure() throws IOException {
+        IOException f = failure;
+        if (f == null) {
+            return;
+        }
+        IOException e;
+        if (f instanceof SocketTimeoutException) {
+            e = new SocketTimeoutException(f.getMessage());
+            e.initCause(f);
+        } else if (f instanceof SSLHandshakeException) {
+            e = new SSLHandshakeException(f.getMessage());
+            e.initCause(f);
+        } else if (f instanceof SSLException) {
+            e = new SSLException(f.getMessage(), f);
+        } else {
+            e = new IOException(f.getMessage(), f);
+        }
+        throw e;
+    }
+
+    /** Shuts the output down once the queued writes are out (TCP half-close). A fiber of the loop. */
+    public void shutdownOutput() {
+        if (outputShut || closedLocally) {
+            return;
+        }
+        outputShut = true;
+        wantShutdownOutput = true;
+        scheduleOps();
+    }
+
+    /** Closes once the queued writes are out; unread input is released. Idempotent. A fiber of the loop. */
+    public void close() {
+        if (closedLocally) {
+            return;
+        }
+        closedLocally = true;
+        onClose();
+        releaseInbound();
+        wantClose = true;
+        scheduleOps();
+        wake(reader);
+        wake(writer);
+    }
+
+    /** This side is closing the connection. Carrier only, before the inbound is released. */
+    protected void onClose() {
+    }
+
+    /**
+     * Fails the connection and queues its close: for timeouts that end a connection (an idle
+     * timeout). Carrier only (a wake task or a fiber).
+     *
+     * @param why the failure later calls raise
+     */
+    protected final void failAndClose(IOException why) {
+        if (failure == null) {
+            failure = why;
+        }
+        wantClose = true;
+        scheduleOps();
+        wake(reader);
+        wake(writer);
+    }
+
+    /** @return whether the connection is open on both sides and has not failed */
+    public boolean isOpen() {
+        return !closedLocally && !inactive && failure == null;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /**
+     * Checks that the caller runs on the connection's loop.
+     *
+     * @param what the operation, for the message
+     * @throws IllegalStateException if not
+     */
+    public void checkLoop(String what) {
+        if (!loop.inLoop()) {
+            throw new IllegalStateException(kind() + "." + what + " was called from thread '" + Thread.currentThread().getName()
+                    + "', which is not on its loop '" + loop.name() + "': use " + noun() + " only from fibers of its loop");
+        }
+    }
+
+    /** @return the user-facing type, for messages ("Connection") */
+    protected String kind() {
+        return "Connection";
+    }
+
+    /** @return what the user holds, in prose, for messages ("a connection") */
+    protected String noun() {
+        return "a connection";
+    }
+
+    private Strand requireFiber(String what) {
+        Strand s = Strand.currentOrNull();
+        if (s == null) {
+            throw new IllegalStateException(kind() + "." + what + "() would suspend a loop callback or Netty handler, which must not block: "
+                    + "call it from a fiber (spawn one with Fibers.spawn(...))");
+        }
+        return s;
+    }
+
+    /** @return bytes queued here and not yet written to Netty. Carrier only. */
+    protected final long outboxBytes() {
+        return outboxBytes;
+    }
+
+    /** @return bytes in Netty's outbound buffer, written but not yet taken by the socket (0 before registration or after close). Carrier only. */
+    protected final long inNetty() {
+        ChannelOutboundBuffer ob = ch == null ? null : ch.unsafe().outboundBuffer();
+        return ob == null ? 0 : ob.totalPendingWriteBytes();
+    }
+
+    @Override
+    public String toString() {
+        Channel c = ch;
+        return c == null ? kind() + "[unregistered]" : kind() + "[" + c.localAddress() + " <-> " + c.remoteAddress() + "]";
+    }
+}
