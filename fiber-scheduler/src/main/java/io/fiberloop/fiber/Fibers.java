@@ -5,7 +5,6 @@ import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.fiber.internal.Until;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.loop.spi.WakeTask;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -22,7 +21,7 @@ import java.util.concurrent.Future;
  * clock, timeouts and cancellation shields, and waiting for several tasks at once.
  *
  * {@snippet :
- * try (EventLoop loop = EventLoop.create()) {
+ * try (EventLoop loop = FiberLoops.newLoop()) {
  *     int sum = loop.run(() -> {
  *         Task<Integer> a = Fibers.spawn(() -> { Fibers.sleep(Duration.ofMillis(20)); return 1; });
  *         Task<Integer> b = Fibers.spawn(() -> { Fibers.sleep(Duration.ofMillis(10)); return 2; });
@@ -282,8 +281,8 @@ public final class Fibers {
         }
     }
 
-    /** A timer callback that wakes a fiber (a wake task: the loop may fire it in the middle of an I/O run). */
-    private static final class Wakeup implements WakeTask, Until {
+    /** A timer callback that wakes a fiber (a wake-up: the loop may fire it in the middle of an I/O run). */
+    private static final class Wakeup implements Runnable, Until {
         private final Strand strand;
         boolean fired;
 

@@ -22,7 +22,7 @@ class AwaitTest {
 
     @Test
     void awaitAFutureCompletedByAnotherPlatformThread() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = Collections.synchronizedList(new ArrayList<>());
             CompletableFuture<String> cf = new CompletableFuture<>();
             CountDownLatch mainSuspended = new CountDownLatch(1);
@@ -104,7 +104,7 @@ class AwaitTest {
 
     @Test
     void awaitOfAPlainFutureRunByAnotherThread() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = Collections.synchronizedList(new ArrayList<>());
             CountDownLatch mainSuspended = new CountDownLatch(1);
             FutureTask<String> ft = new FutureTask<>(() -> {
@@ -153,7 +153,7 @@ class AwaitTest {
 
     @Test
     void awaitInALoopCallbackThrows() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<Throwable> got = new CompletableFuture<>();
             loop.execute(() -> {
                 try {

@@ -53,7 +53,7 @@ class CancelScopeTest {
 
     @Test
     void cancelledFromAPlainThreadWhileTheBodyWaits() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CancelScope scope = CancelScope.create();
             CompletableFuture<Void> waiting = new CompletableFuture<>();
             Task<String> t = Fibers.spawn(loop, () -> {

@@ -127,7 +127,7 @@ class CombinatorTest {
             });
             assertEquals("alice [1, 2] 7", page);
         }
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             Task<Integer> fails = Fibers.spawn(loop, () -> {
                 throw new IllegalArgumentException("bad");
             });

@@ -20,7 +20,7 @@ class FiberSwitchTest {
 
     @Test
     void switchingBackAndForthPassesValuesBothWays() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<Object> events = loop.run(() -> {
                 List<Object> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -67,7 +67,7 @@ class FiberSwitchTest {
 
     @Test
     void typedSwitchesCheckTheValueHandedBack() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -93,7 +93,7 @@ class FiberSwitchTest {
 
     @Test
     void mainSeesItselfRunningAndChildSeesMainSuspendedInSwitch() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current().name("root");
@@ -119,7 +119,7 @@ class FiberSwitchTest {
 
     @Test
     void generatedNamesAreUniqueAndShownByToString() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 Fiber a = new Fiber(() -> { });
                 Fiber b = new Fiber(() -> { });
@@ -135,7 +135,7 @@ class FiberSwitchTest {
     /** python-fibers' test_simple: the child switches to its parent and is resumed. */
     @Test
     void simpleSwitchToParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<Integer> lst = loop.run(() -> {
                 List<Integer> out = new ArrayList<>();
                 Fiber g = new Fiber(() -> {
@@ -158,7 +158,7 @@ class FiberSwitchTest {
     /** python-fibers' test_two_children, with the exact interleaving. */
     @Test
     void twoChildrenInterleave() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -205,7 +205,7 @@ class FiberSwitchTest {
     /** python-fibers' test_two_children, literally: the second child ends before the first. */
     @Test
     void twoChildrenEndInEitherOrder() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Runnable f = () -> {
@@ -230,7 +230,7 @@ class FiberSwitchTest {
     /** python-fibers' test_two_recursive_children. */
     @Test
     void twoRecursiveChildren() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber g = new Fiber(() -> {
@@ -254,7 +254,7 @@ class FiberSwitchTest {
     /** Each fiber creates a child and starts it, down to depth 10; results propagate up. */
     @Test
     void recursiveChildrenDepthTen() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = new ArrayList<>();
             Object result = loop.run(() -> nest(1, 10, events));
             assertEquals("10<9<8<7<6<5<4<3<2<1", result);
@@ -289,7 +289,7 @@ class FiberSwitchTest {
     /** A child switches to a sibling rather than to its parent; the sibling's end goes to its own parent. */
     @Test
     void childrenSwitchAmongThemselves() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();

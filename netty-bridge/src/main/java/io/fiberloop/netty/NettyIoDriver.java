@@ -14,8 +14,6 @@ import io.netty.channel.ManualIoEventLoop;
 import io.netty.util.concurrent.Ticker;
 import java.lang.reflect.Field;
 import java.util.ArrayDeque;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -74,7 +72,6 @@ import org.slf4j.LoggerFactory;
  */
 final class NettyIoDriver implements IoDriver {
     private static final Logger log = LoggerFactory.getLogger(NettyIoDriver.class);
-    private static final Map<EventLoop, NettyIoDriver> DRIVERS = new ConcurrentHashMap<>();
     private static final Field OWNER_FIELD;
     private static final String OWNER_FIELD_PROBLEM;
 
@@ -118,7 +115,8 @@ final class NettyIoDriver implements IoDriver {
     /** The loop's mid-poll support (wake timers fire in slices); set once before the first poll. */
     private PollSupport pollSupport;
     private boolean ownerLost;
-    private boolean closed;
+    /** Set as the loop closes; read by {@link #of} from any thread. */
+    private volatile boolean closed;
     private volatile Thread parkedPoller;
 
     // statistics, loop thread only
@@ -152,18 +150,16 @@ final class NettyIoDriver implements IoDriver {
             }
         }
         this.ownerRef = ref;
-        DRIVERS.put(loop, this);
     }
 
-    /** The driver of {@code loop}. Any thread. */
+    /** The driver of {@code loop}, which the loop keeps ({@link EventLoop#ioDriver()}). Any thread. */
     static NettyIoDriver of(EventLoop loop) {
-        NettyIoDriver d = DRIVERS.get(loop);
-        if (d == null) {
-            throw new IllegalStateException("loop '" + loop.name() + "' has no Netty I/O driver"
-                    + (loop.state().compareTo(EventLoop.State.CLOSING) >= 0 ? " (it is closed)" : "")
-                    + ": build it with NettyLoops.newLoop() or NettyLoops.builder()");
+        if (loop.ioDriver() instanceof NettyIoDriver d && !d.closed) {
+            return d;
         }
-        return d;
+        throw new IllegalStateException("loop '" + loop.name() + "' has no Netty I/O driver"
+                + (loop.state().compareTo(EventLoop.State.CLOSING) >= 0 ? " (it is closed)" : "")
+                + ": build it with NettyLoops.newLoop() or NettyLoops.builder()");
     }
 
     /** The driver of the loop the caller runs on. */
@@ -370,7 +366,6 @@ final class NettyIoDriver implements IoDriver {
             return;
         }
         closed = true;
-        DRIVERS.remove(loop, this);
         if (!ensureOwner()) {
             return;
         }

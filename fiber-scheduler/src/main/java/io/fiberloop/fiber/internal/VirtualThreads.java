@@ -32,7 +32,7 @@ final class VirtualThreads {
             error = new IllegalStateException("fiberloop's fibers need the JVM flag " + FLAG
                     + " (on the module path: --add-opens java.base/java.lang=io.fiberloop.fiber,io.fiberloop.loop). "
                     + "Start the JVM with it, use ./fiberloop, or put 'Add-Opens: java.base/java.lang' in your jar's manifest. "
-                    + "To run a loop without fibers, build it with EventLoop.builder().hostFibers(false)", e);
+                    + "A loop without fibers (EventLoop.create()) needs no flag", e);
         } catch (ReflectiveOperationException | RuntimeException e) {
             error = new IllegalStateException("this JDK (" + Runtime.version() + ") has no "
                     + "java.lang.ThreadBuilders$VirtualThreadBuilder(Executor); fiberloop's fibers need JDK 21 to 25", e);
