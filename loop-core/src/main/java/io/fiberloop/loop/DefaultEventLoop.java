@@ -1,6 +1,7 @@
 package io.fiberloop.loop;
 
 import io.fiberloop.loop.EventLoop.State;
+import io.fiberloop.loop.internal.JdkReach;
 import io.fiberloop.loop.internal.MustLog;
 import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.LoopHost;
@@ -95,7 +96,7 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
     }
 
     static DefaultEventLoop currentLoop() {
-        return CarrierThreads.current() instanceof LoopCarrierThread c ? c.loop : null;
+        return JdkReach.currentCarrier() instanceof LoopCarrierThread c ? c.loop : null;
     }
 
     // ------------------------------------------------------------------ identity
@@ -122,7 +123,7 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
 
     @Override
     public boolean inLoop() {
-        return CarrierThreads.current() == carrier;
+        return JdkReach.currentCarrier() == carrier;
     }
 
     /** @return the carrier thread; {@code null} until the loop has started */
@@ -145,7 +146,7 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
-        if (CarrierThreads.current() == carrier) {
+        if (JdkReach.currentCarrier() == carrier) {
             if (lifecycle.state() == State.CLOSED) {
                 throw lifecycle.refused("execute");
             }
@@ -201,7 +202,7 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
     private TimerHandle scheduleAt(Runnable task, long deadlineNanos, boolean wake) {
         Objects.requireNonNull(task, "task");
         ScheduledTimer t = new ScheduledTimer(this, task, deadlineNanos, wake);
-        if (CarrierThreads.current() == carrier) {
+        if (JdkReach.currentCarrier() == carrier) {
             if (lifecycle.closing()) {
                 throw lifecycle.refused("schedule");
             }
@@ -216,7 +217,7 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
 
     void timerCancelled(ScheduledTimer t) {
         t.task = null;
-        if (CarrierThreads.current() == carrier) {
+        if (JdkReach.currentCarrier() == carrier) {
             work.timers.remove(t);
         } else if (!lifecycle.closing()) {
             in.offerCancel(t);

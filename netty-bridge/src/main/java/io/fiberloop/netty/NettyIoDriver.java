@@ -4,6 +4,7 @@ import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;
 import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.PollSupport;
+import io.fiberloop.netty.internal.NettyReach;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
@@ -12,7 +13,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ManualIoEventLoop;
 import io.netty.util.concurrent.Ticker;
-import java.lang.reflect.Field;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -72,22 +72,6 @@ import org.slf4j.LoggerFactory;
  */
 final class NettyIoDriver implements IoDriver {
     private static final Logger log = LoggerFactory.getLogger(NettyIoDriver.class);
-    private static final Field OWNER_FIELD;
-    private static final String OWNER_FIELD_PROBLEM;
-
-    static {
-        Field f = null;
-        String problem = null;
-        try {
-            f = ManualIoEventLoop.class.getDeclaredField("owningThread");
-            f.setAccessible(true);
-        } catch (NoSuchFieldException | RuntimeException e) {
-            f = null;
-            problem = e.toString();
-        }
-        OWNER_FIELD = f;
-        OWNER_FIELD_PROBLEM = problem;
-    }
 
     final EventLoop loop;
     final NettyTransport transport;
@@ -139,17 +123,7 @@ final class NettyIoDriver implements IoDriver {
         io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(1).release();
         this.ticker = tickerFor(loop.clock());
         this.netty = new FiberIoEventLoop(this, transport.ioHandlerFactory(), ticker);
-        AtomicReference<Thread> ref = null;
-        if (OWNER_FIELD != null) {
-            try {
-                @SuppressWarnings("unchecked")
-                AtomicReference<Thread> r = (AtomicReference<Thread>) OWNER_FIELD.get(netty);
-                ref = r;
-            } catch (IllegalAccessException e) {
-                ref = null;
-            }
-        }
-        this.ownerRef = ref;
+        this.ownerRef = NettyReach.owningThread(netty);
     }
 
     /** The driver of {@code loop}, which the loop keeps ({@link EventLoop#ioDriver()}). Any thread. */
@@ -314,7 +288,7 @@ final class NettyIoDriver implements IoDriver {
             ownerLost = true;
             log.error("loop '{}': the loop's work moved to a new work fiber ({}), and Netty's loop cannot follow it ({}); "
                     + "Netty I/O on this loop has stopped. Put Netty on the class path, or add "
-                    + "--add-opens io.netty.transport/io.netty.channel=io.fiberloop.netty", loop.name(), me, OWNER_FIELD_PROBLEM);
+                    + "--add-opens io.netty.transport/io.netty.channel=io.fiberloop.netty", loop.name(), me, NettyReach.owningThreadProblem());
             return false;
         }
     }

@@ -53,7 +53,7 @@ public final class FiberHost implements LoopHost {
      * @throws IllegalStateException if fibers cannot run in this JVM (the message names the flag)
      */
     public static FiberHost create(LoopWork work) {
-        VirtualThreads.checkAvailable();
+        JdkReach.checkVirtualThreads();
         JdkPoller.ensureInitialized();
         checkGarbageCollection();
         return new FiberHost(work);
@@ -142,7 +142,7 @@ public final class FiberHost implements LoopHost {
     }
 
     Thread newThread(Strand strand, String name, Runnable body) {
-        Thread.Builder.OfVirtual b = VirtualThreads.builder(strand);
+        Thread.Builder.OfVirtual b = JdkReach.virtualThreadBuilder(strand);
         return (name != null ? b.name(name) : b).unstarted(body);
     }
 
