@@ -32,7 +32,7 @@ import java.util.concurrent.Future;
  *
  * <h2>Threading</h2>
  * Methods that suspend ({@code await}, {@code sleep}, {@code yieldNow}, {@code withTimeout},
- * {@code awaitAll}, {@code awaitAny}) must be called from a fiber; on a plain thread
+ * {@code awaitAll}, {@code joinAll}, {@code awaitAny}) must be called from a fiber; on a plain thread
  * {@code await} and {@code sleep} block that thread instead, and in a loop callback (a task
  * submitted with {@code execute}, or a timer) they throw {@link IllegalStateException}, because a
  * callback must not block its loop. {@link #spawn(EventLoop, Callable)} is safe from any thread.

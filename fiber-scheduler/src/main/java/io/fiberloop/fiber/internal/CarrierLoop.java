@@ -44,6 +44,7 @@ final class CarrierLoop implements Executor {
     private static final int AFTER_CLOSE_LIMIT = 1024 * 64;
 
     private final LoopWork work;
+    private final EventLoop loop;
     private final FiberHost host;
     private final ArrayDeque<Runnable> local = new ArrayDeque<>(256);
     private final MessagePassingQueue<Runnable> foreign = new MpscUnboundedAtomicArrayQueue<>(1024);
@@ -59,6 +60,7 @@ final class CarrierLoop implements Executor {
 
     CarrierLoop(LoopWork work, FiberHost host) {
         this.work = work;
+        this.loop = work.loop();
         this.host = host;
     }
 
@@ -67,7 +69,6 @@ final class CarrierLoop implements Executor {
     /** Queues a continuation (FIFO). Any thread; never runs it inline. */
     @Override
     public void execute(Runnable continuation) {
-        EventLoop loop = work.loop();
         if (loop.inLoop()) {
             if (!foreign.isEmpty()) {
                 foreign.drain(toLocal);
@@ -96,7 +97,7 @@ final class CarrierLoop implements Executor {
      */
     void runNext(Runnable continuation) {
         if (next != null) {
-            throw new IllegalStateException("a direct switch is already pending on loop '" + work.loop().name() + "'");
+            throw new IllegalStateException("a direct switch is already pending on loop '" + loop.name() + "'");
         }
         next = continuation;
     }
@@ -157,7 +158,7 @@ final class CarrierLoop implements Executor {
             work.progressed();
             if (work.finished()) {
                 if (++afterClose > AFTER_CLOSE_LIMIT) {
-                    log.warn("loop '{}' closed with fibers still runnable; they will not run again", work.loop().name());
+                    log.warn("loop '{}' closed with fibers still runnable; they will not run again", loop.name());
                     return;
                 }
             } else {
@@ -186,13 +187,13 @@ final class CarrierLoop implements Executor {
      */
     private void handOver(WorkRunner blocked) {
         blocked.retire();
-        log.debug("loop '{}': work fiber {} blocked inside a task; starting another", work.loop().name(), blocked.id());
+        log.debug("loop '{}': work fiber {} blocked inside a task; starting another", loop.name(), blocked.id());
         startRunner();
     }
 
     private void startRunner() {
         WorkRunner w = new WorkRunner(++runners);
         runner = w;
-        host.newWorkFiber(work.loop().name() + "-work-" + w.id(), () -> work.run(w)).start();
+        host.newWorkFiber(loop.name() + "-work-" + w.id(), () -> work.run(w)).start();
     }
 }
