@@ -5,8 +5,7 @@ import io.fiberloop.fiber.Fiber;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.loop.spi.LoopCarrier;
-import io.fiberloop.loop.spi.WakeTask;
+import io.fiberloop.loop.spi.LoopWork;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
@@ -127,7 +126,7 @@ public final class Strand implements Executor, Runnable {
      * @return the running strand, or {@code null}
      */
     public static Strand here() {
-        if (EventLoop.currentOrNull() instanceof LoopCarrier c && c.host() instanceof FiberHost h) {
+        if (EventLoop.currentOrNull() instanceof LoopWork w && w.host() instanceof FiberHost h) {
             Strand m = h.mounted;
             if (m != null && m.thread == Thread.currentThread()) {
                 return m;
@@ -426,9 +425,9 @@ public final class Strand implements Executor, Runnable {
      * @return the timer
      * @throws CancelledException if the loop is closing
      */
-    public TimerHandle scheduleWake(WakeTask wake, Duration delay) {
+    public TimerHandle scheduleWake(Runnable wake, Duration delay) {
         try {
-            return host.loop.schedule(wake, delay);
+            return host.loop.scheduleWake(wake, delay);
         } catch (LoopClosedException closing) {
             throw closing(closing);
         }
@@ -442,9 +441,9 @@ public final class Strand implements Executor, Runnable {
      * @return the timer
      * @throws CancelledException if the loop is closing
      */
-    public TimerHandle scheduleWakeAt(WakeTask wake, long deadlineNanos) {
+    public TimerHandle scheduleWakeAt(Runnable wake, long deadlineNanos) {
         try {
-            return host.loop.scheduleAt(wake, deadlineNanos);
+            return host.loop.scheduleWakeAt(wake, deadlineNanos);
         } catch (LoopClosedException closing) {
             throw closing(closing);
         }
@@ -550,12 +549,12 @@ public final class Strand implements Executor, Runnable {
                 host.directNext = false;
                 host.carrier.runNext(continuation);
             } else {
-                host.carrier.continuations().execute(continuation);
+                host.carrier.execute(continuation);
             }
             return;
         }
         if (pending != null) {
-            host.carrier.continuations().execute(continuation);
+            host.carrier.execute(continuation);
             return;
         }
         pending = continuation;
@@ -563,7 +562,7 @@ public final class Strand implements Executor, Runnable {
             host.directNext = false;
             host.carrier.runNext(this);
         } else {
-            host.carrier.continuations().execute(this);
+            host.carrier.execute(this);
         }
     }
 
