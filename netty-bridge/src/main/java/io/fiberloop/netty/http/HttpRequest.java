@@ -109,6 +109,70 @@ public final class HttpRequest {
         return pathParams.get(name);
     }
 
+    /**
+     * A path parameter converted to {@code type}: {@code req.pathParam("id", Long.class)}. A value
+     * that does not convert is answered {@code 400} (an {@link HttpException} that names the
+     * parameter), never {@code 500}. Types: {@code String}, the primitives and their boxes,
+     * {@code UUID}, {@code BigInteger}, {@code BigDecimal}, enums (by name, case-insensitive as a
+     * fallback) and public classes with a public static {@code valueOf(String)}, {@code of(String)}
+     * or {@code parse(CharSequence)} ({@code LocalDate}, {@code Instant}, ...).
+     * <p>Threading: the request's fiber (or another fiber of its loop).
+     *
+     * @param name the name in the route, e.g. {@code id} for {@code /users/{id}}
+     * @param type the type wanted
+     * @param <T> the type wanted
+     * @return the converted value
+     * @throws HttpException {@code 400} if the value is not a {@code type}
+     * @throws IllegalArgumentException if the matched route has no such parameter, or {@code type}
+     *         cannot be converted to (programming errors: fix the route or the type)
+     */
+    public <T> T pathParam(String name, Class<T> type) {
+        String v = pathParams.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("route " + route + " has no path parameter '" + name + "': its parameters are "
+                    + pathParams.keySet());
+        }
+        return ParamConverters.convert("path parameter", name, v, type);
+    }
+
+    /**
+     * The first value of a query parameter converted to {@code type} (the types of
+     * {@link #pathParam(String, Class)}), or {@code null} when it is absent.
+     * <p>Threading: the request's fiber (or another fiber of its loop).
+     *
+     * @param name the parameter's name
+     * @param type the type wanted; for a primitive type an absent parameter is a {@code 400}
+     * @param <T> the type wanted
+     * @return the converted value, or {@code null} when absent
+     * @throws HttpException {@code 400} if the value is not a {@code type}, or a primitive is absent
+     */
+    public <T> T queryParam(String name, Class<T> type) {
+        String v = queryParam(name);
+        if (v == null) {
+            if (type.isPrimitive()) {
+                throw new HttpException(400, "query parameter '" + name + "' is required");
+            }
+            return null;
+        }
+        return ParamConverters.convert("query parameter", name, v, type);
+    }
+
+    /**
+     * As {@link #queryParam(String, Class)}, with a default for an absent parameter.
+     * <p>Threading: the request's fiber (or another fiber of its loop).
+     *
+     * @param name the parameter's name
+     * @param type the type wanted
+     * @param defaultValue returned when the parameter is absent
+     * @param <T> the type wanted
+     * @return the converted value, or {@code defaultValue}
+     * @throws HttpException {@code 400} if the value is not a {@code type}
+     */
+    public <T> T queryParam(String name, Class<T> type, T defaultValue) {
+        String v = queryParam(name);
+        return v == null ? defaultValue : ParamConverters.convert("query parameter", name, v, type);
+    }
+
     /** @return the path parameters of the matched route (unmodifiable) */
     public Map<String, String> pathParams() {
         return pathParams;

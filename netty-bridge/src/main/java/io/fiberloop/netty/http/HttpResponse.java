@@ -33,6 +33,21 @@ public final class HttpResponse {
         void writeTo(BodyWriter out) throws Exception;
     }
 
+    /**
+     * Writes a server-sent event stream (see {@link HttpResponse#events}).
+     */
+    @FunctionalInterface
+    public interface Events {
+        /**
+         * Sends the events; the stream ends when this returns.
+         * <p>Threading: the request's fiber, after the status and headers were sent.
+         *
+         * @param sink where the events go
+         * @throws Exception anything; after the head went out the server can only drop the connection
+         */
+        void send(EventSink sink) throws Exception;
+    }
+
     private int status;
     private final List<String> headers = new ArrayList<>(4); // name, value, name, value...
     private byte[] body;
@@ -76,6 +91,34 @@ public final class HttpResponse {
      */
     public static HttpResponse json(String json) {
         return ok().contentType("application/json").body(json);
+    }
+
+    /**
+     * A server-sent event stream ({@code text/event-stream}, for a browser's {@code EventSource}):
+     * {@code events} runs in the request's fiber and sends events through an {@link EventSink}
+     * until it returns or the client goes away.
+     * {@snippet :
+     * .get("/events", req -> HttpResponse.events(sink -> {
+     *     for (int i = 1; i <= 10; i++) {
+     *         sink.event("count", Integer.toString(i), Integer.toString(i));   // name, data, id
+     *         Fibers.sleep(Duration.ofSeconds(1));
+     *     }
+     * }))
+     * }
+     * The response carries {@code Cache-Control: no-cache} and is never compressed; each event is
+     * flushed as it is sent.
+     *
+     * @param events sends the events
+     * @return a {@code 200} with {@code Content-Type: text/event-stream}
+     */
+    public static HttpResponse events(Events events) {
+        Objects.requireNonNull(events, "events");
+        return ok().contentType("text/event-stream; charset=UTF-8").header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no")
+                .stream(out -> {
+                    String last = out instanceof ExchangeWriter w ? w.request().header("Last-Event-ID") : null;
+                    events.send(new SseWriter(out, last));
+                });
     }
 
     /**

@@ -116,6 +116,25 @@ public final class HttpServer implements AutoCloseable {
         void after(HttpRequest request, HttpResponse response) throws Exception;
     }
 
+    /**
+     * Maps an exception that a handler or filter threw to a response (see
+     * {@link Builder#onError(Class, ErrorHandler)}).
+     *
+     * @param <E> the exception type it maps
+     */
+    @FunctionalInterface
+    public interface ErrorHandler<E extends Throwable> {
+        /**
+         * <p>Threading: the request's fiber.
+         *
+         * @param request the request whose handler (or filter) failed
+         * @param error what it threw
+         * @return the response to send instead
+         * @throws Exception anything: that is then answered {@code 500} and logged
+         */
+        HttpResponse handle(HttpRequest request, E error) throws Exception;
+    }
+
     final ServerConfig config;
     final Dispatcher dispatcher;
     private final String host;
@@ -133,7 +152,7 @@ public final class HttpServer implements AutoCloseable {
         this.ownLoop = ownLoop;
         this.config = new ServerConfig(b.router, b.notFound, b.before.toArray(new BeforeFilter[0]), b.after.toArray(new AfterFilter[0]),
                 b.maxInitialLineLength, b.maxHeaderSize, b.maxBodySize, b.requestTimeout.toNanos(), b.idleTimeout.toNanos(),
-                b.accessLog, b.tls);
+                b.accessLog, b.tls, b.errors.build());
         this.dispatcher = new Dispatcher(config);
     }
 
@@ -324,6 +343,7 @@ public final class HttpServer implements AutoCloseable {
         private HttpHandler notFound = r -> HttpResponse.error(404, "not found: " + r.path() + "\n");
         private final List<BeforeFilter> before = new ArrayList<>();
         private final List<AfterFilter> after = new ArrayList<>();
+        private final ErrorMappers.Builder errors = new ErrorMappers.Builder();
         private int maxInitialLineLength = 4096;
         private int maxHeaderSize = 8192;
         private long maxBodySize = 10L * 1024 * 1024;
@@ -477,6 +497,45 @@ public final class HttpServer implements AutoCloseable {
          */
         public Builder after(AfterFilter filter) {
             after.add(Objects.requireNonNull(filter, "filter"));
+            return this;
+        }
+
+        /**
+         * Serves cross-origin requests by {@code cors}'s policy: adds a before filter that answers
+         * preflight requests and an after filter that adds the {@code Access-Control-*} headers
+         * (see {@link Cors}). Call it before adding filters of your own (an authentication filter
+         * must not refuse a preflight, which carries no credentials).
+         *
+         * @param cors the policy
+         * @return this
+         */
+        public Builder cors(Cors cors) {
+            Objects.requireNonNull(cors, "cors");
+            before.add(cors::preflight);
+            after.add(cors::decorate);
+            return this;
+        }
+
+        /**
+         * Maps exceptions of {@code type} (and its subclasses) thrown by a handler or a filter to a
+         * response, instead of the default {@code 500} (or an {@link HttpException}'s status). The
+         * mapping for the nearest superclass of the thrown exception wins; a mapping for
+         * {@code HttpException} itself replaces the default text answers of the server's
+         * {@code 400}s and {@code 413}s raised in handlers (say, to answer JSON). A mapped exception is
+         * not logged.
+         * {@snippet :
+         * builder.onError(NoSuchElementException.class, (req, e) -> HttpResponse.error(404, "no such item\n"))
+         *        .onError(IllegalArgumentException.class, (req, e) -> HttpResponse.error(400, e.getMessage() + "\n"));
+         * }
+         *
+         * @param type the exception type
+         * @param handler makes the response
+         * @param <E> the exception type
+         * @return this
+         * @throws IllegalArgumentException if {@code type} is mapped already
+         */
+        public <E extends Throwable> Builder onError(Class<E> type, ErrorHandler<? super E> handler) {
+            errors.add(type, handler);
             return this;
         }
 

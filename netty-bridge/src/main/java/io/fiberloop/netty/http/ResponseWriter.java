@@ -104,13 +104,18 @@ final class ResponseWriter {
     }
 
     /** The streamed body of one response. */
-    private static final class ChunkWriter implements BodyWriter {
+    private static final class ChunkWriter implements ExchangeWriter {
         private final Exchange ex;
         private final Http1Connection conn;
 
         ChunkWriter(Exchange ex) {
             this.ex = ex;
             this.conn = ex.conn;
+        }
+
+        @Override
+        public HttpRequest request() {
+            return ex.request;
         }
 
         @Override

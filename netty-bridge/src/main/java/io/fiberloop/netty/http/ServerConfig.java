@@ -18,10 +18,11 @@ final class ServerConfig {
     final long idleTimeoutNanos;
     final boolean accessLog;
     final SslContext tls;
+    final ErrorMappers errors;
 
     ServerConfig(Router router, HttpHandler notFound, HttpServer.BeforeFilter[] before, HttpServer.AfterFilter[] after,
             int maxInitialLineLength, int maxHeaderSize, long maxBodySize, long requestTimeoutNanos, long idleTimeoutNanos,
-            boolean accessLog, SslContext tls) {
+            boolean accessLog, SslContext tls, ErrorMappers errors) {
         this.router = router;
         this.notFound = notFound;
         this.before = before;
@@ -31,6 +32,7 @@ final class ServerConfig {
         this.idleTimeoutNanos = idleTimeoutNanos;
         this.accessLog = accessLog;
         this.tls = tls;
+        this.errors = errors;
         this.decoderConfig = new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxInitialLineLength)
                 .setMaxHeaderSize(maxHeaderSize)
