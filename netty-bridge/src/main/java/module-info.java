@@ -14,6 +14,7 @@ module io.fiberloop.netty {
     requires transitive io.netty.handler;
     requires io.netty.codec.http;
     requires io.netty.codec;
+    requires io.netty.codec.compression;
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.classes.io_uring;
     requires org.slf4j;

@@ -61,6 +61,10 @@ final class Http1Connection extends ChannelCore {
     private static final int WAIT_NONE = 0;
     private static final int WAIT_IDLE = 1;
     private static final int WAIT_HEAD = 2;
+    /** The names of this connection's handlers in the pipeline (a protocol upgrade replaces them). */
+    static final String PUMP = "fiberloop-http-pump";
+    static final String DECODER = "fiberloop-http-decoder";
+    static final String ENCODER = "fiberloop-http-encoder";
 
     final ServerConfig config;
     private final ServerLoop server;
@@ -86,6 +90,9 @@ final class Http1Connection extends ChannelCore {
     private boolean wantBody;
     private boolean wantShutdown;
     private Exchange finished;
+    /** A protocol upgrade to carry out once its {@code 101} is written; then the connection is detached. */
+    private java.util.function.Consumer<io.netty.channel.ChannelPipeline> upgradeTo;
+    private boolean upgraded;
 
     // the timer
     private int waitState;
@@ -104,9 +111,9 @@ final class Http1Connection extends ChannelCore {
 
     /** Adds the connection's handlers after whatever is in the pipeline (TLS). Owning thread. */
     void install(io.netty.channel.ChannelPipeline p) {
-        p.addLast("fiberloop-http-pump", pump);
-        p.addLast("fiberloop-http-decoder", decoder);
-        p.addLast("fiberloop-http-encoder", new io.netty.handler.codec.http.HttpResponseEncoder());
+        p.addLast(PUMP, pump);
+        p.addLast(DECODER, decoder);
+        p.addLast(ENCODER, new io.netty.handler.codec.http.HttpResponseEncoder());
         p.addLast("fiberloop-http", this);
     }
 
@@ -430,6 +437,18 @@ final class Http1Connection extends ChannelCore {
         scheduleOps();
     }
 
+    /**
+     * A protocol upgrade (WebSocket): queues the {@code 101} response, and once it is written hands
+     * the channel over: {@code install} puts the new protocol's handlers in the pipeline and
+     * replaces this connection's (see {@link #PUMP}, {@link #DECODER}, {@link #ENCODER}, and this
+     * handler), after which this connection does nothing more. The exchange's fiber goes on serving
+     * the new protocol; {@link #flush()} returns once the hand-over happened. A fiber of the loop.
+     */
+    void upgrade(Object response, java.util.function.Consumer<io.netty.channel.ChannelPipeline> install) throws IOException {
+        upgradeTo = install;
+        sendResponsePart(response);
+    }
+
     /** The response broke after its head went out: drop the connection. A fiber of the loop. */
     void abort() {
         closing = true;
@@ -442,6 +461,11 @@ final class Http1Connection extends ChannelCore {
         closeAfter = true;
         wantShutdown = true;
         scheduleOps();
+    }
+
+    /** @return the server's part on this connection's loop */
+    ServerLoop serverLoop() {
+        return server;
     }
 
     /** @return whether an exchange runs on this connection */
@@ -457,6 +481,9 @@ final class Http1Connection extends ChannelCore {
     /** What the fibers asked, on the owning thread, after their writes went out. */
     @Override
     protected void afterWrites() {
+        if (upgradeTo != null) {
+            handOver();
+        }
         Exchange f = finished;
         if (f != null) {
             finished = null;
@@ -474,7 +501,27 @@ final class Http1Connection extends ChannelCore {
         }
     }
 
+    /** Detaches this connection and lets the upgrade install its protocol. Owning thread, after the 101 was written. */
+    private void handOver() {
+        java.util.function.Consumer<io.netty.channel.ChannelPipeline> install = upgradeTo;
+        upgradeTo = null;
+        if (inactive || closing) {
+            return;
+        }
+        upgraded = true;
+        closing = true;
+        cancelTimer();
+        releasePending();
+        server.connectionClosed(this);
+        install.accept(ch.pipeline());
+    }
+
     private void afterExchange(Exchange ex) {
+        if (upgraded) {
+            ex.body.release();
+            server.exchangeEnded(ex);
+            return;
+        }
         if (current == ex) {
             current = null;
         }

@@ -52,6 +52,8 @@ public final class HttpResponse {
     private final List<String> headers = new ArrayList<>(4); // name, value, name, value...
     private byte[] body;
     private Body stream;
+    /** The connection switched protocols (a WebSocket upgrade): nothing more is written. */
+    private boolean switched;
 
     private HttpResponse(int status) {
         status(status, this);
@@ -252,6 +254,18 @@ public final class HttpResponse {
         this.stream = Objects.requireNonNull(body, "body");
         this.body = null;
         return this;
+    }
+
+    /** What a WebSocket route's handler returns: its {@code 101} was sent, and the connection is the WebSocket's now. */
+    static HttpResponse switched() {
+        HttpResponse r = new HttpResponse(101);
+        r.switched = true;
+        return r;
+    }
+
+    /** @return whether the connection switched protocols and nothing is to be written */
+    boolean isSwitched() {
+        return switched;
     }
 
     /** @return the body bytes, or {@code null} when there is none or it is streamed */

@@ -256,6 +256,9 @@ public final class HttpServer implements AutoCloseable {
                 for (Http1Connection c : serverLoop(l).connections()) {
                     c.shutdown();
                 }
+                for (WsConnection ws : serverLoop(l).webSockets()) {
+                    ws.startClose(WebSocket.GOING_AWAY, "server shutting down");
+                }
             }
 
             @Override
@@ -465,6 +468,44 @@ public final class HttpServer implements AutoCloseable {
          */
         public Builder delete(String path, HttpHandler handler) {
             return route("DELETE", path, handler);
+        }
+
+        /**
+         * Adds a WebSocket endpoint with the default {@link WebSocketOptions}: a {@code GET} route
+         * at {@code path} that upgrades to a WebSocket and runs {@code handler} in the request's
+         * fiber for as long as the connection lasts (see {@link WebSocket}).
+         * {@snippet :
+         * builder.websocket("/ws/echo", ws -> {
+         *     for (WebSocket.Message msg; (msg = ws.receive()) != null; ) {
+         *         ws.send(msg);
+         *     }
+         * });
+         * }
+         * A plain {@code GET} (not an upgrade) gets {@code 426 Upgrade Required}. The route's
+         * pattern may hold path parameters ({@code ws.request().pathParam(...)}). Before filters run
+         * on the upgrade request (authentication, CORS); a filter's response refuses the upgrade.
+         *
+         * @param path the path pattern
+         * @param handler serves each connection
+         * @return this
+         */
+        public Builder websocket(String path, WebSocketHandler handler) {
+            return websocket(path, WebSocketOptions.defaults(), handler);
+        }
+
+        /**
+         * Adds a WebSocket endpoint: as {@link #websocket(String, WebSocketHandler)}, with options
+         * (message limit, pings, idle timeout, subprotocols, compression, origin check).
+         *
+         * @param path the path pattern
+         * @param options the connections' options
+         * @param handler serves each connection
+         * @return this
+         */
+        public Builder websocket(String path, WebSocketOptions options, WebSocketHandler handler) {
+            Objects.requireNonNull(options, "options");
+            Objects.requireNonNull(handler, "handler");
+            return route("GET", path, new WsUpgrade(options, handler));
         }
 
         /**

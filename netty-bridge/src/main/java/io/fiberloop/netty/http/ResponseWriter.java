@@ -32,6 +32,9 @@ final class ResponseWriter {
 
     /** Sends {@code res} as the answer to {@code ex}. A fiber of the loop. */
     void write(Exchange ex, HttpResponse res) throws Exception {
+        if (res.isSwitched()) {
+            return; // a WebSocket upgrade: the 101 went out, and the connection serves the WebSocket
+        }
         Http1Connection conn = ex.conn;
         io.netty.handler.codec.http.HttpRequest head = ex.request.head;
         HttpVersion v = head.protocolVersion();

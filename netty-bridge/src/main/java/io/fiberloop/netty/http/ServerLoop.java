@@ -30,6 +30,7 @@ final class ServerLoop {
     final ResponseWriter writer = new ResponseWriter();
     final Listeners.Listener listener;
     private final Set<Http1Connection> connections = new HashSet<>();
+    private final Set<WsConnection> webSockets = new HashSet<>();
 
     ServerLoop(HttpServer owner, Listeners.Listener listener) {
         this.owner = owner;
@@ -54,6 +55,17 @@ final class ServerLoop {
     /** @return this loop's open connections, a copy. The loop. */
     List<Http1Connection> connections() {
         return List.copyOf(connections);
+    }
+
+    /** A WebSocket session began (its upgrade's exchange serves it): the server's close tells it to go away. The loop. */
+    void webSocketOpened(WsConnection ws) {
+        webSockets.add(ws);
+        ws.onEnd = () -> webSockets.remove(ws);
+    }
+
+    /** @return this loop's open WebSockets, a copy. The loop. */
+    List<WsConnection> webSockets() {
+        return List.copyOf(webSockets);
     }
 
     /** An exchange started: the server's close waits for it. */
