@@ -21,4 +21,6 @@ module io.fiberloop.netty {
 
     exports io.fiberloop.netty;
     exports io.fiberloop.netty.http;
+
+    uses io.fiberloop.netty.http.JsonCodec;
 }

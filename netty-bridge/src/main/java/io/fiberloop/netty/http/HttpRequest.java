@@ -10,6 +10,7 @@ import java.net.SocketAddress;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -260,6 +261,9 @@ public final class HttpRequest {
      * @throws HttpException 413, 400 or 408 (see the class comment)
      */
     public byte[] bodyBytes() throws IOException {
+        if (head.headers().contains("Content-Encoding")) {
+            return bodyStream().readAllBytes();
+        }
         exchange.body.take("bodyBytes()");
         return exchange.body.bytes(contentLength());
     }
@@ -277,13 +281,18 @@ public final class HttpRequest {
 
     /**
      * The body as a stream, read on demand. Closing it is optional (the server releases what is
-     * left when the handler returns).
+     * left when the handler returns). A body sent with {@code Content-Encoding: gzip} or
+     * {@code deflate} is inflated as it is read, bounded by the body limit once inflated
+     * ({@code 413}); a corrupt one is a {@code 400}, another coding a {@code 415}. (So are
+     * {@link #bodyBytes()}, {@link #bodyString()} and the JSON bindings; {@link #readChunk()} gives
+     * the bytes as they arrived.)
      *
      * @return the stream
+     * @throws HttpException {@code 415} for a {@code Content-Encoding} other than gzip, deflate or identity
      */
     public InputStream bodyStream() {
         exchange.body.take("bodyStream()");
-        return exchange.body.stream();
+        return InflatingStream.decode(exchange.body.stream(), header("Content-Encoding"), exchange.conn.config.maxBodySize);
     }
 
     /**
@@ -299,6 +308,60 @@ public final class HttpRequest {
             exchange.body.take("readChunk()");
         }
         return exchange.body.next();
+    }
+
+    /**
+     * Reads the body as JSON into a {@code type}, through the server's {@link JsonCodec}
+     * ({@code fiberloop-jackson}): {@code User u = req.body(User.class)}. Malformed JSON, or JSON
+     * that does not fit the type, is answered {@code 400} with a short message (an
+     * {@link HttpException}), never {@code 500}. The body is parsed as it arrives (bounded by the
+     * body limit).
+     * <p>Threading: a fiber of the server's loop; suspends it while the body arrives.
+     *
+     * @param type the type wanted
+     * @param <T> the type wanted
+     * @return the value
+     * @throws IOException if the client went away
+     * @throws HttpException {@code 400} for bad JSON; {@code 413}, {@code 408} as {@link #bodyBytes()}
+     * @throws IllegalStateException if the server has no JSON codec
+     */
+    public <T> T body(Class<T> type) throws IOException {
+        return body((java.lang.reflect.Type) type);
+    }
+
+    /**
+     * As {@link #body(Class)}, for a generic type (e.g. a {@code ParameterizedType} for
+     * {@code List<User>}).
+     *
+     * @param type the type wanted
+     * @param <T> the type wanted
+     * @return the value
+     * @throws IOException if the client went away
+     */
+    public <T> T body(java.lang.reflect.Type type) throws IOException {
+        return JsonBodies.read(exchange.conn.config, bodyStream(), type);
+    }
+
+    /**
+     * Reads a body that is a JSON array element by element, as the bytes arrive: a large upload is
+     * never held whole (memory stays at one element and the read-ahead).
+     * {@snippet :
+     * long n = 0;
+     * for (Iterator<Item> it = req.bodyArray(Item.class); it.hasNext(); ) {
+     *     store.save(it.next());
+     *     n++;
+     * }
+     * }
+     * <p>Threading: a fiber of the server's loop; the iterator suspends it while the body arrives.
+     *
+     * @param elementType the elements' type
+     * @param <T> the elements' type
+     * @return the elements; {@code hasNext}/{@code next} throw {@link HttpException} {@code 400} for
+     *         bad JSON
+     * @throws IOException if the client went away
+     */
+    public <T> Iterator<T> bodyArray(Class<T> elementType) throws IOException {
+        return JsonBodies.readArray(exchange.conn.config, bodyStream(), elementType);
     }
 
     @Override

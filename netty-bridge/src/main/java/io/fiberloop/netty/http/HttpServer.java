@@ -152,7 +152,7 @@ public final class HttpServer implements AutoCloseable {
         this.ownLoop = ownLoop;
         this.config = new ServerConfig(b.router, b.notFound, b.before.toArray(new BeforeFilter[0]), b.after.toArray(new AfterFilter[0]),
                 b.maxInitialLineLength, b.maxHeaderSize, b.maxBodySize, b.requestTimeout.toNanos(), b.idleTimeout.toNanos(),
-                b.accessLog, b.tls, b.errors.build());
+                b.accessLog, b.tls, b.errors.build(), b.json != null ? b.json : JsonBodies.discover(), b.compression);
         this.dispatcher = new Dispatcher(config);
     }
 
@@ -347,6 +347,8 @@ public final class HttpServer implements AutoCloseable {
         private final List<BeforeFilter> before = new ArrayList<>();
         private final List<AfterFilter> after = new ArrayList<>();
         private final ErrorMappers.Builder errors = new ErrorMappers.Builder();
+        private JsonCodec json;
+        private Compression compression;
         private int maxInitialLineLength = 4096;
         private int maxHeaderSize = 8192;
         private long maxBodySize = 10L * 1024 * 1024;
@@ -538,6 +540,34 @@ public final class HttpServer implements AutoCloseable {
          */
         public Builder after(AfterFilter filter) {
             after.add(Objects.requireNonNull(filter, "filter"));
+            return this;
+        }
+
+        /**
+         * The JSON codec of {@link HttpRequest#body(Class)} and {@link HttpResponse#json(Object)}.
+         * Without it the server uses the one found by {@link java.util.ServiceLoader} (the
+         * {@code fiberloop-jackson} artifact provides one), if any.
+         * {@snippet :
+         * builder.json(JacksonCodec.of(new ObjectMapper().findAndRegisterModules()));
+         * }
+         *
+         * @param codec the codec (thread-safe: every loop of the server uses it)
+         * @return this
+         */
+        public Builder json(JsonCodec codec) {
+            this.json = Objects.requireNonNull(codec, "codec");
+            return this;
+        }
+
+        /**
+         * Compresses responses with gzip or deflate when the client accepts them (see
+         * {@link Compression}: text types, bodies of at least 1 KiB by default). Off by default.
+         *
+         * @param compression the settings, e.g. {@code Compression.defaults()}; {@code null} turns it off
+         * @return this
+         */
+        public Builder compression(Compression compression) {
+            this.compression = compression;
             return this;
         }
 

@@ -36,11 +36,18 @@ final class ResponseWriter {
             return; // a WebSocket upgrade: the 101 went out, and the connection serves the WebSocket
         }
         Http1Connection conn = ex.conn;
+        if (res.jsonValue() != null) {
+            res.body(JsonBodies.bytes(conn.config, res.jsonValue()));
+        }
         io.netty.handler.codec.http.HttpRequest head = ex.request.head;
         HttpVersion v = head.protocolVersion();
         int st = res.status();
         boolean isHead = ex.isHead();
         boolean noBody = st < 200 || st == 204 || st == 304;
+        String coding = conn.config.compression == null ? null : conn.config.compression.choose(ex.request, res, isHead, noBody);
+        if (coding != null) {
+            coding = compress(res, coding, conn.config.compression.level());
+        }
         boolean keepAlive = HttpUtil.isKeepAlive(head) && !conn.closeAfter && !conn.serverClosing() && ex.body.ended()
                 && !ex.body.continueWithheld();
         HttpHeaders h = HeaderCache.newHeaders(); // validated here, by the cache
@@ -85,9 +92,43 @@ final class ResponseWriter {
         conn.sendResponsePart(new DefaultHttpResponse(v, HttpResponseStatus.valueOf(st), h));
         ex.headSent = true;
         if (!isHead && !noBody) {
-            stream.writeTo(new ChunkWriter(ex));
+            if (coding == null) {
+                stream.writeTo(new ChunkWriter(ex));
+            } else {
+                CompressingWriter cw = new CompressingWriter(new ChunkWriter(ex), coding, conn.config.compression.level());
+                boolean done = false;
+                try {
+                    stream.writeTo(cw);
+                    cw.finish();
+                    done = true;
+                } finally {
+                    if (!done) {
+                        cw.abandon();
+                    }
+                }
+            }
         }
         conn.sendResponsePart(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    /**
+     * Compresses a whole body now, or marks a streamed one (compressed as it is written).
+     *
+     * @return the coding, or {@code null} when compressing did not make the body smaller
+     */
+    private static String compress(HttpResponse res, String coding, int level) throws IOException {
+        byte[] body = res.bodyBytes();
+        if (body != null) {
+            byte[] z = CompressingWriter.compress(body, coding, level);
+            if (z.length >= body.length) {
+                return null;
+            }
+            res.body(z);
+        } else {
+            res.removeHeader("Content-Length");
+        }
+        res.setHeader("Content-Encoding", coding);
+        return coding;
     }
 
     private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, Http1Connection conn) {
@@ -119,6 +160,23 @@ final class ResponseWriter {
         @Override
         public HttpRequest request() {
             return ex.request;
+        }
+
+        @Override
+        public boolean zeroCopy() {
+            return conn.config.tls == null;
+        }
+
+        @Override
+        public void writeRegion(io.netty.channel.FileRegion region) throws IOException {
+            try {
+                conn.checkLoop("BodyWriter.write()");
+            } catch (RuntimeException e) {
+                region.release();
+                throw e;
+            }
+            ex.bytesSent += region.count();
+            conn.sendResponsePart(region);
         }
 
         @Override

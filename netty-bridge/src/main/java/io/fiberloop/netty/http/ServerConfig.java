@@ -19,10 +19,12 @@ final class ServerConfig {
     final boolean accessLog;
     final SslContext tls;
     final ErrorMappers errors;
+    final JsonCodec json;
+    final Compression compression;
 
     ServerConfig(Router router, HttpHandler notFound, HttpServer.BeforeFilter[] before, HttpServer.AfterFilter[] after,
             int maxInitialLineLength, int maxHeaderSize, long maxBodySize, long requestTimeoutNanos, long idleTimeoutNanos,
-            boolean accessLog, SslContext tls, ErrorMappers errors) {
+            boolean accessLog, SslContext tls, ErrorMappers errors, JsonCodec json, Compression compression) {
         this.router = router;
         this.notFound = notFound;
         this.before = before;
@@ -33,6 +35,8 @@ final class ServerConfig {
         this.accessLog = accessLog;
         this.tls = tls;
         this.errors = errors;
+        this.json = json;
+        this.compression = compression;
         this.decoderConfig = new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxInitialLineLength)
                 .setMaxHeaderSize(maxHeaderSize)
