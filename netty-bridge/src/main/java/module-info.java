@@ -13,6 +13,7 @@ module io.fiberloop.netty {
     requires transitive io.netty.common;
     requires transitive io.netty.handler;
     requires io.netty.codec.http;
+    requires io.netty.codec.http2;
     requires io.netty.codec;
     requires io.netty.codec.compression;
     requires io.netty.transport.classes.epoll;

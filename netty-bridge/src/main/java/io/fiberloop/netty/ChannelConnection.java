@@ -63,6 +63,7 @@ abstract class ChannelConnection extends ChannelCore {
 
     // inbound
     final ArrayDeque<Object> inbox = new ArrayDeque<>(4);
+    private final java.util.function.BooleanSupplier inputReady = this::inputReady;
     int inboxBytes;
     boolean eof;
     private long readTimeoutNanos;
@@ -193,7 +194,7 @@ abstract class ChannelConnection extends ChannelCore {
                 return null;
             }
             requestRead();
-            if (!awaitReadable(this::inputReady, readTimeoutNanos, "read") && inbox.isEmpty() && !eof && failure == null) {
+            if (!awaitReadable(inputReady, readTimeoutNanos, "read") && inbox.isEmpty() && !eof && failure == null) {
                 throw new SocketTimeoutException("read timed out after " + Duration.ofNanos(readTimeoutNanos).toMillis() + " ms on " + this);
             }
         }

@@ -69,6 +69,16 @@ public final class TestCerts {
         return SslContextBuilder.forServer(keyManagers).build();
     }
 
+    /** @return a Netty server context with the test certificate that offers h2 and http/1.1 by ALPN */
+    public SslContext serverWithAlpn() throws Exception {
+        return SslContextBuilder.forServer(keyManagers).applicationProtocolConfig(io.fiberloop.netty.http.Http2Options.alpn()).build();
+    }
+
+    /** @return a client context that trusts the test certificate only and offers h2 and http/1.1 by ALPN */
+    public SslContext trustingClientWithAlpn() throws Exception {
+        return SslContextBuilder.forClient().trustManager(certificate).applicationProtocolConfig(io.fiberloop.netty.http.Http2Options.alpn()).build();
+    }
+
     /** A client context that trusts the test certificate only. */
     SslContext trustingClient() throws Exception {
         return SslContextBuilder.forClient().trustManager(certificate).build();

@@ -47,6 +47,21 @@ public interface BodyWriter {
     void write(ByteBuf buf) throws IOException;
 
     /**
+     * Adds a trailer field, sent after the body (e.g. a checksum or a gRPC status computed while
+     * streaming). Trailers need a body whose end the protocol marks: HTTP/2, or HTTP/1.1 chunked
+     * encoding (a streamed body without a {@code Content-Length}). Does not suspend.
+     *
+     * @param name the field name
+     * @param value its value
+     * @throws IllegalStateException if this response cannot carry trailers (HTTP/1.0, or a
+     *         {@code Content-Length} was set): send the value as a header, or drop the length
+     * @throws IllegalArgumentException if the name or value is not a valid field
+     */
+    default void trailer(String name, String value) {
+        throw new UnsupportedOperationException("this BodyWriter does not send trailers");
+    }
+
+    /**
      * Waits until everything queued so far has been handed to the socket.
      *
      * @throws IOException if the connection closed first

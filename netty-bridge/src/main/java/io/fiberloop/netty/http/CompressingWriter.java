@@ -56,6 +56,11 @@ final class CompressingWriter implements ExchangeWriter {
     }
 
     @Override
+    public void trailer(String name, String value) {
+        out.trailer(name, value);
+    }
+
+    @Override
     public boolean zeroCopy() {
         return false;
     }

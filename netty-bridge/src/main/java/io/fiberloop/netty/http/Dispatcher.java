@@ -26,7 +26,7 @@ final class Dispatcher {
 
     /** The exchange's fiber: route, filters, handler, response. Never throws. */
     void serve(Exchange ex, ResponseWriter writer) {
-        Http1Connection conn = ex.conn;
+        HttpConnection conn = ex.conn;
         HttpRequest req = ex.request;
         try {
             HttpResponse res;

@@ -10,7 +10,7 @@ import io.fiberloop.fiber.Task;
  * <p>Threading: the carrier of the connection's loop.
  */
 final class Exchange {
-    final Http1Connection conn;
+    final HttpConnection conn;
     final HttpRequest request;
     final RequestBody body;
     /** When the exchange began, for the access log (0 when it is off). */
@@ -26,7 +26,7 @@ final class Exchange {
     /** Whether the handler is done (its response is queued, or it failed). */
     boolean done;
 
-    Exchange(Http1Connection conn, io.netty.handler.codec.http.HttpRequest head, RequestHead parsed) {
+    Exchange(HttpConnection conn, io.netty.handler.codec.http.HttpRequest head, RequestHead parsed) {
         this.conn = conn;
         this.request = new HttpRequest(this, head, parsed.path(), parsed.rawQuery());
         this.body = new RequestBody(this, parsed.expectContinue());

@@ -2,11 +2,9 @@ package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.netty.internal.ChannelCore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -19,13 +17,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.function.BooleanSupplier;
 
 /**
- * One HTTP/1.1 server connection on the {@link ChannelCore}: the Netty handler after the request
+ * One HTTP/1.1 server connection on the connection core ({@link HttpConnection}): the Netty handler after the request
  * decoder (its callbacks run in the loop's work fiber, Netty's owning thread), serving one
  * exchange at a time, each in a fiber of the loop ({@link Dispatcher}).
  *
@@ -55,41 +51,34 @@ import java.util.function.BooleanSupplier;
  * One lazily re-armed loop timer: idle (keep-alive) between requests, and the request timeout
  * once the first bytes of a request arrived and its head is not complete ({@code 408}).
  */
-final class Http1Connection extends ChannelCore {
+final class Http1Connection extends HttpConnection implements ServedConnection {
     /** How far the body is read ahead of the handler. */
     static final int BODY_AHEAD_BYTES = 64 * 1024;
     private static final int WAIT_NONE = 0;
     private static final int WAIT_IDLE = 1;
     private static final int WAIT_HEAD = 2;
     /** The names of this connection's handlers in the pipeline (a protocol upgrade replaces them). */
-    static final String PUMP = "fiberloop-http-pump";
     static final String DECODER = "fiberloop-http-decoder";
     static final String ENCODER = "fiberloop-http-encoder";
 
-    final ServerConfig config;
-    private final ServerLoop server;
-    private final Pump pump = new Pump();
-    private final RequestRules.Decoder decoder;
+    private final Http1Decoder decoder;
 
     // inbound (owning thread)
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
     private Exchange current;
     private Exchange receiving;
-    /** The decoder produced an object at its last run: it may hold more that it can decode without a read. */
+    /** The decoder produced an object at its last run and holds more bytes: it may decode more without a read. */
     private boolean mayDecodeMore;
     private boolean producedThisRun;
-    /** True while the decoder runs (inside {@link Pump}): a pump must not re-enter it. */
+    /** True while the decoder runs: a pump must not re-enter it. */
     private boolean decoding;
     private boolean sawBytes;
-    /** No more requests on this connection: close once the current one is answered. */
-    boolean closeAfter;
     private boolean inputShut;
     private boolean closing;
 
     // requests from fibers, carried out on the owning thread (afterWrites)
     private boolean wantBody;
     private boolean wantShutdown;
-    private Exchange finished;
     /** A protocol upgrade to carry out once its {@code 101} is written; then the connection is detached. */
     private java.util.function.Consumer<io.netty.channel.ChannelPipeline> upgradeTo;
     private boolean upgraded;
@@ -102,70 +91,47 @@ final class Http1Connection extends ChannelCore {
     private final Runnable onTimer = this::onTimer;
 
     Http1Connection(ServerLoop server) {
-        super(server.loop, server.queue);
-        this.server = server;
-        this.config = server.config;
-        this.decoder = config.newDecoder();
-        decoder.setSingleDecode(true);
+        super(server);
+        this.decoder = config.newDecoder(this);
     }
 
     /** Adds the connection's handlers after whatever is in the pipeline (TLS). Owning thread. */
     void install(io.netty.channel.ChannelPipeline p) {
-        p.addLast(PUMP, pump);
         p.addLast(DECODER, decoder);
         p.addLast(ENCODER, new io.netty.handler.codec.http.HttpResponseEncoder());
         p.addLast("fiberloop-http", this);
     }
 
-    /**
-     * Sits before the decoder: counts the raw bytes towards the driver's slices, notes that a
-     * request began, lets the decoder decode all it holds once the input is shut, and is where
-     * {@link #pump} feeds the decoder from.
-     */
-    private final class Pump extends ChannelInboundHandlerAdapter {
-        ChannelHandlerContext ctx;
-
-        @Override
-        public void handlerAdded(ChannelHandlerContext ctx) {
-            this.ctx = ctx;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            readRequested = false;
-            if (msg instanceof ByteBuf b) {
-                sawBytes = true;
-                queue.delivered(b.readableBytes()); // raw bytes: the decoder's objects are not buffers
-            }
-            decode(msg);
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt == ChannelInputShutdownEvent.INSTANCE) {
-                // decode every request the client sent before it shut its output (single decoding
-                // would leave them in the decoder, which drops them at the end of input)
-                decoder.setSingleDecode(false);
-            }
-            ctx.fireUserEventTriggered(evt);
-        }
-    }
-
-    /** Runs the decoder on {@code msg} (bytes read, or an empty buffer to decode what it holds). Owning thread. */
-    private void decode(Object msg) {
+    /** The decoder's run begins (a read, or a pump). Owning thread. */
+    void decodeStarts() {
         decoding = true;
         producedThisRun = false;
-        try {
-            pump.ctx.fireChannelRead(msg);
-        } finally {
-            decoding = false;
-            mayDecodeMore = producedThisRun;
-        }
+    }
+
+    /**
+     * The decoder's run ended. Owning thread.
+     *
+     * @param holdsBytes whether bytes are left in the decoder
+     */
+    void decodeEnds(boolean holdsBytes) {
+        decoding = false;
+        mayDecodeMore = producedThisRun && holdsBytes;
+    }
+
+    /** Raw bytes came off the socket (before the decoder). Owning thread. */
+    void bytesRead(int n) {
+        readRequested = false;
+        sawBytes = true;
+        queue.delivered(n); // raw bytes: the decoder's objects are not buffers
     }
 
     /** Decodes what the decoder holds (no read): one more object if it holds a whole one. Owning thread, outside the decoder. */
     private void pump() {
-        decode(Unpooled.EMPTY_BUFFER);
+        try {
+            decoder.pump();
+        } catch (Exception e) {
+            exceptionCaught(ctx, e);
+        }
     }
 
     // ------------------------------------------------------------------ Netty side (owning thread)
@@ -301,17 +267,20 @@ final class Http1Connection extends ChannelCore {
             sendErrorAndClose(rejected.status(), rejected.getMessage());
             return;
         }
+        if (server.h2c != null && server.h2c.tryUpgrade(this, ctx, head)) {
+            return; // the request goes on as HTTP/2 stream 1
+        }
         Exchange ex = new Exchange(this, head, parsed);
         current = ex;
         receiving = ex;
         if (head instanceof HttpContent c && ex.body.offer(c)) {
             receiving = null;
         }
+        server.exchangeStarted();
         ex.task = Fibers.spawn(loop, null, () -> {
             server.dispatcher.serve(ex, server.writer);
             return null;
         });
-        server.track(ex);
     }
 
     /**
@@ -377,6 +346,14 @@ final class Http1Connection extends ChannelCore {
         afterFlushed(ch, ch::close);
     }
 
+    /** The connection leaves HTTP/1.1 (an h2c upgrade): it reads, decodes and times nothing more, and the server forgets it. Owning thread. */
+    void handOver() {
+        closing = true;
+        cancelTimer();
+        releasePending();
+        server.connectionClosed(this);
+    }
+
     /** Closes once what was written is out (owning thread). */
     private void closeGracefully() {
         if (closing && !inactive && !ch.isOpen()) {
@@ -399,7 +376,7 @@ final class Http1Connection extends ChannelCore {
 
     // ------------------------------------------------------------------ the fibers' requests
 
-    /** Queues a part of the answer (takes ownership). A fiber of the loop. */
+    @Override
     void sendResponsePart(Object msg) throws IOException {
         if (inactive) {
             ReferenceCountUtil.release(msg);
@@ -408,7 +385,7 @@ final class Http1Connection extends ChannelCore {
         send(msg);
     }
 
-    /** The exchange's handler wants more of the body. A fiber of the loop. */
+    @Override
     void wantBody() {
         if (!wantBody) {
             wantBody = true;
@@ -416,31 +393,10 @@ final class Http1Connection extends ChannelCore {
         }
     }
 
-    /** The body got a piece (or ended): wake its reader. Owning thread. */
-    void bodyArrived() {
-        wakeReader();
-    }
-
-    /**
-     * Waits for body pieces. A fiber of the loop.
-     *
-     * @return {@code false} if the request timeout passed first
-     */
-    boolean awaitBody(BooleanSupplier ready, long timeoutNanos) throws InterruptedIOException {
-        return awaitReadable(ready, timeoutNanos, "the request body");
-    }
-
-    /** The exchange is answered (its fiber is about to end). A fiber of the loop. */
-    void exchangeDone(Exchange ex) {
-        ex.done = true;
-        finished = ex;
-        scheduleOps();
-    }
-
     /**
      * A protocol upgrade (WebSocket): queues the {@code 101} response, and once it is written hands
      * the channel over: {@code install} puts the new protocol's handlers in the pipeline and
-     * replaces this connection's (see {@link #PUMP}, {@link #DECODER}, {@link #ENCODER}, and this
+     * replaces this connection's (see {@link #DECODER}, {@link #ENCODER}, and this
      * handler), after which this connection does nothing more. The exchange's fiber goes on serving
      * the new protocol; {@link #flush()} returns once the hand-over happened. A fiber of the loop.
      */
@@ -450,39 +406,43 @@ final class Http1Connection extends ChannelCore {
     }
 
     /** The response broke after its head went out: drop the connection. A fiber of the loop. */
+    @Override
     void abort() {
         closing = true;
         closeAfter = true;
         close();
     }
 
-    /** Server shutdown: close now if idle, else after the current exchange. A fiber of the loop. */
-    void shutdown() {
+    @Override
+    public void shutdown() {
         closeAfter = true;
         wantShutdown = true;
         scheduleOps();
     }
 
-    /** @return the server's part on this connection's loop */
-    ServerLoop serverLoop() {
-        return server;
+    @Override
+    public void addRunning(java.util.List<io.fiberloop.fiber.Task<?>> tasks) {
+        Exchange c = current;
+        if (c != null && !c.done && c.task != null) {
+            tasks.add(c.task);
+        }
     }
 
-    /** @return whether an exchange runs on this connection */
-    boolean busy() {
+    @Override
+    public boolean busy() {
         return current != null;
     }
 
-    /** @return whether the server that owns this connection is closing */
-    boolean serverClosing() {
-        return server.closing();
+    @Override
+    String version(io.netty.handler.codec.http.HttpRequest head) {
+        return head.protocolVersion().text();
     }
 
     /** What the fibers asked, on the owning thread, after their writes went out. */
     @Override
     protected void afterWrites() {
         if (upgradeTo != null) {
-            handOver();
+            switchProtocols();
         }
         Exchange f = finished;
         if (f != null) {
@@ -501,18 +461,15 @@ final class Http1Connection extends ChannelCore {
         }
     }
 
-    /** Detaches this connection and lets the upgrade install its protocol. Owning thread, after the 101 was written. */
-    private void handOver() {
+    /** Hands the connection over (as an h2c upgrade does) and lets the upgrade install its protocol. Owning thread, after the 101 was written. */
+    private void switchProtocols() {
         java.util.function.Consumer<io.netty.channel.ChannelPipeline> install = upgradeTo;
         upgradeTo = null;
         if (inactive || closing) {
             return;
         }
         upgraded = true;
-        closing = true;
-        cancelTimer();
-        releasePending();
-        server.connectionClosed(this);
+        handOver();
         install.accept(ch.pipeline());
     }
 

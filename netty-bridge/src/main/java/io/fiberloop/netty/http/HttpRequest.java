@@ -82,7 +82,7 @@ public final class HttpRequest {
 
     /** @return the protocol version, e.g. {@code HTTP/1.1} */
     public String version() {
-        return head.protocolVersion().text();
+        return exchange.conn.version(head);
     }
 
     /**
@@ -362,6 +362,28 @@ public final class HttpRequest {
      */
     public <T> Iterator<T> bodyArray(Class<T> elementType) throws IOException {
         return JsonBodies.readArray(exchange.conn.config, bodyStream(), elementType);
+    }
+
+    /**
+     * The trailer fields that followed the body (an HTTP/2 request's trailing header block, or
+     * the trailer of an HTTP/1.1 chunked body). They arrive after the body, so they are known
+     * once the body has been read to its end; before that, and for requests without any, the
+     * list is empty.
+     * <p>Threading: as the body's readers.
+     *
+     * @return the trailer fields in order as (name, value) entries
+     */
+    public List<Map.Entry<String, String>> trailers() {
+        return exchange.body.trailers();
+    }
+
+    /**
+     * @param name a trailer field name (case-insensitive)
+     * @return its first value once the body has been read to its end, or {@code null}
+     * @see #trailers()
+     */
+    public String trailer(String name) {
+        return exchange.body.trailer(name);
     }
 
     @Override

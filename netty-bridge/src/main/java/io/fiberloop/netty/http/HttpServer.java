@@ -2,6 +2,7 @@ package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.netty.NettyFutures;
@@ -152,7 +153,8 @@ public final class HttpServer implements AutoCloseable {
         this.ownLoop = ownLoop;
         this.config = new ServerConfig(b.router, b.notFound, b.before.toArray(new BeforeFilter[0]), b.after.toArray(new AfterFilter[0]),
                 b.maxInitialLineLength, b.maxHeaderSize, b.maxBodySize, b.requestTimeout.toNanos(), b.idleTimeout.toNanos(),
-                b.accessLog, b.tls, b.errors.build(), b.json != null ? b.json : JsonBodies.discover(), b.compression);
+                b.accessLog, b.tls, b.http2 ? b.http2Options : null, b.errors.build(), b.json != null ? b.json : JsonBodies.discover(),
+                b.compression);
         this.dispatcher = new Dispatcher(config);
     }
 
@@ -177,11 +179,7 @@ public final class HttpServer implements AutoCloseable {
 
         @Override
         public void accepted(Channel ch, Listeners.Listener l) {
-            ServerLoop here = serverLoop(l);
-            if (config.tls != null) {
-                ch.pipeline().addLast("tls", config.tls.newHandler(ch.alloc()));
-            }
-            here.open().install(ch.pipeline());
+            Http2Setup.accepted(ch, serverLoop(l));
         }
     }
 
@@ -225,7 +223,12 @@ public final class HttpServer implements AutoCloseable {
      * @return the requests in flight
      */
     public int activeRequests() {
-        return listeners.live();
+        int n = 0;
+        for (Listeners.Listener l : listeners.listeners()) {
+            ServerLoop sl = l.peekAttachment();
+            n += sl == null ? 0 : sl.active();
+        }
+        return n;
     }
 
     // ------------------------------------------------------------------ closing
@@ -253,12 +256,17 @@ public final class HttpServer implements AutoCloseable {
         listeners.close(grace, new Listeners.Drain() {
             @Override
             public void beforeWait(Listeners.Listener l) {
-                for (Http1Connection c : serverLoop(l).connections()) {
+                for (ServedConnection c : serverLoop(l).connections()) {
                     c.shutdown();
                 }
                 for (WsConnection ws : serverLoop(l).webSockets()) {
                     ws.startClose(WebSocket.GOING_AWAY, "server shutting down");
                 }
+            }
+
+            @Override
+            public List<Task<?>> running(Listeners.Listener l) {
+                return serverLoop(l).running();
             }
 
             @Override
@@ -273,7 +281,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** Closes the connections left, once their last writes (the 503s) are out. A fiber of the loop. */
     private void closeConnections(ServerLoop sl) {
-        List<Http1Connection> left = sl.connections();
+        List<ServedConnection> left = sl.connections();
         if (left.isEmpty()) {
             return;
         }
@@ -282,7 +290,7 @@ public final class HttpServer implements AutoCloseable {
             return null;
         });
         List<ChannelFuture> closes = new ArrayList<>();
-        for (Http1Connection c : left) {
+        for (ServedConnection c : left) {
             Channel ch = c.channel();
             if (ch.isOpen() && !c.busy()) {
                 closes.add(ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE));
@@ -356,6 +364,8 @@ public final class HttpServer implements AutoCloseable {
         private Duration idleTimeout = Duration.ofSeconds(60);
         private boolean accessLog;
         private SslContext tls;
+        private boolean http2 = true;
+        private Http2Options http2Options = Http2Options.defaults();
 
         private Builder() {
         }
@@ -698,6 +708,32 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * Whether the server speaks HTTP/2 besides HTTP/1.1 (on by default): in clear text to
+         * clients that start with the HTTP/2 preface (prior knowledge) or ask for
+         * {@code Upgrade: h2c}, over TLS to clients that choose {@code h2} by ALPN (the
+         * {@link #tls} context must offer it: {@link Http2Options#alpn()}). The same routes,
+         * filters and handlers serve both; see {@link Http2Options} for the limits.
+         *
+         * @param on whether to speak HTTP/2
+         * @return this
+         */
+        public Builder http2(boolean on) {
+            this.http2 = on;
+            return this;
+        }
+
+        /**
+         * The HTTP/2 limits (default {@link Http2Options#defaults()}).
+         *
+         * @param options the limits
+         * @return this
+         */
+        public Builder http2Options(Http2Options options) {
+            this.http2Options = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /**
          * Binds and starts serving.
          * <p>Threading: any thread (a fiber of the loop is suspended, another thread blocks).
          *
@@ -709,8 +745,12 @@ public final class HttpServer implements AutoCloseable {
             if (loop != null && group != null) {
                 throw new IllegalArgumentException("HttpServer.Builder: loop(...) and group(...) both given; serve on one loop or on a group");
             }
+            if (tls != null && !http2 && Http2Setup.offersHttp2(tls)) {
+                throw new IllegalArgumentException("HttpServer.Builder: the TLS context offers h2 by ALPN but http2(false) turned HTTP/2 off; "
+                        + "build the context without Http2Options.alpn() (or with HTTP/1.1 alone), or leave HTTP/2 on");
+            }
             // slow first-time class initialisation (codec, date names) here, not on the loop where the watchdog reports it
-            new RequestRules.Decoder(new HttpDecoderConfig());
+            new io.netty.handler.codec.http.HttpRequestDecoder(new HttpDecoderConfig());
             new HttpResponseEncoder();
             HeaderCache.warmUp();
             boolean owns = loop == null && group == null;
@@ -736,14 +776,14 @@ public final class HttpServer implements AutoCloseable {
             return s;
         }
 
-        private static int positive(int v, String what) {
+        static int positive(int v, String what) {
             if (v <= 0) {
                 throw new IllegalArgumentException(what + " must be > 0, was " + v);
             }
             return v;
         }
 
-        private static Duration positive(Duration d, String what) {
+        static Duration positive(Duration d, String what) {
             Objects.requireNonNull(d, what);
             if (d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(what + " must be > 0, was " + d);

@@ -25,7 +25,7 @@ import java.util.Objects;
  */
 final class RequestBody {
     private final Exchange exchange;
-    private final Http1Connection conn;
+    private final HttpConnection conn;
     private final boolean expectContinue;
     /** Pieces not taken yet; created by the first non-empty piece (a request without a body never needs it). */
     private ArrayDeque<ByteBuf> inbox;
@@ -35,6 +35,8 @@ final class RequestBody {
     private HttpException failure;
     private boolean continueSent;
     private boolean taken;
+    /** The trailer fields that came with the last piece, or {@code null}. */
+    private io.netty.handler.codec.http.HttpHeaders trailers;
     /** The piece a {@link Stream} is reading from. */
     private ByteBuf streamChunk;
 
@@ -72,6 +74,9 @@ final class RequestBody {
         }
         if (last) {
             ended = true;
+            if (c instanceof LastHttpContent l && !l.trailingHeaders().isEmpty()) {
+                trailers = l.trailingHeaders();
+            }
         }
         conn.bodyArrived();
         return last;
@@ -92,6 +97,16 @@ final class RequestBody {
     /** Whether every piece arrived (or the body failed). */
     boolean ended() {
         return ended;
+    }
+
+    /** @return the trailer fields received with the end of the body (empty until then, or without any) */
+    java.util.List<java.util.Map.Entry<String, String>> trailers() {
+        return trailers == null ? java.util.List.of() : trailers.entries();
+    }
+
+    /** @return the first value of the trailer field {@code name}, or {@code null} */
+    String trailer(String name) {
+        return trailers == null ? null : trailers.get(name);
     }
 
     /** @return the bytes received and not taken yet */
@@ -145,7 +160,8 @@ final class RequestBody {
     /** The next piece (the caller owns it), or {@code null} at the end. A fiber of the loop; suspends it. */
     ByteBuf next() throws IOException {
         conn.checkLoop("HttpRequest.readChunk()");
-        if (expectContinue && !continueSent && !ended) {
+        if (expectContinue && !continueSent && !ended && !exchange.headSent) {
+            // (once the response's head is out, a 100 would come after the final status: not sent)
             continueSent = true;
             conn.sendResponsePart(new DefaultFullHttpResponse(exchange.request.head.protocolVersion(), HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));

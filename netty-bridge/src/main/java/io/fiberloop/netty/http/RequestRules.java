@@ -2,36 +2,15 @@ package io.fiberloop.netty.http;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpRequestDecoder;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import java.util.Iterator;
 
 /**
  * The request-head rules of RFC 9112 and RFC 9110 that Netty's decoder leaves to the server:
- * the protocol name's case, the {@code Host} value's syntax, and which transfer codings are
- * implemented. Pure functions, any thread.
+ * the {@code Host} value's syntax, and which transfer codings are implemented. Pure functions, any
+ * thread.
  */
 final class RequestRules {
     private RequestRules() {
-    }
-
-    /**
-     * Netty's request decoder, plus RFC 9112 2.3: the protocol name {@code HTTP} is
-     * case-sensitive. (Netty upper-cases it, so a request line ending in {@code http/1.1} would
-     * otherwise pass; here it becomes a decoding failure, answered 400.)
-     */
-    static final class Decoder extends HttpRequestDecoder {
-        Decoder(HttpDecoderConfig config) {
-            super(config);
-        }
-
-        @Override
-        protected io.netty.handler.codec.http.HttpMessage createMessage(String[] initialLine) throws Exception {
-            if (!initialLine[2].startsWith("HTTP/")) {
-                throw new IllegalArgumentException("the protocol name is case-sensitive: '" + initialLine[2] + "' is not HTTP/x.y");
-            }
-            return super.createMessage(initialLine);
-        }
     }
 
     /**

@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -35,7 +36,7 @@ final class ResponseWriter {
         if (res.isSwitched()) {
             return; // a WebSocket upgrade: the 101 went out, and the connection serves the WebSocket
         }
-        Http1Connection conn = ex.conn;
+        HttpConnection conn = ex.conn;
         if (res.jsonValue() != null) {
             res.body(JsonBodies.bytes(conn.config, res.jsonValue()));
         }
@@ -91,11 +92,12 @@ final class ResponseWriter {
         ex.status = st;
         conn.sendResponsePart(new DefaultHttpResponse(v, HttpResponseStatus.valueOf(st), h));
         ex.headSent = true;
+        ChunkWriter out = new ChunkWriter(ex, headerCache, !hasLength && v.minorVersion() >= 1);
         if (!isHead && !noBody) {
             if (coding == null) {
-                stream.writeTo(new ChunkWriter(ex));
+                stream.writeTo(out);
             } else {
-                CompressingWriter cw = new CompressingWriter(new ChunkWriter(ex), coding, conn.config.compression.level());
+                CompressingWriter cw = new CompressingWriter(out, coding, conn.config.compression.level());
                 boolean done = false;
                 try {
                     stream.writeTo(cw);
@@ -108,7 +110,8 @@ final class ResponseWriter {
                 }
             }
         }
-        conn.sendResponsePart(LastHttpContent.EMPTY_LAST_CONTENT);
+        conn.sendResponsePart(out.trailers == null ? LastHttpContent.EMPTY_LAST_CONTENT
+                : new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, out.trailers));
     }
 
     /**
@@ -131,7 +134,7 @@ final class ResponseWriter {
         return coding;
     }
 
-    private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, Http1Connection conn) {
+    private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, HttpConnection conn) {
         if (!keepAlive) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             conn.closeAfter = true;
@@ -150,11 +153,29 @@ final class ResponseWriter {
     /** The streamed body of one response. */
     private static final class ChunkWriter implements ExchangeWriter {
         private final Exchange ex;
-        private final Http1Connection conn;
+        private final HttpConnection conn;
+        private final HeaderCache names;
+        private final boolean trailersAllowed;
+        HttpHeaders trailers;
 
-        ChunkWriter(Exchange ex) {
+        ChunkWriter(Exchange ex, HeaderCache names, boolean trailersAllowed) {
             this.ex = ex;
             this.conn = ex.conn;
+            this.names = names;
+            this.trailersAllowed = trailersAllowed;
+        }
+
+        @Override
+        public void trailer(String name, String value) {
+            conn.checkLoop("BodyWriter.trailer()");
+            if (!trailersAllowed) {
+                throw new IllegalStateException("this response cannot carry trailers (HTTP/1.0, or it has a Content-Length): "
+                        + "send '" + name + "' as a header, or stream the body without a Content-Length");
+            }
+            if (trailers == null) {
+                trailers = HeaderCache.newHeaders();
+            }
+            trailers.add(names.name(name), names.value(value));
         }
 
         @Override
@@ -164,7 +185,7 @@ final class ResponseWriter {
 
         @Override
         public boolean zeroCopy() {
-            return conn.config.tls == null;
+            return conn.config.tls == null && conn instanceof Http1Connection; // not on an HTTP/2 stream
         }
 
         @Override

@@ -18,13 +18,15 @@ final class ServerConfig {
     final long idleTimeoutNanos;
     final boolean accessLog;
     final SslContext tls;
+    /** The HTTP/2 limits, or {@code null} when HTTP/2 is off. */
+    final Http2Options http2;
     final ErrorMappers errors;
     final JsonCodec json;
     final Compression compression;
 
     ServerConfig(Router router, HttpHandler notFound, HttpServer.BeforeFilter[] before, HttpServer.AfterFilter[] after,
             int maxInitialLineLength, int maxHeaderSize, long maxBodySize, long requestTimeoutNanos, long idleTimeoutNanos,
-            boolean accessLog, SslContext tls, ErrorMappers errors, JsonCodec json, Compression compression) {
+            boolean accessLog, SslContext tls, Http2Options http2, ErrorMappers errors, JsonCodec json, Compression compression) {
         this.router = router;
         this.notFound = notFound;
         this.before = before;
@@ -34,6 +36,7 @@ final class ServerConfig {
         this.idleTimeoutNanos = idleTimeoutNanos;
         this.accessLog = accessLog;
         this.tls = tls;
+        this.http2 = http2;
         this.errors = errors;
         this.json = json;
         this.compression = compression;
@@ -46,7 +49,7 @@ final class ServerConfig {
     }
 
     /** A request decoder for one connection (Netty's decoders hold per-connection state). */
-    RequestRules.Decoder newDecoder() {
-        return new RequestRules.Decoder(decoderConfig.clone());
+    Http1Decoder newDecoder(Http1Connection conn) {
+        return new Http1Decoder(decoderConfig.clone(), conn);
     }
 }

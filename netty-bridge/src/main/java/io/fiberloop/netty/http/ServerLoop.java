@@ -29,7 +29,11 @@ final class ServerLoop {
     final Dispatcher dispatcher;
     final ResponseWriter writer = new ResponseWriter();
     final Listeners.Listener listener;
-    private final Set<Http1Connection> connections = new HashSet<>();
+    /** The h2c upgrade, or {@code null} (HTTP/2 off, or TLS: ALPN chooses). */
+    final H2cUpgrade h2c;
+    private final Set<ServedConnection> connections = new HashSet<>();
+    /** Exchanges in flight; written on the loop, read from any thread. */
+    private volatile int active;
     private final Set<WsConnection> webSockets = new HashSet<>();
 
     ServerLoop(HttpServer owner, Listeners.Listener listener) {
@@ -39,6 +43,7 @@ final class ServerLoop {
         this.listener = listener;
         this.loop = listener.loop();
         this.queue = QueuedOps.Queue.of(NettyLoops.nettyLoop(loop));
+        this.h2c = config.http2 != null && config.tls == null ? new H2cUpgrade(this) : null;
     }
 
     /** A new connection. Owning thread. */
@@ -48,12 +53,17 @@ final class ServerLoop {
         return c;
     }
 
-    void connectionClosed(Http1Connection c) {
+    /** A connection that is not HTTP/1.1 (HTTP/2). Owning thread. */
+    void connectionOpened(ServedConnection c) {
+        connections.add(c);
+    }
+
+    void connectionClosed(ServedConnection c) {
         connections.remove(c);
     }
 
     /** @return this loop's open connections, a copy. The loop. */
-    List<Http1Connection> connections() {
+    List<ServedConnection> connections() {
         return List.copyOf(connections);
     }
 
@@ -68,13 +78,33 @@ final class ServerLoop {
         return List.copyOf(webSockets);
     }
 
-    /** An exchange started: the server's close waits for it. */
-    void track(Exchange ex) {
-        listener.track(ex.task);
+    /** An exchange started (counted for {@link HttpServer#activeRequests()}). */
+    void exchangeStarted() {
+        active++;
+    }
+
+    /** @return the exchanges in flight on this loop; any thread (a racy read) */
+    int active() {
+        return active;
+    }
+
+    /** The tasks of the exchanges running on this loop, for the server's close. The loop. */
+    List<io.fiberloop.fiber.Task<?>> running() {
+        List<io.fiberloop.fiber.Task<?>> tasks = new java.util.ArrayList<>();
+        for (ServedConnection c : connections) {
+            c.addRunning(tasks);
+        }
+        for (WsConnection ws : webSockets) {
+            if (ws.session != null && !ws.session.isDone()) {
+                tasks.add(ws.session); // a WebSocket's handler runs in its upgrade request's task
+            }
+        }
+        return tasks;
     }
 
     /** An exchange ended: its access log line. */
     void exchangeEnded(Exchange ex) {
+        active--;
         if (config.accessLog) {
             accessLog(ex.conn.channel(), ex.request, ex.status, ex.bytesSent, System.nanoTime() - ex.startNanos);
         }

@@ -99,6 +99,8 @@ final class WsConnection extends ChannelCore implements WebSocket {
 
     /** Runs when the connection ends (the server's bookkeeping). Owning thread. */
     Runnable onEnd;
+    /** On the server, the task of the upgrade request, which runs the handler: the server's close waits for it. */
+    Task<?> session;
 
     WsConnection(EventLoop loop, QueuedOps.Queue queue, WebSocketOptions options, HttpRequest request, boolean client) {
         super(loop, queue);

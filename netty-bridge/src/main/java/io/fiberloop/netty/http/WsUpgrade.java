@@ -84,8 +84,11 @@ final class WsUpgrade implements HttpHandler {
         if (deflate != null) {
             rh.set(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, format(deflate.newReponseData()));
         }
-        Http1Connection conn = ex.conn;
-        ServerLoop sl = conn.serverLoop();
+        if (!(ex.conn instanceof Http1Connection conn)) {
+            return HttpResponse.error(426, "WebSockets are served over HTTP/1.1 only: connect without HTTP/2\n")
+                    .header("Upgrade", "websocket");
+        }
+        ServerLoop sl = conn.server;
         WsConnection ws = new WsConnection(sl.loop, sl.queue, options, req, false);
         ws.agreed(protocol, deflate != null);
         ex.status = 101;
@@ -95,6 +98,7 @@ final class WsUpgrade implements HttpHandler {
         if (!ws.installed()) {
             return HttpResponse.switched(); // the client left before the 101 went out
         }
+        ws.session = ex.task;
         sl.webSocketOpened(ws);
         int code = WebSocket.NORMAL_CLOSURE;
         String reason = "";
@@ -136,7 +140,6 @@ final class WsUpgrade implements HttpHandler {
         p.addAfter(last, "fiberloop-ws-utf8", new Utf8FrameValidator(true));
         p.replace(Http1Connection.class, "fiberloop-ws", ws);
         p.remove(Http1Connection.ENCODER);
-        p.remove(Http1Connection.PUMP);
         p.remove(Http1Connection.DECODER);
     }
 

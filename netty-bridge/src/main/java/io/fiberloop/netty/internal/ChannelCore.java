@@ -1,6 +1,6 @@
 package io.fiberloop.netty.internal;
 
-import io.fiberloop.fiber.Fiber;
+import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.loop.spi.WakeTask;
@@ -218,7 +218,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
                 c.write(m, c.voidPromise());
             }
             outboxBytes = 0;
-            c.flush();
+            flushChannel(c);
             noteOutbound(inNetty());
         }
         if (flushedSeq != writeSeq) {
@@ -241,6 +241,17 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
                 afterFlushed(c, c::close);
             }
         }
+    }
+
+    /**
+     * Flushes what {@link #runQueued()} just wrote: {@code c.flush()}. A connection that shares its
+     * socket with others (an HTTP/2 stream) may defer it, so that one flush serves them all in this
+     * poll. Owning thread.
+     *
+     * @param c the channel
+     */
+    protected void flushChannel(Channel c) {
+        c.flush();
     }
 
     /** What a subclass carries out after the queued writes were flushed (finish an exchange, read on). Owning thread. */
@@ -354,13 +365,13 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
             throw new IllegalStateException("another fiber (" + reader.getName() + ") is already reading from " + this
                     + ": only one fiber may read a connection at a time");
         }
-        requireFiber(what);
+        Strand strand = requireFiber(what);
         reader = me;
-        TimerHandle timer = timeoutNanos > 0 ? Parking.wakeAfter(loop, readTimeoutTask, Duration.ofNanos(timeoutNanos)) : null;
+        TimerHandle timer = timeoutNanos > 0 ? strand.scheduleWake(readTimeoutTask, Duration.ofNanos(timeoutNanos)) : null;
         readTimedOut = false;
         try {
             while (!ready.getAsBoolean() && failure == null && !closedLocally && !inactive && !readTimedOut) {
-                Parking.parkChecked(noun());
+                Parking.parkChecked(strand, noun());
             }
             return !readTimedOut || ready.getAsBoolean();
         } finally {
@@ -438,10 +449,10 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
             checkFailure();
             return;
         }
-        enterWriter("flush");
+        Strand strand = enterWriter("flush");
         try {
             while (flushedSeq - target < 0 && failure == null && !inactive && !closedLocally) {
-                Parking.parkChecked(noun());
+                Parking.parkChecked(strand, noun());
             }
         } finally {
             writer = null;
@@ -473,10 +484,10 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
             checkFailure();
             return;
         }
-        enterWriter("drain");
+        Strand strand = enterWriter("drain");
         try {
             while (!c.isWritable() && c.isActive() && failure == null && !closedLocally) {
-                Parking.parkChecked(noun());
+                Parking.parkChecked(strand, noun());
             }
         } finally {
             writer = null;
@@ -487,14 +498,15 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         }
     }
 
-    private void enterWriter(String what) {
+    private Strand enterWriter(String what) {
         Thread me = Thread.currentThread();
         if (writer != null && writer != me) {
             throw new IllegalStateException("another fiber (" + writer.getName() + ") is already waiting to write on " + this
                     + ": only one fiber may write a connection at a time");
         }
-        requireFiber(what);
+        Strand s = requireFiber(what);
         writer = me;
+        return s;
     }
 
     /**
@@ -598,11 +610,13 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         return "a connection";
     }
 
-    private void requireFiber(String what) {
-        if (Fiber.currentOrNull() == null) {
+    private Strand requireFiber(String what) {
+        Strand s = Strand.currentOrNull();
+        if (s == null) {
             throw new IllegalStateException(kind() + "." + what + "() would suspend a loop callback or Netty handler, which must not block: "
                     + "call it from a fiber (spawn one with Fibers.spawn(...))");
         }
+        return s;
     }
 
     /** @return bytes queued here and not yet written to Netty. Carrier only. */

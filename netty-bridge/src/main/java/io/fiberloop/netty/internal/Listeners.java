@@ -86,6 +86,17 @@ public final class Listeners {
         }
 
         /**
+         * The tasks closing waits for (then cancels) on this loop: by default those tracked with
+         * {@link Listener#track}. A fiber of the listener's loop.
+         *
+         * @param l the listener
+         * @return the running tasks
+         */
+        default List<Task<?>> running(Listener l) {
+            return List.copyOf(l.tasks);
+        }
+
+        /**
          * The tasks have ended (or were cancelled and have unwound): close what is left. A fiber of
          * the listener's loop.
          *
@@ -103,7 +114,7 @@ public final class Listeners {
         private volatile int live;
         private Channel serverChannel;
         private long accepted;
-        private Object attachment;
+        private volatile Object attachment;
 
         Listener(EventLoop loop) {
             this.loop = loop;
@@ -125,6 +136,16 @@ public final class Listeners {
                 attachment = a;
             }
             return (T) a;
+        }
+
+        /**
+         * @param <T> its type
+         * @return the server's state for this loop, or {@code null} if none was created yet. Any
+         *     thread (a racy read from another).
+         */
+        @SuppressWarnings("unchecked")
+        public <T> T peekAttachment() {
+            return (T) attachment;
         }
 
         /** @return the loop this listener serves on */
@@ -150,7 +171,7 @@ public final class Listeners {
         public void track(Task<?> task) {
             tasks.add(task);
             live = tasks.size();
-            task.whenComplete((v, e) -> {
+            task.onComplete((v, e) -> {
                 tasks.remove(task);
                 live = tasks.size();
             });
@@ -161,15 +182,6 @@ public final class Listeners {
             return live;
         }
 
-        private List<Task<?>> others(Fiber me) {
-            List<Task<?>> l = new ArrayList<>(tasks.size());
-            for (Task<?> t : tasks) {
-                if (t.fiber() != me) {
-                    l.add(t);
-                }
-            }
-            return l;
-        }
     }
 
     private final List<Listener> listeners;
@@ -382,16 +394,27 @@ public final class Listeners {
 
     private static void drainHere(Listener l, Duration grace, Fiber caller, Drain drain) {
         drain.beforeWait(l);
-        List<Task<?>> live = l.others(caller);
+        List<Task<?>> live = others(drain.running(l), caller);
         if (!live.isEmpty()) {
             Fibers.withTimeoutOrNull(grace, () -> Fibers.awaitAllSettled(live));
-            List<Task<?>> left = l.others(caller);
+            List<Task<?>> left = others(drain.running(l), caller);
             for (Task<?> t : left) {
                 t.cancel();
             }
             Fibers.nonCancellable(() -> Fibers.awaitAllSettled(left));
         }
         drain.afterWait(l);
+    }
+
+    /** {@code tasks} without the caller's own (a handler that closes its server does not wait for itself). */
+    private static List<Task<?>> others(List<Task<?>> tasks, Fiber me) {
+        List<Task<?>> l = new ArrayList<>(tasks.size());
+        for (Task<?> t : tasks) {
+            if (t.fiber() != me && !t.isDone()) {
+                l.add(t);
+            }
+        }
+        return l;
     }
 
     @Override

@@ -52,6 +52,23 @@ public final class Parking {
         return me != null ? me.scheduleWake(wake, delay) : loop.schedule(wake, delay);
     }
 
+    /**
+     * As {@link #parkChecked(String)}, for a caller that has its strand at hand (no look-up).
+     *
+     * @param me the calling fiber's strand
+     * @param what what the fiber waits on, for the interrupt's message
+     * @throws InterruptedIOException if the thread was interrupted (its status is kept)
+     */
+    public static void parkChecked(Strand me, String what) throws InterruptedIOException {
+        me.checkCancelled();
+        LockSupport.park();
+        me.checkCancelled();
+        if (Thread.interrupted()) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting on " + what);
+        }
+    }
+
     /** Unparks {@code t} if there is one. */
     public static void wake(Thread t) {
         if (t != null) {

@@ -1,0 +1,367 @@
+package io.fiberloop.netty.http;
+
+import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.netty.internal.QueuedOps;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2PingFrame;
+import io.netty.handler.codec.http2.Http2RemoteFlowController;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One HTTP/2 connection: the handler at the tail of its pipeline (after Netty's
+ * {@code Http2FrameCodec} and {@code Http2MultiplexHandler}), which owns what its streams share.
+ * <ul>
+ *   <li><b>One flush per poll</b> for all its streams: a stream's queued writes reach the codec
+ *       when the driver runs its operations, and the stream asks this connection to flush
+ *       ({@link #flushSoon()}), which it does once, after them (it is a {@link QueuedOps} too).</li>
+ *   <li><b>Budgets</b> against floods: frames that ask for work but carry no request
+ *       ({@code PING}, {@code SETTINGS}, {@code PRIORITY}, unknown types) count against
+ *       {@link Http2Options#maxControlFrames}; past it the peer gets
+ *       {@code GOAWAY ENHANCE_YOUR_CALM} and the connection closes. (Resets, empty frames,
+ *       {@code CONTINUATION} floods and unread control frames are Netty's, configured by
+ *       {@link Http2Setup}.)</li>
+ *   <li><b>One timer</b>, lazily re-armed: with no stream open, the idle timeout closes the
+ *       connection ({@code GOAWAY}); with streams open, every quarter of the stall timeout it looks
+ *       for streams whose peer gives them no window (reset once stalled for the stall timeout)
+ *       and for a connection whose window or socket stays blocked (closed).</li>
+ *   <li><b>Graceful close</b> ({@link #shutdown()}): {@code GOAWAY NO_ERROR} at once, the streams
+ *       in flight finish, then the connection closes.</li>
+ * </ul>
+ *
+ * <p>Threading: the carrier of the connection's loop (Netty's side; {@link #shutdown()} from a fiber).
+ */
+final class Http2Connection extends ChannelInboundHandlerAdapter implements QueuedOps, ServedConnection {
+    final ServerLoop server;
+    final Http2Messages.Names headerNames = new Http2Messages.Names();
+    private final Http2Options options;
+    private final Http2FrameCodec codec;
+    private final Set<Http2Stream> streams = new LinkedHashSet<>();
+    private ChannelHandlerContext ctx;
+    private Channel ch;
+    /** The request that came with an {@code Upgrade: h2c}, served as stream 1. */
+    private io.netty.handler.codec.http.HttpRequest upgradeRequest;
+
+    private boolean queued;
+    private boolean wantFlush;
+    private boolean wantShutdown;
+    private boolean goingAway;
+    private boolean closed;
+
+    // the control-frame budget
+    private long budgetStart;
+    private int budgetUsed;
+
+    // the timer
+    private TimerHandle timer;
+    private long timerDeadline;
+    private long idleSince;
+    private long socketBlockedSince;
+    private long windowBlockedSince;
+
+    Http2Connection(ServerLoop server, Http2FrameCodec codec) {
+        this.server = server;
+        this.options = server.config.http2;
+        this.codec = codec;
+    }
+
+    /** The handler of each new stream's child channel: a fresh {@link Http2Stream}. */
+    ChannelInitializer<Channel> streamInitializer() {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel c) {
+                c.pipeline().addLast(new Http2Stream(Http2Connection.this));
+            }
+        };
+    }
+
+    /** Serves {@code request} (an {@code Upgrade: h2c} request, taken over) as stream 1. Owning thread, before the upgrade. */
+    void upgradeRequest(io.netty.handler.codec.http.HttpRequest request) {
+        this.upgradeRequest = request;
+    }
+
+    /** @return the upgrade's request, once (stream 1 takes it), or {@code null} */
+    io.netty.handler.codec.http.HttpRequest takeUpgradeRequest() {
+        io.netty.handler.codec.http.HttpRequest r = upgradeRequest;
+        upgradeRequest = null;
+        return r;
+    }
+
+    // ------------------------------------------------------------------ Netty side (owning thread)
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        this.ctx = ctx;
+        this.ch = ctx.channel();
+        server.connectionOpened(this);
+        // the codec opened the connection window as far as one stream's; open it to the connection's own
+        io.netty.handler.codec.http2.Http2Connection c = codec.connection();
+        int delta = options.connectionWindowSize() - c.local().flowController().initialWindowSize(c.connectionStream());
+        if (delta > 0) {
+            c.local().flowController().incrementWindowSize(c.connectionStream(), delta);
+        }
+        idleSince = server.loop.now();
+        armTimer(idleSince + server.config.idleTimeoutNanos);
+        ch.config().setAutoRead(true); // every frame is bounded by the protocol's limits (see the class comment)
+        ctx.flush();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http2PingFrame p && !p.ack() || msg instanceof Http2SettingsFrame) {
+            controlFrame();
+        } else if (msg instanceof Http2GoAwayFrame) {
+            goingAway = true; // the client opens no more streams here
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        server.queue.endOfRead();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closed = true;
+        cancelTimer();
+        server.connectionClosed(this);
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Dispatcher.log.debug("HTTP/2 connection {}: {}", ch, cause.toString());
+    }
+
+    /** A frame that asks for work but carries no request: counts against the budget. Owning thread. */
+    void controlFrame() {
+        long now = server.loop.now();
+        if (now - budgetStart > options.controlFrameWindow().toNanos()) {
+            budgetStart = now;
+            budgetUsed = 0;
+        }
+        if (++budgetUsed > options.maxControlFrames()) {
+            abuse("more than " + options.maxControlFrames() + " PING, SETTINGS, PRIORITY or unknown frames within "
+                    + options.controlFrameWindow().toMillis() + " ms");
+        }
+    }
+
+    /** Ends a connection whose peer abuses the protocol: {@code GOAWAY ENHANCE_YOUR_CALM}, then close. Owning thread. */
+    private void abuse(String why) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Dispatcher.log.info("closing HTTP/2 connection {}: {}", ch, why);
+        ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.ENHANCE_YOUR_CALM));
+        ctx.close();
+    }
+
+    void streamOpened(Http2Stream s) {
+        streams.add(s);
+        armTimer(server.loop.now() + checkPeriod());
+    }
+
+    void streamClosed(Http2Stream s) {
+        if (streams.remove(s) && streams.isEmpty()) {
+            idleSince = server.loop.now();
+            if (goingAway && !closed) {
+                closeWhenFlushed();
+            } else {
+                armTimer(idleSince + server.config.idleTimeoutNanos);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ queued operations
+
+    /** A stream wrote frames: flush them (once for all streams) in this poll. Carrier only. */
+    void flushSoon() {
+        wantFlush = true;
+        schedule();
+    }
+
+    private void schedule() {
+        if (!queued) {
+            queued = true;
+            server.queue.enqueue(this);
+        }
+    }
+
+    @Override
+    public void runQueued() {
+        queued = false;
+        if (wantShutdown) {
+            wantShutdown = false;
+            if (!closed && ch.isActive()) {
+                goingAway = true;
+                ctx.write(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+                wantFlush = true;
+                if (streams.isEmpty()) {
+                    closeWhenFlushed();
+                }
+            }
+        }
+        if (wantFlush) {
+            wantFlush = false;
+            ch.flush();
+        }
+    }
+
+    @Override
+    public void dropQueued() {
+        queued = false;
+    }
+
+    private void closeWhenFlushed() {
+        closed = true;
+        cancelTimer();
+        ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(f -> ch.close());
+    }
+
+    // ------------------------------------------------------------------ ServedConnection
+
+    @Override
+    public void shutdown() {
+        wantShutdown = true;
+        schedule();
+    }
+
+    @Override
+    public void addRunning(List<io.fiberloop.fiber.Task<?>> tasks) {
+        for (Http2Stream s : streams) {
+            io.fiberloop.fiber.Task<?> t = s.runningTask();
+            if (t != null) {
+                tasks.add(t);
+            }
+        }
+    }
+
+    @Override
+    public boolean busy() {
+        return !streams.isEmpty();
+    }
+
+    @Override
+    public Channel channel() {
+        return ch;
+    }
+
+    // ------------------------------------------------------------------ the timer (loop callbacks)
+
+    private long checkPeriod() {
+        return Math.max(1, options.stallTimeout().toNanos() / 4);
+    }
+
+    private void armTimer(long deadline) {
+        if (closed) {
+            return;
+        }
+        if (timer != null) {
+            if (timerDeadline <= deadline) {
+                return;
+            }
+            timer.cancel();
+        }
+        timerDeadline = deadline;
+        timer = server.loop.scheduleAt(this::onTimer, deadline);
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+    }
+
+    private void onTimer() {
+        timer = null;
+        if (closed || !ch.isActive()) {
+            return;
+        }
+        long now = server.loop.now();
+        if (streams.isEmpty()) {
+            if (now - idleSince >= server.config.idleTimeoutNanos) {
+                Dispatcher.log.debug("closing idle HTTP/2 connection {}", ch);
+                closed = true;
+                ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+                ctx.close();
+                return;
+            }
+            armTimer(idleSince + server.config.idleTimeoutNanos);
+            return;
+        }
+        long stall = options.stallTimeout().toNanos();
+        io.netty.handler.codec.http2.Http2Connection c = codec.connection();
+        Http2RemoteFlowController flow = c.remote().flowController();
+        socketBlockedSince = ch.isWritable() ? 0 : socketBlockedSince == 0 ? now : socketBlockedSince;
+        boolean windowBlocked = flow.windowSize(c.connectionStream()) <= 0 && anyPending(c, flow);
+        windowBlockedSince = !windowBlocked ? 0 : windowBlockedSince == 0 ? now : windowBlockedSince;
+        if (socketBlockedSince != 0 && now - socketBlockedSince >= stall || windowBlockedSince != 0 && now - windowBlockedSince >= stall) {
+            abuse("the client took no data for " + options.stallTimeout().toMillis() + " ms (stall timeout)");
+            return;
+        }
+        List<Http2Stream> stalled = new ArrayList<>();
+        for (Http2Stream s : streams) {
+            io.netty.handler.codec.http2.Http2Stream ns = c.stream(s.id());
+            boolean blocked = ns != null && flow.hasFlowControlled(ns) && flow.windowSize(ns) <= 0;
+            s.blockedSince = !blocked ? 0 : s.blockedSince == 0 ? now : s.blockedSince;
+            if (s.blockedSince != 0 && now - s.blockedSince >= stall) {
+                stalled.add(s);
+            }
+        }
+        for (Http2Stream s : stalled) {
+            Dispatcher.log.debug("resetting {}: no window from the client for {} ms", s, options.stallTimeout().toMillis());
+            s.resetNow(Http2Error.CANCEL);
+        }
+        armTimer(now + checkPeriod());
+    }
+
+    private boolean anyPending(io.netty.handler.codec.http2.Http2Connection c, Http2RemoteFlowController flow) {
+        for (Http2Stream s : streams) {
+            io.netty.handler.codec.http2.Http2Stream ns = c.stream(s.id());
+            if (ns != null && flow.hasFlowControlled(ns)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Counts the bytes read off the socket towards the driver's slices (the codec's frames are not
+     * buffers the core counts): first in the pipeline after TLS.
+     */
+    static final class RawBytes extends ChannelInboundHandlerAdapter {
+        private final QueuedOps.Queue queue;
+
+        RawBytes(QueuedOps.Queue queue) {
+            this.queue = queue;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf b) {
+                queue.delivered(b.readableBytes());
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Http2Connection[" + ch + ", " + streams.size() + " streams]";
+    }
+}

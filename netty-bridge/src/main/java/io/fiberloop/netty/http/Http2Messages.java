@@ -1,0 +1,200 @@
+package io.fiberloop.netty.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Converts between HTTP/2 frames and the HTTP/1.1 message objects the exchange machinery works
+ * on: a request's header block becomes a Netty {@code HttpRequest} (the pseudo-headers give the
+ * method and target, {@code :authority} the {@code Host}, split {@code cookie} fields are joined),
+ * and a response's {@code HttpResponse}/{@code HttpContent}/{@code LastHttpContent} become
+ * {@code HEADERS} and {@code DATA} frames, without the connection-specific fields HTTP/2 forbids
+ * ({@code Connection}, {@code Keep-Alive}, {@code Transfer-Encoding}, {@code Upgrade}...).
+ * Netty's HPACK decoder has validated the request's fields; the response's were validated by the
+ * {@link ResponseWriter}.
+ *
+ * <p>Threading: pure functions, but {@link Names} is per connection (its loop only).
+ */
+final class Http2Messages {
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+
+    private Http2Messages() {
+    }
+
+    /**
+     * The request a header block asks for, or {@code null} if it lacks {@code :method},
+     * {@code :scheme} or {@code :path} (a malformed request, RFC 9113 8.3.1; {@code CONNECT} is not
+     * served).
+     */
+    static io.netty.handler.codec.http.HttpRequest toRequest(Http2Headers h) {
+        CharSequence method = h.method();
+        CharSequence path = h.path();
+        if (method == null || path == null || h.scheme() == null || path.isEmpty()) {
+            return null;
+        }
+        HttpHeaders out = HeaderCache.newHeaders();
+        copyFields(h, out);
+        CharSequence authority = h.authority();
+        if (authority != null) {
+            out.set(HttpHeaderNames.HOST, authority);
+        } else if (!out.contains(HttpHeaderNames.HOST)) {
+            out.set(HttpHeaderNames.HOST, AsciiString.EMPTY_STRING);
+        }
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method.toString()), path.toString(), out);
+    }
+
+    /** Copies the regular fields of {@code h} (not the pseudo-headers) to {@code out}, joining {@code cookie}s with "; ". */
+    static void copyFields(Http2Headers h, HttpHeaders out) {
+        StringBuilder cookies = null;
+        for (Map.Entry<CharSequence, CharSequence> e : h) {
+            CharSequence name = e.getKey();
+            if (name.length() > 0 && name.charAt(0) == ':') {
+                continue;
+            }
+            if (HttpHeaderNames.COOKIE.contentEqualsIgnoreCase(name)) {
+                if (cookies == null) {
+                    cookies = new StringBuilder(e.getValue());
+                } else {
+                    cookies.append("; ").append(e.getValue());
+                }
+                continue;
+            }
+            out.add(name, e.getValue());
+        }
+        if (cookies != null) {
+            out.set(HttpHeaderNames.COOKIE, cookies.toString());
+        }
+    }
+
+    /**
+     * The frames for one part of a response (takes ownership of {@code msg}): a head becomes
+     * {@code HEADERS} (ending the stream when a whole response has no body), content {@code DATA},
+     * the last content {@code DATA} with {@code END_STREAM} or trailers as a last {@code HEADERS}.
+     */
+    static List<Object> toFrames(Object msg, Names names) {
+        List<Object> out = new ArrayList<>(2);
+        boolean ok = false;
+        try {
+            if (msg instanceof HttpResponse res) {
+                Http2Headers h = names.headers(res);
+                if (res instanceof FullHttpResponse full) {
+                    if (res.status().code() < 200) {
+                        out.add(new DefaultHttp2HeadersFrame(h, false)); // 100 Continue: the stream goes on
+                        full.release();
+                        ok = true;
+                        return out;
+                    }
+                    ByteBuf body = full.content();
+                    HttpHeaders trailers = full.trailingHeaders();
+                    boolean hasBody = body.isReadable();
+                    boolean hasTrailers = !trailers.isEmpty();
+                    out.add(new DefaultHttp2HeadersFrame(h, !hasBody && !hasTrailers));
+                    if (hasBody) {
+                        out.add(new DefaultHttp2DataFrame(body, !hasTrailers));
+                    } else {
+                        full.release();
+                    }
+                    if (hasTrailers) {
+                        out.add(new DefaultHttp2HeadersFrame(names.trailers(trailers), true));
+                    }
+                    ok = true;
+                    return out;
+                }
+                out.add(new DefaultHttp2HeadersFrame(h, false));
+            }
+            if (msg instanceof LastHttpContent last) {
+                HttpHeaders trailers = last.trailingHeaders();
+                if (trailers.isEmpty()) {
+                    out.add(new DefaultHttp2DataFrame(last.content(), true));
+                } else {
+                    if (last.content().isReadable()) {
+                        out.add(new DefaultHttp2DataFrame(last.content(), false));
+                    } else {
+                        last.release();
+                    }
+                    out.add(new DefaultHttp2HeadersFrame(names.trailers(trailers), true));
+                }
+            } else if (msg instanceof HttpContent c) {
+                out.add(new DefaultHttp2DataFrame(c.content(), false));
+            }
+            ok = true;
+            return out;
+        } finally {
+            if (!ok) {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+    }
+
+    /**
+     * The lower-case field names of one connection's responses: the same name object (a constant
+     * in a handler, cached by the {@link HeaderCache}) is lower-cased once, not per response.
+     * Direct-mapped by identity; a miss costs one conversion.
+     */
+    static final class Names {
+        private static final int SLOTS = 32;
+        private final Object[] keys = new Object[SLOTS];
+        private final AsciiString[] lower = new AsciiString[SLOTS];
+
+        Http2Headers headers(HttpResponse res) {
+            DefaultHttp2Headers h = new DefaultHttp2Headers(false, res.headers().size() + 1);
+            h.status(res.status().codeAsText());
+            copy(res.headers(), h);
+            return h;
+        }
+
+        Http2Headers trailers(HttpHeaders trailers) {
+            DefaultHttp2Headers h = new DefaultHttp2Headers(false, trailers.size());
+            copy(trailers, h);
+            return h;
+        }
+
+        private void copy(HttpHeaders from, Http2Headers to) {
+            for (Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
+                Map.Entry<CharSequence, CharSequence> e = it.next();
+                AsciiString name = lowerCase(e.getKey());
+                if (connectionSpecific(name, e.getValue())) {
+                    continue;
+                }
+                to.add(name, e.getValue());
+            }
+        }
+
+        private AsciiString lowerCase(CharSequence name) {
+            int slot = System.identityHashCode(name) & (SLOTS - 1);
+            if (keys[slot] == name) {
+                return lower[slot];
+            }
+            AsciiString l = AsciiString.of(name).toLowerCase();
+            keys[slot] = name;
+            lower[slot] = l;
+            return l;
+        }
+
+        private static boolean connectionSpecific(AsciiString name, CharSequence value) {
+            return name.contentEquals(HttpHeaderNames.CONNECTION) || name.contentEquals(HttpHeaderNames.TRANSFER_ENCODING)
+                    || name.contentEquals(HttpHeaderNames.KEEP_ALIVE) || name.contentEquals(HttpHeaderNames.UPGRADE)
+                    || name.contentEquals(PROXY_CONNECTION)
+                    || name.contentEquals(HttpHeaderNames.TE) && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(value);
+        }
+    }
+}
