@@ -12,7 +12,8 @@ package io.fiberloop.netty.http;
  * }
  * <p>When it returns the connection is closed with {@code 1000} (if it is still open); when it
  * throws, with {@code 1011}, and the exception is logged once at ERROR by
- * {@code io.fiberloop.netty.http.HttpServer}.
+ * {@code io.fiberloop.netty.http.HttpServer}. An {@link java.io.IOException} from a send after the
+ * peer left is the normal end of a session: let it propagate, it is logged at DEBUG only.
  */
 @FunctionalInterface
 public interface WebSocketHandler {

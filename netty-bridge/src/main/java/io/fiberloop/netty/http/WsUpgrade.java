@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionData;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionUtil;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtension;
 import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateServerExtensionHandshaker;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -108,9 +109,14 @@ final class WsUpgrade implements HttpHandler {
             code = WebSocket.GOING_AWAY;
             reason = "server shutting down";
         } catch (Throwable e) {
-            code = WebSocket.INTERNAL_ERROR;
-            reason = "internal server error";
-            MustLog.error(Dispatcher.log, "WebSocket handler of {} (route {}) failed", req.uri(), req.route(), e);
+            if (e instanceof IOException && !ws.isOpen()) {
+                // the peer left while the handler sent: the end of the session, not a failure
+                Dispatcher.log.debug("WebSocket {} ended while its handler sent: {}", ws, e.toString());
+            } else {
+                code = WebSocket.INTERNAL_ERROR;
+                reason = "internal server error";
+                MustLog.error(Dispatcher.log, "WebSocket handler of {} (route {}) failed", req.uri(), req.route(), e);
+            }
         } finally {
             ws.endSession(code, reason);
         }

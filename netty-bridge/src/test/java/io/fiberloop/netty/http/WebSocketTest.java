@@ -101,6 +101,11 @@ class WebSocketTest {
                         }
                     }
                 })
+                .websocket("/spam", ws -> {
+                    for (;;) {
+                        ws.send("spam"); // no try: the IOException when the client leaves ends the session
+                    }
+                })
                 .get("/plain", req -> HttpResponse.text("still HTTP"))
                 );
     }
@@ -272,6 +277,31 @@ class WebSocketTest {
             }
         });
         assertEquals("msg a,msg b,tick 0,tick 1,tick 2", r);
+    }
+
+    @Test
+    void aClientLeavingWhileTheHandlerSendsIsNotAnError() throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(HttpServer.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> errors = new ch.qos.logback.core.read.ListAppender<>();
+        errors.start();
+        log.addAppender(errors);
+        try {
+            clientLoop.run(() -> {
+                try (HttpClient client = HttpClient.create(clientLoop)) {
+                    WebSocket ws = client.webSocket(HttpClient.Request.get(base() + "/spam"), WebSocketOptions.defaults().compression(false));
+                    assertEquals("spam", ws.receive().text());
+                    ws.close(1000, "enough");
+                }
+                return null;
+            });
+            while (served.server().activeRequests() > 0) {
+                Thread.sleep(20); // the session's exchange ends after its handler's exception was handled
+            }
+            assertTrue(errors.list.stream().noneMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR),
+                    "logged: " + errors.list);
+        } finally {
+            log.detachAppender(errors);
+        }
     }
 
     @Test
