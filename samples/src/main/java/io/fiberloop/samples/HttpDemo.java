@@ -80,6 +80,8 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
         System.out.println("  curl -i '" + base + "/slow?ms=500'");
         System.out.println("  curl -N " + base + "/stream");
         System.out.println("  curl --data-binary 'hello, fibers' " + base + "/echo");
+        System.out.println("  curl -i -d '{\"name\":\"apple\",\"quantity\":3}' " + base + "/api/items");
+        System.out.println("  curl -N " + base + "/events            (and " + base + "/chat in a browser)");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close(Duration.ofSeconds(5));
@@ -103,11 +105,17 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
               GET /slow?ms=500    sleeps on the loop's timer while other requests go on
               GET /stream         ten chunks, 100 ms apart, with backpressure
               POST /echo          streams the request body back (curl --data-binary @file ...)
+            What you can build:
+              /api/items          a JSON resource: POST creates (201 + Location), GET lists and gets, DELETE
+              /ws/echo            a WebSocket echo
+              /chat               a WebSocket chat room (open it in two browser tabs)
+              /events             a server-sent events clock, one event a second (curl -N)
+              /static/            files served from the jar (/static/events.html counts the events)
             """;
 
     /** The demo's routes. */
     static HttpServer.Builder routes(HttpServer.Builder b) {
-        return b
+        return new WebTour().routes(b)
                 .get("/", req -> HttpResponse.text(INDEX))
                 .get("/plaintext", req -> HttpResponse.text("Hello, World!").contentType("text/plain"))
                 .get("/json", req -> HttpResponse.json("{\"message\":\"Hello, World!\"}"))

@@ -67,6 +67,7 @@ public final class HttpClient implements AutoCloseable {
     private final EventLoop loop;
     private final Map<String, ArrayDeque<Conn>> idle = new HashMap<>();
     private final Set<Conn> all = new LinkedHashSet<>();
+    private final Set<WsConnection> webSockets = new LinkedHashSet<>();
     private int maxResponseSize = 16 * 1024 * 1024;
     private Duration connectTimeout = Duration.ofSeconds(10);
     private SslContext tls;
@@ -256,7 +257,8 @@ public final class HttpClient implements AutoCloseable {
         c.io().close();
     }
 
-    private SslContext tlsContext() throws IOException {
+    /** The TLS context for {@code https://} and {@code wss://}, built on first use. A fiber of the loop. */
+    SslContext tlsContext() throws IOException {
         if (tls == null) {
             try {
                 tls = SslContextBuilder.forClient().build();
@@ -281,10 +283,64 @@ public final class HttpClient implements AutoCloseable {
         return c;
     }
 
-    /** Closes every connection. Threading: a fiber of the client's loop (idempotent). */
+    /**
+     * Opens a WebSocket to {@code uri} ({@code ws://} or {@code wss://}) with the default
+     * {@link WebSocketOptions}: see {@link #webSocket(Request, WebSocketOptions)}.
+     *
+     * @param uri the endpoint, e.g. {@code ws://127.0.0.1:8080/ws/echo}
+     * @return the open WebSocket; close it when done
+     * @throws IOException if the connection or the handshake fails
+     */
+    public WebSocket webSocket(String uri) throws IOException {
+        return webSocket(Request.get(uri), WebSocketOptions.defaults());
+    }
+
+    /**
+     * Opens a WebSocket: connects (with TLS for {@code wss://}, through this client's
+     * {@link #tls(SslContext) context}), sends the upgrade request with {@code request}'s headers
+     * (e.g. {@code Origin}, {@code Authorization}), and returns once the server accepted it. The
+     * subprotocols and permessage-deflate of {@code options} are offered; {@link WebSocket#subprotocol()}
+     * and {@link WebSocket#compressed()} tell what was agreed. The WebSocket has its own connection
+     * (not pooled); {@link #close()} closes the ones still open.
+     * {@snippet :
+     * try (WebSocket ws = client.webSocket("ws://127.0.0.1:8080/ws/echo")) {
+     *     ws.send("hello");
+     *     String echo = ws.receive().text();
+     * }
+     * }
+     * <p>Threading: a fiber of the client's loop; suspends it. The WebSocket belongs to that loop.
+     *
+     * @param request a {@code GET} request whose URI is {@code ws://}, {@code wss://} (or
+     *        {@code http://}, {@code https://}); its timeout bounds the handshake
+     * @param options the connection's options
+     * @return the open WebSocket
+     * @throws IOException if the connection fails, or the server refuses the upgrade (the message
+     *         carries its status)
+     */
+    public WebSocket webSocket(Request request, WebSocketOptions options) throws IOException {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(options, "options");
+        if (!loop.inLoop() || Fiber.currentOrNull() == null) {
+            throw new IllegalStateException("HttpClient.webSocket() must be called from a fiber of loop '" + loop.name()
+                    + "': spawn one with Fibers.spawn(loop, ...)");
+        }
+        if (closed) {
+            throw new IllegalStateException("the HttpClient is closed");
+        }
+        Duration limit = request.timeout != null ? request.timeout : connectTimeout;
+        WsConnection ws = WsClient.connect(loop, request.uri, request.headers, options, limit, this);
+        webSockets.add(ws);
+        ws.onEnd = () -> webSockets.remove(ws);
+        return ws;
+    }
+
+    /** Closes every connection, and the WebSockets still open (with {@code 1001}). Threading: a fiber of the client's loop (idempotent). */
     @Override
     public void close() {
         closed = true;
+        for (WsConnection ws : List.copyOf(webSockets)) {
+            ws.endSession(WebSocket.GOING_AWAY, "client closing");
+        }
         for (Conn c : List.copyOf(all)) {
             discard(c);
         }

@@ -126,6 +126,25 @@ public final class HttpServer implements AutoCloseable {
         void after(HttpRequest request, HttpResponse response) throws Exception;
     }
 
+    /**
+     * Maps an exception that a handler or filter threw to a response (see
+     * {@link Builder#onError(Class, ErrorHandler)}).
+     *
+     * @param <E> the exception type it maps
+     */
+    @FunctionalInterface
+    public interface ErrorHandler<E extends Throwable> {
+        /**
+         * <p>Threading: the request's fiber.
+         *
+         * @param request the request whose handler (or filter) failed
+         * @param error what it threw
+         * @return the response to send instead
+         * @throws Exception anything: that is then answered {@code 500} and logged
+         */
+        HttpResponse handle(HttpRequest request, E error) throws Exception;
+    }
+
     final ServerConfig config;
     final Dispatcher dispatcher;
     private final String host;
@@ -143,7 +162,8 @@ public final class HttpServer implements AutoCloseable {
         this.ownLoop = ownLoop;
         this.config = new ServerConfig(b.router, b.notFound, b.before.toArray(new BeforeFilter[0]), b.after.toArray(new AfterFilter[0]),
                 b.maxInitialLineLength, b.maxHeaderSize, b.maxBodySize, b.requestTimeout.toNanos(), b.idleTimeout.toNanos(),
-                b.accessLog, b.tls, b.http2 ? b.http2Options : null);
+                b.accessLog, b.tls, b.http2 ? b.http2Options : null, b.errors.build(), b.json != null ? b.json : JsonBodies.discover(),
+                b.compression);
         this.dispatcher = new Dispatcher(config);
     }
 
@@ -248,6 +268,9 @@ public final class HttpServer implements AutoCloseable {
                 for (ServedConnection c : serverLoop(l).connections()) {
                     c.shutdown();
                 }
+                for (WsConnection ws : serverLoop(l).webSockets()) {
+                    ws.startClose(WebSocket.GOING_AWAY, "server shutting down");
+                }
             }
 
             @Override
@@ -340,6 +363,9 @@ public final class HttpServer implements AutoCloseable {
         private HttpHandler notFound = r -> HttpResponse.error(404, "not found: " + r.path() + "\n");
         private final List<BeforeFilter> before = new ArrayList<>();
         private final List<AfterFilter> after = new ArrayList<>();
+        private final ErrorMappers.Builder errors = new ErrorMappers.Builder();
+        private JsonCodec json;
+        private Compression compression;
         private int maxInitialLineLength = 4096;
         private int maxHeaderSize = 8192;
         private long maxBodySize = 10L * 1024 * 1024;
@@ -466,6 +492,44 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * Adds a WebSocket endpoint with the default {@link WebSocketOptions}: a {@code GET} route
+         * at {@code path} that upgrades to a WebSocket and runs {@code handler} in the request's
+         * fiber for as long as the connection lasts (see {@link WebSocket}).
+         * {@snippet :
+         * builder.websocket("/ws/echo", ws -> {
+         *     for (WebSocket.Message msg; (msg = ws.receive()) != null; ) {
+         *         ws.send(msg);
+         *     }
+         * });
+         * }
+         * A plain {@code GET} (not an upgrade) gets {@code 426 Upgrade Required}. The route's
+         * pattern may hold path parameters ({@code ws.request().pathParam(...)}). Before filters run
+         * on the upgrade request (authentication, CORS); a filter's response refuses the upgrade.
+         *
+         * @param path the path pattern
+         * @param handler serves each connection
+         * @return this
+         */
+        public Builder websocket(String path, WebSocketHandler handler) {
+            return websocket(path, WebSocketOptions.defaults(), handler);
+        }
+
+        /**
+         * Adds a WebSocket endpoint: as {@link #websocket(String, WebSocketHandler)}, with options
+         * (message limit, pings, idle timeout, subprotocols, compression, origin check).
+         *
+         * @param path the path pattern
+         * @param options the connections' options
+         * @param handler serves each connection
+         * @return this
+         */
+        public Builder websocket(String path, WebSocketOptions options, WebSocketHandler handler) {
+            Objects.requireNonNull(options, "options");
+            Objects.requireNonNull(handler, "handler");
+            return route("GET", path, new WsUpgrade(options, handler));
+        }
+
+        /**
          * The handler of requests no route matches (default: {@code 404} text).
          *
          * @param handler the fallback
@@ -495,6 +559,73 @@ public final class HttpServer implements AutoCloseable {
          */
         public Builder after(AfterFilter filter) {
             after.add(Objects.requireNonNull(filter, "filter"));
+            return this;
+        }
+
+        /**
+         * The JSON codec of {@link HttpRequest#body(Class)} and {@link HttpResponse#json(Object)}.
+         * Without it the server uses the one found by {@link java.util.ServiceLoader} (the
+         * {@code fiberloop-jackson} artifact provides one), if any.
+         * {@snippet :
+         * builder.json(JacksonCodec.of(new ObjectMapper().findAndRegisterModules()));
+         * }
+         *
+         * @param codec the codec (thread-safe: every loop of the server uses it)
+         * @return this
+         */
+        public Builder json(JsonCodec codec) {
+            this.json = Objects.requireNonNull(codec, "codec");
+            return this;
+        }
+
+        /**
+         * Compresses responses with gzip or deflate when the client accepts them (see
+         * {@link Compression}: text types, bodies of at least 1 KiB by default). Off by default.
+         *
+         * @param compression the settings, e.g. {@code Compression.defaults()}; {@code null} turns it off
+         * @return this
+         */
+        public Builder compression(Compression compression) {
+            this.compression = compression;
+            return this;
+        }
+
+        /**
+         * Serves cross-origin requests by {@code cors}'s policy: adds a before filter that answers
+         * preflight requests and an after filter that adds the {@code Access-Control-*} headers
+         * (see {@link Cors}). Call it before adding filters of your own (an authentication filter
+         * must not refuse a preflight, which carries no credentials).
+         *
+         * @param cors the policy
+         * @return this
+         */
+        public Builder cors(Cors cors) {
+            Objects.requireNonNull(cors, "cors");
+            before.add(cors::preflight);
+            after.add(cors::decorate);
+            return this;
+        }
+
+        /**
+         * Maps exceptions of {@code type} (and its subclasses) thrown by a handler or a filter to a
+         * response, instead of the default {@code 500} (or an {@link HttpException}'s status). The
+         * mapping for the nearest superclass of the thrown exception wins; a mapping for
+         * {@code HttpException} itself replaces the default text answers of the server's
+         * {@code 400}s and {@code 413}s raised in handlers (say, to answer JSON). A mapped exception is
+         * not logged.
+         * {@snippet :
+         * builder.onError(NoSuchElementException.class, (req, e) -> HttpResponse.error(404, "no such item\n"))
+         *        .onError(IllegalArgumentException.class, (req, e) -> HttpResponse.error(400, e.getMessage() + "\n"));
+         * }
+         *
+         * @param type the exception type
+         * @param handler makes the response
+         * @param <E> the exception type
+         * @return this
+         * @throws IllegalArgumentException if {@code type} is mapped already
+         */
+        public <E extends Throwable> Builder onError(Class<E> type, ErrorHandler<? super E> handler) {
+            errors.add(type, handler);
             return this;
         }
 

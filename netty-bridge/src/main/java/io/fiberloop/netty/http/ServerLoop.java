@@ -37,6 +37,7 @@ final class ServerLoop {
     private final Set<ServedConnection> connections = new HashSet<>();
     /** Exchanges in flight; written on the loop, read from any thread. */
     private volatile int active;
+    private final Set<WsConnection> webSockets = new HashSet<>();
 
     ServerLoop(HttpServer owner, Listeners.Listener listener) {
         this.owner = owner;
@@ -70,6 +71,17 @@ final class ServerLoop {
         return List.copyOf(connections);
     }
 
+    /** A WebSocket session began (its upgrade's exchange serves it): the server's close tells it to go away. The loop. */
+    void webSocketOpened(WsConnection ws) {
+        webSockets.add(ws);
+        ws.onEnd = () -> webSockets.remove(ws);
+    }
+
+    /** @return this loop's open WebSockets, a copy. The loop. */
+    List<WsConnection> webSockets() {
+        return List.copyOf(webSockets);
+    }
+
     /** An exchange started (counted for {@link HttpServer#activeRequests()}). */
     void exchangeStarted() {
         active++;
@@ -85,6 +97,11 @@ final class ServerLoop {
         List<io.fiberloop.fiber.Task<?>> tasks = new java.util.ArrayList<>();
         for (ServedConnection c : connections) {
             c.addRunning(tasks);
+        }
+        for (WsConnection ws : webSockets) {
+            if (ws.session != null && !ws.session.isDone()) {
+                tasks.add(ws.session); // a WebSocket's handler runs in its upgrade request's task
+            }
         }
         return tasks;
     }
