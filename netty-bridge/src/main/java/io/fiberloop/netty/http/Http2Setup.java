@@ -83,7 +83,7 @@ final class Http2Setup {
     static void install(ChannelPipeline p, ServerLoop sl) {
         Http2FrameCodec codec = newCodec(sl.config);
         Http2Connection conn = new Http2Connection(sl, codec);
-        p.addLast("fiberloop-h2-bytes", new Http2Connection.RawBytes(sl.queue));
+        p.addLast("fiberloop-h2-guard", conn.frameGuard());
         p.addLast("fiberloop-h2-codec", codec);
         p.addLast("fiberloop-h2-streams", new Http2MultiplexHandler(conn.streamInitializer()));
         p.addLast("fiberloop-h2", conn);

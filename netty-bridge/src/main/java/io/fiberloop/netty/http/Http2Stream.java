@@ -120,8 +120,7 @@ final class Http2Stream extends HttpConnection {
                 resetNow(Http2Error.PROTOCOL_ERROR); // RFC 9113 8.1: a second header block must end the stream
             }
         } else {
-            ReferenceCountUtil.release(msg);
-            owner.controlFrame(); // PRIORITY, or a frame of an unknown type: no work for us
+            ReferenceCountUtil.release(msg); // PRIORITY, or a frame of an unknown type (counted by the connection's guard)
         }
     }
 
