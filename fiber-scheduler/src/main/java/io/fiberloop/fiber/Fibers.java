@@ -7,11 +7,11 @@ import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.loop.spi.WakeTask;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -151,8 +151,10 @@ public final class Fibers {
     }
 
     /**
-     * Waits for a plain {@link Future}, which offers no completion callback: when it is not done
-     * yet, a virtual thread of the JDK's default scheduler waits for it and wakes the fiber.
+     * Waits for any {@link Future}: a {@link Task} as {@link Task#join()} does, a
+     * {@link CompletableFuture} as {@link #await(CompletableFuture)}; a plain {@code Future} offers
+     * no completion callback, so when it is not done yet, a virtual thread of the JDK's default
+     * scheduler waits for it and wakes the fiber.
      *
      * @param future the future
      * @param <T> its value type
@@ -160,37 +162,10 @@ public final class Fibers {
      */
     public static <T> T await(Future<T> future) {
         Objects.requireNonNull(future, "future");
-        if (future instanceof CompletableFuture<T> cf) {
-            return await(cf);
+        if (future instanceof Task<T> t) {
+            return t.join();
         }
-        if (future instanceof CompletionStage<?> stage) {
-            @SuppressWarnings("unchecked")
-            CompletionStage<T> s = (CompletionStage<T>) stage;
-            return await(s);
-        }
-        if (future.isDone()) {
-            return resultOfFuture(future);
-        }
-        CompletableFuture<T> bridge = new CompletableFuture<>();
-        Thread.ofVirtual().name("fiberloop-await-future").start(() -> {
-            try {
-                bridge.complete(future.get());
-            } catch (java.util.concurrent.ExecutionException e) {
-                bridge.completeExceptionally(e.getCause());
-            } catch (Throwable e) {
-                bridge.completeExceptionally(e);
-            }
-        });
-        return await(bridge);
-    }
-
-    private static <T> T resultOfFuture(Future<T> f) {
-        return switch (f.state()) {
-            case SUCCESS -> f.resultNow();
-            case FAILED -> throw rethrow(f.exceptionNow());
-            case CANCELLED -> throw new CancelledException("the awaited future was cancelled");
-            case RUNNING -> throw new IllegalStateException("not done");
-        };
+        return await(completionOf(future));
     }
 
     /** Suspends (fiber) or blocks (plain thread) until {@code f} is done. */
@@ -220,20 +195,44 @@ public final class Fibers {
 
     /** The value of a completed future, or its failure rethrown (unchecked as is, checked wrapped). */
     static <T> T resultOf(CompletableFuture<T> f) {
+        return resultOf(f, "the awaited future was cancelled");
+    }
+
+    /**
+     * The value of a completed future, or its failure rethrown: unchecked as is, checked wrapped in
+     * {@link CompletionException}, a cancellation as a new {@link CancelledException} (the
+     * waiter's stack) with the future's own as its cause.
+     */
+    static <T> T resultOf(CompletableFuture<T> f, String whenCancelled) {
         try {
             return f.getNow(null);
-        } catch (java.util.concurrent.CancellationException e) {
-            Throwable original = e;
-            while (original.getCause() instanceof java.util.concurrent.CancellationException c) {
-                original = c;
-            }
-            String what = f instanceof Task<?> t ? "task '" + t.name() + "' was cancelled" : "the awaited future was cancelled";
-            CancelledException ce = new CancelledException(what);
-            ce.initCause(original);
-            throw ce;
+        } catch (CancellationException e) {
+            throw cancelled(e, whenCancelled);
         } catch (CompletionException e) {
             throw rethrow(e.getCause() != null ? e.getCause() : e);
         }
+    }
+
+    /** The exception a waiter raises for a cancelled future {@code f}. */
+    static CancelledException cancelled(CompletableFuture<?> f, String message) {
+        try {
+            f.getNow(null);
+        } catch (CancellationException e) {
+            return cancelled(e, message);
+        } catch (CompletionException e) {
+            // not cancelled after all
+        }
+        throw new IllegalStateException("not cancelled: " + f);
+    }
+
+    private static CancelledException cancelled(CancellationException e, String message) {
+        Throwable original = e;
+        while (original.getCause() instanceof CancellationException c) {
+            original = c;
+        }
+        CancelledException ce = new CancelledException(message);
+        ce.initCause(original);
+        return ce;
     }
 
     private static RuntimeException rethrow(Throwable t) {
@@ -349,33 +348,12 @@ public final class Fibers {
      */
     public static <T, X extends Throwable> T withTimeout(Duration timeout, FiberCallable<T, X> body) throws X {
         Objects.requireNonNull(timeout, "timeout");
-        Objects.requireNonNull(body, "body");
-        Strand me = Strand.requireFiber("withTimeout()");
-        Strand.Scope scope = me.pushScope(false, timeout);
-        TimerHandle timer = null;
-        try {
-            timer = me.scheduleWake(() -> me.expire(scope), timeout);
-            return body.call();
-        } catch (CancelledException e) {
-            if (scope.caught(e)) {
-                throw new FiberTimeoutException(timeout, e);
-            }
-            throw e;
-        } catch (Throwable e) {
-            // the deadline interrupted a JDK blocking call and the body let the interrupt escape
-            if (e instanceof InterruptedException) {
-                CancelledException pending = me.pendingCancellation();
-                if (pending != null && scope.caught(pending)) {
-                    throw new FiberTimeoutException(timeout, e);
-                }
-            }
-            throw e;
-        } finally {
-            if (timer != null) {
-                timer.cancel();
-            }
-            me.popScope(scope);
+        CancelScope scope = CancelScope.timeout(timeout);
+        T value = scope.run("withTimeout()", body);
+        if (scope.cancelledCaught()) {
+            throw new FiberTimeoutException(timeout, scope.caughtException());
         }
+        return value;
     }
 
     /**
@@ -389,11 +367,8 @@ public final class Fibers {
      * @throws X what {@code body} threw
      */
     public static <T, X extends Throwable> T withTimeoutOrNull(Duration timeout, FiberCallable<T, X> body) throws X {
-        try {
-            return withTimeout(timeout, body);
-        } catch (FiberTimeoutException e) {
-            return null;
-        }
+        Objects.requireNonNull(timeout, "timeout");
+        return CancelScope.timeout(timeout).run("withTimeoutOrNull()", body);
     }
 
     /**
@@ -408,17 +383,7 @@ public final class Fibers {
      * @throws X what {@code body} threw
      */
     public static <T, X extends Throwable> T nonCancellable(FiberCallable<T, X> body) throws X {
-        Objects.requireNonNull(body, "body");
-        Strand me = Strand.requireFiber("nonCancellable()");
-        Strand.Scope scope = me.pushScope(true, Duration.ZERO);
-        try {
-            return body.call();
-        } finally {
-            me.popScope(scope);
-            if (me.pendingCancellation() != null) {
-                me.interruptWait();
-            }
-        }
+        return CancelScope.shielded().run("nonCancellable()", body);
     }
 
     // ------------------------------------------------------------------ several at once
@@ -428,37 +393,12 @@ public final class Fibers {
      * fast: at the first failure, the tasks still running are cancelled and the failure is thrown,
      * with the other failures seen by then attached as suppressed.
      *
-     * @param futures the futures (tasks or any {@link CompletableFuture})
+     * @param futures the futures: tasks, {@link CompletableFuture}s, or any {@link Future}
      * @param <T> their value type
      * @return their values, in the order given
      */
-    public static <T> List<T> awaitAll(Collection<? extends CompletableFuture<? extends T>> futures) {
-        List<CompletableFuture<? extends T>> list = List.copyOf(futures);
-        Strand me = Strand.suspendable("awaitAll()");
-        waitUntil(me, list, "awaitAll()", () -> allDone(list) || anyFailed(list));
-        Throwable first = null;
-        for (CompletableFuture<? extends T> f : list) {
-            if (f.isDone() && f.isCompletedExceptionally()) {
-                Throwable e = failureOf(f);
-                if (first == null) {
-                    first = e;
-                } else if (first != e) {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            cancelAll(list);
-            if (first instanceof java.util.concurrent.CancellationException ce) {
-                throw ce;
-            }
-            throw rethrow(first);
-        }
-        List<T> values = new ArrayList<>(list.size());
-        for (CompletableFuture<? extends T> f : list) {
-            values.add(f.resultNow());
-        }
-        return values;
+    public static <T> List<T> awaitAll(Collection<? extends Future<? extends T>> futures) {
+        return Gather.all(futures);
     }
 
     /**
@@ -470,11 +410,8 @@ public final class Fibers {
      * @param <F> their type
      * @return the same futures, all done, in the order given
      */
-    public static <F extends CompletableFuture<?>> List<F> awaitAllSettled(Collection<F> futures) {
-        List<F> list = List.copyOf(futures);
-        Strand me = Strand.suspendable("awaitAllSettled()");
-        waitUntil(me, list, "awaitAllSettled()", () -> allDone(list));
-        return list;
+    public static <F extends Future<?>> List<F> awaitAllSettled(Collection<F> futures) {
+        return Gather.allSettled(futures);
     }
 
     /**
@@ -485,102 +422,52 @@ public final class Fibers {
      * @param <T> their value type
      * @return the value of the first to finish
      */
-    public static <T> T awaitAny(Collection<? extends CompletableFuture<? extends T>> futures) {
-        List<CompletableFuture<? extends T>> list = List.copyOf(futures);
-        if (list.isEmpty()) {
-            throw new IllegalArgumentException("awaitAny() needs at least one future");
-        }
-        Strand me = Strand.suspendable("awaitAny()");
-        CompletableFuture<? extends T> winner;
-        try {
-            waitUntil(me, list, "awaitAny()", () -> firstDone(list) != null);
-            winner = firstDone(list);
-        } finally {
-            for (CompletableFuture<? extends T> f : list) {
-                if (!f.isDone()) {
-                    f.cancel(true);
-                }
-            }
-        }
-        return resultOf(winner);
+    public static <T> T awaitAny(Collection<? extends Future<? extends T>> futures) {
+        return Gather.any(futures);
     }
 
-    private static void waitUntil(Strand me, List<? extends CompletableFuture<?>> list, String what, Until until) {
-        if (until.done()) {
-            if (me != null) {
-                me.checkCancelled();
-            }
-            return;
+    /**
+     * The completion of {@code future} as a {@link CompletableFuture}: itself, a task's view, or,
+     * for a plain {@link Future} that is not done, one completed by a virtual thread of the JDK's
+     * default scheduler that waits for it.
+     */
+    @SuppressWarnings("unchecked")
+    static <T> CompletableFuture<T> completionOf(Future<T> future) {
+        if (future instanceof Task<T> t) {
+            return t.outcome();
         }
-        if (me == null) {
-            while (!until.done()) {
-                CompletableFuture<?>[] pending = list.stream().filter(f -> !f.isDone()).toArray(CompletableFuture<?>[]::new);
-                CompletableFuture.anyOf(pending).handle((v, e) -> null).join();
-            }
-            return;
+        if (future instanceof CompletableFuture<T> cf) {
+            return cf;
         }
-        for (CompletableFuture<?> f : list) {
-            if (!f.isDone()) {
-                f.whenComplete((v, e) -> me.wake());
-            }
+        if (future instanceof CompletionStage<?> stage) {
+            return ((CompletionStage<T>) stage).toCompletableFuture();
         }
-        try {
-            me.awaitUntil(until);
-        } catch (CancelledException e) {
-            if (!"awaitAllSettled()".equals(what)) {
-                cancelAll(list);
+        CompletableFuture<T> bridge = new CompletableFuture<>();
+        if (future.isDone()) {
+            settleFrom(future, bridge);
+            return bridge;
+        }
+        Thread.ofVirtual().name("fiberloop-await-future").start(() -> {
+            try {
+                future.get();
+            } catch (Throwable ignored) {
+                // reported by settleFrom
             }
-            throw e;
+            settleFrom(future, bridge);
+        });
+        return bridge;
+    }
+
+    private static <T> void settleFrom(Future<T> done, CompletableFuture<T> into) {
+        switch (done.state()) {
+            case SUCCESS -> into.complete(done.resultNow());
+            case FAILED -> into.completeExceptionally(done.exceptionNow());
+            case CANCELLED -> into.cancel(false);
+            case RUNNING -> into.completeExceptionally(new IllegalStateException("not done: " + done));
         }
     }
 
-    private static boolean allDone(List<? extends CompletableFuture<?>> list) {
-        for (CompletableFuture<?> f : list) {
-            if (!f.isDone()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean anyFailed(List<? extends CompletableFuture<?>> list) {
-        for (CompletableFuture<?> f : list) {
-            if (f.isCompletedExceptionally()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static <F extends CompletableFuture<?>> F firstDone(List<F> list) {
-        for (F f : list) {
-            if (f.isDone()) {
-                return f;
-            }
-        }
-        return null;
-    }
-
-    private static void cancelAll(List<? extends CompletableFuture<?>> list) {
-        for (CompletableFuture<?> f : list) {
-            if (!f.isDone()) {
-                f.cancel(true);
-            }
-        }
-    }
-
-    /** The failure of a future that completed exceptionally (its cancellation exception if cancelled). */
-    static Throwable failureOf(CompletableFuture<?> f) {
-        if (f.state() == Future.State.FAILED) {
-            return f.exceptionNow();
-        }
-        try {
-            f.getNow(null);
-            return null;
-        } catch (java.util.concurrent.CancellationException e) {
-            return e;
-        } catch (CompletionException e) {
-            return e.getCause() != null ? e.getCause() : e;
-        }
+    static RuntimeException rethrowUnchecked(Throwable t) {
+        return rethrow(t);
     }
 }

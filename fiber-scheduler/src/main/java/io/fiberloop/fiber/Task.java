@@ -3,13 +3,18 @@ package io.fiberloop.fiber;
 import io.fiberloop.fiber.context.FiberContext;
 import io.fiberloop.fiber.internal.FiberHost;
 import io.fiberloop.fiber.internal.Strand;
+import io.fiberloop.loop.EventLoop;
 import java.lang.ref.Cleaner;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
@@ -18,10 +23,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A fiber running a callable on a loop, and the future of its result: created by
- * {@link Fibers#spawn}. A task is a {@link java.util.concurrent.Future} and a
- * {@link java.util.concurrent.CompletionStage} (it is a {@link CompletableFuture} that only its
- * fiber completes).
+ * The handle of a fiber running a callable on a loop: created by {@link Fibers#spawn} and
+ * {@link TaskScope#fork}. Wait for it ({@link #join()}), read its outcome once it is done
+ * ({@link #resultNow()}, {@link #exceptionNow()}, {@link #state()}), or cancel it
+ * ({@link #cancel()}). It is a {@link Future}; for code that wants a {@link CompletableFuture}
+ * (to compose stages, or to hand it to an API that takes one), {@link #toCompletableFuture()}
+ * gives a read-only view.
  *
  * {@snippet :
  * Task<Integer> t = Fibers.spawn(() -> { Fibers.sleep(Duration.ofMillis(10)); return 42; });
@@ -33,18 +40,27 @@ import org.slf4j.LoggerFactory;
  * or {@code CANCELLED}.
  *
  * <h2>Cancellation</h2>
- * {@link #cancel()} is cooperative, as in asyncio and trio: it raises {@link CancelledException}
- * in the fiber at its current or next suspension point (and interrupts a JDK blocking call), and
- * the task becomes done, as {@code CANCELLED}, only once the fiber has unwound and its
- * {@code finally} blocks have run. This differs from {@code Future.cancel}'s usual contract, in
- * which the future is done as soon as {@code cancel} returns.
+ * {@link #cancel()} is cooperative, as in asyncio, trio and kotlinx: it raises
+ * {@link CancelledException} in the fiber at its current or next suspension point (and interrupts a
+ * JDK blocking call), and the task becomes done, as {@code CANCELLED}, only once the fiber has
+ * unwound and its {@code finally} blocks have run. So, unlike {@link Future#cancel}'s contract,
+ * {@link #isDone()} may still be {@code false} right after {@code cancel()} returns: {@link #join()}
+ * waits until the task has really finished.
  *
- * <h2>Failures</h2>
- * {@link #join()} rethrows the task's exception unchanged when it is unchecked (a checked one
- * arrives wrapped in a {@link CompletionException}). A failure that nobody retrieves (by
- * {@code join}, {@code get}, {@code exceptionNow}, {@code resultNow}, a dependent stage or a
- * scope) is logged once, with the task's name and stack, when the task is garbage-collected:
- * never swallowed.
+ * <h2>What waiting throws</h2>
+ * <table>
+ *   <caption>The outcome of a task, as each way of waiting reports it</caption>
+ *   <tr><th>the task</th><th>{@link #join()}</th><th>{@link #get()}</th></tr>
+ *   <tr><td>returned {@code v}</td><td>{@code v}</td><td>{@code v}</td></tr>
+ *   <tr><td>was cancelled</td><td colspan="2">{@link CancelledException} (a {@link CancellationException}), its cause the one raised in the task</td></tr>
+ *   <tr><td>threw an unchecked exception {@code e}</td><td>{@code e} itself</td><td>{@link ExecutionException} with cause {@code e}</td></tr>
+ *   <tr><td>threw a checked exception {@code e}</td><td>{@link CompletionException} with cause {@code e}</td><td>{@link ExecutionException} with cause {@code e}</td></tr>
+ * </table>
+ * {@code join()} suits fiber code (no checked exceptions); {@code get()} keeps {@code Future}'s
+ * contract for code written against {@code Future}. A failure that nobody retrieves (by
+ * {@code join}, {@code get}, {@code exceptionNow}, {@code resultNow}, {@link #onComplete}, the
+ * {@linkplain #toCompletableFuture() view} or a scope) is logged once, with the task's name and
+ * stack, when the task is garbage-collected: never swallowed.
  *
  * <h2>Threading</h2>
  * Every method is safe from any thread. {@code join()} and {@code get()} suspend a calling fiber,
@@ -52,16 +68,19 @@ import org.slf4j.LoggerFactory;
  *
  * @param <T> the result type
  */
-public final class Task<T> extends CompletableFuture<T> {
+public final class Task<T> implements Future<T> {
     private static final Logger log = LoggerFactory.getLogger(Task.class);
     private static final Cleaner CLEANER = Cleaner.create();
 
     final Fiber fiber;
+    /** The outcome, completed only by {@link #settle}; also the read-only view. */
+    private final View<T> outcome;
     /** Created only when the task fails with nobody watching: successful tasks pay nothing for it. */
     private volatile Unretrieved unretrieved;
 
     private Task(Fiber fiber) {
         this.fiber = fiber;
+        this.outcome = new View<>(this);
     }
 
     /** A task of {@code host}, not started yet; captures the spawner's context (fiber locals, MDC) now. Any thread. */
@@ -126,25 +145,26 @@ public final class Task<T> extends CompletableFuture<T> {
 
     // ------------------------------------------------------------------ completion (fiber only)
 
+    /** Completes the task with the fiber's outcome; the first call wins. Loop thread. */
     void settle(Object result, Throwable failure) {
-        if (isDone()) {
+        if (outcome.isDone()) {
             return;
         }
         if (failure == null) {
             @SuppressWarnings("unchecked")
             T value = (T) result;
-            super.complete(value);
+            outcome.settle(value);
             return;
         }
-        boolean watched = getNumberOfDependents() > 0;
-        if (!watched && !(failure instanceof java.util.concurrent.CancellationException)) {
+        boolean watched = outcome.getNumberOfDependents() > 0;
+        if (!watched && !(failure instanceof CancellationException)) {
             // published before completion, so whoever sees the task done sees this too
             Unretrieved u = new Unretrieved(fiber.name());
             u.error = failure;
             unretrieved = u;
             CLEANER.register(this, u);
         }
-        super.completeExceptionally(failure);
+        outcome.settleFailure(failure);
     }
 
     private void retrieved() {
@@ -154,82 +174,154 @@ public final class Task<T> extends CompletableFuture<T> {
         }
     }
 
+    /** The outcome as a future, for the combinators of this package (no retrieval mark). */
+    CompletableFuture<T> outcome() {
+        return outcome;
+    }
+
+    // ------------------------------------------------------------------ state
+
+    @Override
+    public boolean isDone() {
+        return outcome.isDone();
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return outcome.isCancelled();
+    }
+
+    @Override
+    public State state() {
+        return outcome.state();
+    }
+
+    /**
+     * The result of a task that has completed successfully, without waiting.
+     *
+     * @return the result
+     * @throws IllegalStateException if the task is not done, failed or was cancelled
+     */
+    @Override
+    public T resultNow() {
+        retrieved();
+        return outcome.resultNow();
+    }
+
+    /**
+     * The exception of a task that has failed, without waiting.
+     *
+     * @return the exception
+     * @throws IllegalStateException if the task is not done, succeeded or was cancelled
+     */
+    @Override
+    public Throwable exceptionNow() {
+        retrieved();
+        return outcome.exceptionNow();
+    }
+
     // ------------------------------------------------------------------ waiting
 
     /**
-     * Waits for the task and returns its result.
+     * Waits for the task and returns its result (see the table in {@link Task}).
      *
      * @return the result
      * @throws CancelledException if the task was cancelled, or the calling fiber is cancelled while waiting
      * @throws CompletionException wrapping the task's checked exception; unchecked ones are rethrown as they are
      * @throws IllegalStateException if called from a loop callback, which must not block
      */
-    @Override
     public T join() {
-        Fibers.awaitDone(this, "join()");
+        Fibers.awaitDone(outcome, "join()");
+        return resultOfDone();
+    }
+
+    /** The outcome of a done task, as {@link #join()} reports it, without checking the caller's cancellation. */
+    T resultOfDone() {
         retrieved();
-        return Fibers.resultOf(this);
+        return Fibers.resultOf(outcome, "task '" + name() + "' was cancelled");
     }
 
     /**
-     * Waits for the task, as {@link #join()}, with the checked exceptions of {@code Future.get}.
+     * Waits for the task, with the checked exceptions of {@code Future.get} (see the table in
+     * {@link Task}).
      *
      * @return the result
+     * @throws CancelledException if the task was cancelled, or the calling fiber is cancelled while waiting
      * @throws ExecutionException wrapping the task's failure
      * @throws InterruptedException if a plain thread is interrupted while waiting
+     * @throws IllegalStateException if called from a loop callback, which must not block
      */
     @Override
     public T get() throws InterruptedException, ExecutionException {
-        if (Fiber.currentOrNull() != null || !isDone() && onLoop()) {
-            Fibers.awaitDone(this, "get()"); // suspends a fiber; refuses a loop callback
+        if (!outcome.isDone()) {
+            if (Fiber.currentOrNull() != null || onLoop()) {
+                Fibers.awaitDone(outcome, "get()"); // suspends a fiber; refuses a loop callback
+            } else {
+                try {
+                    outcome.get();
+                } catch (ExecutionException | CancellationException e) {
+                    // reported below
+                }
+            }
         }
-        retrieved();
-        return super.get();
+        return outcomeForGet();
     }
 
     /**
-     * Waits at most {@code timeout} for the task.
+     * Waits at most {@code timeout} for the task (see the table in {@link Task}).
      *
      * @param timeout how long
      * @param unit its unit
      * @return the result
      * @throws TimeoutException if the task is not done in time (it keeps running)
+     * @throws CancelledException if the task was cancelled, or the calling fiber is cancelled while waiting
      * @throws ExecutionException wrapping the task's failure
      * @throws InterruptedException if a plain thread is interrupted while waiting
      */
     @Override
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-        if (!isDone() && onLoop() && Fiber.currentOrNull() == null) {
-            Strand.suspendable("get()"); // throws: a loop callback must not block its loop
-        }
-        if (Fiber.currentOrNull() != null && !isDone()) {
-            boolean done = Fibers.withTimeoutOrNull(java.time.Duration.ofNanos(unit.toNanos(timeout)), () -> {
-                Fibers.awaitDone(this, "get()");
-                return Boolean.TRUE;
-            }) != null;
-            if (!done) {
-                throw new TimeoutException("task '" + name() + "' not done after " + timeout + " " + unit);
+        if (!outcome.isDone()) {
+            if (Fiber.currentOrNull() != null) {
+                boolean done = Fibers.withTimeoutOrNull(Duration.ofNanos(unit.toNanos(timeout)), () -> {
+                    Fibers.awaitDone(outcome, "get()");
+                    return Boolean.TRUE;
+                }) != null;
+                if (!done) {
+                    throw notDone(timeout, unit);
+                }
+            } else if (onLoop()) {
+                Strand.suspendable("get()"); // throws: a loop callback must not block its loop
+            } else {
+                try {
+                    outcome.get(timeout, unit);
+                } catch (ExecutionException | CancellationException e) {
+                    // reported below
+                } catch (TimeoutException e) {
+                    throw notDone(timeout, unit);
+                }
             }
         }
+        return outcomeForGet();
+    }
+
+    private TimeoutException notDone(long timeout, TimeUnit unit) {
+        return new TimeoutException("task '" + name() + "' not done after " + timeout + " " + unit);
+    }
+
+    /** The outcome of a done task, as {@code get} reports it. */
+    private T outcomeForGet() throws ExecutionException {
         retrieved();
-        return super.get(timeout, unit);
+        return switch (outcome.state()) {
+            case SUCCESS -> outcome.resultNow();
+            case FAILED -> throw new ExecutionException(outcome.exceptionNow());
+            case CANCELLED -> throw Fibers.cancelled(outcome, "task '" + name() + "' was cancelled");
+            case RUNNING -> throw new IllegalStateException("task '" + name() + "' is not done");
+        };
     }
 
     /** Whether the caller is on a loop (a fiber, a loop callback, or the carrier), where a wait must not block the thread. */
     private static boolean onLoop() {
-        return io.fiberloop.loop.EventLoop.currentOrNull() != null;
-    }
-
-    @Override
-    public T resultNow() {
-        retrieved();
-        return super.resultNow();
-    }
-
-    @Override
-    public Throwable exceptionNow() {
-        retrieved();
-        return super.exceptionNow();
+        return EventLoop.currentOrNull() != null;
     }
 
     /**
@@ -242,8 +334,22 @@ public final class Task<T> extends CompletableFuture<T> {
     public Task<T> onComplete(BiConsumer<? super T, ? super Throwable> callback) {
         Objects.requireNonNull(callback, "callback");
         retrieved();
-        super.whenComplete(callback);
+        outcome.whenComplete(callback);
         return this;
+    }
+
+    /**
+     * A read-only {@link CompletableFuture} of this task, for interop: it completes when the task
+     * does, with its result or failure (a cancelled task's is its {@link CancelledException}).
+     * Completing, obtruding or cancelling it throws {@link UnsupportedOperationException}: only the
+     * task's fiber completes the task, and {@link #cancel()} cancels it. Stages derived from it
+     * ({@code thenApply}, ...) are ordinary futures. The same view every time.
+     *
+     * @return the view
+     */
+    public CompletableFuture<T> toCompletableFuture() {
+        retrieved();
+        return outcome;
     }
 
     // ------------------------------------------------------------------ cancellation
@@ -273,7 +379,7 @@ public final class Task<T> extends CompletableFuture<T> {
         }
         try {
             host.loop().execute(this::cancel);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
+        } catch (RejectedExecutionException closed) {
             return false;
         }
         return true;
@@ -281,70 +387,91 @@ public final class Task<T> extends CompletableFuture<T> {
 
     /**
      * Same as {@link #cancel()}: cancellation always interrupts the task's fiber at its suspension
-     * point, whatever {@code mayInterruptIfRunning} says.
+     * point, whatever {@code mayInterruptIfRunning} says, and the task is done only once the fiber
+     * has unwound (see the class comment: {@link #isDone()} may be {@code false} when this returns).
+     *
+     * @param mayInterruptIfRunning ignored
+     * @return {@code true} if the task was not done yet (the request was made)
      */
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
         return cancel();
     }
 
-    // ------------------------------------------------------------------ completed only by the fiber
-
-    /** @throws UnsupportedOperationException always: only the task's fiber completes it */
-    @Override
-    public boolean complete(T value) {
-        throw readOnly("complete");
-    }
-
-    /** @throws UnsupportedOperationException always: only the task's fiber completes it */
-    @Override
-    public boolean completeExceptionally(Throwable ex) {
-        throw readOnly("completeExceptionally");
-    }
-
-    /** @throws UnsupportedOperationException always: only the task's fiber completes it */
-    @Override
-    public void obtrudeValue(T value) {
-        throw readOnly("obtrudeValue");
-    }
-
-    /** @throws UnsupportedOperationException always: only the task's fiber completes it */
-    @Override
-    public void obtrudeException(Throwable ex) {
-        throw readOnly("obtrudeException");
-    }
-
-    /** @throws UnsupportedOperationException always: use {@link Fibers#withTimeout} inside the task */
-    @Override
-    public CompletableFuture<T> orTimeout(long timeout, TimeUnit unit) {
-        throw readOnly("orTimeout");
-    }
-
-    /** @throws UnsupportedOperationException always: use {@link Fibers#withTimeoutOrNull} inside the task */
-    @Override
-    public CompletableFuture<T> completeOnTimeout(T value, long timeout, TimeUnit unit) {
-        throw readOnly("completeOnTimeout");
-    }
-
-    /** @throws UnsupportedOperationException always: only the task's fiber completes it */
-    @Override
-    public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier, Executor executor) {
-        throw readOnly("completeAsync");
-    }
-
-    private UnsupportedOperationException readOnly(String what) {
-        return new UnsupportedOperationException(what + "() on task '" + name() + "': a task completes when its fiber returns; "
-                + "use cancel() to stop it, or Fibers.withTimeout inside it for a deadline");
-    }
-
-    @Override
-    public <U> CompletableFuture<U> newIncompleteFuture() {
-        retrieved();
-        return new CompletableFuture<>();
-    }
-
     @Override
     public String toString() {
         return "Task[" + name() + ", " + state() + "]";
+    }
+
+    /** The task's outcome: completed only through {@link #settle}, read-only to everyone else. */
+    private static final class View<T> extends CompletableFuture<T> {
+        private final Fiber fiber;
+
+        View(Task<T> task) {
+            this.fiber = task.fiber;
+        }
+
+        void settle(T value) {
+            super.complete(value);
+        }
+
+        void settleFailure(Throwable failure) {
+            super.completeExceptionally(failure);
+        }
+
+        @Override
+        public boolean complete(T value) {
+            throw readOnly("complete");
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            throw readOnly("completeExceptionally");
+        }
+
+        @Override
+        public void obtrudeValue(T value) {
+            throw readOnly("obtrudeValue");
+        }
+
+        @Override
+        public void obtrudeException(Throwable ex) {
+            throw readOnly("obtrudeException");
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            throw readOnly("cancel");
+        }
+
+        @Override
+        public CompletableFuture<T> orTimeout(long timeout, TimeUnit unit) {
+            throw readOnly("orTimeout");
+        }
+
+        @Override
+        public CompletableFuture<T> completeOnTimeout(T value, long timeout, TimeUnit unit) {
+            throw readOnly("completeOnTimeout");
+        }
+
+        @Override
+        public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier, Executor executor) {
+            throw readOnly("completeAsync");
+        }
+
+        @Override
+        public <U> CompletableFuture<U> newIncompleteFuture() {
+            return new CompletableFuture<>();
+        }
+
+        private UnsupportedOperationException readOnly(String what) {
+            return new UnsupportedOperationException(what + "() on the future of task '" + fiber.name() + "': it is a read-only view; "
+                    + "a task completes when its fiber returns: cancel it with Task.cancel(), or use Fibers.withTimeout inside it for a deadline");
+        }
+
+        @Override
+        public String toString() {
+            return "Task.toCompletableFuture()[" + fiber.name() + ", " + state() + "]";
+        }
     }
 }

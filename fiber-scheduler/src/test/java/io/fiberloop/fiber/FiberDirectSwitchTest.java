@@ -54,7 +54,7 @@ class FiberDirectSwitchTest {
             timer.complete(null);
         }, Duration.ZERO);
         wake.complete(null); // unparks the woken task: its continuation is now queued
-        return CompletableFuture.allOf(woken, task, callback, timer);
+        return CompletableFuture.allOf(woken.toCompletableFuture(), task.toCompletableFuture(), callback, timer);
     }
 
     private static void assertQueuedWorkRanAfter(List<String> expectedPrefix, List<String> events) {

@@ -113,7 +113,7 @@ class FiberVirtualThreadTest {
                         });
                         out.add("vt got " + child.switchTo());
                         out.add("vt got " + child.switchTo());
-                        Fibers.await(CompletableFuture.allOf(task, callback));
+                        Fibers.await(CompletableFuture.allOf(task.toCompletableFuture(), callback));
                         done.complete(null);
                     } catch (Throwable t) {
                         done.completeExceptionally(t);

@@ -209,13 +209,11 @@ class TaskBasicsTest {
                 assertEquals("fine", ok.resultNow());
                 assertThrows(IllegalStateException.class, ok::exceptionNow);
                 assertFalse(ok.isCancelled());
-                assertFalse(ok.isCompletedExceptionally());
 
                 assertTrue(bad.isDone());
                 assertEquals(Future.State.FAILED, bad.state());
                 assertSame(boom, bad.exceptionNow());
                 assertThrows(IllegalStateException.class, bad::resultNow);
-                assertTrue(bad.isCompletedExceptionally());
                 assertFalse(bad.isCancelled());
                 return null;
             });
@@ -286,22 +284,22 @@ class TaskBasicsTest {
     }
 
     @Test
-    void taskAsCompletionStage() throws Exception {
+    void toCompletableFutureIsAReadOnlyViewThatComposes() throws Exception {
+        assertFalse(CompletableFuture.class.isAssignableFrom(Task.class), "a task is a narrow handle, not a CompletableFuture");
         try (EventLoop loop = virtualLoop()) {
             int v = loop.run(() -> {
                 Task<Integer> t = Fibers.spawn(() -> {
                     Fibers.sleep(Duration.ofSeconds(1));
                     return 21;
                 });
-                CompletableFuture<Integer> doubled = t.thenApply(x -> x * 2);
-                assertFalse(doubled instanceof Task);
+                CompletableFuture<Integer> doubled = t.toCompletableFuture().thenApply(x -> x * 2);
                 return Fibers.await(doubled.thenCompose(x -> CompletableFuture.completedFuture(x)));
             });
             assertEquals(42, v);
         }
         try (EventLoop loop = EventLoop.create()) {
             Task<String> t = Fibers.spawn(loop, () -> "a");
-            assertEquals("ab", t.thenApply(s -> s + "b").toCompletableFuture().get(10, TimeUnit.SECONDS));
+            assertEquals("ab", t.toCompletableFuture().thenApply(s -> s + "b").get(10, TimeUnit.SECONDS));
         }
     }
 
@@ -313,20 +311,53 @@ class TaskBasicsTest {
                     Fibers.sleep(Duration.ofSeconds(1));
                     return "real";
                 });
-                UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> t.complete("fake"));
-                assertTrue(e.getMessage().contains(t.name()), e.getMessage());
-                assertThrows(UnsupportedOperationException.class, () -> t.obtrudeValue("fake"));
-                assertThrows(UnsupportedOperationException.class, () -> t.completeExceptionally(new RuntimeException()));
-                assertThrows(UnsupportedOperationException.class, () -> t.obtrudeException(new RuntimeException()));
-                assertThrows(UnsupportedOperationException.class, () -> t.orTimeout(1, TimeUnit.SECONDS));
-                assertThrows(UnsupportedOperationException.class, () -> t.completeOnTimeout("x", 1, TimeUnit.SECONDS));
-                assertThrows(UnsupportedOperationException.class, () -> t.completeAsync(() -> "x", Runnable::run));
+                CompletableFuture<String> view = t.toCompletableFuture();
+                assertSame(view, t.toCompletableFuture());
+                UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> view.complete("fake"));
+                assertTrue(e.getMessage().contains(t.name()) && e.getMessage().contains("Task.cancel()"), e.getMessage());
+                assertThrows(UnsupportedOperationException.class, () -> view.obtrudeValue("fake"));
+                assertThrows(UnsupportedOperationException.class, () -> view.completeExceptionally(new RuntimeException()));
+                assertThrows(UnsupportedOperationException.class, () -> view.obtrudeException(new RuntimeException()));
+                assertThrows(UnsupportedOperationException.class, () -> view.cancel(true));
+                assertThrows(UnsupportedOperationException.class, () -> view.orTimeout(1, TimeUnit.SECONDS));
+                assertThrows(UnsupportedOperationException.class, () -> view.completeOnTimeout("x", 1, TimeUnit.SECONDS));
+                assertThrows(UnsupportedOperationException.class, () -> view.completeAsync(() -> "x", Runnable::run));
                 assertFalse(t.isDone());
                 assertEquals("real", t.join());
-                assertThrows(UnsupportedOperationException.class, () -> t.obtrudeValue("fake"));
+                assertEquals("real", view.getNow(null));
+                assertThrows(UnsupportedOperationException.class, () -> view.obtrudeValue("fake"));
                 assertEquals("real", t.join());
                 return null;
             });
+        }
+    }
+
+    @Test
+    void getAndJoinAgreeOnACancelledTask() throws Exception {
+        try (EventLoop loop = virtualLoop()) {
+            Task<String> t = loop.run(() -> {
+                Task<String> sleeper = Fibers.spawn(() -> {
+                    Fibers.sleep(Duration.ofDays(1));
+                    return "never";
+                });
+                Fibers.yieldNow();
+                sleeper.cancel();
+                return sleeper;
+            });
+            loop.run(() -> {
+                CancelledException viaJoin = assertThrows(CancelledException.class, t::join);
+                CancelledException viaGet = assertThrows(CancelledException.class, t::get);
+                assertNotNull(viaJoin.getCause(), "the waiter's exception carries the one raised in the task");
+                assertSame(viaJoin.getCause(), viaGet.getCause());
+                assertEquals(viaJoin.getMessage(), viaGet.getMessage());
+                return null;
+            });
+            // a plain thread gets the same from both
+            CancelledException viaGet = assertThrows(CancelledException.class, t::get);
+            CancelledException viaJoin = assertThrows(CancelledException.class, t::join);
+            assertSame(viaJoin.getCause(), viaGet.getCause());
+            assertThrows(CancelledException.class, () -> t.get(1, TimeUnit.SECONDS));
+            assertThrows(CancelledException.class, () -> Fibers.await(t));
         }
     }
 

@@ -346,7 +346,7 @@ public final class TcpServer implements AutoCloseable {
                 return null;
             });
             l.track(task);
-            task.whenComplete((v, e) -> {
+            task.onComplete((v, e) -> {
                 if (e != null) {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause instanceof CancelledException) {

@@ -74,9 +74,9 @@ public final class Strand implements Executor, Runnable {
     private Object inValue;
     private Throwable inError;
 
-    // cancellation: the task's request and the deadline and shield scopes, innermost first
+    // cancellation: the task's request and the cancel scopes (deadlines, shields), innermost first
     private boolean cancelRequested;
-    private Scope scopes;
+    Scope scopes;
 
     // the host's list of live tasks
     Strand livePrev;
@@ -404,11 +404,31 @@ public final class Strand implements Executor, Runnable {
         try {
             return host.loop.schedule(wake, delay);
         } catch (LoopClosedException closing) {
-            cancelRequested = true;
-            CancelledException e = new CancelledException("loop '" + host.loop.name() + "' is closing: " + describe() + " was cancelled");
-            e.initCause(closing);
-            throw e;
+            throw closing(closing);
         }
+    }
+
+    /**
+     * As {@link #scheduleWake}, at {@code deadlineNanos} of the loop's clock.
+     *
+     * @param wake the timer's task: it only wakes
+     * @param deadlineNanos when
+     * @return the timer
+     * @throws CancelledException if the loop is closing
+     */
+    public TimerHandle scheduleWakeAt(WakeTask wake, long deadlineNanos) {
+        try {
+            return host.loop.scheduleAt(wake, deadlineNanos);
+        } catch (LoopClosedException closing) {
+            throw closing(closing);
+        }
+    }
+
+    private CancelledException closing(LoopClosedException closing) {
+        cancelRequested = true;
+        CancelledException e = new CancelledException("loop '" + host.loop.name() + "' is closing: " + describe() + " was cancelled");
+        e.initCause(closing);
+        return e;
     }
 
     // ------------------------------------------------------------------ cancellation
@@ -430,11 +450,11 @@ public final class Strand implements Executor, Runnable {
     public CancelledException pendingCancellation() {
         Scope hit = null;
         for (Scope s = scopes; s != null; s = s.outer) {
+            if (s.cancelled()) {
+                hit = s; // the outermost cancelled scope wins: its exception passes through the inner ones
+            }
             if (s.shield) {
                 return hit == null ? null : hit.exception();
-            }
-            if (s.expired) {
-                hit = s;
             }
         }
         if (cancelRequested) {
@@ -490,78 +510,6 @@ public final class Strand implements Executor, Runnable {
 
     private String describe() {
         return kind == Kind.TASK ? "task '" + fiber.name() + "'" : String.valueOf(this);
-    }
-
-    /**
-     * Opens a deadline or shield scope on this (current) strand.
-     *
-     * @param shield whether it shields from the task's cancellation and outer deadlines
-     * @param timeout the deadline's length, for messages
-     * @return the scope; close it with {@link #popScope}
-     */
-    public Scope pushScope(boolean shield, Duration timeout) {
-        Scope s = new Scope(scopes, shield, timeout);
-        scopes = s;
-        return s;
-    }
-
-    /**
-     * Closes {@code s} (and any inner scope left open).
-     *
-     * @param s the scope
-     */
-    public void popScope(Scope s) {
-        scopes = s.outer;
-    }
-
-    /**
-     * Marks {@code s} expired and wakes the strand. Runs on the loop (a timer).
-     *
-     * @param s the scope whose deadline passed
-     */
-    public void expire(Scope s) {
-        if (state == Fiber.State.ENDED) {
-            return;
-        }
-        s.expired = true;
-        interruptWait();
-    }
-
-    /** A deadline or shield scope of a strand; innermost first. */
-    public static final class Scope {
-        final Scope outer;
-        final boolean shield;
-        final Duration timeout;
-        boolean expired;
-
-        Scope(Scope outer, boolean shield, Duration timeout) {
-            this.outer = outer;
-            this.shield = shield;
-            this.timeout = timeout;
-        }
-
-        ScopeCancelledException exception() {
-            return new ScopeCancelledException("deadline of " + timeout.toMillis() + " ms expired", this);
-        }
-
-        /**
-         * @param e a cancellation raised in the scope's strand
-         * @return whether {@code e} is this scope's own (its deadline expired)
-         */
-        public boolean caught(Throwable e) {
-            return e instanceof ScopeCancelledException sc && sc.scope == this;
-        }
-    }
-
-    /** The cancellation a scope raises when its deadline expires; the scope converts it at its exit. */
-    static final class ScopeCancelledException extends CancelledException {
-        private static final long serialVersionUID = 1L;
-        final transient Scope scope;
-
-        ScopeCancelledException(String message, Scope scope) {
-            super(message);
-            this.scope = scope;
-        }
     }
 
     // ------------------------------------------------------------------ the scheduler (Executor)

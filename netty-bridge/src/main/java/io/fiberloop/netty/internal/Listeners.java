@@ -171,7 +171,7 @@ public final class Listeners {
         public void track(Task<?> task) {
             tasks.add(task);
             live = tasks.size();
-            task.whenComplete((v, e) -> {
+            task.onComplete((v, e) -> {
                 tasks.remove(task);
                 live = tasks.size();
             });
