@@ -643,6 +643,9 @@ public final class HttpServer implements AutoCloseable {
                 transport = NettyLoops.transport(l);
             }
             HttpServer s = new HttpServer(this, owns ? loops.get(0) : null);
+            if (s.config.http2 != null) {
+                Http2Setup.warmUp(s.config);
+            }
             try {
                 s.listeners = Listeners.bind(loops, transport, host, port, s.new Setup());
             } catch (IOException | RuntimeException e) {
