@@ -119,8 +119,7 @@ final class Http2Stream extends HttpConnection {
                 resetNow(Http2Error.PROTOCOL_ERROR); // RFC 9113 8.1: a second header block must end the stream
             }
         } else {
-            ReferenceCountUtil.release(msg);
-            owner.controlFrame(); // PRIORITY, or a frame of an unknown type: no work for us
+            ReferenceCountUtil.release(msg); // PRIORITY, or a frame of an unknown type (counted by the connection's guard)
         }
     }
 
@@ -147,6 +146,14 @@ final class Http2Stream extends HttpConnection {
             }
             if (a.task != null && !a.done) {
                 a.task.cancel();
+                // a task cancelled before it started never serves: its exchange is finished here
+                a.task.onComplete((v, e) -> {
+                    if (!a.done) {
+                        a.done = true;
+                        a.body.release();
+                        server.exchangeEnded(a);
+                    }
+                });
             }
         }
     }
@@ -154,7 +161,9 @@ final class Http2Stream extends HttpConnection {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Dispatcher.log.debug("stream {}: {}", ch, cause.toString());
-        ctx.close();
+        if (!(cause instanceof io.netty.handler.codec.http2.Http2Exception)) {
+            ctx.close();
+        } // a stream error: Netty resets the stream with its code
     }
 
     private void offer(HttpContent c) {

@@ -31,9 +31,10 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * An embedded HTTP/1.1 server: routes by method and path, and runs each request's handler as a
- * task of one loop (or of every loop of a group, see "Multi-core"), in plain blocking style.
- * Built on Netty's HTTP/1.1 request decoder and response encoder.
+ * An embedded HTTP/1.1 and HTTP/2 server: routes by method and path, and runs each request's
+ * handler as a task of one loop (or of every loop of a group, see "Multi-core"), in plain
+ * blocking style. Built on Netty's HTTP/1.1 request decoder and response encoder, and on Netty's
+ * HTTP/2 frame codec (see "HTTP/2").
  *
  * <h2>How a handler runs</h2>
  * Each request is a task: {@code Fiber.current()}, cancellation, timeouts, fiber locals and every
@@ -65,10 +66,18 @@ import java.util.concurrent.CompletableFuture;
  *
  * <h2>HTTPS</h2>
  * {@link Builder#tls(SslContext)} serves TLS through Netty's {@code SslHandler}, first in each
- * connection's pipeline (HTTP/1.1 over TLS; no ALPN, so clients that offer HTTP/2 fall back to
- * HTTP/1.1). A client that fails the handshake, or that speaks plain HTTP to the TLS port, is
+ * connection's pipeline: HTTP/1.1 over TLS, and HTTP/2 to clients that choose it by ALPN when the
+ * context offers it ({@link Http2Options#alpn()}). A client that fails the handshake, or that speaks plain HTTP to the TLS port, is
  * disconnected (logged at DEBUG) and the server goes on serving the others; Netty's handshake
  * timeout (10 s by default) bounds a handshake that stalls.
+ *
+ * <h2>HTTP/2</h2>
+ * On by default ({@link Builder#http2(boolean)}): in clear text to clients that start with the
+ * HTTP/2 preface or ask for {@code Upgrade: h2c}, over TLS by ALPN. Each stream is one exchange,
+ * its handler in its own fiber, with the same routes; flow control is the backpressure
+ * ({@link BodyWriter#drain()} waits on the stream's window); a reset from the client cancels the
+ * handler; {@link #close(Duration)} sends {@code GOAWAY} and lets the streams in flight finish.
+ * Limits and defences: {@link Http2Options}.
  *
  * <h2>Limits</h2>
  * Initial line too long: {@code 414}; headers too large: {@code 431}; body too large: {@code 413}
@@ -774,6 +783,9 @@ public final class HttpServer implements AutoCloseable {
                 transport = NettyLoops.transport(l);
             }
             HttpServer s = new HttpServer(this, owns ? loops.get(0) : null);
+            if (s.config.http2 != null) {
+                Http2Setup.warmUp(s.config);
+            }
             try {
                 s.listeners = Listeners.bind(loops, transport, host, port, s.new Setup());
             } catch (IOException | RuntimeException e) {
