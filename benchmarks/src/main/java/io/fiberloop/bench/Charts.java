@@ -20,8 +20,10 @@ import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
 import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.DatasetRenderingOrder;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.renderer.category.BarRenderer;
@@ -30,10 +32,7 @@ import org.jfree.chart.renderer.category.LineAndShapeRenderer;
 import org.jfree.chart.renderer.category.StackedBarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
 import org.jfree.chart.renderer.AbstractRenderer;
-import org.jfree.chart.title.TextTitle;
 import org.jfree.chart.ui.Layer;
-import org.jfree.chart.ui.RectangleAnchor;
-import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.category.CategoryDataset;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.statistics.BoxAndWhiskerCalculator;
@@ -48,7 +47,7 @@ import picocli.CommandLine.Parameters;
  * charts, three per file, one panel per cell:
  * <ul>
  * <li>{@code <name>-ratios.png}: the median per-round ratio against raw Netty of the rate, CPU,
- *     user CPU per operation and p99 of each server, with issue 20's goal on each as a black bar;</li>
+ *     user CPU per operation and p99 of each server, with issue 20's goal on each as a red mark;</li>
  * <li>{@code <name>-rates.png}: each server's requests or round trips a second over the rounds
  *     (box: quartiles, line: median, whiskers: the rest of the rounds);</li>
  * <li>{@code <name>-cpu.png}: each server's median CPU per operation, user and system stacked.</li>
@@ -119,7 +118,7 @@ public final class Charts implements Callable<Integer> {
         }
         String header = header(doc);
         List<Path> out = List.of(dir.resolve(name + "-ratios.png"), dir.resolve(name + "-rates.png"), dir.resolve(name + "-cpu.png"));
-        grid(ratios, header + ": median per-round ratio against raw Netty (black bars: issue 20's goals)", out.get(0));
+        grid(ratios, header + ": median per-round ratio against raw Netty (red marks: issue 20's goals)", out.get(0));
         grid(rates, header + ": rate per server over the rounds", out.get(1));
         grid(cpu, header + ": median server CPU per operation, user + system", out.get(2));
         return out;
@@ -132,7 +131,7 @@ public final class Charts implements Callable<Integer> {
                 o.get("rounds").asInt(), o.get("seconds").asInt(), o.get("transport").asText());
     }
 
-    /** Bars: each non-raw server's median ratio per metric; black marks: the goal's bound; dashed line: raw = 1. */
+    /** Bars: each non-raw server's median ratio per metric; red marks: the goal's bound; dashed line: raw = 1. */
     static JFreeChart ratioChart(JsonNode cell) {
         String op = cell.get("operation").asText();
         String[][] metrics = {{"rate", op + "/s"}, {"cpu", "CPU/" + op}, {"user", "user CPU/" + op}, {"p99", "p99"}};
@@ -145,29 +144,28 @@ public final class Charts implements Callable<Integer> {
             for (String[] m : metrics) {
                 bars.addValue(number(s.at("/ratio/" + m[0])), s.get("server").asText(), m[1]);
             }
-            for (JsonNode v : s.get("verdicts")) {
-                for (String[] m : metrics) {
+            for (String[] m : metrics) { // every column, so that the marks line up with the bars' categories
+                Double bound = null;
+                for (JsonNode v : s.get("verdicts")) {
                     if (m[0].equals(v.at("/goal/metric").asText())) {
-                        goals.addValue(v.at("/goal/bound").asDouble(), "goal", m[1]);
+                        bound = v.at("/goal/bound").asDouble();
                     }
                 }
+                goals.addValue(bound, "goal", m[1]);
             }
         }
-        JFreeChart chart = ChartFactory.createBarChart(cell.get("name").asText(), null, "× raw Netty", bars,
+        JFreeChart chart = ChartFactory.createBarChart(cell.get("name").asText(), null, "× raw Netty (dashed: raw = 1)", bars,
                 PlotOrientation.VERTICAL, true, false, false);
         CategoryPlot plot = style(chart);
         colorByServer((BarRenderer) plot.getRenderer(), bars);
         plot.setDataset(1, goals);
         LineAndShapeRenderer g = new LineAndShapeRenderer(false, true);
-        g.setSeriesShape(0, new Rectangle2D.Double(-45, -2, 90, 4));
-        g.setSeriesPaint(0, Color.BLACK);
+        g.setSeriesShape(0, new Rectangle2D.Double(-50, -1.5, 100, 3));
+        g.setSeriesPaint(0, new Color(176, 0, 0, 170));
         plot.setRenderer(1, g);
+        plot.setDatasetRenderingOrder(DatasetRenderingOrder.FORWARD); // the marks over the bars
         ValueMarker parity = new ValueMarker(1.0, Color.DARK_GRAY, new BasicStroke(1f, BasicStroke.CAP_BUTT,
                 BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
-        parity.setLabel("raw Netty");
-        parity.setLabelFont(SMALL);
-        parity.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
-        parity.setLabelTextAnchor(TextAnchor.BOTTOM_RIGHT);
         plot.addRangeMarker(parity, Layer.FOREGROUND);
         plot.getRangeAxis().setLowerBound(0);
         return chart;
@@ -187,8 +185,8 @@ public final class Charts implements Callable<Integer> {
             }
             data.add(BoxAndWhiskerCalculator.calculateBoxAndWhiskerStatistics(rates), server, op + "/s");
         }
-        JFreeChart chart = ChartFactory.createBoxAndWhiskerChart(cell.get("name").asText(), null, "thousand " + op + "/s",
-                data, true);
+        JFreeChart chart = ChartFactory.createBoxAndWhiskerChart(cell.get("name").asText(), null,
+                "thousand " + op + "/s (axis not from 0)", data, true);
         CategoryPlot plot = style(chart);
         BoxAndWhiskerRenderer r = (BoxAndWhiskerRenderer) plot.getRenderer();
         r.setMeanVisible(false);
@@ -196,7 +194,7 @@ public final class Charts implements Callable<Integer> {
         r.setMinOutlierVisible(true);
         r.setItemMargin(0.15);
         colorByServer(r, data);
-        plot.getRangeAxis().setLowerBound(0);
+        ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         return chart;
     }
 
@@ -263,9 +261,11 @@ public final class Charts implements Callable<Integer> {
             g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, img.getWidth(), img.getHeight());
-            TextTitle title = new TextTitle(header, new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-            title.setMaximumLinesToDisplay(2);
-            title.draw(g, new Rectangle2D.Double(8, 6, img.getWidth() - 16, HEADER_H - 10));
+            g.setColor(Color.BLACK);
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
+            int split = header.indexOf(": ");
+            g.drawString(header.substring(0, split + 1), 12, 22);
+            g.drawString(header.substring(split + 2), 12, 44);
             for (int i = 0; i < panels.size(); i++) {
                 panels.get(i).draw(g, new Rectangle2D.Double((i % cols) * PANEL_W, HEADER_H + (i / cols) * PANEL_H, PANEL_W, PANEL_H));
             }
