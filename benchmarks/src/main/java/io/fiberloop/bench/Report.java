@@ -40,7 +40,7 @@ final class Report {
         StringBuilder b = new StringBuilder("verdict " + s.server() + ", " + cell + ":");
         String sep = " ";
         for (CellSummary.Verdict v : s.verdicts()) {
-            b.append(sep).append(String.format(Locale.ROOT, "%s %.2fx (%s %s %.2fx: %s)", v.goal().metric().label,
+            b.append(sep).append(String.format(Locale.ROOT, "%s %.3fx (%s %s %.2fx: %s)", v.goal().metric().label,
                     v.ratio(), v.goal().metric().label, v.goal().atLeast() ? ">=" : "<=", v.goal().bound(),
                     v.met() ? "met" : "MISSED"));
             sep = ", ";
