@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -175,7 +176,7 @@ public final class EchoLoad implements Callable<Integer> {
             for (int size : sizes) {
                 for (int conns : connections) {
                     ok &= Harness.runCell("echo " + sizeText(size) + " x " + conns, "rt", Map.of("size", size, "connections", conns),
-                            Goal.ECHO, common.rounds, servers,
+                            Goal.ECHO, common, servers,
                             (server, round) -> run(server, round, conns, size, common.seconds, clientGroup),
                             EchoLoad::printRun, s -> (long) s.extra().get("errors") == 0, results);
                 }
@@ -456,6 +457,7 @@ public final class EchoLoad implements Callable<Integer> {
                 extra.put("serverCorePct", 100 * serverTicks / (double) CLK_TCK / elapsed);
                 extra.put("clientCorePct", 100 * (self1 - self0) / (double) CLK_TCK / elapsed);
                 extra.put("othersCorePct", 100 * Math.max(0, otherSec) / elapsed);
+                extra.put("finishedAt", Instant.now().toString());
                 extra.put("loadBefore", loadBefore);
                 extra.put("loadAfter", ChildJvm.loadavg());
                 extra.put("errors", st.errors);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
@@ -26,21 +27,31 @@ final class Harness {
      * @param op what one operation is, {@code req} or {@code rt}
      * @param params the cell's parameters, for the result file
      * @param goals the goals to judge the servers by
+     * @param common the rounds, and the bound on the machine's other load beyond which a run is
+     *     discarded and run again (at most {@link #MAX_RETRIES} times)
      * @param print prints one run's line
      * @param clean whether a run was free of errors
      * @return whether every run completed and was clean
      */
-    static boolean runCell(String cell, String op, Map<String, Object> params, List<Goal> goals, int rounds,
+    static boolean runCell(String cell, String op, Map<String, Object> params, List<Goal> goals, LoadOptions common,
                            List<String> servers, Run run, BiConsumer<String, Sample> print, Predicate<Sample> clean,
                            ResultsFile results) {
         boolean ok = true;
         List<Sample> samples = new ArrayList<>();
-        for (int round = 1; round <= rounds; round++) {
+        for (int round = 1; round <= common.rounds; round++) {
             for (String server : LoadOptions.roundOrder(servers, round)) {
                 try {
                     Sample s = run.run(server, round);
-                    samples.add(s);
                     print.accept(cell, s);
+                    for (int retry = 0; retry < MAX_RETRIES && disturbed(s, common.maxOthers); retry++) {
+                        String why = String.format(Locale.ROOT, "disturbed run discarded: %s round %d of %s, others %.0f%% of a core",
+                                server, round, cell, (double) s.extra().get("othersCorePct"));
+                        System.out.println(why + "; running it again");
+                        results.discard(why);
+                        s = run.run(server, round);
+                        print.accept(cell, s);
+                    }
+                    samples.add(s);
                     ok &= clean.test(s);
                 } catch (Exception e) {
                     String what = String.format("%s round %d of %s: %s", server, round, cell,
@@ -55,6 +66,14 @@ final class Harness {
         Report.print(summary, op, System.out);
         results.add(new ResultsFile.Cell(cell, op, params, samples, summary));
         return ok;
+    }
+
+    /** How often a disturbed run is run again before it is kept anyway. */
+    static final int MAX_RETRIES = 2;
+
+    /** Whether the rest of the machine was busier than {@code maxOthersPct}% of a core during the run. */
+    static boolean disturbed(Sample s, int maxOthersPct) {
+        return s.extra().get("othersCorePct") instanceof Double others && others > maxOthersPct;
     }
 
     /** Stops the time guard, writes the result file and says where it went. */

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -119,7 +120,7 @@ public final class HttpLoad implements Callable<Integer> {
         try {
             for (int conns : connections) {
                 ok &= Harness.runCell("http -c" + conns, "req", Map.of("connections", conns, "threads", threads), Goal.HTTP,
-                        common.rounds, servers, (server, round) -> run(server, round, conns), HttpLoad::printRun,
+                        common, servers, (server, round) -> run(server, round, conns), HttpLoad::printRun,
                         s -> (long) s.extra().get("socketErrors") == 0 && (long) s.extra().get("non2xx") == 0, results);
             }
         } finally {
@@ -257,6 +258,7 @@ public final class HttpLoad implements Callable<Integer> {
             extra.put("serverCorePct", 100 * serverSec / elapsed);
             extra.put("wrkCorePct", 100 * wrkSec / elapsed);
             extra.put("othersCorePct", 100 * othersSec / elapsed);
+            extra.put("finishedAt", Instant.now().toString());
             extra.put("loadBefore", loadBefore);
             extra.put("loadAfter", ChildJvm.loadavg());
             return new Sample(server, round, w.requestsPerSec(), w.p50Us(), w.p99Us(), cpu[0], cpu[1], cpu[2], extra);

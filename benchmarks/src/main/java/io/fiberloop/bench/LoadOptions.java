@@ -30,6 +30,12 @@ final class LoadOptions {
                     + "-XX:StartFlightRecording=filename=/tmp/s.jfr,settings=profile,dumponexit=true")
     List<String> serverJvmArgs = new ArrayList<>();
 
+    @Option(names = "--max-others", defaultValue = "10", paramLabel = "PCT",
+            description = "A run during which the rest of the machine (neither the server nor the load generator) was busy "
+                    + "for more than PCT% of a core is disturbed: it is discarded and run again, up to twice "
+                    + "(default: ${DEFAULT-VALUE}; 100 keeps every run).")
+    int maxOthers;
+
     @Option(names = {"-o", "--out"}, paramLabel = "FILE",
             description = "The JSON result file (default: benchmarks/results/<harness>-<UTC time>.json under the git "
                     + "work tree, else the current directory).")
@@ -44,6 +50,7 @@ final class LoadOptions {
         check("--warmup", warmup, 0, 600);
         check("--seconds", seconds, 1, 600);
         check("--rounds", rounds, 1, 50);
+        check("--max-others", maxOthers, 1, 100);
         transport = BenchTransports.norm(transport);
         BenchTransports.ioHandlerFactory(transport); // throws for an unknown name
     }
@@ -54,6 +61,7 @@ final class LoadOptions {
         m.put("warmupSeconds", warmup);
         m.put("seconds", seconds);
         m.put("rounds", rounds);
+        m.put("maxOthersPct", maxOthers);
         m.put("serverJvmArgs", serverJvmArgs);
     }
 

@@ -44,6 +44,7 @@ final class ResultsFile {
     private final Map<String, Object> options;
     private final List<Cell> cells = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
+    private final List<String> discarded = new ArrayList<>();
 
     /**
      * @param harness the harness's name, {@code HttpLoad} or {@code EchoLoad}
@@ -65,6 +66,11 @@ final class ResultsFile {
         failures.add(what);
     }
 
+    /** Records a run that was discarded and run again (it was disturbed by other load). */
+    void discard(String what) {
+        discarded.add(what);
+    }
+
     /** The document, as it is written. */
     Map<String, Object> document(Instant finished) {
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -80,6 +86,7 @@ final class ResultsFile {
         doc.put("options", options);
         doc.put("cells", cells);
         doc.put("failures", failures);
+        doc.put("discarded", discarded);
         return doc;
     }
 
