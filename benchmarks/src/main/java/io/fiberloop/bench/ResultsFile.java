@@ -41,6 +41,8 @@ final class ResultsFile {
     private final String harness;
     private final List<String> args;
     private final Instant started = Instant.now();
+    /** Read when the run starts: the work tree may change while it runs (the jar does not). */
+    private final String commit = commit();
     private final Map<String, Object> options;
     private final List<Cell> cells = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
@@ -78,7 +80,7 @@ final class ResultsFile {
         doc.put("harness", harness);
         doc.put("command", "java -cp benchmarks/target/benchmarks.jar io.fiberloop.bench." + harness
                 + (args.isEmpty() ? "" : " " + String.join(" ", args)));
-        doc.put("commit", commit());
+        doc.put("commit", commit);
         doc.put("started", started.toString());
         doc.put("finished", finished.toString());
         doc.put("wallSeconds", Duration.between(started, finished).toSeconds());
