@@ -73,7 +73,7 @@ public final class H2Load {
     }
 
     private static Sample run(String name, String mainClass, String transport, int seconds) throws Exception {
-        try (ChildJvm.Child child = ChildJvm.start(name, List.of(), false, Duration.ofSeconds(30), mainClass, transport)) {
+        try (ChildJvm.Child child = ChildJvm.start(name, List.of(), Duration.ofSeconds(30), mainClass, transport)) {
             String url = "http://127.0.0.1:" + child.port + "/plaintext";
             h2load(url, 3); // warm-up: JIT, pools
             long[] before = ChildJvm.cpuTicks(child.pid());

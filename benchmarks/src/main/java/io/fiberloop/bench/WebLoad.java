@@ -69,7 +69,7 @@ public final class WebLoad {
             for (int r = 0; r < rounds; r++) {
                 for (int i = 0; i < servers.length; i++) {
                     String[] s = servers[(i + r) % servers.length];
-                    try (ChildJvm.Child c = ChildJvm.start(s[0], List.of(), false, Duration.ofSeconds(30), s[1], transport, dir.toString())) {
+                    try (ChildJvm.Child c = ChildJvm.start(s[0], List.of(), Duration.ofSeconds(30), s[1], transport, dir.toString())) {
                         Sample w = wsEcho(s[0], c, seconds);
                         Sample f = file(s[0], c, seconds);
                         ws.add(w);
