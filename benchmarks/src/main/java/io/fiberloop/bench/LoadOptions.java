@@ -32,7 +32,7 @@ final class LoadOptions {
 
     @Option(names = "--max-others", defaultValue = "10", paramLabel = "PCT",
             description = "A run during which the rest of the machine (neither the server nor the load generator) was busy "
-                    + "for more than PCT% of a core is disturbed: it is discarded and run again, up to twice "
+                    + "for more than PCT%% of a core is disturbed: it is discarded and run again, up to twice "
                     + "(default: ${DEFAULT-VALUE}; 100 keeps every run).")
     int maxOthers;
 

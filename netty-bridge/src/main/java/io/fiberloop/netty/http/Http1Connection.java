@@ -22,7 +22,7 @@ import java.util.ArrayDeque;
 /**
  * One HTTP/1.1 server connection on the connection core ({@link HttpConnection}): the Netty handler after the request
  * decoder (its callbacks run in the loop's work fiber, Netty's owning thread), serving one
- * exchange at a time, each in a fiber of the loop ({@link Dispatcher}).
+ * exchange at a time, each a task of the loop ({@link Exchange}, {@link Dispatcher}).
  *
  * <h2>Reading on demand</h2>
  * The channel runs with auto-read off and the decoder decodes one object per read

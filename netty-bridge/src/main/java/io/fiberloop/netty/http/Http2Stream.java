@@ -172,7 +172,7 @@ final class Http2Stream extends HttpConnection {
         }
     }
 
-    /** A request head: its exchange starts in a fiber, or a rejected one is answered at once. */
+    /** A request head: its exchange starts as a loop task (inline, see Exchange), or a rejected one is answered at once. */
     private void begin(io.netty.handler.codec.http.HttpRequest head, boolean endStream) {
         RequestHead parsed;
         try {

@@ -1,8 +1,10 @@
 package io.fiberloop.netty.http;
 
 /**
- * Answers one request. Runs in its own fiber of the server's loop, so it may block (read the body,
- * sleep, await other tasks, call other servers) without holding up the loop.
+ * Answers one request. Runs as a task of the server's loop, so it may block (read the body, sleep,
+ * await other tasks, call other servers) without holding up the loop: it starts on the loop's work
+ * fiber and, if it suspends, carries on as a fiber of its own (see {@link HttpServer}, "How a
+ * handler runs").
  * {@snippet :
  * HttpHandler hello = req -> HttpResponse.text("Hello, " + req.queryParam("name") + "!");
  * }

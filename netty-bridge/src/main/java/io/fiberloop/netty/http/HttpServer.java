@@ -74,7 +74,7 @@ import java.util.concurrent.CompletableFuture;
  * <h2>HTTP/2</h2>
  * On by default ({@link Builder#http2(boolean)}): in clear text to clients that start with the
  * HTTP/2 preface or ask for {@code Upgrade: h2c}, over TLS by ALPN. Each stream is one exchange,
- * its handler in its own fiber, with the same routes; flow control is the backpressure
+ * its handler a task as for HTTP/1.1, with the same routes; flow control is the backpressure
  * ({@link BodyWriter#drain()} waits on the stream's window); a reset from the client cancels the
  * handler; {@link #close(Duration)} sends {@code GOAWAY} and lets the streams in flight finish.
  * Limits and defences: {@link Http2Options}.

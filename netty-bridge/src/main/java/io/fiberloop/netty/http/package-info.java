@@ -1,7 +1,8 @@
 /**
- * An embedded HTTP/1.1 server and client on fibers, built on Netty's HTTP codec: each request's
- * handler runs in its own fiber of the loop that serves its connection (one loop, or every loop of
- * a group), in plain blocking style; HTTPS on both sides.
+ * An embedded HTTP/1.1 and HTTP/2 server and client on fibers, built on Netty's HTTP codecs: each
+ * request's handler runs as a task of the loop that serves its connection (one loop, or every loop
+ * of a group), in plain blocking style; HTTPS on both sides; WebSockets, server-sent events, static
+ * files, compression and CORS.
  * {@snippet :
  * HttpServer server = HttpServer.builder()
  *         .port(8080)
