@@ -15,10 +15,13 @@ module io.fiberloop.netty {
     requires io.netty.codec.http;
     requires io.netty.codec.http2;
     requires io.netty.codec;
+    requires io.netty.codec.compression;
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.classes.io_uring;
     requires org.slf4j;
 
     exports io.fiberloop.netty;
     exports io.fiberloop.netty.http;
+
+    uses io.fiberloop.netty.http.JsonCodec;
 }

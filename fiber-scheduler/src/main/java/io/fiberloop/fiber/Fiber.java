@@ -518,6 +518,20 @@ public final class Fiber {
         }
 
         @Override
+        public <T> Task<T> newInlineTask(FiberHost host, String name, Callable<T> body) {
+            return Task.inline(host, name, body);
+        }
+
+        @Override
+        public void runInline(Strand work, Task<?> task) {
+            Fiber f = task.fiber;
+            if (f.strand.state() != State.NEW) {
+                return; // cancelled before it could start: settled already
+            }
+            work.runAsStandIn(f.strand, f::body);
+        }
+
+        @Override
         public void abandon(Strand strand, String why) {
             Task<?> task = strand.fiber().task;
             if (task != null) {

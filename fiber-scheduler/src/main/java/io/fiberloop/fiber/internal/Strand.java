@@ -85,6 +85,8 @@ public final class Strand implements Executor, Runnable {
     // the scheduler: the thread's own continuation and the one pending
     private Runnable own;
     private Runnable pending;
+    /** A work strand only: the task strand it runs inline now, whose identity it takes while mounted. */
+    private Strand standIn;
 
     /**
      * A strand that has not started.
@@ -298,6 +300,30 @@ public final class Strand implements Executor, Runnable {
         thread = t;
         state = Fiber.State.RUNNING;
         return t;
+    }
+
+    /**
+     * Runs {@code body} as the task strand {@code task}, on the calling work strand's own thread
+     * (see {@link Inline}): while it runs, and whenever the work strand's thread is mounted again
+     * after a suspension, code finds {@code task} as its current strand. The loop hands its work to
+     * a new work fiber as soon as this one suspends inside the body, as for any loop task that
+     * blocks; this one retires once the body returns. Carrier only, on a work strand.
+     *
+     * @param task a task strand that has not started
+     * @param body what it runs
+     */
+    public void runAsStandIn(Strand task, Runnable body) {
+        assert kind == Kind.WORK && thread == Thread.currentThread() : "runAsStandIn off the work fiber";
+        task.thread = thread;
+        task.state = Fiber.State.RUNNING;
+        standIn = task;
+        host.mounted = task;
+        try {
+            body.run();
+        } finally {
+            standIn = null;
+            host.mounted = this;
+        }
     }
 
     /** The calling (current) strand is about to suspend in {@code switchTo}. */
@@ -550,7 +576,8 @@ public final class Strand implements Executor, Runnable {
             return;
         }
         pending = null;
-        host.mounted = this;
+        Strand s = standIn;
+        host.mounted = s != null ? s : this;
         try {
             c.run();
         } finally {

@@ -79,6 +79,8 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
     private long writeSeq;
     private long flushedSeq;
     private Thread writer;
+    /** Written straight to Netty (by code on its owning thread) and not flushed yet. */
+    private boolean unflushed;
 
     // the reading fiber and its timeout
     private Thread reader;
@@ -217,6 +219,11 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
                 c.write(m, c.voidPromise());
             }
             outboxBytes = 0;
+            unflushed = false;
+            flushChannel(c);
+            noteOutbound(inNetty());
+        } else if (unflushed) {
+            unflushed = false;
             flushChannel(c);
             noteOutbound(inNetty());
         }
@@ -407,9 +414,16 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
             b.release();
             return;
         }
-        outbox.addLast(msg);
-        outboxBytes += n;
-        noteOutbound(outboxBytes);
+        if (outbox.isEmpty() && ch.eventLoop().inEventLoop()) {
+            // Netty's owning thread (a handler running inline on the loop's work fiber): straight to
+            // Netty; the flush waits for the driver's next poll, which begins with the queued operations
+            ch.write(msg, ch.voidPromise());
+            unflushed = true;
+        } else {
+            outbox.addLast(msg);
+            outboxBytes += n;
+            noteOutbound(outboxBytes);
+        }
         writeSeq++;
         onWrite();
         scheduleOps();
