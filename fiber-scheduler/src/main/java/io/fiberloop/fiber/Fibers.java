@@ -194,22 +194,29 @@ public final class Fibers {
 
     /** The value of a completed future, or its failure rethrown (unchecked as is, checked wrapped). */
     static <T> T resultOf(CompletableFuture<T> f) {
-        return resultOf(f, "the awaited future was cancelled");
+        return resultOf(f, null);
     }
 
     /**
      * The value of a completed future, or its failure rethrown: unchecked as is, checked wrapped in
      * {@link CompletionException}, a cancellation as a new {@link CancelledException} (the
      * waiter's stack) with the future's own as its cause.
+     *
+     * @param task the task whose outcome {@code f} is, named in the message; {@code null} for a plain future
      */
-    static <T> T resultOf(CompletableFuture<T> f, String whenCancelled) {
+    static <T> T resultOf(CompletableFuture<T> f, Task<?> task) {
         try {
             return f.getNow(null);
         } catch (CancellationException e) {
-            throw cancelled(e, whenCancelled);
+            throw cancelled(e, cancelledMessage(task));
         } catch (CompletionException e) {
             throw rethrow(e.getCause() != null ? e.getCause() : e);
         }
+    }
+
+    /** @return the message of a waiter's exception for a cancelled {@code task} (or plain future) */
+    static String cancelledMessage(Task<?> task) {
+        return task == null ? "the awaited future was cancelled" : "task '" + task.name() + "' was cancelled";
     }
 
     /** The exception a waiter raises for a cancelled future {@code f}. */

@@ -250,7 +250,7 @@ public final class Task<T> implements Future<T> {
     /** The outcome of a done task, as {@link #join()} reports it, without checking the caller's cancellation. */
     T resultOfDone() {
         retrieved();
-        return Fibers.resultOf(outcome, "task '" + name() + "' was cancelled");
+        return Fibers.resultOf(outcome, this);
     }
 
     /**
@@ -326,7 +326,7 @@ public final class Task<T> implements Future<T> {
         return switch (outcome.state()) {
             case SUCCESS -> outcome.resultNow();
             case FAILED -> throw new ExecutionException(outcome.exceptionNow());
-            case CANCELLED -> throw Fibers.cancelled(outcome, "task '" + name() + "' was cancelled");
+            case CANCELLED -> throw Fibers.cancelled(outcome, Fibers.cancelledMessage(this));
             case RUNNING -> throw new IllegalStateException("task '" + name() + "' is not done");
         };
     }

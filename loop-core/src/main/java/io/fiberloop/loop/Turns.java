@@ -5,6 +5,7 @@ import io.fiberloop.loop.spi.LoopHost;
 import io.fiberloop.loop.spi.WorkRunner;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -242,14 +243,15 @@ final class Turns {
 
     private void runTasks(WorkRunner self) {
         in.drainForeignTasks();
-        int n = in.localTasks.size();
+        ArrayDeque<Runnable> queue = in.localTasks;
+        int n = queue.size();
         if (n == 0) {
             return;
         }
         long start = System.nanoTime();
         try {
             for (int i = 0; i < n; i++) {
-                Runnable task = in.localTasks.pollFirst();
+                Runnable task = queue.pollFirst();
                 if (task == null) {
                     break;
                 }
@@ -261,7 +263,7 @@ final class Turns {
         } finally {
             taskNanosTotal += System.nanoTime() - start;
         }
-        lastQueueDepth = in.localTasks.size();
+        lastQueueDepth = queue.size();
         lastTimerCount = timers.size();
     }
 

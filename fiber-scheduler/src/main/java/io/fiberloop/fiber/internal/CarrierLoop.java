@@ -55,6 +55,11 @@ final class CarrierLoop implements Executor {
     private volatile boolean sleeping;
     private WorkRunner runner;
     private int runners;
+    /**
+     * Set as the loop begins to close ({@link FiberHost#onClose()}): only from then on does the
+     * carrier ask, after each continuation, whether the loop's work has finished.
+     */
+    private boolean closing;
     /** Continuations run, for the loop's statistics (read racily). */
     private long run;
 
@@ -117,6 +122,11 @@ final class CarrierLoop implements Executor {
         }
     }
 
+    /** The loop begins to close (its host was told). Carrier. */
+    void closing() {
+        closing = true;
+    }
+
     /** @return how many continuations ran */
     long continuationsRun() {
         return run;
@@ -156,16 +166,12 @@ final class CarrierLoop implements Executor {
             c.run();
             run++;
             work.progressed();
-            if (work.finished()) {
-                if (++afterClose > AFTER_CLOSE_LIMIT) {
-                    log.warn("loop '{}' closed with fibers still runnable; they will not run again", loop.name());
-                    return;
-                }
-            } else {
-                WorkRunner w = runner;
-                if (w.inTask()) {
-                    handOver(w);
-                }
+            WorkRunner w = runner;
+            if (w.inTask() && !work.finished()) {
+                handOver(w);
+            } else if (closing && work.finished() && ++afterClose > AFTER_CLOSE_LIMIT) {
+                log.warn("loop '{}' closed with fibers still runnable; they will not run again", loop.name());
+                return;
             }
         }
     }

@@ -252,6 +252,7 @@ public final class FiberHost implements LoopHost {
 
     @Override
     public void onClose() {
+        carrier.closing();
         for (Strand s : liveTasks()) {
             s.requestCancel();
         }

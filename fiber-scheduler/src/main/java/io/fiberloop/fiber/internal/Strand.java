@@ -554,7 +554,11 @@ public final class Strand implements Executor, Runnable {
             return;
         }
         if (pending != null) {
-            host.carrier.execute(continuation);
+            // A second submission while the first waits in the queue: the JDK resubmits a
+            // runnable virtual thread after another thread took its stack trace (the watchdog
+            // does). It may run the thread later, after the thread parked and was woken again, so
+            // it must mount this strand too, or the fiber would not know itself while it runs.
+            host.carrier.execute(() -> runMounted(continuation));
             return;
         }
         pending = continuation;
@@ -571,11 +575,18 @@ public final class Strand implements Executor, Runnable {
     public void run() {
         Runnable c = pending;
         if (c == null) {
-            // A duplicate submission: the JDK resubmits a queued virtual thread when another thread
-            // asks for its stack trace (the watchdog does). The continuation already ran.
-            return;
+            return; // ran already
         }
         pending = null;
+        runMounted(c);
+    }
+
+    /**
+     * Runs a continuation of this strand's thread with this strand (or the task it stands in for)
+     * mounted. The JDK's continuation itself runs the thread only if it is ready, so running it an
+     * extra time does nothing. Carrier only.
+     */
+    private void runMounted(Runnable c) {
         Strand s = standIn;
         host.mounted = s != null ? s : this;
         try {
