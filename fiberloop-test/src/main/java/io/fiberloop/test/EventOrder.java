@@ -35,13 +35,15 @@ import org.opentest4j.AssertionFailedError;
  * under {@link FiberLoopTest} the test fails even when the step ran in a task whose failure nobody
  * joined, and it fails if {@code expect} was called but {@code finish} never was.
  *
- * <p>Threading: one loop's fibers (an event order is not synchronized); use one per test.
+ * <p>Threading: the fibers and callbacks of one loop, the first caller's (an event order is not
+ * synchronized); another thread gets {@link IllegalStateException}. Use one per test.
  */
 public final class EventOrder {
     private int last;
     private boolean finished;
     private AssertionFailedError firstError;
     private final List<Integer> seen = new ArrayList<>();
+    private final LoopAffinity affinity = new LoopAffinity("event order");
 
     /** Creates an event order at step 0: the next expected step is 1. */
     public EventOrder() {
@@ -52,8 +54,10 @@ public final class EventOrder {
      *
      * @param n the step's place in the expected order, from 1
      * @throws AssertionFailedError if another step was expected, or after {@link #finish}
+     * @throws IllegalStateException off the event order's loop
      */
     public void expect(int n) {
+        affinity.check();
         if (finished) {
             throw fail("expect(" + n + ") after finish(" + last + "): finish marks the last step");
         }

@@ -21,13 +21,15 @@ import java.util.concurrent.Callable;
  * {@link IllegalStateException} at once instead of waiting forever, so a test fails at the first
  * error rather than at its timeout.
  *
- * <p>Threading: fibers of one loop.
+ * <p>Threading: the fibers of one loop, the first caller's; another thread gets
+ * {@link IllegalStateException}.
  */
 public final class Sequencer {
     private final Map<Integer, Event> done = new HashMap<>();
     private final Map<Integer, Boolean> claimed = new HashMap<>();
     private Throwable broken;
     private int brokenAt;
+    private final LoopAffinity affinity = new LoopAffinity("sequencer");
 
     private Sequencer() {
     }
@@ -61,9 +63,11 @@ public final class Sequencer {
      * @param <T> its result type
      * @return what {@code body} returned
      * @throws IllegalArgumentException if {@code step} is negative or was used before
-     * @throws IllegalStateException if an earlier block threw (the sequencer is broken)
+     * @throws IllegalStateException if an earlier block threw (the sequencer is broken), or off the
+     *     sequencer's loop
      */
     public <T> T call(int step, Callable<T> body) {
+        affinity.check();
         if (step < 0) {
             throw new IllegalArgumentException("a sequencer's steps start at 0, was " + step);
         }

@@ -123,6 +123,17 @@ class FiberLoopTestTest {
     }
 
     @Test
+    void eventOrderAndSequencerRefuseOtherThreads(EventOrder order) {
+        order.expect(1);
+        Sequencer seq = Sequencer.create();
+        seq.run(0, () -> { });
+        IllegalStateException e = Fibers.await(CompletableFuture.supplyAsync(() -> assertThrows(IllegalStateException.class, () -> order.expect(2))));
+        assertTrue(e.getMessage().contains("not on a loop"), e.getMessage());
+        Fibers.await(CompletableFuture.supplyAsync(() -> assertThrows(IllegalStateException.class, () -> seq.run(1, () -> { }))));
+        order.finish(2);
+    }
+
+    @Test
     @FiberLoopTest(virtualTimeLimit = "P30D")
     void theMethodsAnnotationWinsOverTheClasss(TestLoop t) {
         Fibers.sleep(Duration.ofDays(20));
