@@ -9,9 +9,9 @@
  * {@code io.fiberloop.fiber.channel} (channels, select, queues) and
  * {@code io.fiberloop.fiber.context} (fiber locals, context propagation).
  * {@code io.fiberloop.fiber.internal} is the runtime behind them: not an API, exported only to
- * fiberloop's Netty module.
+ * fiberloop's Netty module and its test kit.
  */
-@SuppressWarnings("module") // the qualified export names io.fiberloop.netty, which is built after this module
+@SuppressWarnings("module") // the qualified export names io.fiberloop.netty and io.fiberloop.test, built after this module
 module io.fiberloop.fiber {
     requires transitive io.fiberloop.loop;
     requires org.slf4j;
@@ -21,5 +21,5 @@ module io.fiberloop.fiber {
     exports io.fiberloop.fiber.sync;
     exports io.fiberloop.fiber.channel;
     exports io.fiberloop.fiber.context;
-    exports io.fiberloop.fiber.internal to io.fiberloop.netty;
+    exports io.fiberloop.fiber.internal to io.fiberloop.netty, io.fiberloop.test;
 }

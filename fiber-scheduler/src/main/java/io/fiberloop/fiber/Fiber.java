@@ -532,6 +532,11 @@ public final class Fiber {
         }
 
         @Override
+        public Throwable unretrievedFailure(Task<?> task) {
+            return task.unretrievedFailure();
+        }
+
+        @Override
         public void abandon(Strand strand, String why) {
             Task<?> task = strand.fiber().task;
             if (task != null) {

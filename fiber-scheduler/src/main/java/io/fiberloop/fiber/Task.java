@@ -175,8 +175,15 @@ public final class Task<T> implements Future<T> {
             u.error = failure;
             unretrieved = u;
             CLEANER.register(this, u);
+            fiber.strand.host().failedUnwatched(this);
         }
         outcome.settleFailure(failure);
+    }
+
+    /** @return the failure nobody has retrieved yet, or {@code null} (for fiberloop-test, through FiberAccess) */
+    Throwable unretrievedFailure() {
+        Unretrieved u = unretrieved;
+        return u == null ? null : u.error;
     }
 
     private void retrieved() {

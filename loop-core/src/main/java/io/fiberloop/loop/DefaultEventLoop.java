@@ -1,6 +1,7 @@
 package io.fiberloop.loop;
 
 import io.fiberloop.loop.EventLoop.State;
+import io.fiberloop.loop.internal.Exploration;
 import io.fiberloop.loop.internal.JdkReach;
 import io.fiberloop.loop.internal.MustLog;
 import io.fiberloop.loop.spi.IoDriver;
@@ -48,6 +49,8 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
     private final LoopExceptionHandler exceptionHandler;
     private final Consumer<StallReport> stallHandler;
     private final Duration watchdogThreshold;
+    /** Schedule exploration (tests only), or null: FIFO. Set before the host is created, which reads it. */
+    final Exploration exploration;
     private final Thread carrier;
     private final Lifecycle lifecycle;
     private final Submissions in;
@@ -63,13 +66,14 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
         this.exceptionHandler = b.exceptionHandler;
         this.stallHandler = b.stallHandler;
         this.watchdogThreshold = b.watchdogThreshold;
+        this.exploration = b.exploration;
         this.carrier = new LoopCarrierThread(this, name);
         this.lifecycle = new Lifecycle(name);
         // the host first: one that cannot run here (a missing JVM flag) fails before any I/O resource exists
         this.host = b.hostFactory == null ? null : Objects.requireNonNull(b.hostFactory.create(this), "LoopHostFactory returned null");
         this.driver = Objects.requireNonNull(b.ioDriver.create(this), "IoDriverFactory returned null");
         this.in = new Submissions(driver);
-        this.work = new Turns(this, lifecycle, clock, driver, in);
+        this.work = new Turns(this, lifecycle, clock, driver, in, exploration, b.virtualTimeLimit);
         work.host(host);
         this.driver.attach(work::fireWakeTimers);
         if (virtualClock != null) {
@@ -452,6 +456,17 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
             }
         }
         MustLog.warn(log, "{}", report.describe());
+    }
+
+    /** @return whether tasks, foreign timers or a due timer wait; loop thread only ({@link Internals}) */
+    boolean workPending() {
+        return in.tasksPending() || in.foreignPending() || work.timers.nextDeadline() <= clock.nanoTime();
+    }
+
+    /** @return the next timer's deadline, {@link Long#MAX_VALUE} for none; loop thread only ({@link Internals}) */
+    long nextDeadline() {
+        in.drainForeignTimers(work.timers);
+        return work.timers.nextDeadline();
     }
 
     /** @return the length of the timer heap's array; loop thread only (for tests of memory release) */

@@ -298,6 +298,14 @@ public interface EventLoop extends Executor, AutoCloseable {
         Consumer<StallReport> stallHandler;
         LoopExceptionHandler exceptionHandler;
         LoopHostFactory hostFactory;
+        /** Set only through {@link io.fiberloop.loop.internal.LoopInternals#explore} (tests); null is FIFO. */
+        io.fiberloop.loop.internal.Exploration exploration;
+        /** Set only through {@link io.fiberloop.loop.internal.LoopInternals#limitVirtualTime} (tests); null is none. */
+        io.fiberloop.loop.internal.VirtualTimeLimit virtualTimeLimit;
+
+        static {
+            io.fiberloop.loop.internal.LoopInternals.install(new Internals());
+        }
 
         Builder() {
         }

@@ -1,5 +1,7 @@
 package io.fiberloop.loop;
 
+import io.fiberloop.loop.internal.VirtualTimeLimit;
+
 /**
  * How long a loop's turn may block in its driver's poll, on the loop's clock, and the virtual
  * clock's auto-jump (trio's autojump clock): a loop on an auto-advancing {@link VirtualClock} that
@@ -25,11 +27,17 @@ final class PollTimeout {
     private static final long NO_JUMP = Long.MIN_VALUE;
 
     private final VirtualClock virtualClock;
+    /** Tests only: a limit on jumps (fiberloop-test's virtual-time budget), or null. */
+    private final VirtualTimeLimit limit;
     private long jumpTarget = NO_JUMP;
 
-    /** @param clock the loop's clock */
-    PollTimeout(LoopClock clock) {
+    /**
+     * @param clock the loop's clock
+     * @param limit a limit on auto-advance jumps, or {@code null}
+     */
+    PollTimeout(LoopClock clock, VirtualTimeLimit limit) {
         this.virtualClock = clock instanceof VirtualClock vc ? vc : null;
+        this.limit = limit;
     }
 
     /**
@@ -58,6 +66,9 @@ final class PollTimeout {
         }
         if (!virtualClock.isAutoAdvancing()) {
             return Long.MAX_VALUE;
+        }
+        if (VirtualTimeLimit.refuses(limit, next)) {
+            return 0; // the limit's callback made work: poll again without jumping
         }
         long threshold = virtualClock.thresholdNanos();
         if (threshold == 0) {

@@ -32,6 +32,34 @@ final class TimerQueue {
         return size == 0 ? null : heap[0];
     }
 
+    /**
+     * Schedule exploration: one of the timers that share the head's deadline (and existed before
+     * {@code seqLimit}), chosen by {@code e}; the head itself when it has no ties. Scans the heap:
+     * for tests only.
+     */
+    ScheduledTimer peekTied(io.fiberloop.loop.internal.Exploration e, long seqLimit) {
+        if (size <= 1) {
+            return peek();
+        }
+        long deadline = heap[0].deadline;
+        int ties = 0;
+        for (int i = 0; i < size; i++) {
+            if (heap[i].deadline == deadline && heap[i].seq < seqLimit) {
+                ties++;
+            }
+        }
+        if (ties <= 1) {
+            return heap[0];
+        }
+        int k = e.pick(ties);
+        for (int i = 0; i < size; i++) {
+            if (heap[i].deadline == deadline && heap[i].seq < seqLimit && k-- == 0) {
+                return heap[i];
+            }
+        }
+        throw new AssertionError("unreachable: " + ties + " ties counted");
+    }
+
     long nextDeadline() {
         return size == 0 ? Long.MAX_VALUE : heap[0].deadline;
     }

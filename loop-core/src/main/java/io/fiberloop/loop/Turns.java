@@ -1,5 +1,7 @@
 package io.fiberloop.loop;
 
+import io.fiberloop.loop.internal.Exploration;
+import io.fiberloop.loop.internal.VirtualTimeLimit;
 import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.LoopHost;
 import io.fiberloop.loop.spi.WorkRunner;
@@ -57,6 +59,8 @@ final class Turns {
     private final IoDriver driver;
     private final Submissions in;
     private final PollTimeout pollTimeout;
+    /** Schedule exploration (tests only), or null: FIFO order. */
+    private final Exploration exploration;
     final TimerQueue timers = new TimerQueue();
     private LoopHost host;
 
@@ -84,13 +88,15 @@ final class Turns {
     int lastQueueDepth;
     int lastTimerCount;
 
-    Turns(DefaultEventLoop loop, Lifecycle lifecycle, LoopClock clock, IoDriver driver, Submissions in) {
+    Turns(DefaultEventLoop loop, Lifecycle lifecycle, LoopClock clock, IoDriver driver, Submissions in, Exploration exploration,
+            VirtualTimeLimit timeLimit) {
+        this.exploration = exploration;
         this.loop = loop;
         this.lifecycle = lifecycle;
         this.clock = clock;
         this.driver = driver;
         this.in = in;
-        this.pollTimeout = new PollTimeout(clock);
+        this.pollTimeout = new PollTimeout(clock, timeLimit);
     }
 
     void host(LoopHost host) {
@@ -210,12 +216,17 @@ final class Turns {
     /** Fires due timers in deadline order; with {@code wakeOnly}, stops at the first plain one. */
     private void fireDue(WorkRunner self, long now, long seqLimit, boolean wakeOnly) {
         ScheduledTimer t;
-        while ((t = timers.peek()) != null && t.deadline <= now && t.seq < seqLimit) {
+        Exploration e = exploration;
+        while ((t = e == null ? timers.peek() : timers.peekTied(e, seqLimit)) != null && t.deadline <= now && t.seq < seqLimit) {
             Runnable task = t.task;
             if (wakeOnly && task != null && !t.wake && !t.isCancelled()) {
                 return;
             }
-            timers.poll();
+            if (e == null) {
+                timers.poll();
+            } else {
+                timers.remove(t);
+            }
             if (task == null || !t.markFired()) {
                 continue;
             }
@@ -248,6 +259,9 @@ final class Turns {
         if (n == 0) {
             return;
         }
+        if (exploration != null && n > 1) {
+            permuteTasks(n);
+        }
         long start = System.nanoTime();
         try {
             for (int i = 0; i < n; i++) {
@@ -265,6 +279,18 @@ final class Turns {
         }
         lastQueueDepth = queue.size();
         lastTimerCount = timers.size();
+    }
+
+    /** Schedule exploration: puts the {@code n} queued tasks (all of them) in an order of the seed's choosing. */
+    private void permuteTasks(int n) {
+        Object[] batch = new Object[n];
+        for (int i = 0; i < n; i++) {
+            batch[i] = in.localTasks.pollFirst();
+        }
+        exploration.shuffle(batch, n);
+        for (int i = n - 1; i >= 0; i--) {
+            in.localTasks.addFirst((Runnable) batch[i]);
+        }
     }
 
     /**

@@ -1,6 +1,8 @@
 package io.fiberloop.fiber.internal;
 
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.internal.Exploration;
+import io.fiberloop.loop.internal.LoopInternals;
 import io.fiberloop.loop.spi.LoopWork;
 import io.fiberloop.loop.spi.WorkRunner;
 import java.util.ArrayDeque;
@@ -49,6 +51,8 @@ final class CarrierLoop implements Executor {
     private final ArrayDeque<Runnable> local = new ArrayDeque<>(256);
     private final MessagePassingQueue<Runnable> foreign = new MpscUnboundedAtomicArrayQueue<>(1024);
     private final MessagePassingQueue.Consumer<Runnable> toLocal = local::addLast;
+    /** Schedule exploration (tests only), or null: FIFO order. */
+    private final Exploration exploration;
     /** The continuation of a direct switch: it runs before anything queued. */
     private Runnable next;
     private volatile Thread carrierThread;
@@ -67,6 +71,7 @@ final class CarrierLoop implements Executor {
         this.work = work;
         this.loop = work.loop();
         this.host = host;
+        this.exploration = LoopInternals.get().exploration(loop);
     }
 
     // ------------------------------------------------------------------ the queue
@@ -143,12 +148,14 @@ final class CarrierLoop implements Executor {
             Runnable c = next;
             if (c != null) {
                 next = null;
-            } else {
+            } else if (exploration == null) {
                 c = local.pollFirst();
                 if (c == null && !foreign.isEmpty()) {
                     foreign.drain(toLocal);
                     c = local.pollFirst();
                 }
+            } else {
+                c = pickExplored();
             }
             if (c == null) {
                 if (work.finished()) {
@@ -174,6 +181,50 @@ final class CarrierLoop implements Executor {
                 return;
             }
         }
+    }
+
+    /**
+     * Schedule exploration: takes the continuation the seed picks among all the ready ones (those
+     * from other threads drained first). A direct switch's run-next is never overtaken: it is
+     * part of {@code switchTo}'s contract.
+     */
+    private Runnable pickExplored() {
+        if (!foreign.isEmpty()) {
+            foreign.drain(toLocal);
+        }
+        int n = local.size();
+        if (n <= 1) {
+            return local.pollFirst();
+        }
+        for (int k = exploration.pick(n); k > 0; k--) {
+            local.addLast(local.pollFirst());
+        }
+        return local.pollFirst();
+    }
+
+    /**
+     * Whether a fiber other than the loop's work fibers is ready to run. Carrier (fiberloop-test's
+     * waitAllTasksBlocked, called from a fiber of this loop).
+     *
+     * @return whether any continuation but a work fiber's waits
+     */
+    boolean fiberReady() {
+        if (!foreign.isEmpty()) {
+            return true;
+        }
+        if (next != null && !isWorkFiber(next)) {
+            return true;
+        }
+        for (Runnable c : local) {
+            if (!isWorkFiber(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isWorkFiber(Runnable c) {
+        return c instanceof Strand s && s.kind() == Strand.Kind.WORK;
     }
 
     /** Nothing to run: park until a continuation arrives from another thread. */

@@ -86,4 +86,12 @@ public abstract class FiberAccess {
      * @param task a task from {@link #newInlineTask}
      */
     public abstract void runInline(Strand work, io.fiberloop.fiber.Task<?> task);
+
+    /**
+     * The failure of a task that nobody has retrieved (joined, read, watched) yet.
+     *
+     * @param task a task
+     * @return its failure if it failed and nobody retrieved it, else {@code null}
+     */
+    public abstract Throwable unretrievedFailure(io.fiberloop.fiber.Task<?> task);
 }

@@ -1,5 +1,6 @@
 package io.fiberloop.fiber.internal;
 
+import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.internal.MustLog;
 import io.fiberloop.loop.spi.LoopHost;
@@ -36,6 +37,13 @@ public final class FiberHost implements LoopHost {
     Strand mounted;
     /** Head of the intrusive list of live tasks (through Strand.livePrev/liveNext). */
     private Strand liveHead;
+    /**
+     * Tests only (fiberloop-test): the tasks that failed with nobody watching, and the failures
+     * {@link #report}ed, kept so that a test can fail on them; {@code null} (nothing kept) unless
+     * {@link #keepFailures()} was called. Loop thread.
+     */
+    private List<Task<?>> unwatchedFailures;
+    private List<Throwable> reported;
     /** Set once the loop has terminated: spawning on it is refused. */
     private volatile boolean terminated;
 
@@ -231,7 +239,75 @@ public final class FiberHost implements LoopHost {
      * @param what what failed, and why nobody receives it
      */
     public void report(Throwable error, String what) {
+        if (reported != null) {
+            reported.add(new IllegalStateException(what, error));
+        }
         log.error("loop '{}': {}", loop.name(), what, error);
+    }
+
+    // ------------------------------------------------------------------ for fiberloop-test
+
+    /**
+     * Keeps, from now on, the tasks that fail with nobody watching and the failures reported, so
+     * that a test can fail on them ({@link #unretrievedFailures()}). Loop thread, or before the
+     * loop starts.
+     */
+    public void keepFailures() {
+        unwatchedFailures = new ArrayList<>();
+        reported = new ArrayList<>();
+    }
+
+    /**
+     * Task only: {@code task} failed and nobody watched it then.
+     *
+     * @param task the task
+     */
+    public void failedUnwatched(Task<?> task) {
+        if (unwatchedFailures != null) {
+            unwatchedFailures.add(task);
+        }
+    }
+
+    /**
+     * The failures kept since {@link #keepFailures()} that nobody has retrieved: each a
+     * {@link IllegalStateException} naming the task (or what was reported), caused by the failure.
+     * Loop thread.
+     *
+     * @return the failures, oldest first; empty if none or if nothing is kept
+     */
+    public List<Throwable> unretrievedFailures() {
+        List<Throwable> out = new ArrayList<>();
+        if (unwatchedFailures == null) {
+            return out;
+        }
+        FiberAccess access = FiberAccess.get();
+        for (Task<?> t : unwatchedFailures) {
+            Throwable e = access.unretrievedFailure(t);
+            if (e != null) {
+                out.add(new IllegalStateException("task '" + t.name() + "' failed and nobody joined it", e));
+            }
+        }
+        out.addAll(reported);
+        return out;
+    }
+
+    /**
+     * The live tasks of this loop (those started and not ended). Loop thread.
+     *
+     * @return their strands, newest first
+     */
+    public List<Strand> liveTaskStrands() {
+        return liveTasks();
+    }
+
+    /**
+     * Whether a fiber other than the loop's work fiber is ready to run. Loop thread (a fiber of
+     * this loop asks whether every other fiber is blocked).
+     *
+     * @return whether one is ready
+     */
+    public boolean fiberReady() {
+        return carrier.fiberReady();
     }
 
     @Override
