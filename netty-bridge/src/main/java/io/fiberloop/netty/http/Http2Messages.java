@@ -14,7 +14,11 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
@@ -90,7 +94,7 @@ final class Http2Messages {
      * {@code HEADERS} (ending the stream when a whole response has no body), content {@code DATA},
      * the last content {@code DATA} with {@code END_STREAM} or trailers as a last {@code HEADERS}.
      */
-    static List<Object> toFrames(Object msg, Names names) {
+    static List<Object> toFrames(Object msg, Names names, Http2FrameStream stream) {
         List<Object> out = new ArrayList<>(2);
         boolean ok = false;
         try {
@@ -98,7 +102,7 @@ final class Http2Messages {
                 Http2Headers h = names.headers(res);
                 if (res instanceof FullHttpResponse full) {
                     if (res.status().code() < 200) {
-                        out.add(new DefaultHttp2HeadersFrame(h, false)); // 100 Continue: the stream goes on
+                        out.add(new DefaultHttp2HeadersFrame(h, false).stream(stream)); // 100 Continue: the stream goes on
                         full.release();
                         ok = true;
                         return out;
@@ -117,6 +121,9 @@ final class Http2Messages {
                         out.add(new DefaultHttp2HeadersFrame(names.trailers(trailers), true));
                     }
                     ok = true;
+                    for (int i = 0; i < out.size(); i++) {
+                        ((Http2StreamFrame) out.get(i)).stream(stream);
+                    }
                     return out;
                 }
                 out.add(new DefaultHttp2HeadersFrame(h, false));
@@ -137,12 +144,20 @@ final class Http2Messages {
                 out.add(new DefaultHttp2DataFrame(c.content(), false));
             }
             ok = true;
+            for (int i = 0; i < out.size(); i++) {
+                ((Http2StreamFrame) out.get(i)).stream(stream);
+            }
             return out;
         } finally {
             if (!ok) {
                 ReferenceCountUtil.release(msg);
             }
         }
+    }
+
+    /** @return whether the frame {@code f} (of {@link #toFrames}) ends its stream */
+    static boolean endsStream(Object f) {
+        return f instanceof Http2HeadersFrame h ? h.isEndStream() : f instanceof Http2DataFrame d && d.isEndStream();
     }
 
     /**

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
@@ -28,9 +27,9 @@ import java.util.concurrent.TimeUnit;
  *       gets the HTTP/2 pipeline, anything else HTTP/1.1, where a request may still ask for
  *       {@code Upgrade: h2c} ({@link H2cUpgrade}).</li>
  * </ul>
- * The HTTP/2 pipeline is Netty's {@code Http2FrameCodec} (with the server's limits) and
- * {@code Http2MultiplexHandler} (a child channel per stream, served by an {@link Http2Stream}),
- * then the {@link Http2Connection}.
+ * The HTTP/2 pipeline is Netty's {@code Http2FrameCodec} (with the server's limits), then the
+ * {@link Http2Connection}, which serves the streams on this pipeline (an {@link Http2Stream} each,
+ * no child channels).
  *
  * <p>Threading: Netty's owning thread of the connection's loop.
  */
@@ -80,13 +79,12 @@ final class Http2Setup {
     }
 
     /**
-     * Loads and initialises the HTTP/2 classes (the codec, HPACK's tables, the multiplexer) off
+     * Loads and initialises the HTTP/2 classes (the codec, HPACK's tables) off
      * the loop, where the watchdog would report the first connection's class loading as a stall.
      * Any thread.
      */
     static void warmUp(ServerConfig c) {
         Http2FrameCodec codec = newCodec(c);
-        new Http2MultiplexHandler(new ChannelInboundHandlerAdapter());
         Http2Messages.toRequest(new io.netty.handler.codec.http2.DefaultHttp2Headers().method("GET").path("/").scheme("http"));
         codec.encoder().close();
         codec.decoder().close();
@@ -98,7 +96,6 @@ final class Http2Setup {
         Http2Connection conn = new Http2Connection(sl, codec);
         p.addLast("fiberloop-h2-guard", conn.frameGuard());
         p.addLast("fiberloop-h2-codec", codec);
-        p.addLast("fiberloop-h2-streams", new Http2MultiplexHandler(conn.streamInitializer()));
         p.addLast("fiberloop-h2", conn);
     }
 
