@@ -6,9 +6,12 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.UniformStreamByteDistributor;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
@@ -70,12 +73,27 @@ final class Http2Setup {
                 .headerTableSize(o.headerTableSize())
                 .initialWindowSize(o.initialWindowSize())
                 .maxFrameSize(o.maxFrameSize());
-        return Http2FrameCodecBuilder.forServer()
+        return new CodecBuilder()
                 .initialSettings(s)
                 .validateHeaders(true)
                 .decoderEnforceMaxRstFramesPerWindow(o.maxResets(), (int) o.resetWindow().toSeconds())
                 .gracefulShutdownTimeoutMillis(0) // the server's close does the grace (GOAWAY, then wait for the streams)
                 .build();
+    }
+
+    /**
+     * The codec's builder, on a connection whose streams share the send window uniformly
+     * ({@code UniformStreamByteDistributor}) instead of by the priority tree of RFC 7540
+     * ({@code WeightedFairQueueByteDistributor}, Netty's default): RFC 9113 deprecated that
+     * scheme, clients rarely send it, and keeping the tree costs every stream allocations and
+     * queue work (and makes {@code PRIORITY} frames free work for a peer).
+     */
+    private static final class CodecBuilder extends Http2FrameCodecBuilder {
+        CodecBuilder() {
+            DefaultHttp2Connection c = new DefaultHttp2Connection(true);
+            c.remote().flowController(new DefaultHttp2RemoteFlowController(c, new UniformStreamByteDistributor(c)));
+            connection(c);
+        }
     }
 
     /**

@@ -170,7 +170,7 @@ final class Http2Stream extends HttpConnection {
     private void begin(io.netty.handler.codec.http.HttpRequest head, boolean endStream) {
         RequestHead parsed;
         try {
-            parsed = RequestHead.parse(head, config.maxBodySize);
+            parsed = RequestHead.parseHttp2(head, config.maxBodySize);
         } catch (HttpException rejected) {
             ReferenceCountUtil.release(head);
             Dispatcher.log.debug("rejecting a request on {} with {}: {}", ch, rejected.status(), rejected.getMessage());
