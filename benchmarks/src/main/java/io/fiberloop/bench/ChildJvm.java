@@ -72,6 +72,17 @@ final class ChildJvm {
      */
     static Child start(String label, List<String> extraJvmArgs, Duration readyTimeout,
                        String mainClass, String... args) throws IOException, InterruptedException {
+        return start(label, extraJvmArgs, System.getProperty("java.class.path"), readyTimeout, mainClass, args);
+    }
+
+    /**
+     * As {@link #start(String, List, Duration, String, String...)}, on another class path (an
+     * earlier build's jar, for an A/B run in one session).
+     *
+     * @param classPath the child's class path
+     */
+    static Child start(String label, List<String> extraJvmArgs, String classPath, Duration readyTimeout,
+                       String mainClass, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -81,7 +92,7 @@ final class ChildJvm {
         }
         cmd.addAll(extraJvmArgs);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPath);
         cmd.add(mainClass);
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -22,7 +22,9 @@ import java.util.regex.Pattern;
  * <pre>
  * java @fiberloop.jvmopts -cp benchmarks/target/benchmarks.jar io.fiberloop.bench.H2Load [rounds] [seconds] [transport]
  * </pre>
- * Defaults: 5 rounds of 10 s (after a 3 s warm-up per server start), epoll.
+ * Defaults: 5 rounds of 10 s (after a 3 s warm-up per server start), epoll. With
+ * {@code -Dh2load.baseline=<jar>} an earlier build's fiberloop server ({@code fiberloop-base}, from
+ * that jar) runs in the same rounds: an A/B of two builds in one session.
  */
 public final class H2Load {
     private static final Pattern REQS = Pattern.compile("finished in [0-9.]+m?s, ([0-9.]+) req/s");
@@ -42,14 +44,19 @@ public final class H2Load {
         servers.put("netty", "io.fiberloop.bench.H2Servers$RawNetty");
         servers.put("fiberloop", "io.fiberloop.bench.HttpServers$Fiberloop");
         servers.put("vertx", "io.fiberloop.bench.H2Servers$Vertx");
+        String baseline = System.getProperty("h2load.baseline");
+        if (baseline != null) {
+            servers.put("fiberloop-base", "io.fiberloop.bench.HttpServers$Fiberloop");
+        }
         Map<String, List<Sample>> results = new LinkedHashMap<>();
         servers.keySet().forEach(k -> results.put(k, new ArrayList<>()));
         List<String> order = new ArrayList<>(servers.keySet());
         for (int r = 1; r <= rounds; r++) {
             for (String name : order) {
-                Sample s = run(name, servers.get(name), transport, seconds);
+                String cp = name.equals("fiberloop-base") ? baseline : System.getProperty("java.class.path");
+                Sample s = run(name, servers.get(name), cp, transport, seconds);
                 results.get(name).add(s);
-                System.out.printf(Locale.ROOT, "round %d %-9s %9.0f req/s  user %6.2f us/req  sys %6.2f us/req  failed %d%n",
+                System.out.printf(Locale.ROOT, "round %d %-14s %9.0f req/s  user %6.2f us/req  sys %6.2f us/req  failed %d%n",
                         r, name, s.reqPerSec, s.userUs, s.sysUs, s.failed);
             }
             order.add(order.remove(0));
@@ -62,7 +69,7 @@ public final class H2Load {
             double user = median(e.getValue().stream().mapToDouble(Sample::userUs).toArray());
             double sys = median(e.getValue().stream().mapToDouble(Sample::sysUs).toArray());
             med.put(e.getKey(), new double[] {rps, user, sys});
-            System.out.printf(Locale.ROOT, "  %-9s %9.0f req/s  cpu %6.2f us/req (user %6.2f, sys %6.2f)%n", e.getKey(), rps, user + sys, user, sys);
+            System.out.printf(Locale.ROOT, "  %-14s %9.0f req/s  cpu %6.2f us/req (user %6.2f, sys %6.2f)%n", e.getKey(), rps, user + sys, user, sys);
         }
         double[] n = med.get("netty");
         double[] f = med.get("fiberloop");
@@ -70,10 +77,15 @@ public final class H2Load {
                 f[0] / n[0], (f[1] + f[2]) / (n[1] + n[2]), f[1] / n[1], f[2] / n[2]);
         double[] v = med.get("vertx");
         System.out.printf(Locale.ROOT, "vertx / netty:     %.3fx req/s, %.3fx cpu/req%n", v[0] / n[0], (v[1] + v[2]) / (n[1] + n[2]));
+        double[] b = med.get("fiberloop-base");
+        if (b != null) {
+            System.out.printf(Locale.ROOT, "fiberloop-base / netty: %.3fx req/s, %.3fx cpu/req (user %.3fx, sys %.3fx)%n",
+                    b[0] / n[0], (b[1] + b[2]) / (n[1] + n[2]), b[1] / n[1], b[2] / n[2]);
+        }
     }
 
-    private static Sample run(String name, String mainClass, String transport, int seconds) throws Exception {
-        try (ChildJvm.Child child = ChildJvm.start(name, List.of(), Duration.ofSeconds(30), mainClass, transport)) {
+    private static Sample run(String name, String mainClass, String classPath, String transport, int seconds) throws Exception {
+        try (ChildJvm.Child child = ChildJvm.start(name, List.of(), classPath, Duration.ofSeconds(30), mainClass, transport)) {
             String url = "http://127.0.0.1:" + child.port + "/plaintext";
             h2load(url, 3); // warm-up: JIT, pools
             long[] before = ChildJvm.cpuTicks(child.pid());

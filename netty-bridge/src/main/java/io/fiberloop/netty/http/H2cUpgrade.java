@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 
 /**
@@ -52,8 +51,7 @@ final class H2cUpgrade {
                 h, EmptyHttpHeaders.INSTANCE);
         Http2FrameCodec codec = Http2Setup.newCodec(sl.config);
         Http2Connection h2 = new Http2Connection(sl, codec);
-        Http2ServerUpgradeCodec up = new Http2ServerUpgradeCodec("fiberloop-h2-codec", codec,
-                new Http2MultiplexHandler(h2.streamInitializer()), h2);
+        Http2ServerUpgradeCodec up = new Http2ServerUpgradeCodec("fiberloop-h2-codec", codec, h2);
         if (!up.prepareUpgradeResponse(http1, full, new DefaultHttpHeaders())) {
             return false; // no or bad HTTP2-Settings: go on with HTTP/1.1
         }
@@ -74,7 +72,7 @@ final class H2cUpgrade {
         http1.writeAndFlush(res);
         ChannelPipeline p = http1.pipeline();
         p.remove("fiberloop-http-encoder");
-        up.upgradeTo(http1, full); // the codec (its preface), the streams' handler and the connection, after http1
+        up.upgradeTo(http1, full); // the codec (its preface) and the connection, after http1
         p.addAfter(http1.name(), "fiberloop-h2-guard", h2.frameGuard());
         p.remove(http1.handler());
         p.remove("fiberloop-http-decoder"); // what it still holds goes on to the codec

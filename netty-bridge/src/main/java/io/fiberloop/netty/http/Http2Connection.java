@@ -6,22 +6,33 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
+import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameStreamEvent;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2RemoteFlowController;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.collection.IntObjectHashMap;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * One HTTP/2 connection: the handler at the tail of its pipeline (after Netty's
- * {@code Http2FrameCodec} and {@code Http2MultiplexHandler}), which owns what its streams share.
+ * {@code Http2FrameCodec}), which serves its streams and owns what they share.
  * <ul>
+ *   <li><b>Streams without child channels</b>: the codec's frames and stream events arrive here,
+ *       and each goes to its {@link Http2Stream} (found by the stream's id), created by the
+ *       request's first {@code HEADERS}; Netty's close of a stream (its end, a reset either way,
+ *       the connection's close) ends it. A stream error (a malformed request the codec rejects)
+ *       resets that stream with the error's code.</li>
  *   <li><b>One flush per poll</b> for all its streams: a stream's queued writes reach the codec
  *       when the driver runs its operations, and the stream asks this connection to flush
  *       ({@link #flushSoon()}), which it does once, after them (it is a {@link QueuedOps} too).</li>
@@ -45,8 +56,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     final ServerLoop server;
     final Http2Messages.Names headerNames = new Http2Messages.Names();
     private final Http2Options options;
-    private final Http2FrameCodec codec;
-    private final Set<Http2Stream> streams = new LinkedHashSet<>();
+    final Http2FrameCodec codec;
+    /** The streams being served, by id. */
+    private final IntObjectHashMap<Http2Stream> streams = new IntObjectHashMap<>();
     private ChannelHandlerContext ctx;
     private Channel ch;
     /** The request that came with an {@code Upgrade: h2c}, served as stream 1. */
@@ -75,26 +87,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
         this.codec = codec;
     }
 
-    /** The handler of each new stream's child channel: a fresh {@link Http2Stream}. */
-    ChannelInitializer<Channel> streamInitializer() {
-        return new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel c) {
-                c.pipeline().addLast(new Http2Stream(Http2Connection.this));
-            }
-        };
-    }
-
     /** Serves {@code request} (an {@code Upgrade: h2c} request, taken over) as stream 1. Owning thread, before the upgrade. */
     void upgradeRequest(io.netty.handler.codec.http.HttpRequest request) {
         this.upgradeRequest = request;
-    }
-
-    /** @return the upgrade's request, once (stream 1 takes it), or {@code null} */
-    io.netty.handler.codec.http.HttpRequest takeUpgradeRequest() {
-        io.netty.handler.codec.http.HttpRequest r = upgradeRequest;
-        upgradeRequest = null;
-        return r;
     }
 
     // ------------------------------------------------------------------ Netty side (owning thread)
@@ -112,16 +107,77 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
         }
         idleSince = server.loop.now();
         armTimer(idleSince + server.config.idleTimeoutNanos);
+        c.addListener(new Http2ConnectionAdapter() {
+            @Override
+            public void onStreamClosed(io.netty.handler.codec.http2.Http2Stream stream) {
+                Http2Stream s = streams.get(stream.id());
+                if (s != null) {
+                    s.onClosed(); // (which calls streamClosed)
+                }
+            }
+        });
         ch.config().setAutoRead(true); // every frame is bounded by the protocol's limits (see the class comment)
         ctx.flush();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof Http2GoAwayFrame) {
-            goingAway = true; // the client opens no more streams here
+        if (msg instanceof Http2HeadersFrame h) {
+            int id = h.stream().id();
+            Http2Stream s = streams.get(id);
+            if (s == null) {
+                if (closed) {
+                    return;
+                }
+                s = new Http2Stream(this, h.stream(), ctx);
+                streamOpened(s);
+            }
+            s.onHeaders(h);
+        } else if (msg instanceof Http2DataFrame d) {
+            Http2Stream s = streams.get(d.stream().id());
+            if (s != null) {
+                s.onData(d);
+            } else {
+                // a stream no longer served: drop the data and give its window back
+                int n = d.initialFlowControlledBytes();
+                d.release();
+                if (n > 0) {
+                    ctx.write(new DefaultHttp2WindowUpdateFrame(n).stream(d.stream()), ctx.voidPromise());
+                    flushSoon();
+                }
+            }
+        } else if (msg instanceof Http2ResetFrame r) {
+            Http2Stream s = streams.get(r.stream().id());
+            if (s != null) {
+                s.onReset(r.errorCode());
+            }
+        } else {
+            if (msg instanceof Http2GoAwayFrame) {
+                goingAway = true; // the client opens no more streams here
+            }
+            ReferenceCountUtil.release(msg); // SETTINGS, PING, PRIORITY, WINDOW_UPDATE, unknown types (counted by the guard)
         }
-        ReferenceCountUtil.release(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Http2FrameStreamEvent e) {
+            if (e.type() == Http2FrameStreamEvent.Type.Writability) {
+                Http2Stream s = streams.get(e.stream().id());
+                if (s != null) {
+                    s.onWritabilityChanged();
+                }
+            } else if (upgradeRequest != null && e.stream().id() == 1 && !streams.containsKey(1)) {
+                // after Upgrade: h2c the codec opens stream 1 (half-closed): it serves the upgrade's request
+                io.netty.handler.codec.http.HttpRequest r = upgradeRequest;
+                upgradeRequest = null;
+                Http2Stream s = new Http2Stream(this, e.stream(), ctx);
+                streamOpened(s);
+                s.onUpgraded(r);
+            } // other state changes: a stream starts with its HEADERS and ends with Netty's close (the listener above)
+            return;
+        }
+        ctx.fireUserEventTriggered(evt); // (the tail releases what is counted: an upgrade's event)
     }
 
     @Override
@@ -139,6 +195,18 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2FrameStreamException e) {
+            // a stream error the codec found on a request (a malformed header block, a bad content-length...): reset it
+            Dispatcher.log.debug("HTTP/2 stream {} on {}: {}", e.stream().id(), ch, String.valueOf(e.getCause()));
+            Http2Stream s = streams.get(e.stream().id());
+            if (s != null) {
+                s.resetNow(e.error());
+            } else if (e.stream().state() != io.netty.handler.codec.http2.Http2Stream.State.CLOSED) {
+                ctx.write(new DefaultHttp2ResetFrame(e.error()).stream(e.stream()), ctx.voidPromise());
+                flushSoon();
+            }
+            return;
+        }
         Dispatcher.log.debug("HTTP/2 connection {}: {}", ch, cause.toString());
     }
 
@@ -167,12 +235,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     }
 
     void streamOpened(Http2Stream s) {
-        streams.add(s);
+        streams.put(s.id(), s);
         armTimer(server.loop.now() + checkPeriod());
     }
 
     void streamClosed(Http2Stream s) {
-        if (streams.remove(s) && streams.isEmpty()) {
+        if (streams.remove(s.id()) != null && streams.isEmpty()) {
             idleSince = server.loop.now();
             if (goingAway && !closed) {
                 closeWhenFlushed();
@@ -238,7 +306,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
 
     @Override
     public void addRunning(List<io.fiberloop.fiber.Task<?>> tasks) {
-        for (Http2Stream s : streams) {
+        for (Http2Stream s : streams.values()) {
             io.fiberloop.fiber.Task<?> t = s.runningTask();
             if (t != null) {
                 tasks.add(t);
@@ -311,7 +379,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
             return;
         }
         List<Http2Stream> stalled = new ArrayList<>();
-        for (Http2Stream s : streams) {
+        for (Http2Stream s : streams.values()) {
             io.netty.handler.codec.http2.Http2Stream ns = c.stream(s.id());
             boolean blocked = ns != null && flow.hasFlowControlled(ns) && flow.windowSize(ns) <= 0;
             s.blockedSince = !blocked ? 0 : s.blockedSince == 0 ? now : s.blockedSince;
@@ -327,7 +395,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     }
 
     private boolean anyPending(io.netty.handler.codec.http2.Http2Connection c, Http2RemoteFlowController flow) {
-        for (Http2Stream s : streams) {
+        for (Http2Stream s : streams.values()) {
             io.netty.handler.codec.http2.Http2Stream ns = c.stream(s.id());
             if (ns != null && flow.hasFlowControlled(ns)) {
                 return true;

@@ -14,7 +14,11 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
@@ -43,23 +47,50 @@ final class Http2Messages {
     /**
      * The request a header block asks for, or {@code null} if it lacks {@code :method},
      * {@code :scheme} or {@code :path} (a malformed request, RFC 9113 8.3.1; {@code CONNECT} is not
-     * served).
+     * served). One pass over the block: the pseudo-headers are picked up as they come (Netty's
+     * HPACK decoder has checked them: known, before the regular fields, none twice), the regular
+     * fields are copied.
      */
     static io.netty.handler.codec.http.HttpRequest toRequest(Http2Headers h) {
-        CharSequence method = h.method();
-        CharSequence path = h.path();
-        if (method == null || path == null || h.scheme() == null || path.isEmpty()) {
+        CharSequence method = null, path = null, scheme = null, authority = null;
+        HttpHeaders out = HeaderCache.newHeaders();
+        StringBuilder cookies = null;
+        for (Map.Entry<CharSequence, CharSequence> e : h) {
+            CharSequence name = e.getKey();
+            CharSequence value = e.getValue();
+            if (name.length() > 1 && name.charAt(0) == ':') {
+                switch (name.charAt(1)) {
+                    case 'm' -> method = value;
+                    case 'p' -> path = value;
+                    case 's' -> scheme = value;
+                    case 'a' -> authority = value;
+                    default -> { } // :status, :protocol: not a request's
+                }
+            } else {
+                cookies = copyField(name, value, out, cookies);
+            }
+        }
+        if (method == null || path == null || scheme == null || path.isEmpty()) {
             return null;
         }
-        HttpHeaders out = HeaderCache.newHeaders();
-        copyFields(h, out);
-        CharSequence authority = h.authority();
+        joinCookies(out, cookies);
         if (authority != null) {
             out.set(HttpHeaderNames.HOST, authority);
         } else if (!out.contains(HttpHeaderNames.HOST)) {
             out.set(HttpHeaderNames.HOST, AsciiString.EMPTY_STRING);
         }
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method.toString()), path.toString(), out);
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method(method), path.toString(), out);
+    }
+
+    /** The method named {@code m}: a constant for the common ones without a string, else {@link HttpMethod#valueOf}. */
+    private static HttpMethod method(CharSequence m) {
+        if (HttpMethod.GET.asciiName().contentEquals(m)) {
+            return HttpMethod.GET;
+        }
+        if (HttpMethod.POST.asciiName().contentEquals(m)) {
+            return HttpMethod.POST;
+        }
+        return HttpMethod.valueOf(m.toString());
     }
 
     /** Copies the regular fields of {@code h} (not the pseudo-headers) to {@code out}, joining {@code cookie}s with "; ". */
@@ -67,19 +98,24 @@ final class Http2Messages {
         StringBuilder cookies = null;
         for (Map.Entry<CharSequence, CharSequence> e : h) {
             CharSequence name = e.getKey();
-            if (name.length() > 0 && name.charAt(0) == ':') {
-                continue;
+            if (name.length() == 0 || name.charAt(0) != ':') {
+                cookies = copyField(name, e.getValue(), out, cookies);
             }
-            if (HttpHeaderNames.COOKIE.contentEqualsIgnoreCase(name)) {
-                if (cookies == null) {
-                    cookies = new StringBuilder(e.getValue());
-                } else {
-                    cookies.append("; ").append(e.getValue());
-                }
-                continue;
-            }
-            out.add(name, e.getValue());
         }
+        joinCookies(out, cookies);
+    }
+
+    /** Copies one regular field to {@code out}, or adds a {@code cookie} to {@code cookies} (joined at the end). @return the cookies so far */
+    private static StringBuilder copyField(CharSequence name, CharSequence value, HttpHeaders out, StringBuilder cookies) {
+        if (HttpHeaderNames.COOKIE.contentEqualsIgnoreCase(name)) {
+            return cookies == null ? new StringBuilder(value) : cookies.append("; ").append(value);
+        }
+        out.add(name, value);
+        return cookies;
+    }
+
+    /** Sets the one {@code Cookie} field of the joined cookies (RFC 9113 8.2.3), if any. */
+    private static void joinCookies(HttpHeaders out, StringBuilder cookies) {
         if (cookies != null) {
             out.set(HttpHeaderNames.COOKIE, cookies.toString());
         }
@@ -90,7 +126,7 @@ final class Http2Messages {
      * {@code HEADERS} (ending the stream when a whole response has no body), content {@code DATA},
      * the last content {@code DATA} with {@code END_STREAM} or trailers as a last {@code HEADERS}.
      */
-    static List<Object> toFrames(Object msg, Names names) {
+    static List<Object> toFrames(Object msg, Names names, Http2FrameStream stream) {
         List<Object> out = new ArrayList<>(2);
         boolean ok = false;
         try {
@@ -98,7 +134,7 @@ final class Http2Messages {
                 Http2Headers h = names.headers(res);
                 if (res instanceof FullHttpResponse full) {
                     if (res.status().code() < 200) {
-                        out.add(new DefaultHttp2HeadersFrame(h, false)); // 100 Continue: the stream goes on
+                        out.add(new DefaultHttp2HeadersFrame(h, false).stream(stream)); // 100 Continue: the stream goes on
                         full.release();
                         ok = true;
                         return out;
@@ -117,6 +153,9 @@ final class Http2Messages {
                         out.add(new DefaultHttp2HeadersFrame(names.trailers(trailers), true));
                     }
                     ok = true;
+                    for (int i = 0; i < out.size(); i++) {
+                        ((Http2StreamFrame) out.get(i)).stream(stream);
+                    }
                     return out;
                 }
                 out.add(new DefaultHttp2HeadersFrame(h, false));
@@ -137,12 +176,20 @@ final class Http2Messages {
                 out.add(new DefaultHttp2DataFrame(c.content(), false));
             }
             ok = true;
+            for (int i = 0; i < out.size(); i++) {
+                ((Http2StreamFrame) out.get(i)).stream(stream);
+            }
             return out;
         } finally {
             if (!ok) {
                 ReferenceCountUtil.release(msg);
             }
         }
+    }
+
+    /** @return whether the frame {@code f} (of {@link #toFrames}) ends its stream */
+    static boolean endsStream(Object f) {
+        return f instanceof Http2HeadersFrame h ? h.isEndStream() : f instanceof Http2DataFrame d && d.isEndStream();
     }
 
     /**

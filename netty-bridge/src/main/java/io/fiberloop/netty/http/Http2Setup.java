@@ -6,10 +6,12 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.UniformStreamByteDistributor;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
@@ -28,9 +30,9 @@ import java.util.concurrent.TimeUnit;
  *       gets the HTTP/2 pipeline, anything else HTTP/1.1, where a request may still ask for
  *       {@code Upgrade: h2c} ({@link H2cUpgrade}).</li>
  * </ul>
- * The HTTP/2 pipeline is Netty's {@code Http2FrameCodec} (with the server's limits) and
- * {@code Http2MultiplexHandler} (a child channel per stream, served by an {@link Http2Stream}),
- * then the {@link Http2Connection}.
+ * The HTTP/2 pipeline is Netty's {@code Http2FrameCodec} (with the server's limits), then the
+ * {@link Http2Connection}, which serves the streams on this pipeline (an {@link Http2Stream} each,
+ * no child channels).
  *
  * <p>Threading: Netty's owning thread of the connection's loop.
  */
@@ -71,7 +73,7 @@ final class Http2Setup {
                 .headerTableSize(o.headerTableSize())
                 .initialWindowSize(o.initialWindowSize())
                 .maxFrameSize(o.maxFrameSize());
-        return Http2FrameCodecBuilder.forServer()
+        return new CodecBuilder()
                 .initialSettings(s)
                 .validateHeaders(true)
                 .decoderEnforceMaxRstFramesPerWindow(o.maxResets(), (int) o.resetWindow().toSeconds())
@@ -80,13 +82,27 @@ final class Http2Setup {
     }
 
     /**
-     * Loads and initialises the HTTP/2 classes (the codec, HPACK's tables, the multiplexer) off
+     * The codec's builder, on a connection whose streams share the send window uniformly
+     * ({@code UniformStreamByteDistributor}) instead of by the priority tree of RFC 7540
+     * ({@code WeightedFairQueueByteDistributor}, Netty's default): RFC 9113 deprecated that
+     * scheme, clients rarely send it, and keeping the tree costs every stream allocations and
+     * queue work (and makes {@code PRIORITY} frames free work for a peer).
+     */
+    private static final class CodecBuilder extends Http2FrameCodecBuilder {
+        CodecBuilder() {
+            DefaultHttp2Connection c = new DefaultHttp2Connection(true);
+            c.remote().flowController(new DefaultHttp2RemoteFlowController(c, new UniformStreamByteDistributor(c)));
+            connection(c);
+        }
+    }
+
+    /**
+     * Loads and initialises the HTTP/2 classes (the codec, HPACK's tables) off
      * the loop, where the watchdog would report the first connection's class loading as a stall.
      * Any thread.
      */
     static void warmUp(ServerConfig c) {
         Http2FrameCodec codec = newCodec(c);
-        new Http2MultiplexHandler(new ChannelInboundHandlerAdapter());
         Http2Messages.toRequest(new io.netty.handler.codec.http2.DefaultHttp2Headers().method("GET").path("/").scheme("http"));
         codec.encoder().close();
         codec.decoder().close();
@@ -98,7 +114,6 @@ final class Http2Setup {
         Http2Connection conn = new Http2Connection(sl, codec);
         p.addLast("fiberloop-h2-guard", conn.frameGuard());
         p.addLast("fiberloop-h2-codec", codec);
-        p.addLast("fiberloop-h2-streams", new Http2MultiplexHandler(conn.streamInitializer()));
         p.addLast("fiberloop-h2", conn);
     }
 

@@ -15,124 +15,125 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2ResetFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelOption;
+import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One HTTP/2 stream on the connection core: the handler of the stream's child channel (Netty's
- * {@code Http2MultiplexHandler} gives each stream one), serving exactly one exchange with the same
- * machinery as HTTP/1.1 ({@link Exchange}, {@link RequestBody}, {@link Dispatcher},
- * {@link ResponseWriter}). Frames in become the {@code HttpRequest}/{@code HttpContent} objects the
- * exchange takes; the response's objects become frames ({@link Http2Messages}).
+ * One HTTP/2 stream on the connection core, served on the connection's own pipeline: the
+ * {@link Http2Connection} (after Netty's {@code Http2FrameCodec}) hands it the frames of its
+ * stream, and it serves exactly one exchange with the same machinery as HTTP/1.1 ({@link Exchange},
+ * {@link RequestBody}, {@link Dispatcher}, {@link ResponseWriter}). A request's header block
+ * becomes the request head ({@link Http2Messages#toRequest}); the response's objects become frames
+ * of this stream ({@link Http2Messages#toFrames}), written to the codec. No child channel: the
+ * stream is a {@link io.fiberloop.netty.internal.ChannelCore} on the connection's channel whose
+ * writes, writability, close and end are its stream's.
  *
  * <h2>Flow control is the backpressure</h2>
- * The child channel reads everything at once, but Netty's automatic window updates are off: the
- * peer's window for this stream is given back only when the handler has taken what arrived, so
- * what a stream buffers is bounded by its receive window. Outbound, the child channel is writable
- * while the stream's and the connection's send windows and the socket take what was written, so
- * {@code drain()} waits on all three.
+ * The codec delivers DATA as it comes, but gives the peer's window for this stream back only when
+ * the handler has taken what arrived ({@link #wantBody()}: consumed bytes), so what a stream
+ * buffers is bounded by its receive window. Outbound, the stream is writable while its own and the
+ * connection's send windows and the socket take what was written (the codec's remote flow
+ * controller), so {@code drain()} waits on all three.
  *
  * <h2>Differences from HTTP/1.1</h2>
  * No keep-alive, pipelining or {@code Connection} header: the stream ends with the exchange. A
  * handler that answers before the body ended leaves the rest to be dropped (and its window given
- * back); a reset from the peer cancels the exchange's fiber.
+ * back); a reset from the peer cancels the exchange's task.
  *
  * <p>Threading: the carrier of the connection's loop (Netty's side and the exchange's fibers).
  */
 final class Http2Stream extends HttpConnection {
     private final Http2Connection owner;
+    private final Http2FrameStream stream;
     private Exchange current;
+    /** The request's head arrived (the next {@code HEADERS} are its trailers). */
     private boolean began;
     /** The exchange's body is still arriving. */
     private boolean receiving;
+    /** The response's last frame (END_STREAM) was written: the stream's close that follows is its normal end. */
+    private boolean endSent;
     /** Bytes of DATA delivered whose window was not given back yet. */
     private int unacked;
     private boolean ackAll;
     /** When the peer's window was first seen blocking this stream (0: not blocked). Owning thread. */
     long blockedSince;
 
-    Http2Stream(Http2Connection owner) {
+    Http2Stream(Http2Connection owner, Http2FrameStream stream, ChannelHandlerContext ctx) {
         super(owner.server);
         this.owner = owner;
+        this.stream = stream;
+        this.ctx = ctx;
+        this.ch = ctx.channel();
     }
 
     /** @return the stream's id */
     int id() {
-        return ((Http2StreamChannel) ch).stream().id();
+        return stream.id();
     }
 
     // ------------------------------------------------------------------ Netty side (owning thread)
 
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        super.handlerAdded(ctx);
-        ctx.channel().config().setOption(Http2StreamChannelOption.AUTO_STREAM_FLOW_CONTROL, false);
-        owner.streamOpened(this);
+    /** Stream 1 after an {@code Upgrade: h2c}: serves the request that asked for it (it had no body). */
+    void onUpgraded(io.netty.handler.codec.http.HttpRequest request) {
+        began = true;
+        begin(request, true);
     }
 
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        if (id() == 1) {
-            io.netty.handler.codec.http.HttpRequest upgraded = owner.takeUpgradeRequest();
-            if (upgraded != null) {
-                began = true;
-                begin(upgraded, true);
+    /** A {@code HEADERS} frame of this stream: the request's head, or its trailers. */
+    void onHeaders(Http2HeadersFrame h) {
+        if (!began) {
+            began = true;
+            io.netty.handler.codec.http.HttpRequest head = Http2Messages.toRequest(h.headers());
+            if (head == null) {
+                resetNow(Http2Error.PROTOCOL_ERROR); // RFC 9113 8.3.1: a request without :method, :scheme or :path
+                return;
             }
+            begin(head, h.isEndStream());
+        } else if (h.isEndStream() && receiving) {
+            DefaultLastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+            Http2Messages.copyFields(h.headers(), last.trailingHeaders());
+            offer(last);
+        } else if (!h.isEndStream()) {
+            resetNow(Http2Error.PROTOCOL_ERROR); // RFC 9113 8.1: a second header block must end the stream
         }
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof Http2DataFrame d) {
-            int n = d.initialFlowControlledBytes();
-            if (receiving && !inactive) {
-                unacked += n;
-                offer(d.isEndStream() ? new DefaultLastHttpContent(d.content()) : new DefaultHttpContent(d.content()));
-            } else {
-                d.release();
-                giveBack(n);
-            }
-        } else if (msg instanceof Http2HeadersFrame h) {
-            if (!began) {
-                began = true;
-                io.netty.handler.codec.http.HttpRequest head = Http2Messages.toRequest(h.headers());
-                if (head == null) {
-                    resetNow(Http2Error.PROTOCOL_ERROR); // RFC 9113 8.3.1: a request without :method, :scheme or :path
-                    return;
-                }
-                begin(head, h.isEndStream());
-            } else if (h.isEndStream() && receiving) {
-                DefaultLastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
-                Http2Messages.copyFields(h.headers(), last.trailingHeaders());
-                offer(last);
-            } else if (!h.isEndStream()) {
-                resetNow(Http2Error.PROTOCOL_ERROR); // RFC 9113 8.1: a second header block must end the stream
-            }
+    /** A {@code DATA} frame of this stream. Takes ownership. */
+    void onData(Http2DataFrame d) {
+        int n = d.initialFlowControlledBytes();
+        if (receiving && !inactive) {
+            unacked += n;
+            offer(d.isEndStream() ? new DefaultLastHttpContent(d.content()) : new DefaultHttpContent(d.content()));
         } else {
-            ReferenceCountUtil.release(msg); // PRIORITY, or a frame of an unknown type (counted by the connection's guard)
+            d.release();
+            giveBack(n);
         }
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof Http2ResetFrame r) {
-            Exchange a = current;
-            if (a != null && receiving) {
-                receiving = false;
-                a.body.fail(new HttpException(400, "the client reset the stream (error code " + r.errorCode() + ")"));
-            }
+    /** The peer reset the stream ({@code RST_STREAM}): a body still arriving fails; the close that follows cancels the task. */
+    void onReset(long errorCode) {
+        Exchange a = current;
+        if (a != null && receiving) {
+            receiving = false;
+            a.body.fail(new HttpException(400, "the client reset the stream (error code " + errorCode + ")"));
         }
-        ReferenceCountUtil.release(evt);
+    }
+
+    /** Netty closed the stream (its end, a reset either way, or the connection's close). */
+    void onClosed() {
+        markInactive();
+    }
+
+    /** The codec found the stream's writability changed (its windows, the socket). */
+    void onWritabilityChanged() {
+        writabilityChanged();
     }
 
     @Override
@@ -144,7 +145,8 @@ final class Http2Stream extends HttpConnection {
                 receiving = false;
                 a.body.fail(new HttpException(400, "the stream closed before the request body was complete"));
             }
-            if (a.task != null && !a.done) {
+            if (a.task != null && !a.done && !endSent) {
+                // (a stream closed by the response's end is not cancelled: its task is finishing)
                 a.task.cancel();
                 // a task cancelled before it started never serves: its exchange is finished here
                 a.task.onComplete((v, e) -> {
@@ -158,14 +160,6 @@ final class Http2Stream extends HttpConnection {
         }
     }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Dispatcher.log.debug("stream {}: {}", ch, cause.toString());
-        if (!(cause instanceof io.netty.handler.codec.http2.Http2Exception)) {
-            ctx.close();
-        } // a stream error: Netty resets the stream with its code
-    }
-
     private void offer(HttpContent c) {
         if (current.body.offer(c)) {
             receiving = false;
@@ -176,7 +170,7 @@ final class Http2Stream extends HttpConnection {
     private void begin(io.netty.handler.codec.http.HttpRequest head, boolean endStream) {
         RequestHead parsed;
         try {
-            parsed = RequestHead.parse(head, config.maxBodySize);
+            parsed = RequestHead.parseHttp2(head, config.maxBodySize);
         } catch (HttpException rejected) {
             ReferenceCountUtil.release(head);
             Dispatcher.log.debug("rejecting a request on {} with {}: {}", ch, rejected.status(), rejected.getMessage());
@@ -202,8 +196,9 @@ final class Http2Stream extends HttpConnection {
 
     /** Writes a response (its frames) from Netty's side, flushed with this poll's connection flush. */
     private void writeNow(HttpResponse res) {
-        for (Object f : Http2Messages.toFrames(res, owner.headerNames)) {
-            ch.write(f, ch.voidPromise());
+        for (Object f : Http2Messages.toFrames(res, owner.headerNames, stream)) {
+            endSent |= Http2Messages.endsStream(f);
+            writeOut(f);
         }
         owner.flushSoon();
     }
@@ -211,17 +206,47 @@ final class Http2Stream extends HttpConnection {
     /** Gives {@code bytes} of window back to the peer at once (dropped DATA). Owning thread. */
     private void giveBack(int bytes) {
         if (bytes > 0 && !inactive) {
-            ch.write(new DefaultHttp2WindowUpdateFrame(bytes), ch.voidPromise());
+            ctx.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(stream), ctx.voidPromise());
             owner.flushSoon();
         }
     }
 
-    /** Resets the stream with {@code error}. Owning thread. */
+    /** Resets the stream with {@code error} (Netty closes it: {@link #onClosed()}). Owning thread. */
     void resetNow(Http2Error error) {
         if (!inactive) {
-            ch.writeAndFlush(new DefaultHttp2ResetFrame(error));
-            ch.close();
+            ctx.write(new DefaultHttp2ResetFrame(error).stream(stream), ctx.voidPromise());
+            owner.flushSoon();
         }
+    }
+
+    @Override
+    protected void writeOut(Object msg) {
+        if (inactive) {
+            ReferenceCountUtil.release(msg); // reset meanwhile: the frames have no stream to go on
+        } else {
+            ctx.write(msg, ctx.voidPromise());
+        }
+    }
+
+    @Override
+    protected boolean writable() {
+        if (inactive) {
+            return false;
+        }
+        io.netty.handler.codec.http2.Http2Connection c = owner.codec.connection();
+        io.netty.handler.codec.http2.Http2Stream s = c.stream(stream.id());
+        return s != null && c.remote().flowController().isWritable(s);
+    }
+
+    @Override
+    protected boolean active() {
+        return !inactive && ch.isActive();
+    }
+
+    /** Ends the stream for {@link #close()} (an aborted response): {@code RST_STREAM CANCEL} unless it is over. */
+    @Override
+    protected void closeChannel(Channel c) {
+        resetNow(Http2Error.CANCEL);
     }
 
     @Override
@@ -262,7 +287,8 @@ final class Http2Stream extends HttpConnection {
             ReferenceCountUtil.release(msg);
             throw new IOException("the client reset the stream");
         }
-        for (Object f : Http2Messages.toFrames(msg, owner.headerNames)) {
+        for (Object f : Http2Messages.toFrames(msg, owner.headerNames, stream)) {
+            endSent |= Http2Messages.endsStream(f);
             send(f);
         }
     }
@@ -312,6 +338,6 @@ final class Http2Stream extends HttpConnection {
 
     @Override
     public String toString() {
-        return "Http2Stream[" + ch + "]";
+        return "Http2Stream[" + ch + " #" + stream.id() + "]";
     }
 }

@@ -62,6 +62,32 @@ record RequestHead(String path, String rawQuery, boolean expectContinue) {
         if (coding != null) {
             throw new HttpException(501, "transfer coding '" + coding + "' is not implemented; send the body with chunked alone or a Content-Length");
         }
+        return target(r, h, v.minorVersion() >= 1, maxBodySize);
+    }
+
+    /**
+     * Checks the head an HTTP/2 request's header block became ({@link Http2Messages#toRequest}):
+     * what HTTP/1.1 needs checked of the version, the {@code Host} count and transfer codings is
+     * settled by HTTP/2 itself (Netty's HPACK decoder rejects connection-specific fields, and the
+     * conversion always sets one {@code Host}, empty without {@code :authority} or a
+     * {@code host} field); the rest is as {@link #parse}.
+     *
+     * @param r the head built from the header block
+     * @param maxBodySize the largest body accepted
+     * @return the request's parts
+     * @throws HttpException the rejection: its status and a short message for the client
+     */
+    static RequestHead parseHttp2(HttpRequest r, long maxBodySize) {
+        HttpHeaders h = r.headers();
+        String host = h.get(HttpHeaderNames.HOST);
+        if (!host.isEmpty() && (!RequestRules.validHost(host) || !exactlyOne(h, HttpHeaderNames.HOST))) {
+            throw new HttpException(400, "bad request: the Host header is not host[:port]");
+        }
+        return target(r, h, true, maxBodySize);
+    }
+
+    /** The checks of both protocols: the request target, {@code Expect}, {@code Content-Length}. */
+    private static RequestHead target(HttpRequest r, HttpHeaders h, boolean continueAllowed, long maxBodySize) {
         String uri = r.uri();
         for (int i = 0; i < uri.length(); i++) {
             char ch = uri.charAt(i);
@@ -103,7 +129,7 @@ record RequestHead(String path, String rawQuery, boolean expectContinue) {
                 throw new HttpException(417, "expectation not supported: " + expect);
             }
             // RFC 9110 10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request
-            expectContinue = v.minorVersion() >= 1;
+            expectContinue = continueAllowed;
         }
         long cl;
         try {

@@ -135,11 +135,38 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        writabilityChanged();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * What the writability of the channel (or of what stands for it, {@link #writable()}) changed:
+     * wakes the fiber waiting in {@link #drain()}. Owning thread.
+     */
+    protected final void writabilityChanged() {
         wake(writer);
-        if (ch.isWritable()) {
+        if (writable()) {
             onWritable();
         }
-        ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * Whether the peer takes more now: {@code ch.isWritable()}. A connection that is a part of a
+     * channel (an HTTP/2 stream) answers for its part (its flow-control windows). Carrier only.
+     *
+     * @return whether writes go out without waiting
+     */
+    protected boolean writable() {
+        return ch.isWritable();
+    }
+
+    /**
+     * Whether the connection is open: {@code ch.isActive()} (an HTTP/2 stream: and not closed). Carrier only.
+     *
+     * @return whether it is open
+     */
+    protected boolean active() {
+        return ch.isActive();
     }
 
     /** The channel became writable again (its peer read). Owning thread. */
@@ -148,6 +175,11 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        markInactive();
+    }
+
+    /** The connection closed (either side): the body of {@link #channelInactive}. Owning thread. */
+    protected final void markInactive() {
         inactive = true;
         onInactive();
         if (closedLocally) {
@@ -216,7 +248,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         if (!outbox.isEmpty()) {
             Object m;
             while ((m = outbox.pollFirst()) != null) {
-                c.write(m, c.voidPromise());
+                writeOut(m);
             }
             outboxBytes = 0;
             unflushed = false;
@@ -241,12 +273,33 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         if (wantClose) {
             wantClose = false;
             releaseAll();
-            if (inactive || failure != null) {
-                c.close();
-            } else {
-                afterFlushed(c, c::close);
-            }
+            closeChannel(c);
         }
+    }
+
+    /**
+     * Closes the channel once the writes flushed so far are out (at once after a failure). A
+     * connection that is a part of a channel (an HTTP/2 stream) ends its part instead. Owning
+     * thread, from the queued operations of {@link #close()}.
+     *
+     * @param c the channel
+     */
+    protected void closeChannel(Channel c) {
+        if (inactive || failure != null) {
+            c.close();
+        } else {
+            afterFlushed(c, c::close);
+        }
+    }
+
+    /**
+     * Hands one message to Netty (not flushed): {@code ch.write(msg, voidPromise)}. A connection that
+     * is a part of a channel (an HTTP/2 stream) writes to its part. Owning thread.
+     *
+     * @param msg the message (ownership passes on)
+     */
+    protected void writeOut(Object msg) {
+        ch.write(msg, ch.voidPromise());
     }
 
     /**
@@ -417,7 +470,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         if (outbox.isEmpty() && ch.eventLoop().inEventLoop()) {
             // Netty's owning thread (a handler running inline on the loop's work fiber): straight to
             // Netty; the flush waits for the driver's next poll, which begins with the queued operations
-            ch.write(msg, ch.voidPromise());
+            writeOut(msg);
             unflushed = true;
         } else {
             outbox.addLast(msg);
@@ -487,26 +540,26 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         Channel c = ch;
         long waiting = outboxBytes + inNetty();
         if (waiting <= c.config().getWriteBufferHighWaterMark() && outbox.size() < DRAIN_FREE_MESSAGES
-                && c.isWritable() && c.isActive()) {
+                && writable() && active()) {
             // below the high-water mark: the writes go out with this turn's flush, as asyncio's drain()
             checkFailure();
             return;
         }
         flush();
-        if (c.isWritable() || !c.isActive()) {
+        if (writable() || !active()) {
             checkFailure();
             return;
         }
         Strand strand = enterWriter("drain");
         try {
-            while (!c.isWritable() && c.isActive() && failure == null && !closedLocally) {
+            while (!writable() && active() && failure == null && !closedLocally) {
                 Parking.parkChecked(strand, noun());
             }
         } finally {
             writer = null;
         }
         checkFailure();
-        if (!c.isActive() && !c.isWritable()) {
+        if (!active() && !writable()) {
             throw new IOException("connection " + this + " closed while draining");
         }
     }
