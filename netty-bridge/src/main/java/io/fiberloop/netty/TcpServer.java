@@ -319,7 +319,6 @@ public final class TcpServer implements AutoCloseable {
         @Override
         public void accepted(Channel ch, Listeners.Listener l) throws Exception {
             NettyIoDriver driver = NettyIoDriver.of(l.loop());
-            long n = l.nextConnection();
             ChannelPipeline p = ch.pipeline();
             if (options.tls() != null) {
                 p.addLast("tls", options.tls().newHandler(ch.alloc()));
@@ -336,8 +335,7 @@ public final class TcpServer implements AutoCloseable {
             if (p.get(SslHandler.class) != null) {
                 conn.requestRead(); // the handshake goes on even if the handler writes first
             }
-            Task<Void> task = Fibers.spawn(l.loop(), "tcp-" + listeners.address().getPort() + "-conn-" + n
-                    + (listeners.listeners().size() > 1 ? "@" + l.loop().name() : ""), () -> {
+            Task<Void> task = Fibers.spawn(l.loop(), taskName(ch), () -> {
                 try {
                     body.run(conn);
                 } finally {
@@ -350,15 +348,31 @@ public final class TcpServer implements AutoCloseable {
                 if (e != null) {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause instanceof CancelledException) {
-                        log.debug("connection handler {} was cancelled", task.name());
+                        log.debug("connection handler '{}' was cancelled", task.name());
                     } else if (cause instanceof IOException) {
-                        log.debug("connection handler {} ended with {}", task.name(), cause.toString());
+                        log.debug("connection handler '{}' ended with {}", task.name(), cause.toString());
                     } else {
-                        log.warn("connection handler {} failed", task.name(), cause);
+                        log.warn("connection handler '{}' failed", task.name(), cause);
                     }
                 }
             });
         }
+    }
+
+    /**
+     * The name of a connection's task: its peer and the server's port, {@code tcp 127.0.0.1:34304 on :7000},
+     * what fiber dumps, stall reports and the failure log show.
+     */
+    private String taskName(Channel ch) {
+        return "tcp " + hostAndPort(ch.remoteAddress()) + " on :" + listeners.address().getPort();
+    }
+
+    private static String hostAndPort(java.net.SocketAddress a) {
+        if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {
+            String host = isa.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + isa.getPort();
+        }
+        return String.valueOf(a);
     }
 
     /** @return the bound port (useful after binding port 0). Any thread. */

@@ -13,8 +13,10 @@ final class Exchange {
     final HttpConnection conn;
     final HttpRequest request;
     final RequestBody body;
-    /** When the exchange began, for the access log (0 when it is off). */
-    final long startNanos;
+    /** When the exchange began, if the access log, an observer or JFR needs it (else 0): {@link ExchangeRecorder#begin}. */
+    long startNanos;
+    /** Its JFR event, begun when a recording wanted it, else {@code null}. */
+    io.fiberloop.netty.internal.HttpRequestEvent jfr;
     /** The fiber that serves it; {@code null} before it starts. */
     Task<Void> task;
     /** The status sent, once the head went out. */
@@ -30,7 +32,7 @@ final class Exchange {
         this.conn = conn;
         this.request = new HttpRequest(this, head, parsed.path(), parsed.rawQuery());
         this.body = new RequestBody(this, parsed.expectContinue());
-        this.startNanos = conn.config.accessLog ? System.nanoTime() : 0L;
+        conn.server.recorder.begin(this);
     }
 
     /** Whether the head is a {@code HEAD} request (answered without a body). */

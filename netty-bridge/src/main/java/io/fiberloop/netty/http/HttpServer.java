@@ -119,6 +119,8 @@ public final class HttpServer implements AutoCloseable {
 
     final ServerConfig config;
     final Dispatcher dispatcher;
+    /** The observers, in the order added (empty: nothing to call). */
+    final HttpObserver[] observers;
     private final String host;
     /** The loop the server created and closes, or {@code null}. */
     private final EventLoop ownLoop;
@@ -136,6 +138,7 @@ public final class HttpServer implements AutoCloseable {
                 b.maxInitialLineLength, b.maxHeaderSize, b.maxBodySize, b.requestTimeout.toNanos(), b.idleTimeout.toNanos(),
                 b.accessLog, b.tls, b.http2 ? b.http2Options : null);
         this.dispatcher = new Dispatcher(config);
+        this.observers = b.observers.toArray(new HttpObserver[0]);
     }
 
     /** @return a new builder */
@@ -159,7 +162,13 @@ public final class HttpServer implements AutoCloseable {
 
         @Override
         public void accepted(Channel ch, Listeners.Listener l) {
-            Http2Setup.accepted(ch, serverLoop(l));
+            ServerLoop sl = serverLoop(l);
+            if (sl.recorder.observesConnections()) {
+                java.net.SocketAddress remote = ch.remoteAddress();
+                sl.recorder.connectionOpened(remote);
+                ch.closeFuture().addListener(f -> sl.recorder.connectionClosed(remote));
+            }
+            Http2Setup.accepted(ch, sl);
         }
     }
 
@@ -337,6 +346,7 @@ public final class HttpServer implements AutoCloseable {
         private Duration requestTimeout = Duration.ofSeconds(30);
         private Duration idleTimeout = Duration.ofSeconds(60);
         private boolean accessLog;
+        private final List<HttpObserver> observers = new ArrayList<>();
         private SslContext tls;
         private boolean http2 = true;
         private Http2Options http2Options = Http2Options.defaults();
@@ -543,14 +553,45 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
-         * Logs one line per request at INFO to the logger {@value HttpServer#ACCESS_LOGGER}:
-         * {@code /127.0.0.1:53412 "GET /users/7 HTTP/1.1" 200 13 0.412ms}.
+         * Logs one line per request at INFO to the logger {@value HttpServer#ACCESS_LOGGER}, in
+         * the Combined Log Format with the time taken in microseconds as a last field (Apache's
+         * {@code %D}), which log tools (GoAccess, AWStats, Logstash's {@code COMBINEDAPACHELOG})
+         * read:
+         * {@code 127.0.0.1 - - [06/Dec/2026:22:41:07 +0000] "GET /users/7 HTTP/1.1" 200 13 "-" "curl/8.5.0" 412}.
+         * Route your logging framework's logger of that name to its own file, with a pattern of
+         * the message alone ({@code %msg%n} in Logback).
          *
          * @param on whether to log
          * @return this
          */
         public Builder accessLog(boolean on) {
             this.accessLog = on;
+            return this;
+        }
+
+        /**
+         * Adds an observer, told of every answered request and of every connection (metrics,
+         * tracing); see {@link HttpObserver}. Observers are called in the order added.
+         *
+         * @param observer the observer (thread-safe if the server runs on several loops)
+         * @return this
+         */
+        public Builder observer(HttpObserver observer) {
+            observers.add(Objects.requireNonNull(observer, "observer"));
+            return this;
+        }
+
+        /**
+         * Applies {@code feature} to this builder: a way for a module to add several things in one
+         * call (routes, filters, an observer), e.g.
+         * {@code .with(FiberloopMetrics.prometheus("/metrics", registry))} from
+         * {@code fiberloop-micrometer}.
+         *
+         * @param feature what to add
+         * @return this
+         */
+        public Builder with(java.util.function.Consumer<? super Builder> feature) {
+            Objects.requireNonNull(feature, "feature").accept(this);
             return this;
         }
 
@@ -641,6 +682,9 @@ public final class HttpServer implements AutoCloseable {
                     loops.get(0).close();
                 }
                 throw e;
+            }
+            for (HttpObserver o : s.observers) {
+                o.serverStarted(s);
             }
             return s;
         }

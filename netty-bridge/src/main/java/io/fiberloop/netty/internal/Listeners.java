@@ -113,7 +113,6 @@ public final class Listeners {
         private final Set<Task<?>> tasks = new LinkedHashSet<>();
         private volatile int live;
         private Channel serverChannel;
-        private long accepted;
         private volatile Object attachment;
 
         Listener(EventLoop loop) {
@@ -151,15 +150,6 @@ public final class Listeners {
         /** @return the loop this listener serves on */
         public EventLoop loop() {
             return loop;
-        }
-
-        /**
-         * Counts an accepted connection. The listener's loop.
-         *
-         * @return its number on this loop, from 1
-         */
-        public long nextConnection() {
-            return ++accepted;
         }
 
         /**
@@ -288,6 +278,7 @@ public final class Listeners {
             ch.close();
             return;
         }
+        ConnectionOpenedEvent.accepted(ch, l.loop.name());
         setup.accepted(ch, l);
     }
 
