@@ -1,7 +1,10 @@
 /**
  * Fibers on fiberloop's event loop.
  *
- * <p>Exports the API: {@code io.fiberloop.fiber} (fibers, tasks, timeouts, scopes),
+ * <p>A loop hosts fibers when it is built by {@code io.fiberloop.fiber.FiberLoops}; nothing is
+ * discovered from the class path.
+ *
+ * <p>Exports the API: {@code io.fiberloop.fiber} (fiber loops, fibers, tasks, timeouts, scopes),
  * {@code io.fiberloop.fiber.sync} (locks, semaphores, events, conditions, barriers),
  * {@code io.fiberloop.fiber.channel} (channels, select, queues) and
  * {@code io.fiberloop.fiber.context} (fiber locals, context propagation).
@@ -12,12 +15,11 @@
 module io.fiberloop.fiber {
     requires transitive io.fiberloop.loop;
     requires org.slf4j;
+    requires org.jctools.core;
 
     exports io.fiberloop.fiber;
     exports io.fiberloop.fiber.sync;
     exports io.fiberloop.fiber.channel;
     exports io.fiberloop.fiber.context;
     exports io.fiberloop.fiber.internal to io.fiberloop.netty;
-
-    provides io.fiberloop.loop.spi.LoopHostProvider with io.fiberloop.fiber.internal.FiberLoopHostProvider;
 }

@@ -12,6 +12,4 @@ module io.fiberloop.loop {
     exports io.fiberloop.loop;
     exports io.fiberloop.loop.spi;
     exports io.fiberloop.loop.internal to io.fiberloop.fiber, io.fiberloop.netty;
-
-    uses io.fiberloop.loop.spi.LoopHostProvider;
 }

@@ -15,6 +15,7 @@ module io.fiberloop.netty {
     requires io.netty.codec.http;
     requires io.netty.codec.http2;
     requires io.netty.codec;
+    requires io.netty.codec.compression;
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.classes.io_uring;
     requires org.slf4j;
@@ -22,4 +23,6 @@ module io.fiberloop.netty {
 
     exports io.fiberloop.netty;
     exports io.fiberloop.netty.http;
+
+    uses io.fiberloop.netty.http.JsonCodec;
 }

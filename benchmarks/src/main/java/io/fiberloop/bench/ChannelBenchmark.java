@@ -1,5 +1,6 @@
 package io.fiberloop.bench;
 
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.channel.Channel;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
@@ -70,9 +71,9 @@ public class ChannelBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws Exception {
-        single = EventLoop.builder().name("bench-channel").build();
-        loopA = EventLoop.builder().name("bench-channel-A").build();
-        loopB = EventLoop.builder().name("bench-channel-B").build();
+        single = FiberLoops.builder().name("bench-channel").build();
+        loopA = FiberLoops.builder().name("bench-channel-A").build();
+        loopB = FiberLoops.builder().name("bench-channel-B").build();
         single.run(() -> null); // start the carriers and the fiber hosts
         loopA.run(() -> null);
         loopB.run(() -> null);

@@ -19,9 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What the load harnesses ({@link EchoLoad}, {@link HttpLoad}) share: servers in child JVMs of their
- * own (same {@code java}, JVM flags and class path as the harness, optionally pinned to CPU 0 with
- * {@code taskset}; a child prints {@code PORT n} when ready and stops when its stdin closes), every
- * child killed on the way out, and CPU accounting from {@code /proc}.
+ * own (same {@code java}, JVM flags and class path as the harness, not pinned to any CPU; a child
+ * prints {@code PORT n} when ready and stops when its stdin closes), every child killed on the way
+ * out, and CPU accounting from {@code /proc}.
  */
 final class ChildJvm {
     private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
@@ -68,15 +68,11 @@ final class ChildJvm {
      *
      * @param label names the child in its echoed output and in errors
      * @param extraJvmArgs JVM flags added after the harness's own (e.g. JFR)
-     * @param pin whether to pin the child to CPU 0
      * @param readyTimeout how long the child may take to print {@code PORT n}
      */
-    static Child start(String label, List<String> extraJvmArgs, boolean pin, Duration readyTimeout,
+    static Child start(String label, List<String> extraJvmArgs, Duration readyTimeout,
                        String mainClass, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
-        if (pin) {
-            cmd.addAll(List.of("taskset", "-c", "0"));
-        }
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
@@ -204,8 +200,8 @@ final class ChildJvm {
     /**
      * User+system ticks of each JIT compiler thread ({@code C1 CompilerThread*}, {@code C2
      * CompilerThread*}) of a process, by thread id, from {@code /proc/<pid>/task/*}; {@code null}
-     * when unreadable. The servers are pinned to one CPU, so compiling steals from their loop and
-     * counts in their CPU. {@link #jitTicksBetween} turns two of these into a window's ticks.
+     * when unreadable. Compiling counts in the server's CPU, so a
+     * window that still compiles shows it here. {@link #jitTicksBetween} turns two of these into a window's ticks.
      */
     static Map<String, Long> jitTicks(long pid) {
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {

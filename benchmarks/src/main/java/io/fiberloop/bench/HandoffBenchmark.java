@@ -1,6 +1,7 @@
 package io.fiberloop.bench;
 
 import io.fiberloop.fiber.Fiber;
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
@@ -72,7 +73,7 @@ public class HandoffBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws Exception {
-        loop = EventLoop.builder().name("bench-handoff").build();
+        loop = FiberLoops.builder().name("bench-handoff").build();
         loop.run(() -> null); // start the carrier and the fiber host
     }
 

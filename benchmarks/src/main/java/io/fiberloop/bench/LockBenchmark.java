@@ -1,5 +1,6 @@
 package io.fiberloop.bench;
 
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.sync.Lock;
 import io.fiberloop.loop.EventLoop;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +49,7 @@ public class LockBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws Exception {
-        loop = EventLoop.builder().name("bench-lock").build();
+        loop = FiberLoops.builder().name("bench-lock").build();
         lock = loop.run(Lock::create); // bound to this loop
     }
 

@@ -17,13 +17,9 @@ final class Loops {
     private Loops() {
     }
 
-    /**
-     * A fiberloop event loop. {@code hostFibers(false)}: tasks run directly on the carrier thread.
-     * Kept explicit so the figures stay comparable once the fiber module registers itself as the
-     * loops' host (then a default loop would run its tasks inside a work fiber).
-     */
+    /** A fiberloop event loop without fibers ({@link EventLoop#builder()}): tasks run directly on the carrier thread. */
     static EventLoop fiberloop() {
-        return EventLoop.builder().name("bench-fiberloop").hostFibers(false).build();
+        return EventLoop.builder().name("bench-fiberloop").build();
     }
 
     /** The baseline: Netty 4.2's single-threaded NIO event loop (a {@code SingleThreadIoEventLoop}). */

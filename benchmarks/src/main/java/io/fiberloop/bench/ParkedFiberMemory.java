@@ -1,5 +1,6 @@
 package io.fiberloop.bench;
 
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
@@ -55,7 +56,7 @@ public final class ParkedFiberMemory {
 
         // The watchdog is off: the harness's System.gc() calls and the chunks of spawns would be
         // reported as stalls, which they are not in the sense the watchdog means.
-        try (EventLoop loop = EventLoop.builder().name("parked-fibers").watchdog(null).build()) {
+        try (EventLoop loop = FiberLoops.builder().name("parked-fibers").watchdog(null).build()) {
             loop.run(() -> null); // start the carrier and the fiber host
             // Warm-up: the same spawn/park/release with fewer fibers, so that the measured round
             // runs JIT-compiled code, as a server does. A fiber that parks while its frames are

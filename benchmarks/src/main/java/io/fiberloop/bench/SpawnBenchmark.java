@@ -1,5 +1,6 @@
 package io.fiberloop.bench;
 
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
@@ -54,7 +55,7 @@ public class SpawnBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws Exception {
-        loop = EventLoop.builder().name("bench-spawn").build();
+        loop = FiberLoops.builder().name("bench-spawn").build();
         loop.run(() -> null); // start the carrier and the fiber host
     }
 

@@ -173,8 +173,10 @@ public final class CancelScope {
      * @param deadlineNanos a time of the loop's clock ({@link EventLoop#now()});
      *     {@link Long#MAX_VALUE} for none
      * @return this scope
+     * @throws IllegalStateException if called off the scope's loop while its body runs
      */
     public CancelScope deadline(long deadlineNanos) {
+        checkLoop("deadline()");
         scope.deadline(deadlineNanos);
         return this;
     }
@@ -185,9 +187,12 @@ public final class CancelScope {
      *
      * @param timeout how long from now; zero or negative cancels the scope once it runs
      * @return this scope
+     * @throws IllegalStateException if called off the scope's loop while its body runs
      */
     public CancelScope deadlineAfter(Duration timeout) {
-        scope.deadlineAfter(Objects.requireNonNull(timeout, "timeout"));
+        Objects.requireNonNull(timeout, "timeout");
+        checkLoop("deadlineAfter()");
+        scope.deadlineAfter(timeout);
         return this;
     }
 
@@ -202,10 +207,22 @@ public final class CancelScope {
      *
      * @param shield whether to hide the cancellations outside the scope from its body
      * @return this scope
+     * @throws IllegalStateException if called off the scope's loop while its body runs
      */
     public CancelScope shield(boolean shield) {
+        checkLoop("shield()");
         scope.shield(shield);
         return this;
+    }
+
+    /** While the body runs, its loop owns the scope's deadline and shield. */
+    private void checkLoop(String what) {
+        EventLoop l = loop;
+        if (l != null && scope.running() && !l.inLoop()) {
+            throw new IllegalStateException("CancelScope." + what + " was called from thread '" + Thread.currentThread().getName()
+                    + "' while the scope runs on loop '" + l.name() + "': change its deadline or shield on that loop "
+                    + "(in a fiber or with loop.execute(...)); cancel() works from any thread");
+        }
     }
 
     @Override

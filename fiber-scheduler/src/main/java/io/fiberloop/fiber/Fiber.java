@@ -293,6 +293,53 @@ public final class Fiber {
     }
 
     /**
+     * As {@link #switchTo()}, with the value handed back to the current fiber checked against
+     * {@code type}: {@code String line = reader.switchToAs(String.class);}. The switch itself is
+     * the same; only the result is typed.
+     *
+     * @param type what the current fiber expects back, a class or interface ({@code null} is always accepted)
+     * @param <T> that type
+     * @return the value passed by whoever switches back to the current fiber
+     * @throws ClassCastException if that value is not a {@code type}; it is consumed all the same
+     * @throws FiberError for an illegal switch
+     */
+    public <T> T switchToAs(Class<T> type) {
+        checkType(type);
+        return expect(switchTo(), type);
+    }
+
+    /**
+     * As {@link #switchTo(Object)}, with the value handed back to the current fiber checked
+     * against {@code type}.
+     *
+     * @param value the value to hand over
+     * @param type what the current fiber expects back, a class or interface ({@code null} is always accepted)
+     * @param <T> that type
+     * @return the value passed by whoever switches back to the current fiber
+     * @throws ClassCastException if that value is not a {@code type}; it is consumed all the same
+     * @throws FiberError for an illegal switch
+     */
+    public <T> T switchToAs(Object value, Class<T> type) {
+        checkType(type);
+        return expect(switchTo(value), type);
+    }
+
+    private static void checkType(Class<?> type) {
+        Objects.requireNonNull(type, "type");
+        if (type.isPrimitive()) {
+            throw new IllegalArgumentException("switchToAs(" + type + ".class): a fiber hands over objects; use the wrapper class, e.g. Integer.class");
+        }
+    }
+
+    private static <T> T expect(Object got, Class<T> type) {
+        if (got != null && !type.isInstance(got)) {
+            throw new ClassCastException("switchToAs(" + type.getSimpleName() + ".class): " + Fiber.currentOrNull()
+                    + " was handed back a " + got.getClass().getName() + ", not a " + type.getName());
+        }
+        return type.cast(got);
+    }
+
+    /**
      * Suspends the current fiber and raises {@code error} in this one where it suspended. Into a
      * fiber that never started: it ends at once, without running, and {@code error} goes to its
      * nearest started ancestor (raised right here if that is the current fiber).
@@ -468,6 +515,20 @@ public final class Fiber {
                     result.complete(v);
                 }
             });
+        }
+
+        @Override
+        public <T> Task<T> newInlineTask(FiberHost host, String name, Callable<T> body) {
+            return Task.inline(host, name, body);
+        }
+
+        @Override
+        public void runInline(Strand work, Task<?> task) {
+            Fiber f = task.fiber;
+            if (f.strand.state() != State.NEW) {
+                return; // cancelled before it could start: settled already
+            }
+            work.runAsStandIn(f.strand, f::body);
         }
 
         @Override

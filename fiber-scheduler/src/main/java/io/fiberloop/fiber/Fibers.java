@@ -5,7 +5,6 @@ import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.fiber.internal.Until;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.loop.spi.WakeTask;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -22,7 +21,7 @@ import java.util.concurrent.Future;
  * clock, timeouts and cancellation shields, and waiting for several tasks at once.
  *
  * {@snippet :
- * try (EventLoop loop = EventLoop.create()) {
+ * try (EventLoop loop = FiberLoops.newLoop()) {
  *     int sum = loop.run(() -> {
  *         Task<Integer> a = Fibers.spawn(() -> { Fibers.sleep(Duration.ofMillis(20)); return 1; });
  *         Task<Integer> b = Fibers.spawn(() -> { Fibers.sleep(Duration.ofMillis(10)); return 2; });
@@ -33,7 +32,7 @@ import java.util.concurrent.Future;
  *
  * <h2>Threading</h2>
  * Methods that suspend ({@code await}, {@code sleep}, {@code yieldNow}, {@code withTimeout},
- * {@code awaitAll}, {@code awaitAny}) must be called from a fiber; on a plain thread
+ * {@code awaitAll}, {@code joinAll}, {@code awaitAny}) must be called from a fiber; on a plain thread
  * {@code await} and {@code sleep} block that thread instead, and in a loop callback (a task
  * submitted with {@code execute}, or a timer) they throw {@link IllegalStateException}, because a
  * callback must not block its loop. {@link #spawn(EventLoop, Callable)} is safe from any thread.
@@ -282,8 +281,8 @@ public final class Fibers {
         }
     }
 
-    /** A timer callback that wakes a fiber (a wake task: the loop may fire it in the middle of an I/O run). */
-    private static final class Wakeup implements WakeTask, Until {
+    /** A timer callback that wakes a fiber (a wake-up: the loop may fire it in the middle of an I/O run). */
+    private static final class Wakeup implements Runnable, Until {
         private final Strand strand;
         boolean fired;
 
@@ -390,8 +389,11 @@ public final class Fibers {
 
     /**
      * Waits for every future and returns their values in order (asyncio's {@code gather}). Fails
-     * fast: at the first failure, the tasks still running are cancelled and the failure is thrown,
-     * with the other failures seen by then attached as suppressed.
+     * fast: at the first failure, the futures still running are cancelled, and once they are done
+     * (a cancelled task has unwound) the failure is thrown, with the other failures attached as
+     * suppressed. If the caller is cancelled while it waits (or its deadline passes), the futures
+     * are cancelled and waited for the same way before the cancellation propagates: what a
+     * combinator cancels, it waits for (see {@code docs/fibers.md}).
      *
      * @param futures the futures: tasks, {@link CompletableFuture}s, or any {@link Future}
      * @param <T> their value type
@@ -402,9 +404,29 @@ public final class Fibers {
     }
 
     /**
+     * As {@link #awaitAll}, for futures of different types: waits for all of them (failing fast,
+     * cancelling and waiting for the rest), and the caller reads each typed result with
+     * {@code resultNow()} afterwards, as after {@link TaskScope#join()}.
+     *
+     * {@snippet :
+     * Task<User> user = Fibers.spawn(() -> loadUser(id));
+     * Task<List<Order>> orders = Fibers.spawn(() -> loadOrders(id));
+     * Fibers.joinAll(user, orders);
+     * return new Page(user.resultNow(), orders.resultNow());
+     * }
+     *
+     * @param futures the futures: tasks, {@link CompletableFuture}s, or any {@link Future}
+     */
+    public static void joinAll(Future<?>... futures) {
+        Gather.all(List.of(futures));
+    }
+
+    /**
      * Waits until every future is done, successfully or not, and returns them (asyncio's
      * {@code gather(return_exceptions=True)}): read each with {@code state()}, {@code resultNow()}
-     * and {@code exceptionNow()}.
+     * and {@code exceptionNow()}. It cancels nothing, unless the caller is cancelled while it waits
+     * (or its deadline passes): then it cancels the futures still running and waits for them
+     * before the cancellation propagates.
      *
      * @param futures the futures
      * @param <F> their type
@@ -415,8 +437,9 @@ public final class Fibers {
     }
 
     /**
-     * Waits for the first future to finish and returns its value (or throws its failure); every
-     * other task is cancelled.
+     * Waits for the first future to finish and returns its value (or throws its failure). The
+     * others are cancelled, and it returns (or throws) once they are done. If the caller is
+     * cancelled while it waits, every future is cancelled and waited for the same way.
      *
      * @param futures at least one future
      * @param <T> their value type

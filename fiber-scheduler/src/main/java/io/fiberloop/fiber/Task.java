@@ -101,6 +101,18 @@ public final class Task<T> implements Future<T> {
         return task;
     }
 
+    /**
+     * A task for {@code Inline.run} on {@code host}'s work fiber: live, not started, inheriting no
+     * context (a loop task has none, and capturing the MDC would copy it per task). Loop thread.
+     */
+    static <T> Task<T> inline(FiberHost host, String name, Callable<T> body) {
+        Fiber f = new Fiber(host, body, null, Strand.Kind.TASK, name);
+        Task<T> task = new Task<>(f);
+        f.task = task;
+        host.addLive(f.strand);
+        return task;
+    }
+
     /** Creates a task to be started on {@code host} later, by {@link #startPrepared()}. Any thread. */
     static <T> Task<T> prepare(FiberHost host, String name, Callable<T> body) {
         return create(host, name, body);

@@ -39,7 +39,7 @@ class BlockingTest {
 
     @Test
     void threadSleep() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 AtomicInteger counter = new AtomicInteger();
@@ -64,7 +64,7 @@ class BlockingTest {
 
     @Test
     void reentrantLockHeldByOneFiberWhileAnotherWaitsInLock() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 ReentrantLock lock = new ReentrantLock();
@@ -107,7 +107,7 @@ class BlockingTest {
 
     @Test
     void conditionAwaitAndSignalBetweenFibers() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 ReentrantLock lock = new ReentrantLock();
@@ -146,7 +146,7 @@ class BlockingTest {
 
     @Test
     void synchronizedWaitAndNotifyBetweenTwoFibers() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Object monitor = new Object();
@@ -185,7 +185,7 @@ class BlockingTest {
 
     @Test
     void contendedSynchronizedBetweenTwoFibers() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Object monitor = new Object();
@@ -219,7 +219,7 @@ class BlockingTest {
 
     @Test
     void completableFutureGetCompletedByAnotherFiber() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 CompletableFuture<String> cf = new CompletableFuture<>();
@@ -245,7 +245,7 @@ class BlockingTest {
 
     @Test
     void countDownLatchAwaitReleasedByAnotherFiber() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 CountDownLatch latch = new CountDownLatch(2);
@@ -265,7 +265,7 @@ class BlockingTest {
 
     @Test
     void aPlainSocketInAFiberDoesNotBlockTheLoop() throws Exception {
-        try (EventLoop loop = EventLoop.create();
+        try (EventLoop loop = FiberLoops.newLoop();
              ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<String> serverGotRequest = new CompletableFuture<>();
             CountDownLatch mayReply = new CountDownLatch(1);

@@ -25,7 +25,7 @@ class CancelOnLoopCloseTest {
     void closeCancelsSleepingTasksAndReleasesAPlainThreadJoinedOnOne() throws Exception {
         List<String> events = Collections.synchronizedList(new ArrayList<>());
         // a manual virtual clock: nothing fires by itself, the sleeps would last forever
-        EventLoop loop = EventLoop.builder().clock(LoopClock.virtual()).build();
+        EventLoop loop = FiberLoops.builder().clock(LoopClock.virtual()).build();
         CountDownLatch started = new CountDownLatch(3);
         Task<String> a = Fibers.spawn(loop, () -> {
             try {
@@ -94,7 +94,7 @@ class CancelOnLoopCloseTest {
     @Test
     void closingFromInsideAFiberCancelsTheOtherTasks() throws Exception {
         List<String> events = Collections.synchronizedList(new ArrayList<>());
-        EventLoop loop = EventLoop.builder().clock(LoopClock.autoAdvancing()).build();
+        EventLoop loop = FiberLoops.builder().clock(LoopClock.autoAdvancing()).build();
         Task<String> sleeper = Fibers.spawn(loop, () -> {
             try {
                 Fibers.await(new CompletableFuture<String>());

@@ -52,8 +52,8 @@ class CancelScopeTest {
     }
 
     @Test
-    void cancelledFromAPlainThreadWhileTheBodyWaits() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+    void cancelledFromAPlainThreadWhileTheBodyWaitsWhichMayNotMoveItsDeadline() throws Exception {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CancelScope scope = CancelScope.create();
             CompletableFuture<Void> waiting = new CompletableFuture<>();
             Task<String> t = Fibers.spawn(loop, () -> {
@@ -64,6 +64,9 @@ class CancelScopeTest {
                 return r == null ? "caught " + scope.cancelledCaught() : r;
             });
             waiting.get(10, TimeUnit.SECONDS);
+            IllegalStateException offLoop = assertThrows(IllegalStateException.class, () -> scope.deadlineAfter(Duration.ofSeconds(1)));
+            assertTrue(offLoop.getMessage().contains("cancel() works from any thread"), offLoop.getMessage());
+            assertThrows(IllegalStateException.class, () -> scope.shield(true));
             scope.cancel();
             assertEquals("caught true", t.get(10, TimeUnit.SECONDS));
         }

@@ -106,7 +106,7 @@ class CancelTest {
 
     @Test
     void cancelFromAnotherPlatformThread() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = Collections.synchronizedList(new ArrayList<>());
             CountDownLatch waiting = new CountDownLatch(1);
             Task<String> t = Fibers.spawn(loop, () -> {

@@ -70,7 +70,7 @@ class CloseRaceTest {
      * {@code close()}, then calls {@code point}. @return the task's state and what the point raised
      */
     private static String closeWhileBetweenSuspensionPoints(Callable<Object> point) throws Exception {
-        EventLoop loop = EventLoop.create();
+        EventLoop loop = FiberLoops.newLoop();
         CountDownLatch running = new CountDownLatch(1);
         CompletableFuture<Throwable> raised = new CompletableFuture<>();
         Task<Object> task = Fibers.spawn(loop, () -> {
@@ -102,7 +102,7 @@ class CloseRaceTest {
         int rounds = 300;
         List<String> wrong = new ArrayList<>();
         for (int round = 0; round < rounds && wrong.isEmpty(); round++) {
-            EventLoop loop = EventLoop.builder().name("probe-" + round).build();
+            EventLoop loop = FiberLoops.builder().name("probe-" + round).build();
             List<Task<Void>> tasks = loop.run(() -> {
                 List<Task<Void>> spawned = new ArrayList<>();
                 for (int i = 0; i < 4; i++) {

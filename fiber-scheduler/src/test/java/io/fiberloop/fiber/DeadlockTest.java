@@ -34,7 +34,7 @@ class DeadlockTest {
     private static List<String> runScenario(Guard guard) throws Exception {
         List<String> order = Collections.synchronizedList(new ArrayList<>());
         AtomicBoolean timerArrived = new AtomicBoolean();
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<String> callbackDone = new CompletableFuture<>();
             CompletableFuture<String> timerDone = new CompletableFuture<>();
             Task<String> holder = Fibers.spawn(loop, () -> {
@@ -104,7 +104,7 @@ class DeadlockTest {
     @Test
     void aLoopCallbackBlockedOnALockDoesNotStopTimersOrOtherFibers() throws Exception {
         ReentrantLock lock = new ReentrantLock();
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<Void> callbackDone = new CompletableFuture<>();
             lock.lock(); // held by the test thread: a platform thread, not a fiber
             try {

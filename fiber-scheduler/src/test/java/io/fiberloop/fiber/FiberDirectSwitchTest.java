@@ -67,7 +67,7 @@ class FiberDirectSwitchTest {
 
     @Test
     void chainOfSwitchesRunsNothingElseInBetween() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -95,7 +95,7 @@ class FiberDirectSwitchTest {
 
     @Test
     void endingFiberHandsControlStraightToItsParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 CompletableFuture<Void> all = queueWork(loop, out);
@@ -117,7 +117,7 @@ class FiberDirectSwitchTest {
 
     @Test
     void exceptionsAndThrowIntoTransferDirectly() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -152,7 +152,7 @@ class FiberDirectSwitchTest {
     /** The queued work does run as soon as the switching fibers suspend in a loop wait (here yieldNow). */
     @Test
     void queuedWorkRunsWhenTheFiberYields() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -180,7 +180,7 @@ class FiberDirectSwitchTest {
     /** Many round trips between two fibers: a ready task waits for all of them to finish. */
     @Test
     void longPingPongIsNotInterleavedWithReadyTasks() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();

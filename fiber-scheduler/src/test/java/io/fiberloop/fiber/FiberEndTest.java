@@ -22,7 +22,7 @@ class FiberEndTest {
 
     @Test
     void aParentlessFiberReturnsItsResultToTheFiberThatSwitchedIntoIt() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             Task<Object> t = Fibers.spawn(loop, () -> new Fiber(() -> "result", null).switchTo());
             assertEquals("result", t.get());
         }
@@ -30,7 +30,7 @@ class FiberEndTest {
 
     @Test
     void aParentlessFiberThatThrowsRaisesInTheFiberThatSwitchedIntoIt() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             String seen = loop.run(() -> {
                 Fiber f = new Fiber(() -> {
                     throw new IllegalStateException("boom");
@@ -43,7 +43,7 @@ class FiberEndTest {
 
     @Test
     void aFiberCreatedInALoopCallbackReturnsToWhoeverStartedIt() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             String r = loop.run(() -> {
                 CompletableFuture<Fiber> made = new CompletableFuture<>();
                 loop.execute(() -> made.complete(new Fiber(() -> "made in a callback")));
@@ -57,7 +57,7 @@ class FiberEndTest {
 
     @Test
     void aParentlessFiberThatSwitchedAwayAndBackStillReturnsToItsStarter() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber b = new Fiber(() -> {
@@ -75,7 +75,7 @@ class FiberEndTest {
 
     @Test
     void aFiberWhoseParentsHaveAllEndedReturnsToTheFiberThatSwitchedIntoIt() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             Task<String> t = Fibers.spawn(loop, () -> {
                 Fiber p = new Fiber(() -> { }, null).name("p");
                 Fiber child = new Fiber(() -> "orphan's result", p);
@@ -90,7 +90,7 @@ class FiberEndTest {
 
     @Test
     void aTaskSuspendedInSwitchToIsCancelled() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<Void> inside = new CompletableFuture<>();
             List<String> events = new ArrayList<>();
             Task<Object> t = Fibers.spawn(loop, () -> {
@@ -115,7 +115,7 @@ class FiberEndTest {
 
     @Test
     void aDeadlineReachesAFiberSuspendedInSwitchTo() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             String r = loop.run(() -> {
                 Fiber stuck = new Fiber(() -> Fibers.await(new CompletableFuture<String>()), null);
                 try {

@@ -31,7 +31,7 @@ class FiberErrorTest {
 
     @Test
     void switchingToItselfFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current().name("root");
@@ -53,7 +53,7 @@ class FiberErrorTest {
 
     @Test
     void switchingToAnEndedFiberFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 Fiber f = new Fiber(() -> 42).name("answer");
                 assertEquals(42, f.switchTo());
@@ -70,7 +70,7 @@ class FiberErrorTest {
 
     @Test
     void passingAValueToAnUnstartedFiberFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber f = new Fiber(() -> {
@@ -88,7 +88,7 @@ class FiberErrorTest {
 
     @Test
     void passingNullExplicitlyToAnUnstartedFiberAlsoFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 Fiber f = new Fiber(() -> { });
                 assertMessage(assertThrows(FiberError.class, () -> f.switchTo(null)), "not started");
@@ -100,7 +100,7 @@ class FiberErrorTest {
 
     @Test
     void switchingToAFiberSleepingInTheLoopFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 CompletableFuture<Fiber> sleeping = new CompletableFuture<>();
@@ -130,7 +130,7 @@ class FiberErrorTest {
 
     @Test
     void switchingToAFiberAwaitingAFutureFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             String r = loop.run(() -> {
                 CompletableFuture<String> gate = new CompletableFuture<>();
                 CompletableFuture<Fiber> waiting = new CompletableFuture<>();
@@ -150,7 +150,7 @@ class FiberErrorTest {
 
     @Test
     void reparentingThatMakesACycleFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 Fiber main = Fiber.current();
                 Fiber a = new Fiber(() -> { }).name("a");
@@ -177,7 +177,7 @@ class FiberErrorTest {
 
     @Test
     void reparentingOntoAnEndedFiberFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 Fiber ended = new Fiber(() -> { }).name("gone");
                 ended.switchTo();
@@ -194,7 +194,7 @@ class FiberErrorTest {
 
     @Test
     void switchingFromALoopCallbackFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             String r = loop.run(() -> {
                 Fiber f = new Fiber(() -> { });
                 CompletableFuture<String> outcome = new CompletableFuture<>();
@@ -219,8 +219,8 @@ class FiberErrorTest {
     /** test_switch_to_another_thread and test_threaded_reparent: a fiber of loop A used from loop B. */
     @Test
     void crossLoopSwitchThrowAndReparentFail() throws Exception {
-        try (EventLoop a = EventLoop.builder().name("loop-a").build();
-                EventLoop b = EventLoop.builder().name("loop-b").build()) {
+        try (EventLoop a = FiberLoops.builder().name("loop-a").build();
+                EventLoop b = FiberLoops.builder().name("loop-b").build()) {
             CompletableFuture<Fiber> handoff = new CompletableFuture<>();
             CompletableFuture<String> done = new CompletableFuture<>();
             Task<String> onA = Fibers.spawn(a, () -> {
@@ -282,7 +282,7 @@ class FiberErrorTest {
 
     @Test
     void switchingFromAPlainThreadFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<Fiber> handoff = new CompletableFuture<>();
             CompletableFuture<Void> release = new CompletableFuture<>();
             Task<String> t = Fibers.spawn(loop, () -> {

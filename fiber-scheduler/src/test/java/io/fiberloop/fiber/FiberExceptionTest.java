@@ -26,7 +26,7 @@ class FiberExceptionTest {
 
     @Test
     void exceptionEscapingChildIsRaisedFromParentsSwitch() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber child = new Fiber(() -> {
@@ -45,7 +45,7 @@ class FiberExceptionTest {
 
     @Test
     void checkedExceptionOfCallableTargetIsRaisedFromParentsSwitch() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             String r = loop.run(() -> {
                 Fiber child = new Fiber(() -> {
                     if (Fiber.current() != null) {
@@ -67,7 +67,7 @@ class FiberExceptionTest {
     /** The exception of a child that ended after being resumed a few times still goes to the parent. */
     @Test
     void exceptionAfterSeveralSwitchesGoesToParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -91,7 +91,7 @@ class FiberExceptionTest {
     /** python-fibers' test_exception: g2's exception goes to its new parent g1, whose own exception goes to main. */
     @Test
     void exceptionGoesToReassignedParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> seen = new ArrayList<>();
                 Fiber g1 = new Fiber(() -> fmain(seen)).name("g1");
@@ -123,7 +123,7 @@ class FiberExceptionTest {
     /** The reassigned parent catches the exception and returns; its value reaches main. */
     @Test
     void reassignedParentCatchesAndReturnsToItsOwnParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -152,7 +152,7 @@ class FiberExceptionTest {
     /** python-fibers' test_send_exception: a crasher whose parent is g1 raises into g1. */
     @Test
     void sendExceptionThroughCrasherChild() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> seen = new ArrayList<>();
                 Fiber g1 = new Fiber(() -> fmain(seen)).name("g1");
@@ -172,7 +172,7 @@ class FiberExceptionTest {
     /** A parent that has ended is skipped: the exception goes to the nearest live ancestor. */
     @Test
     void endedParentIsSkipped() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -210,7 +210,7 @@ class FiberExceptionTest {
     /** test_class / test_val: raised at the suspension point, caught, and the fiber switches back. */
     @Test
     void throwIntoSuspendedFiberIsRaisedAtItsSwitch() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber g = new Fiber(() -> {
@@ -237,7 +237,7 @@ class FiberExceptionTest {
     /** test_kill: the fiber catches the exception and returns it; it ends. */
     @Test
     void throwIntoKillsFiberThatReturnsTheException() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 Fiber g = new Fiber(() -> {
                     try {
@@ -262,7 +262,7 @@ class FiberExceptionTest {
     /** An uncaught exception thrown into a suspended fiber comes back to the thrower (its parent). */
     @Test
     void uncaughtThrowIntoPropagatesToParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber g = new Fiber(() -> {
@@ -287,7 +287,7 @@ class FiberExceptionTest {
     /** throwInto an unstarted fiber whose parent is the caller: raised in the caller; the target never runs. */
     @Test
     void throwIntoUnstartedFiberRaisesInCallerParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber g = new Fiber(() -> {
@@ -313,7 +313,7 @@ class FiberExceptionTest {
      */
     @Test
     void throwIntoUnstartedSkipsUnstartedParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -341,7 +341,7 @@ class FiberExceptionTest {
     /** test_throw_goes_to_original_parent2: the unstarted g2's exception goes to its suspended parent g1. */
     @Test
     void throwIntoUnstartedGoesToSuspendedParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -362,7 +362,7 @@ class FiberExceptionTest {
     /** test_throw_goes_to_original_parent3: g2 started; the exception is raised in it, escapes, and goes to g1. */
     @Test
     void throwIntoStartedChildEscapesToItsParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -381,7 +381,7 @@ class FiberExceptionTest {
     /** throwInto an unstarted fiber from a sibling: the exception goes to the parent, suspended in switchTo. */
     @Test
     void throwIntoUnstartedFromOtherFiberRaisesInSuspendedParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -415,7 +415,7 @@ class FiberExceptionTest {
     /** An unstarted fiber whose parent is ended: the exception goes on up to the parent's parent. */
     @Test
     void throwIntoUnstartedWithEndedParentGoesToGrandparent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();

@@ -59,7 +59,7 @@ class FiberGcTest {
 
     private static EventLoop newLoop() {
         // System.gc() runs on the carrier; keep the watchdog from reporting it as a stall.
-        return EventLoop.builder().watchdog(Duration.ofSeconds(30)).build();
+        return FiberLoops.builder().watchdog(Duration.ofSeconds(30)).build();
     }
 
     // ------------------------------------------------------------------ suspended

@@ -20,7 +20,7 @@ class FiberSwitchTest {
 
     @Test
     void switchingBackAndForthPassesValuesBothWays() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<Object> events = loop.run(() -> {
                 List<Object> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -66,8 +66,34 @@ class FiberSwitchTest {
     }
 
     @Test
+    void typedSwitchesCheckTheValueHandedBack() throws Exception {
+        try (EventLoop loop = FiberLoops.newLoop()) {
+            List<String> events = loop.run(() -> {
+                List<String> out = new ArrayList<>();
+                Fiber main = Fiber.current();
+                Fiber child = new Fiber(() -> {
+                    String got = main.switchToAs(1, String.class);   // hands main an Integer
+                    out.add("child got " + got.toUpperCase());
+                    main.switchTo(2.5);                               // a Double, where main expects an Integer
+                    return null;
+                });
+                Integer first = child.switchToAs(Integer.class);
+                out.add("main got " + (first + 1));
+                ClassCastException e = assertThrows(ClassCastException.class, () -> child.switchToAs("ping", Integer.class));
+                assertTrue(e.getMessage().startsWith("switchToAs(Integer.class): " + main) && e.getMessage().contains("java.lang.Double"),
+                        e.getMessage());
+                assertNull(child.switchToAs(Integer.class), "null passes: the child ends and hands over null");
+                IllegalArgumentException primitive = assertThrows(IllegalArgumentException.class, () -> child.switchToAs(int.class));
+                assertTrue(primitive.getMessage().contains("Integer.class"), primitive.getMessage());
+                return out;
+            });
+            assertEquals(List.of("main got 2", "child got PING"), events);
+        }
+    }
+
+    @Test
     void mainSeesItselfRunningAndChildSeesMainSuspendedInSwitch() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current().name("root");
@@ -93,7 +119,7 @@ class FiberSwitchTest {
 
     @Test
     void generatedNamesAreUniqueAndShownByToString() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 Fiber a = new Fiber(() -> { });
                 Fiber b = new Fiber(() -> { });
@@ -109,7 +135,7 @@ class FiberSwitchTest {
     /** python-fibers' test_simple: the child switches to its parent and is resumed. */
     @Test
     void simpleSwitchToParent() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<Integer> lst = loop.run(() -> {
                 List<Integer> out = new ArrayList<>();
                 Fiber g = new Fiber(() -> {
@@ -132,7 +158,7 @@ class FiberSwitchTest {
     /** python-fibers' test_two_children, with the exact interleaving. */
     @Test
     void twoChildrenInterleave() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -179,7 +205,7 @@ class FiberSwitchTest {
     /** python-fibers' test_two_children, literally: the second child ends before the first. */
     @Test
     void twoChildrenEndInEitherOrder() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Runnable f = () -> {
@@ -204,7 +230,7 @@ class FiberSwitchTest {
     /** python-fibers' test_two_recursive_children. */
     @Test
     void twoRecursiveChildren() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber g = new Fiber(() -> {
@@ -228,7 +254,7 @@ class FiberSwitchTest {
     /** Each fiber creates a child and starts it, down to depth 10; results propagate up. */
     @Test
     void recursiveChildrenDepthTen() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = new ArrayList<>();
             Object result = loop.run(() -> nest(1, 10, events));
             assertEquals("10<9<8<7<6<5<4<3<2<1", result);
@@ -263,7 +289,7 @@ class FiberSwitchTest {
     /** A child switches to a sibling rather than to its parent; the sibling's end goes to its own parent. */
     @Test
     void childrenSwitchAmongThemselves() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();

@@ -19,7 +19,7 @@ class FiberVirtualThreadTest {
 
     @Test
     void virtualThreadStartedFromAFiberRunsOnTheSameLoop() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -63,7 +63,7 @@ class FiberVirtualThreadTest {
     /** The virtual thread and the fiber that started it run one at a time, in a deterministic order. */
     @Test
     void virtualThreadInterleavesCooperativelyWithItsStarter() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Thread vt = Thread.ofVirtual().start(() -> {
@@ -89,7 +89,7 @@ class FiberVirtualThreadTest {
      */
     @Test
     void switchesWithAnImplicitFiberAreDirect() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 CompletableFuture<Void> done = new CompletableFuture<>();
@@ -130,7 +130,7 @@ class FiberVirtualThreadTest {
     /** A virtual thread started from a fiber can switch to a fiber created by the loop's main, and back. */
     @Test
     void implicitFiberCanSwitchToAFiberCreatedByMain() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fiber shared = new Fiber(() -> {

@@ -107,7 +107,7 @@ class ForeignWakeupStressTest {
     @Test
     @Timeout(60)
     void aFiberAwaitsAFutureThatAnotherThreadCompletesAsTheLoopGoesToSleep() throws Exception {
-        EventLoop loop = EventLoop.builder().name("wakeup-await").watchdog(null).build();
+        EventLoop loop = FiberLoops.builder().name("wakeup-await").watchdog(null).build();
         try (AutoCloseable c = closing(loop)) {
             AtomicReference<CompletableFuture<Integer>> slot = new AtomicReference<>();
             new Lockstep(loop) {
@@ -136,7 +136,7 @@ class ForeignWakeupStressTest {
     @Test
     @Timeout(60)
     void aFiberParksAndAnotherThreadUnparksItAsTheLoopGoesToSleep() throws Exception {
-        EventLoop loop = EventLoop.builder().name("wakeup-unpark").watchdog(null).build();
+        EventLoop loop = FiberLoops.builder().name("wakeup-unpark").watchdog(null).build();
         try (AutoCloseable c = closing(loop)) {
             new Lockstep(loop) {
                 volatile Thread fiberThread;
@@ -170,7 +170,7 @@ class ForeignWakeupStressTest {
     @Test
     @Timeout(60)
     void tasksFromOtherThreadsWakeAHostedLoopAsItGoesToSleep() throws Exception {
-        EventLoop loop = EventLoop.builder().name("wakeup-execute").watchdog(null).build();
+        EventLoop loop = FiberLoops.builder().name("wakeup-execute").watchdog(null).build();
         try (AutoCloseable c = closing(loop)) {
             // on a fiber host the poll runs in the work fiber: the wakeup unparks it, which must wake the carrier
             int[] ran = new int[1]; // loop-confined

@@ -103,7 +103,7 @@ class GeneratorTest {
     /** test_generator: a generator of 0..4, iterated three times; values interleave with the consumer. */
     @Test
     void generatorYieldsZeroToFourInThreeRounds() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<Integer> seen = loop.run(() -> {
                 List<Integer> s = new ArrayList<>();
                 for (int k = 0; k < 3; k++) {
@@ -133,7 +133,7 @@ class GeneratorTest {
     /** test_genlet_simple, g3: yield from a plain method called by the generator (not its body). */
     @Test
     void yieldFromANestedCall() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<Integer> seen = loop.run(() -> {
                 List<Integer> s = new ArrayList<>();
                 for (int k = 0; k < 3; k++) {
@@ -163,7 +163,7 @@ class GeneratorTest {
     /** test_genlet_bad: yield outside any generator. */
     @Test
     void yieldOutsideAGeneratorFails() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 assertThrows(IllegalStateException.class, () -> Gen.yield(10));
                 return null;
@@ -174,7 +174,7 @@ class GeneratorTest {
     /** Two generators consumed in lock step (zip). */
     @Test
     void twoGeneratorsInterleave() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> pairs = loop.run(() -> {
                 Gen<String> letters = new Gen<>(g -> "abc".chars().forEach(c -> Gen.yield(String.valueOf((char) c))));
                 Gen<Integer> numbers = new Gen<>(g -> IntStream.range(1, 10).forEach(Gen::yield));
@@ -213,7 +213,7 @@ class GeneratorTest {
 
     @Test
     void permutationsOfFourFromRecursiveGenerators() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<List<Integer>> permutations = loop.run(() -> drain(perms(List.of(0, 1, 2, 3))));
             assertEquals(List.of(
                     List.of(0, 1, 2, 3), List.of(0, 1, 3, 2), List.of(0, 2, 1, 3), List.of(0, 2, 3, 1),
@@ -229,7 +229,7 @@ class GeneratorTest {
     /** test_permutations, second half: two nested generators zipped; the shorter stops the zip. */
     @Test
     void zippedPermutationGenerators() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> res = loop.run(() -> {
                 Gen<List<Integer>> four = perms(List.of(0, 1, 2, 3));
                 Gen<List<Integer>> three = perms(List.of(0, 1, 2));
@@ -249,7 +249,7 @@ class GeneratorTest {
     /** test_nested_genlets: ax(n) yields what ax(n-1) yields, then n. */
     @Test
     void nestedGeneratorsYieldThroughEachLevel() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<Integer> seen = loop.run(() -> drain(ax(5)));
             assertEquals(List.of(1, 2, 3, 4, 5), seen);
         }

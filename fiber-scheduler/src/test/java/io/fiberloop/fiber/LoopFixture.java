@@ -18,7 +18,7 @@ public final class LoopFixture {
 
     /** @return a new loop on an auto-advancing virtual clock */
     public static EventLoop virtualLoop() {
-        return EventLoop.builder().clock(LoopClock.autoAdvancing()).build();
+        return FiberLoops.builder().clock(LoopClock.autoAdvancing()).build();
     }
 
     /**
@@ -26,7 +26,7 @@ public final class LoopFixture {
      * @return a new named loop on an auto-advancing virtual clock
      */
     public static EventLoop virtualLoop(String name) {
-        return EventLoop.builder().name(name).clock(LoopClock.autoAdvancing()).build();
+        return FiberLoops.builder().name(name).clock(LoopClock.autoAdvancing()).build();
     }
 
     /**

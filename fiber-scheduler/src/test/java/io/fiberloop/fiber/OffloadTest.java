@@ -28,7 +28,7 @@ class OffloadTest {
 
     @Test
     void returnsTheValueAndRethrowsFailures() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 assertEquals(42, Offload.call(() -> 6 * 7));
                 assertNull(Offload.call(() -> null));
@@ -64,7 +64,7 @@ class OffloadTest {
 
     @Test
     void runsOnAPlatformWorkerWhileTheLoopKeepsRunning() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = Collections.synchronizedList(new ArrayList<>());
             CountDownLatch workStarted = new CountDownLatch(1);
             CountDownLatch otherRan = new CountDownLatch(1);
@@ -101,7 +101,7 @@ class OffloadTest {
 
     @Test
     void cancellingTheFiberInterruptsTheWorker() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CountDownLatch started = new CountDownLatch(1);
             CountDownLatch interrupted = new CountDownLatch(1);
             AtomicReference<Throwable> seenByFiber = new AtomicReference<>();
@@ -133,7 +133,7 @@ class OffloadTest {
 
     @Test
     void anExpiredDeadlineInterruptsTheWorker() throws Exception {
-        try (EventLoop loop = EventLoop.builder().clock(LoopClock.autoAdvancing()).build()) {
+        try (EventLoop loop = FiberLoops.builder().clock(LoopClock.autoAdvancing()).build()) {
             CountDownLatch started = new CountDownLatch(1);
             CountDownLatch interrupted = new CountDownLatch(1);
             loop.run(() -> {
@@ -164,7 +164,7 @@ class OffloadTest {
     void theDefaultPoolIsBounded() throws Exception {
         int before = Offload.poolSize();
         Offload.pool(2);
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             assertEquals(2, Offload.poolSize());
             List<String> events = Collections.synchronizedList(new ArrayList<>());
             AtomicInteger running = new AtomicInteger();
@@ -207,7 +207,7 @@ class OffloadTest {
     void theCallersMdcAndFiberLocalsAreInstalledInTheWorker() throws Exception {
         FiberLocal<String> user = FiberLocal.create();
         ExecutorService one = Executors.newSingleThreadExecutor();
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 MDC.put("request", "r-42");
                 user.set("alice");
@@ -264,7 +264,7 @@ class OffloadTest {
 
     @Test
     void aLoopCallbackMayNotWait() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             AtomicReference<Throwable> failure = new AtomicReference<>();
             CountDownLatch done = new CountDownLatch(1);
             loop.execute(() -> {

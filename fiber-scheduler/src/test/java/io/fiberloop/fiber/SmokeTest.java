@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Timeout;
 class SmokeTest {
     @Test
     void switchingBackAndForth() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<Object> seen = loop.run(() -> {
                 List<Object> out = new ArrayList<>();
                 Fiber main = Fiber.current();
@@ -35,7 +35,7 @@ class SmokeTest {
 
     @Test
     void tasksSleepAndJoin() throws Exception {
-        try (EventLoop loop = EventLoop.builder().clock(LoopClock.autoAdvancing()).build()) {
+        try (EventLoop loop = FiberLoops.builder().clock(LoopClock.autoAdvancing()).build()) {
             int sum = loop.run(() -> {
                 Task<Integer> a = Fibers.spawn(() -> { Fibers.sleep(Duration.ofHours(1)); return 1; });
                 Task<Integer> b = Fibers.spawn(() -> { Fibers.sleep(Duration.ofMinutes(1)); return 2; });
@@ -48,7 +48,7 @@ class SmokeTest {
 
     @Test
     void timeoutAndCancel() throws Exception {
-        try (EventLoop loop = EventLoop.builder().clock(LoopClock.autoAdvancing()).build()) {
+        try (EventLoop loop = FiberLoops.builder().clock(LoopClock.autoAdvancing()).build()) {
             String r = loop.run(() -> {
                 assertThrows(FiberTimeoutException.class, () -> Fibers.withTimeout(Duration.ofSeconds(1), () -> {
                     Fibers.sleep(Duration.ofHours(1));
@@ -67,7 +67,7 @@ class SmokeTest {
 
     @Test
     void plainJdkBlockingIsCooperative() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Task<Void> sleeper = Fibers.spawn(() -> { Thread.sleep(50); out.add("sleeper done"); return null; });
@@ -82,7 +82,7 @@ class SmokeTest {
 
     @Test
     void endingFiberWhoseParentAwaitsRaisesInTheSwitcherInsteadOfHanging() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             String outcome = loop.run(() -> {
                 Fiber child = new Fiber(() -> "x");          // parent: main
                 Task<String> switcher = Fibers.spawn(() -> {

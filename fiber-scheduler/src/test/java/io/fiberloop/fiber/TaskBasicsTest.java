@@ -55,7 +55,7 @@ class TaskBasicsTest {
 
     @Test
     void spawnOnALoopFromAPlainThreadAndJoinBlocksThatThread() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<String> gate = new CompletableFuture<>();
             List<String> order = Collections.synchronizedList(new ArrayList<>());
             Task<String> t = Fibers.spawn(loop, () -> {
@@ -112,7 +112,7 @@ class TaskBasicsTest {
 
     @Test
     void joinInALoopCallbackThrowsWithAHelpfulMessage() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<String> gate = new CompletableFuture<>();
             Task<String> t = Fibers.spawn(loop, () -> Fibers.await(gate));
             CompletableFuture<Throwable> got = new CompletableFuture<>();
@@ -136,7 +136,7 @@ class TaskBasicsTest {
 
     @Test
     void getInALoopCallbackThrowsInsteadOfBlockingTheLoop() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<String> gate = new CompletableFuture<>();
             Task<String> t = Fibers.spawn(loop, () -> Fibers.await(gate));
             CompletableFuture<Throwable> got = new CompletableFuture<>();
@@ -171,7 +171,7 @@ class TaskBasicsTest {
 
     @Test
     void spawnInALoopCallbackUsesThatLoop() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<Task<String>> spawned = new CompletableFuture<>();
             loop.execute(() -> spawned.complete(Fibers.spawn(() -> EventLoop.current().name())));
             assertEquals(loop.name(), spawned.get(10, TimeUnit.SECONDS).join());
@@ -247,7 +247,7 @@ class TaskBasicsTest {
 
     @Test
     void taskAsFutureGetAndGetWithTimeout() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<String> gate = new CompletableFuture<>();
             Task<String> t = Fibers.spawn(loop, () -> Fibers.await(gate));
             assertThrows(TimeoutException.class, () -> t.get(10, TimeUnit.MILLISECONDS)); // from a plain thread
@@ -297,7 +297,7 @@ class TaskBasicsTest {
             });
             assertEquals(42, v);
         }
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             Task<String> t = Fibers.spawn(loop, () -> "a");
             assertEquals("ab", t.toCompletableFuture().thenApply(s -> s + "b").get(10, TimeUnit.SECONDS));
         }

@@ -20,7 +20,7 @@ class TaskSleepTest {
     @Test
     void sleepsFinishInDeadlineOrderOnAnAutoAdvancingClock() throws Exception {
         VirtualClock clock = LoopClock.autoAdvancing();
-        try (EventLoop loop = EventLoop.builder().clock(clock).build()) {
+        try (EventLoop loop = FiberLoops.builder().clock(clock).build()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 List<Task<Void>> tasks = new ArrayList<>();
@@ -43,7 +43,7 @@ class TaskSleepTest {
     @Test
     void sleepOnAManualVirtualClockWaitsForAdvance() throws Exception {
         VirtualClock clock = LoopClock.virtual();
-        try (EventLoop loop = EventLoop.builder().clock(clock).build()) {
+        try (EventLoop loop = FiberLoops.builder().clock(clock).build()) {
             List<String> events = new ArrayList<>();
             CompletableFuture<Void> started = new CompletableFuture<>();
             Task<Long> t = Fibers.spawn(loop, () -> {
@@ -67,7 +67,7 @@ class TaskSleepTest {
 
     @Test
     void yieldNowLetsTheOtherReadyFibersRunOnce() throws Exception {
-        try (EventLoop loop = EventLoop.builder().clock(LoopClock.autoAdvancing()).build()) {
+        try (EventLoop loop = FiberLoops.builder().clock(LoopClock.autoAdvancing()).build()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Task<Void> a = Fibers.spawn(() -> {
@@ -94,7 +94,7 @@ class TaskSleepTest {
 
     @Test
     void yieldNowInTheMainFiberLetsASpawnedTaskRun() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> order = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Fibers.spawn(() -> out.add("task"));
@@ -109,7 +109,7 @@ class TaskSleepTest {
 
     @Test
     void sleepInALoopCallbackThrows() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<Throwable> got = new CompletableFuture<>();
             loop.schedule(() -> {
                 try {

@@ -78,7 +78,7 @@ class TaskUnjoinedFailureTest {
     @Test
     void anUnjoinedFailureIsLoggedOnceWhenTheTaskIsCollected() throws Exception {
         String name;
-        try (EventLoop loop = EventLoop.builder().clock(LoopClock.autoAdvancing()).build()) {
+        try (EventLoop loop = FiberLoops.builder().clock(LoopClock.autoAdvancing()).build()) {
             name = spawnFailingAndForget(loop, "nobody looked at me", false);
         }
         gcUntilLogged(name);
@@ -102,7 +102,7 @@ class TaskUnjoinedFailureTest {
     void aJoinedFailureIsNotLogged() throws Exception {
         String joined;
         String canary;
-        try (EventLoop loop = EventLoop.builder().clock(LoopClock.autoAdvancing()).build()) {
+        try (EventLoop loop = FiberLoops.builder().clock(LoopClock.autoAdvancing()).build()) {
             joined = spawnFailingAndForget(loop, "joined failure", true);
             // a second failure, not joined, logged when collected: once it shows up, the collector has run
             canary = spawnFailingAndForget(loop, "canary", false);
@@ -117,7 +117,7 @@ class TaskUnjoinedFailureTest {
         String viaExceptionNow;
         String viaCallback;
         String canary;
-        try (EventLoop loop = EventLoop.builder().clock(LoopClock.autoAdvancing()).build()) {
+        try (EventLoop loop = FiberLoops.builder().clock(LoopClock.autoAdvancing()).build()) {
             viaExceptionNow = loop.run(() -> {
                 Task<Object> t = Fibers.spawn(() -> {
                     throw new IllegalStateException("seen");
@@ -147,7 +147,7 @@ class TaskUnjoinedFailureTest {
     @Test
     void aTaskIsCollectableOnceDone() throws Exception {
         WeakReference<Task<?>> ref;
-        try (EventLoop loop = EventLoop.builder().clock(LoopClock.autoAdvancing()).build()) {
+        try (EventLoop loop = FiberLoops.builder().clock(LoopClock.autoAdvancing()).build()) {
             ref = loop.run(() -> {
                 Task<String> t = Fibers.spawn(() -> "x");
                 t.join();

@@ -199,7 +199,7 @@ class TimeoutTest {
     @Test
     void withTimeoutOutsideAFiberThrows() throws Exception {
         assertThrows(IllegalStateException.class, () -> Fibers.withTimeout(Duration.ofSeconds(1), () -> "x"));
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             CompletableFuture<Throwable> got = new CompletableFuture<>();
             loop.execute(() -> {
                 try {

@@ -39,7 +39,7 @@ class WatchdogTest {
     }
 
     private static EventLoop watchedLoop(List<StallReport> reports) {
-        return EventLoop.builder().watchdog(THRESHOLD).onStall(reports::add).build();
+        return FiberLoops.builder().watchdog(THRESHOLD).onStall(reports::add).build();
     }
 
     /** The reports about {@code fiberName} (a loaded machine may also report an unrelated slow start-up). */
@@ -105,7 +105,7 @@ class WatchdogTest {
     @Test
     void aFiberPinnedByClassInitialisationIsReported() throws Exception {
         List<StallReport> reports = INIT_REPORTS;
-        try (EventLoop loop = EventLoop.builder().watchdog(THRESHOLD).onStall(r -> {
+        try (EventLoop loop = FiberLoops.builder().watchdog(THRESHOLD).onStall(r -> {
             reports.add(r);
             if (r.running() != null && r.running().startsWith("Fiber[class-init, ")) {
                 INIT_REPORTED.countDown();

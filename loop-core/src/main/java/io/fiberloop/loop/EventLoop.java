@@ -1,18 +1,25 @@
 package io.fiberloop.loop;
 
+import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.IoDriverFactory;
-import io.fiberloop.loop.spi.LoopHostProvider;
+import io.fiberloop.loop.spi.LoopHost;
+import io.fiberloop.loop.spi.LoopHostFactory;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
  * A single-threaded event loop: one platform <em>carrier</em> thread runs, one at a time and in
- * order, the loop's tasks, timer callbacks, I/O and (when fiberloop's fiber module is present) the
- * fibers scheduled on it. Code that runs on a loop needs no locks.
+ * order, the loop's tasks, timer callbacks and I/O. Code that runs on a loop needs no locks.
+ *
+ * <p>This loop knows nothing of fibers: its tasks are callbacks that run on the carrier. A loop
+ * that hosts fiberloop's fibers, where tasks, timers and I/O run inside a work fiber and
+ * {@code run(main)} runs {@code main} in a fiber, comes from {@code io.fiberloop.fiber.FiberLoops}
+ * (or {@code io.fiberloop.netty.NettyLoops}, with Netty's I/O); it is an {@code EventLoop} too.
  *
  * {@snippet :
  * try (EventLoop loop = EventLoop.create()) {
@@ -65,7 +72,8 @@ public interface EventLoop extends Executor, AutoCloseable {
 
     /**
      * A loop with the default settings: system clock, parking I/O driver, watchdog at 100 ms, and a
-     * generated name ({@code loop-1}, {@code loop-2}, …).
+     * generated name ({@code loop-1}, {@code loop-2}, …). It hosts no fibers: for a fiber loop,
+     * use {@code io.fiberloop.fiber.FiberLoops.newLoop()}.
      *
      * @return a new loop in state {@link State#NEW}
      */
@@ -151,6 +159,35 @@ public interface EventLoop extends Executor, AutoCloseable {
     TimerHandle scheduleAt(Runnable task, long deadlineNanos);
 
     /**
+     * Schedules a <em>wake-up</em>: a timer whose task only makes fibers runnable (unparks a thread,
+     * sets a flag a fiber reads, queues an operation for the I/O driver) and returns at once. It
+     * never blocks and never runs user code or I/O of its own. Because of that promise the loop may
+     * fire it in the middle of an I/O run ({@link io.fiberloop.loop.spi.PollSupport#fireWakeTimers()}),
+     * so that a fiber sleeping through a long run wakes near its deadline; a timer of
+     * {@link #schedule} fires only between polls. Otherwise it is a timer as {@link #schedule}'s.
+     *
+     * <p>Threading: any thread.
+     *
+     * @param wake the wake-up; it runs on the loop
+     * @param delay how long from now; zero or negative means "as soon as possible"
+     * @return a handle that can cancel the timer
+     * @throws LoopClosedException if the loop is closing or closed
+     */
+    TimerHandle scheduleWake(Runnable wake, Duration delay);
+
+    /**
+     * Schedules a wake-up ({@link #scheduleWake}) at {@code deadlineNanos} of the loop's clock.
+     *
+     * <p>Threading: any thread.
+     *
+     * @param wake the wake-up; it runs on the loop
+     * @param deadlineNanos a time of {@link #now()}'s clock
+     * @return a handle that can cancel the timer
+     * @throws LoopClosedException if the loop is closing or closed
+     */
+    TimerHandle scheduleWakeAt(Runnable wake, long deadlineNanos);
+
+    /**
      * Reads the loop's clock (the system's monotonic clock, or a {@link VirtualClock}).
      *
      * <p>Threading: any thread.
@@ -163,6 +200,16 @@ public interface EventLoop extends Executor, AutoCloseable {
     LoopClock clock();
 
     /**
+     * The loop's I/O driver, for the driver's own code: a driver module finds its driver of a loop
+     * here (Netty's does, for {@code NettyLoops.nettyLoop(loop)}). Applications do not need it.
+     *
+     * <p>Threading: any thread.
+     *
+     * @return the driver the loop was built with
+     */
+    IoDriver ioDriver();
+
+    /**
      * Whether the caller runs on this loop: on its carrier thread, or inside one of its fibers.
      *
      * @return {@code true} on the loop
@@ -170,21 +217,24 @@ public interface EventLoop extends Executor, AutoCloseable {
     boolean inLoop();
 
     /**
-     * Runs {@code main} on the loop (in its own root fiber when the loop hosts fibers), blocks the
+     * Runs {@code main} on the loop (in its own root fiber on a fiber loop), blocks the
      * calling thread until it completes, and returns its result or throws its exception, as
      * asyncio's {@code run}. The loop stays open afterwards; close it when done.
      *
      * <p>Threading: any thread but the loop's own. Only one caller may be in {@code run} or
      * {@link #runForever()} at a time.
      *
-     * @param main the work; on a fiber host it may block in fiber style
+     * @param main the work; on a fiber loop it may block in fiber style
      * @param <T> its result type
      * @return what {@code main} returned
-     * @throws Exception whatever {@code main} threw, unchanged
+     * @throws RuntimeException whatever unchecked exception (or error) {@code main} threw, unchanged
+     * @throws CompletionException wrapping a checked exception that {@code main} threw (its cause),
+     *     or the {@link InterruptedException} of a caller interrupted while it waits (its interrupt
+     *     status is kept)
      * @throws IllegalStateException if called on the loop itself, if the loop is already running,
      *     or if the loop was stopped or closed before {@code main} completed
      */
-    <T> T run(Callable<T> main) throws Exception;
+    <T> T run(Callable<T> main);
 
     /**
      * Runs {@code main} as {@link #run(Callable)} does, for work without a result.
@@ -247,8 +297,7 @@ public interface EventLoop extends Executor, AutoCloseable {
         Duration watchdogThreshold = Duration.ofMillis(100);
         Consumer<StallReport> stallHandler;
         LoopExceptionHandler exceptionHandler;
-        boolean hostFibers = true;
-        LoopHostProvider hostProvider;
+        LoopHostFactory hostFactory;
 
         Builder() {
         }
@@ -314,28 +363,15 @@ public interface EventLoop extends Executor, AutoCloseable {
         }
 
         /**
-         * Whether the loop hosts fibers when a {@link LoopHostProvider} is present (fiberloop's
-         * fiber module). Default {@code true}. With {@code false}, tasks run directly on the
-         * carrier and no fiber can be scheduled on the loop.
+         * Makes the loop a host: a module runs the loop's carrier thread, and the loop's work inside
+         * it ({@link LoopHost}). This is how fiberloop's fibers take over a loop; applications ask
+         * for a fiber loop with {@code io.fiberloop.fiber.FiberLoops} instead of calling this.
          *
-         * @param hostFibers whether to host fibers
+         * @param factory creates the loop's host
          * @return this builder
          */
-        public Builder hostFibers(boolean hostFibers) {
-            this.hostFibers = hostFibers;
-            return this;
-        }
-
-        /**
-         * Uses {@code provider} as the loop's host instead of the one found by
-         * {@link java.util.ServiceLoader}.
-         *
-         * @param provider the host provider
-         * @return this builder
-         */
-        public Builder hostProvider(LoopHostProvider provider) {
-            this.hostProvider = Objects.requireNonNull(provider, "provider");
-            this.hostFibers = true;
+        public Builder host(LoopHostFactory factory) {
+            this.hostFactory = Objects.requireNonNull(factory, "factory");
             return this;
         }
 
@@ -343,8 +379,8 @@ public interface EventLoop extends Executor, AutoCloseable {
          * Builds a loop in state {@link State#NEW}.
          *
          * @return the loop
-         * @throws IllegalStateException if the loop should host fibers but fibers cannot run in
-         *     this JVM (the message says which flag is missing)
+         * @throws IllegalStateException if its {@linkplain #host host} cannot run in this JVM (the
+         *     message says which flag is missing)
          */
         public EventLoop build() {
             return new DefaultEventLoop(this);

@@ -20,16 +20,19 @@ final class ScheduledTimer implements TimerHandle {
 
     final DefaultEventLoop loop;
     final long deadline;
+    /** A wake-up ({@link EventLoop#scheduleWake}): it may fire in the middle of the driver's poll. */
+    final boolean wake;
     long seq;
     /** Position in the heap, or -1 when not in it. Loop thread only. */
     int index = -1;
     Runnable task;
     private volatile int state;
 
-    ScheduledTimer(DefaultEventLoop loop, Runnable task, long deadline) {
+    ScheduledTimer(DefaultEventLoop loop, Runnable task, long deadline, boolean wake) {
         this.loop = loop;
         this.task = task;
         this.deadline = deadline;
+        this.wake = wake;
     }
 
     boolean before(ScheduledTimer o) {

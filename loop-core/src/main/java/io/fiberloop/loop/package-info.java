@@ -3,9 +3,10 @@
  *
  * <p>An {@link io.fiberloop.loop.EventLoop} owns one platform carrier thread and runs, one at a
  * time and in FIFO order, the tasks submitted to it, its timers (on the system clock or a
- * {@link io.fiberloop.loop.VirtualClock}), its I/O driver's events and, when fiberloop's fiber
- * module is present, the fibers scheduled on it. A {@link io.fiberloop.loop.LoopGroup} holds one
- * loop per core.
+ * {@link io.fiberloop.loop.VirtualClock}) and its I/O driver's events. A
+ * {@link io.fiberloop.loop.LoopGroup} holds one loop per core. A loop knows nothing of fibers; a
+ * host runs fibers on its carrier ({@link io.fiberloop.loop.spi.LoopHost}): fiberloop's fiber
+ * module does, for the loops it builds ({@code io.fiberloop.fiber.FiberLoops}).
  *
  * <h2>Threading rules</h2>
  * <ol>

@@ -111,6 +111,7 @@ class IoDriverSpiTest {
         EventLoop loop = quiet("spi-basics").ioDriver(f).build();
         assertEquals(1, f.created.get());
         assertSame(loop, f.driver.owner);
+        assertSame(f.driver, loop.ioDriver(), "the loop keeps its driver: a driver module finds it there");
         assertEquals(EventLoop.State.NEW, f.driver.owner.state());
         Thread carrier = onLoop(loop, Thread::currentThread);
         assertSame(carrier, f.driver.pollThreads.get(0), "poll runs on the loop's carrier");

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,14 +66,41 @@ class LifecycleTest {
     }
 
     @Test
-    void runRethrowsMainsCheckedExceptionUnchanged() {
+    void runWrapsMainsCheckedExceptionInAnUncheckedOneKeepingTheCause() {
         try (EventLoop loop = quiet("run-checked").build()) {
             IOException boom = new IOException("boom");
-            IOException thrown = assertThrows(IOException.class, () -> loop.run(() -> {
+            CompletionException thrown = assertThrows(CompletionException.class, () -> loop.run(() -> {
                 throw boom;
             }));
-            assertSame(boom, thrown);
+            assertSame(boom, thrown.getCause());
             assertEquals(State.ACTIVE, loop.state());
+        }
+    }
+
+    @Test
+    void aCallerInterruptedWhileRunWaitsGetsAnUncheckedExceptionAndKeepsItsInterruptStatus() throws Exception {
+        try (EventLoop loop = quiet("run-interrupted").build()) {
+            CountDownLatch mainStarted = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            CompletableFuture<String> seen = new CompletableFuture<>();
+            Thread caller = Thread.ofPlatform().start(() -> {
+                try {
+                    loop.run(() -> {
+                        mainStarted.countDown();
+                        release.await(); // a loop without fibers: main holds the carrier until released
+                        return null;
+                    });
+                    seen.complete("returned");
+                } catch (CompletionException e) {
+                    seen.complete(e.getCause().getClass().getSimpleName() + ", interrupted " + Thread.currentThread().isInterrupted());
+                } catch (Throwable t) {
+                    seen.complete("unexpected " + t);
+                }
+            });
+            assertTrue(mainStarted.await(10, TimeUnit.SECONDS));
+            caller.interrupt();
+            assertEquals("InterruptedException, interrupted true", seen.get(10, TimeUnit.SECONDS));
+            release.countDown();
         }
     }
 

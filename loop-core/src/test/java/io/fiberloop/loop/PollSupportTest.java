@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fiberloop.loop.spi.PollSupport;
-import io.fiberloop.loop.spi.WakeTask;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +20,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * {@link PollSupport#fireWakeTimers()}: a driver fires the loop's due wake timers in the middle of
- * its poll, in deadline order, stopping at the first due timer that is not a {@link WakeTask}.
+ * its poll, in deadline order, stopping at the first due timer that is not a wake-up
+ * ({@link EventLoop#scheduleWake}).
  */
 @Timeout(10)
 class PollSupportTest {
@@ -64,8 +64,8 @@ class PollSupportTest {
         }
     }
 
-    private static WakeTask wake(List<String> log, String name) {
-        return () -> log.add(name);
+    private static void wake(EventLoop loop, List<String> log, String name, long seconds) {
+        loop.scheduleWake(() -> log.add(name), Duration.ofSeconds(seconds));
     }
 
     @Test
@@ -78,11 +78,11 @@ class PollSupportTest {
             assertNotNull(d[0].support, "the loop attaches its support before the first poll");
             CompletableFuture<Void> last = new CompletableFuture<>();
             onLoop(loop, () -> {
-                loop.schedule(wake(log, "wake@1"), Duration.ofSeconds(1));
-                loop.schedule(wake(log, "wake@2"), Duration.ofSeconds(2));
+                wake(loop, log, "wake@1", 1);
+                wake(loop, log, "wake@2", 2);
                 loop.schedule(() -> log.add("plain@3"), Duration.ofSeconds(3));
-                loop.schedule(wake(log, "wake@4"), Duration.ofSeconds(4));
-                loop.schedule(wake(log, "wake@9"), Duration.ofSeconds(9));
+                wake(loop, log, "wake@4", 4);
+                wake(loop, log, "wake@9", 9);
                 loop.schedule(() -> last.complete(null), Duration.ofSeconds(9));
                 d[0].midPoll = Duration.ofSeconds(5);
                 return null;
@@ -99,7 +99,7 @@ class PollSupportTest {
     }
 
     @Test
-    void aWakeTaskThatThrowsIsReportedAndTheNextStillFires() throws Exception {
+    void aWakeUpThatThrowsIsReportedAndTheNextStillFires() throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
         CompletableFuture<Throwable> reported = new CompletableFuture<>();
         VirtualClock clock = LoopClock.virtual();
@@ -108,10 +108,10 @@ class PollSupportTest {
                 .exceptionHandler((l, error, source) -> reported.complete(error))
                 .ioDriver(l -> d[0] = new MidPollDriver(l, clock, log)).build()) {
             onLoop(loop, () -> {
-                loop.schedule((WakeTask) () -> {
+                loop.scheduleWake(() -> {
                     throw new IllegalStateException("boom");
                 }, Duration.ofSeconds(1));
-                loop.schedule(wake(log, "after"), Duration.ofSeconds(2));
+                wake(loop, log, "after", 2);
                 d[0].midPoll = Duration.ofSeconds(3);
                 return null;
             });

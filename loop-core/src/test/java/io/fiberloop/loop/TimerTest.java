@@ -45,6 +45,24 @@ class TimerTest {
     }
 
     @Test
+    void wakeUpsAreTimersInTheSameDeadlineOrder() throws Exception {
+        VirtualClock clock = LoopClock.autoAdvancing();
+        try (EventLoop loop = quiet("wake-order").clock(clock).build()) {
+            List<String> seen = new ArrayList<>();
+            CompletableFuture<List<String>> done = new CompletableFuture<>();
+            loop.execute(() -> {
+                loop.schedule(() -> seen.add("plain@" + loop.now()), Duration.ofMillis(20));
+                loop.scheduleWake(() -> seen.add("wake@" + loop.now()), Duration.ofMillis(10));
+                loop.scheduleWakeAt(() -> seen.add("wakeAt@" + loop.now()), loop.now() + Duration.ofMillis(20).toNanos());
+                TimerHandle cancelled = loop.scheduleWake(() -> seen.add("cancelled"), Duration.ofMillis(25));
+                assertTrue(cancelled.cancel());
+                loop.schedule(() -> done.complete(List.copyOf(seen)), Duration.ofMillis(30));
+            });
+            assertEquals(List.of("wake@10000000", "plain@20000000", "wakeAt@20000000"), await(done));
+        }
+    }
+
+    @Test
     void timersOnTheSystemClockFireInDeadlineOrder() throws Exception {
         try (EventLoop loop = quiet("timer-order-system").build()) {
             List<String> seen = Collections.synchronizedList(new ArrayList<>());

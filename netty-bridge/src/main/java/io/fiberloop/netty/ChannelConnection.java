@@ -1,7 +1,6 @@
 package io.fiberloop.netty;
 
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.loop.spi.WakeTask;
 import io.fiberloop.netty.internal.ChannelCore;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -69,7 +68,7 @@ abstract class ChannelConnection extends ChannelCore {
     private long readTimeoutNanos;
 
     // idle timeout
-    private final WakeTask idleCheckTask = this::onIdleCheck;
+    private final Runnable idleCheckTask = this::onIdleCheck;
     private long idleTimeoutNanos;
     private long lastActivity;
     private TimerHandle idleTimer;
@@ -303,7 +302,7 @@ abstract class ChannelConnection extends ChannelCore {
         cancelIdleTimer();
         if (idleTimeoutNanos > 0 && !inactive && !closedLocally) {
             lastActivity = loop.now();
-            idleTimer = loop.schedule(idleCheckTask, Duration.ofNanos(idleTimeoutNanos));
+            idleTimer = loop.scheduleWake(idleCheckTask, Duration.ofNanos(idleTimeoutNanos));
         }
     }
 
@@ -336,7 +335,7 @@ abstract class ChannelConnection extends ChannelCore {
         }
         long idle = loop.now() - lastActivity;
         if (idle < idleTimeoutNanos) {
-            idleTimer = loop.schedule(idleCheckTask, Duration.ofNanos(idleTimeoutNanos - idle));
+            idleTimer = loop.scheduleWake(idleCheckTask, Duration.ofNanos(idleTimeoutNanos - idle));
             return;
         }
         failAndClose(new SocketTimeoutException("no traffic for " + Duration.ofNanos(idleTimeoutNanos).toMillis()

@@ -4,6 +4,7 @@ import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;
 import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.PollSupport;
+import io.fiberloop.netty.internal.NettyReach;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
@@ -12,10 +13,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ManualIoEventLoop;
 import io.netty.util.concurrent.Ticker;
-import java.lang.reflect.Field;
 import java.util.ArrayDeque;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -74,23 +72,6 @@ import org.slf4j.LoggerFactory;
  */
 final class NettyIoDriver implements IoDriver {
     private static final Logger log = LoggerFactory.getLogger(NettyIoDriver.class);
-    private static final Map<EventLoop, NettyIoDriver> DRIVERS = new ConcurrentHashMap<>();
-    private static final Field OWNER_FIELD;
-    private static final String OWNER_FIELD_PROBLEM;
-
-    static {
-        Field f = null;
-        String problem = null;
-        try {
-            f = ManualIoEventLoop.class.getDeclaredField("owningThread");
-            f.setAccessible(true);
-        } catch (NoSuchFieldException | RuntimeException e) {
-            f = null;
-            problem = e.toString();
-        }
-        OWNER_FIELD = f;
-        OWNER_FIELD_PROBLEM = problem;
-    }
 
     final EventLoop loop;
     final NettyTransport transport;
@@ -118,7 +99,8 @@ final class NettyIoDriver implements IoDriver {
     /** The loop's mid-poll support (wake timers fire in slices); set once before the first poll. */
     private PollSupport pollSupport;
     private boolean ownerLost;
-    private boolean closed;
+    /** Set as the loop closes; read by {@link #of} from any thread. */
+    private volatile boolean closed;
     private volatile Thread parkedPoller;
 
     // statistics, loop thread only
@@ -141,29 +123,17 @@ final class NettyIoDriver implements IoDriver {
         io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(1).release();
         this.ticker = tickerFor(loop.clock());
         this.netty = new FiberIoEventLoop(this, transport.ioHandlerFactory(), ticker);
-        AtomicReference<Thread> ref = null;
-        if (OWNER_FIELD != null) {
-            try {
-                @SuppressWarnings("unchecked")
-                AtomicReference<Thread> r = (AtomicReference<Thread>) OWNER_FIELD.get(netty);
-                ref = r;
-            } catch (IllegalAccessException e) {
-                ref = null;
-            }
-        }
-        this.ownerRef = ref;
-        DRIVERS.put(loop, this);
+        this.ownerRef = NettyReach.owningThread(netty);
     }
 
-    /** The driver of {@code loop}. Any thread. */
+    /** The driver of {@code loop}, which the loop keeps ({@link EventLoop#ioDriver()}). Any thread. */
     static NettyIoDriver of(EventLoop loop) {
-        NettyIoDriver d = DRIVERS.get(loop);
-        if (d == null) {
-            throw new IllegalStateException("loop '" + loop.name() + "' has no Netty I/O driver"
-                    + (loop.state().compareTo(EventLoop.State.CLOSING) >= 0 ? " (it is closed)" : "")
-                    + ": build it with NettyLoops.newLoop() or NettyLoops.builder()");
+        if (loop.ioDriver() instanceof NettyIoDriver d && !d.closed) {
+            return d;
         }
-        return d;
+        throw new IllegalStateException("loop '" + loop.name() + "' has no Netty I/O driver"
+                + (loop.state().compareTo(EventLoop.State.CLOSING) >= 0 ? " (it is closed)" : "")
+                + ": build it with NettyLoops.newLoop() or NettyLoops.builder()");
     }
 
     /** The driver of the loop the caller runs on. */
@@ -318,7 +288,7 @@ final class NettyIoDriver implements IoDriver {
             ownerLost = true;
             log.error("loop '{}': the loop's work moved to a new work fiber ({}), and Netty's loop cannot follow it ({}); "
                     + "Netty I/O on this loop has stopped. Put Netty on the class path, or add "
-                    + "--add-opens io.netty.transport/io.netty.channel=io.fiberloop.netty", loop.name(), me, OWNER_FIELD_PROBLEM);
+                    + "--add-opens io.netty.transport/io.netty.channel=io.fiberloop.netty", loop.name(), me, NettyReach.owningThreadProblem());
             return false;
         }
     }
@@ -370,7 +340,6 @@ final class NettyIoDriver implements IoDriver {
             return;
         }
         closed = true;
-        DRIVERS.remove(loop, this);
         if (!ensureOwner()) {
             return;
         }

@@ -1,5 +1,6 @@
 package io.fiberloop.netty;
 
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.loop.spi.IoDriverFactory;
@@ -7,8 +8,8 @@ import io.netty.channel.IoEventLoop;
 import java.util.Objects;
 
 /**
- * Builds event loops whose I/O is Netty's: the loop's carrier runs Netty's I/O for the channels
- * registered on it, in the same thread as the loop's fibers.
+ * Builds fiber loops ({@link FiberLoops}) whose I/O is Netty's: the loop's carrier runs Netty's I/O
+ * for the channels registered on it, in the same thread as the loop's fibers.
  * {@snippet :
  * try (EventLoop loop = NettyLoops.newLoop()) {
  *     loop.run(() -> {
@@ -36,8 +37,8 @@ public final class NettyLoops {
     }
 
     /**
-     * A loop builder preset with the Netty driver on {@link NettyTransport#auto()}'s transport;
-     * set the name, clock, watchdog... as usual.
+     * A fiber loop builder ({@link FiberLoops#builder()}) preset with the Netty driver on
+     * {@link NettyTransport#auto()}'s transport; set the name, clock, watchdog... as usual.
      * <p>Threading: any thread.
      *
      * @return a new builder
@@ -55,7 +56,7 @@ public final class NettyLoops {
      * @throws IllegalStateException if the transport is not available here
      */
     public static EventLoop.Builder builder(NettyTransport transport) {
-        return EventLoop.builder().ioDriver(transport.driverFactory());
+        return FiberLoops.builder().ioDriver(transport.driverFactory());
     }
 
     /**
@@ -79,7 +80,7 @@ public final class NettyLoops {
      */
     public static LoopGroup newGroup(int size, NettyTransport transport) {
         IoDriverFactory factory = transport.driverFactory();
-        return LoopGroup.create(size, b -> b.ioDriver(factory));
+        return FiberLoops.newGroup(size, b -> b.ioDriver(factory));
     }
 
     /**

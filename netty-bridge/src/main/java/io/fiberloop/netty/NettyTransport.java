@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The Netty transport a loop's I/O driver uses: io_uring, epoll or NIO.
  * {@snippet :
- * EventLoop loop = EventLoop.builder().ioDriver(NettyTransport.auto().driverFactory()).build();
+ * EventLoop loop = FiberLoops.builder().ioDriver(NettyTransport.auto().driverFactory()).build();
  * }
  * {@link #auto()} picks io_uring when the kernel offers it, then epoll, then NIO, unless the
  * system property {@value #PROPERTY} names one ({@code io_uring}, {@code epoll} or {@code nio}).

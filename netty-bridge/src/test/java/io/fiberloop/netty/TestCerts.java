@@ -69,6 +69,11 @@ public final class TestCerts {
         return SslContextBuilder.forServer(keyManagers).build();
     }
 
+    /** @return the key managers with the test certificate and its key */
+    public KeyManagerFactory keyManagers() {
+        return keyManagers;
+    }
+
     /** @return a Netty server context with the test certificate that offers h2 and http/1.1 by ALPN */
     public SslContext serverWithAlpn() throws Exception {
         return SslContextBuilder.forServer(keyManagers).applicationProtocolConfig(io.fiberloop.netty.http.Http2Options.alpn()).build();

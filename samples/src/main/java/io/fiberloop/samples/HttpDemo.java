@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
  * Each request runs in its own fiber. Stop it with Ctrl-C.
  */
 @Command(name = "http", mixinStandardHelpOptions = true,
-        description = {"HTTP/1.1 server on 127.0.0.1, each request in its own fiber (stop with Ctrl-C).",
+        description = {"HTTP/1.1 and HTTP/2 server on 127.0.0.1, each request in its own fiber (stop with Ctrl-C).",
                 "Try: curl -i http://127.0.0.1:8080/plaintext   /json   /users/42   /slow?ms=500   /stream"})
 final class HttpDemo implements Callable<Integer>, Cli.Listening {
 
@@ -49,6 +49,13 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
             + "one accepts and hands connections out in turn.")
     int loops;
 
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Serve HTTPS (HTTP/2 by ALPN, and HTTP/1.1) with this "
+            + "certificate chain; needs --tls-key.")
+    java.io.File tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "The PKCS#8 private key of --tls-cert.")
+    java.io.File tlsKey;
+
     @Spec
     CommandSpec spec;
 
@@ -58,7 +65,14 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
             throw new ParameterException(spec.commandLine(), "--loops must be 1..64, was " + loops);
         }
         NettyTransport t = transport == null ? NettyTransport.auto() : transport;
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together: give both, or neither for plain HTTP");
+        }
         HttpServer.Builder b = routes(HttpServer.builder().host("127.0.0.1").port(port).accessLog(accessLog));
+        if (tlsCert != null) {
+            b.tls(io.netty.handler.ssl.SslContextBuilder.forServer(tlsCert, tlsKey)
+                    .applicationProtocolConfig(io.fiberloop.netty.http.Http2Options.alpn()).build());
+        }
         AutoCloseable loopsToClose;
         if (loops == 1) {
             EventLoop loop = NettyLoops.builder(t).name("http-loop").build();
@@ -70,7 +84,7 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
             loopsToClose = group;
         }
         HttpServer server = Cli.closingOnFailure(loopsToClose, b::start);
-        String base = "http://127.0.0.1:" + server.port();
+        String base = (tlsCert != null ? "https" : "http") + "://127.0.0.1:" + server.port();
         System.out.println("HTTP server listening on " + base + " (" + t.id() + (loops > 1 ? ", " + loops + " loops" : "")
                 + "); Ctrl-C stops it. Try:");
         System.out.println("  curl " + base + "/            (the list of routes)");
@@ -80,6 +94,9 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
         System.out.println("  curl -i '" + base + "/slow?ms=500'");
         System.out.println("  curl -N " + base + "/stream");
         System.out.println("  curl --data-binary 'hello, fibers' " + base + "/echo");
+        System.out.println("  curl -i -d '{\"name\":\"apple\",\"quantity\":3}' " + base + "/api/items");
+        System.out.println("  curl -N " + base + "/events            (and " + base + "/chat in a browser)");
+        System.out.println("  curl " + (tlsCert != null ? "-k --http2 " : "--http2-prior-knowledge ") + base + "/plaintext   (HTTP/2)");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close(Duration.ofSeconds(5));
@@ -103,11 +120,17 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
               GET /slow?ms=500    sleeps on the loop's timer while other requests go on
               GET /stream         ten chunks, 100 ms apart, with backpressure
               POST /echo          streams the request body back (curl --data-binary @file ...)
+            What you can build:
+              /api/items          a JSON resource: POST creates (201 + Location), GET lists and gets, DELETE
+              /ws/echo            a WebSocket echo
+              /chat               a WebSocket chat room (open it in two browser tabs)
+              /events             a server-sent events clock, one event a second (curl -N)
+              /static/            files served from the jar (/static/events.html counts the events)
             """;
 
     /** The demo's routes. */
     static HttpServer.Builder routes(HttpServer.Builder b) {
-        return b
+        return new WebTour().routes(b)
                 .get("/", req -> HttpResponse.text(INDEX))
                 .get("/plaintext", req -> HttpResponse.text("Hello, World!").contentType("text/plain"))
                 .get("/json", req -> HttpResponse.json("{\"message\":\"Hello, World!\"}"))

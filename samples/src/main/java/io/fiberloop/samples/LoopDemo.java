@@ -2,6 +2,7 @@ package io.fiberloop.samples;
 
 import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Fiber;
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.fiber.TaskScope;
@@ -33,7 +34,7 @@ final class LoopDemo implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
-        try (EventLoop loop = EventLoop.builder().name("demo-loop").build()) {
+        try (EventLoop loop = FiberLoops.builder().name("demo-loop").build()) {
             String result = loop.run(() -> {
                 say(t0, "main runs on " + Thread.currentThread().getName());
                 loop.execute(() -> say(t0, "task 1 (FIFO)"));

@@ -1,5 +1,6 @@
 package io.fiberloop.samples;
 
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;
 import java.util.concurrent.Callable;
@@ -37,6 +38,6 @@ final class Patterns implements Runnable {
 
     /** A loop for one run of a pattern, on {@code clock}. */
     static EventLoop loop(String name, LoopClock clock) {
-        return EventLoop.builder().name(name).clock(clock).build();
+        return FiberLoops.builder().name(name).clock(clock).build();
     }
 }

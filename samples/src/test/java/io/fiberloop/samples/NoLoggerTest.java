@@ -3,6 +3,7 @@ package io.fiberloop.samples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.netty.http.HttpServer;
 import java.io.ByteArrayOutputStream;
@@ -92,7 +93,7 @@ class NoLoggerTest {
                 server.close();
             }
 
-            try (EventLoop loop = EventLoop.builder().name("stalling").watchdog(Duration.ofMillis(20)).build()) {
+            try (EventLoop loop = FiberLoops.builder().name("stalling").watchdog(Duration.ofMillis(20)).build()) {
                 loop.run(() -> {
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                     while (System.nanoTime() < deadline) { // busy on the carrier until the watchdog spoke

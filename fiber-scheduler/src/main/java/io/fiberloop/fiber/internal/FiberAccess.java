@@ -67,4 +67,23 @@ public abstract class FiberAccess {
      * @param why the cancellation's message
      */
     public abstract void abandon(Strand strand, String why);
+
+    /**
+     * A task that {@link #runInline} runs on a work fiber; live, not started, inheriting no context.
+     *
+     * @param host the loop's fiber host
+     * @param name its name, or {@code null}
+     * @param body its work
+     * @param <T> its result type
+     * @return the task
+     */
+    public abstract <T> io.fiberloop.fiber.Task<T> newInlineTask(FiberHost host, String name, Callable<T> body);
+
+    /**
+     * Runs {@code task} on the work strand {@code work}, which is the caller (see {@link Inline}).
+     *
+     * @param work the calling work strand
+     * @param task a task from {@link #newInlineTask}
+     */
+    public abstract void runInline(Strand work, io.fiberloop.fiber.Task<?> task);
 }

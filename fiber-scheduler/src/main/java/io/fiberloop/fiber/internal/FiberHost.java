@@ -1,8 +1,9 @@
 package io.fiberloop.fiber.internal;
 
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.spi.LoopCarrier;
+import io.fiberloop.loop.internal.MustLog;
 import io.fiberloop.loop.spi.LoopHost;
+import io.fiberloop.loop.spi.LoopWork;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -11,16 +12,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The fiber side of one loop: creates the virtual threads of its fibers (each scheduled by its
- * own {@link Strand}), runs the loop's main in a root task, keeps the loop's live tasks so that
- * closing the loop cancels them, and tells the watchdog which fiber is mounted.
+ * The fiber side of one loop, its {@link LoopHost}: runs the loop's carrier ({@link CarrierLoop}:
+ * continuations, the work fiber and its hand-over), creates the virtual threads of its fibers (each
+ * scheduled by its own {@link Strand}), runs the loop's main in a root task, keeps the loop's live
+ * tasks so that closing the loop cancels them, and tells the watchdog which fiber is mounted.
  *
- * <p>Loop thread only, but for {@link #of}, {@link #ofOrNull} and {@link #describeRunning()}.
+ * <p>Loop thread only, but for {@link #of}, {@link #ofOrNull}, {@link #wakeCarrier()} and
+ * {@link #describeRunning()}.
  */
 public final class FiberHost implements LoopHost {
     private static final Logger log = LoggerFactory.getLogger(io.fiberloop.fiber.Fiber.class);
+    private static volatile boolean gcChecked;
 
-    final LoopCarrier carrier;
+    final CarrierLoop carrier;
     final EventLoop loop;
     /** Set around an unpark or a start that must run next (a direct switch). */
     boolean directNext;
@@ -35,9 +39,36 @@ public final class FiberHost implements LoopHost {
     /** Set once the loop has terminated: spawning on it is refused. */
     private volatile boolean terminated;
 
-    FiberHost(LoopCarrier carrier) {
-        this.carrier = carrier;
-        this.loop = carrier.loop();
+    private FiberHost(LoopWork work) {
+        this.loop = work.loop();
+        this.carrier = new CarrierLoop(work, this);
+    }
+
+    /**
+     * Creates the fiber host of a new loop: the {@link io.fiberloop.loop.spi.LoopHostFactory} of
+     * {@code FiberLoops}.
+     *
+     * @param work the loop's work
+     * @return the host
+     * @throws IllegalStateException if fibers cannot run in this JVM (the message names the flag)
+     */
+    public static FiberHost create(LoopWork work) {
+        JdkReach.checkVirtualThreads();
+        JdkPoller.ensureInitialized();
+        checkGarbageCollection();
+        return new FiberHost(work);
+    }
+
+    private static void checkGarbageCollection() {
+        if (gcChecked) {
+            return;
+        }
+        gcChecked = true;
+        if (!"false".equals(System.getProperty("jdk.trackAllThreads"))) {
+            MustLog.warn(log, "-Djdk.trackAllThreads=false is not set: a suspended fiber that becomes unreachable will never be "
+                    + "garbage-collected (the JDK keeps every parked virtual thread reachable). "
+                    + "Add -Djdk.trackAllThreads=false to the JVM's flags (./fiberloop and fiberloop's tests do).");
+        }
     }
 
     /**
@@ -47,8 +78,7 @@ public final class FiberHost implements LoopHost {
      * @return its host, or {@code null} if it hosts no fibers or has terminated
      */
     public static FiberHost ofOrNull(EventLoop loop) {
-        // Only the loop-core event loop (a LoopCarrier) can host fibers.
-        return loop instanceof LoopCarrier c && c.host() instanceof FiberHost h && !h.terminated ? h : null;
+        return loop instanceof LoopWork w && w.host() instanceof FiberHost h && !h.terminated ? h : null;
     }
 
     /**
@@ -61,8 +91,9 @@ public final class FiberHost implements LoopHost {
     public static FiberHost of(EventLoop loop) {
         FiberHost h = ofOrNull(loop);
         if (h == null) {
-            throw new IllegalStateException("loop '" + loop.name() + "' does not host fibers (it was built with hostFibers(false), "
-                    + "or is closed): use a loop built with the default settings");
+            throw new IllegalStateException("loop '" + loop.name() + "' does not host fibers (" + (loop.state() == EventLoop.State.CLOSED
+                    ? "it is closed" : "it was built with EventLoop.create() or EventLoop.builder(), which make plain loops")
+                    + "): build a fiber loop with FiberLoops.newLoop() or FiberLoops.builder() (NettyLoops' loops host fibers too)");
         }
         return h;
     }
@@ -95,7 +126,7 @@ public final class FiberHost implements LoopHost {
 
     /** @return whether the caller runs on this loop's carrier (in a fiber or a callback) */
     public boolean onCarrier() {
-        return carrier.onCarrier();
+        return loop.inLoop();
     }
 
     /**
@@ -107,17 +138,39 @@ public final class FiberHost implements LoopHost {
     boolean onThisLoopsFiber() {
         Strand m = mounted;
         // implicit fibers run without `mounted` set: ask for the carrier then
-        return m != null && m.thread() == Thread.currentThread() || carrier.onCarrier();
+        return m != null && m.thread() == Thread.currentThread() || loop.inLoop();
     }
 
     Thread newThread(Strand strand, String name, Runnable body) {
-        Thread.Builder.OfVirtual b = VirtualThreads.builder(strand);
+        Thread.Builder.OfVirtual b = JdkReach.virtualThreadBuilder(strand);
         return (name != null ? b.name(name) : b).unstarted(body);
     }
 
-    @Override
-    public Thread newWorkFiber(String name, Runnable body) {
+    /** An unstarted work fiber of this loop that runs {@code body}. */
+    Thread newWorkFiber(String name, Runnable body) {
         return new Strand(this, Strand.Kind.WORK, null).newThread(name, body);
+    }
+
+    // ------------------------------------------------------------------ LoopHost: the carrier
+
+    @Override
+    public void runCarrier() {
+        carrier.run();
+    }
+
+    @Override
+    public boolean hasReadyWork() {
+        return carrier.hasReadyWork();
+    }
+
+    @Override
+    public void wakeCarrier() {
+        carrier.wakeCarrier();
+    }
+
+    @Override
+    public long workRun() {
+        return carrier.continuationsRun();
     }
 
     @Override

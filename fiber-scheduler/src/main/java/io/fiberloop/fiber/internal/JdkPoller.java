@@ -36,9 +36,7 @@ final class JdkPoller {
                 // from a platform thread; fall back to a loopback socket from a default-scheduler
                 // virtual thread if the class is not there.
                 Thread.ofPlatform().daemon().name("fiberloop-poller-init").start(() -> {
-                    try {
-                        Class.forName("sun.nio.ch.Poller", true, null);
-                    } catch (ClassNotFoundException | LinkageError e) {
+                    if (!JdkReach.initializePollers()) {
                         try {
                             Thread.ofVirtual().name("fiberloop-poller-init").start(JdkPoller::exercise).join();
                         } catch (InterruptedException ie) {

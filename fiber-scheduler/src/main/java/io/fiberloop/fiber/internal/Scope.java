@@ -2,7 +2,6 @@ package io.fiberloop.fiber.internal;
 
 import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.loop.spi.WakeTask;
 import java.time.Duration;
 
 /**
@@ -22,7 +21,7 @@ import java.time.Duration;
  *
  * <p>Threading: the strand's loop, but for {@link #cancelled()}, which any thread may read.
  */
-public final class Scope implements WakeTask {
+public final class Scope implements Runnable {
     private final String what;
     /** The message when the deadline passed, if it differs from the default. */
     private String expiredText;
@@ -171,7 +170,7 @@ public final class Scope implements WakeTask {
         cancelled = true;
     }
 
-    /** The deadline passed: a wake task, fired by the loop (possibly in the middle of an I/O poll). */
+    /** The deadline passed: a wake-up ({@code EventLoop.scheduleWakeAt}), fired by the loop, possibly in the middle of an I/O poll. */
     @Override
     public void run() {
         timer = null;

@@ -5,8 +5,7 @@ import io.fiberloop.fiber.Fiber;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.loop.spi.LoopCarrier;
-import io.fiberloop.loop.spi.WakeTask;
+import io.fiberloop.loop.spi.LoopWork;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
@@ -86,6 +85,8 @@ public final class Strand implements Executor, Runnable {
     // the scheduler: the thread's own continuation and the one pending
     private Runnable own;
     private Runnable pending;
+    /** A work strand only: the task strand it runs inline now, whose identity it takes while mounted. */
+    private Strand standIn;
 
     /**
      * A strand that has not started.
@@ -125,7 +126,7 @@ public final class Strand implements Executor, Runnable {
      * @return the running strand, or {@code null}
      */
     public static Strand here() {
-        if (EventLoop.currentOrNull() instanceof LoopCarrier c && c.host() instanceof FiberHost h) {
+        if (EventLoop.currentOrNull() instanceof LoopWork w && w.host() instanceof FiberHost h) {
             Strand m = h.mounted;
             if (m != null && m.thread == Thread.currentThread()) {
                 return m;
@@ -301,6 +302,30 @@ public final class Strand implements Executor, Runnable {
         return t;
     }
 
+    /**
+     * Runs {@code body} as the task strand {@code task}, on the calling work strand's own thread
+     * (see {@link Inline}): while it runs, and whenever the work strand's thread is mounted again
+     * after a suspension, code finds {@code task} as its current strand. The loop hands its work to
+     * a new work fiber as soon as this one suspends inside the body, as for any loop task that
+     * blocks; this one retires once the body returns. Carrier only, on a work strand.
+     *
+     * @param task a task strand that has not started
+     * @param body what it runs
+     */
+    public void runAsStandIn(Strand task, Runnable body) {
+        assert kind == Kind.WORK && thread == Thread.currentThread() : "runAsStandIn off the work fiber";
+        task.thread = thread;
+        task.state = Fiber.State.RUNNING;
+        standIn = task;
+        host.mounted = task;
+        try {
+            body.run();
+        } finally {
+            standIn = null;
+            host.mounted = this;
+        }
+    }
+
     /** The calling (current) strand is about to suspend in {@code switchTo}. */
     public void prepareSwitch() {
         resumed = false;
@@ -400,9 +425,9 @@ public final class Strand implements Executor, Runnable {
      * @return the timer
      * @throws CancelledException if the loop is closing
      */
-    public TimerHandle scheduleWake(WakeTask wake, Duration delay) {
+    public TimerHandle scheduleWake(Runnable wake, Duration delay) {
         try {
-            return host.loop.schedule(wake, delay);
+            return host.loop.scheduleWake(wake, delay);
         } catch (LoopClosedException closing) {
             throw closing(closing);
         }
@@ -416,9 +441,9 @@ public final class Strand implements Executor, Runnable {
      * @return the timer
      * @throws CancelledException if the loop is closing
      */
-    public TimerHandle scheduleWakeAt(WakeTask wake, long deadlineNanos) {
+    public TimerHandle scheduleWakeAt(Runnable wake, long deadlineNanos) {
         try {
-            return host.loop.scheduleAt(wake, deadlineNanos);
+            return host.loop.scheduleWakeAt(wake, deadlineNanos);
         } catch (LoopClosedException closing) {
             throw closing(closing);
         }
@@ -524,12 +549,12 @@ public final class Strand implements Executor, Runnable {
                 host.directNext = false;
                 host.carrier.runNext(continuation);
             } else {
-                host.carrier.continuations().execute(continuation);
+                host.carrier.execute(continuation);
             }
             return;
         }
         if (pending != null) {
-            host.carrier.continuations().execute(continuation);
+            host.carrier.execute(continuation);
             return;
         }
         pending = continuation;
@@ -537,7 +562,7 @@ public final class Strand implements Executor, Runnable {
             host.directNext = false;
             host.carrier.runNext(this);
         } else {
-            host.carrier.continuations().execute(this);
+            host.carrier.execute(this);
         }
     }
 
@@ -551,7 +576,8 @@ public final class Strand implements Executor, Runnable {
             return;
         }
         pending = null;
-        host.mounted = this;
+        Strand s = standIn;
+        host.mounted = s != null ? s : this;
         try {
             c.run();
         } finally {

@@ -2,6 +2,7 @@ package io.fiberloop.fiber.channel;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
@@ -22,7 +23,7 @@ class ChannelPipelineTest {
         int n = 50_000;
         Channel<Long> numbers = Channel.buffered(64);
         Channel<Long> squares = Channel.buffered(64);
-        try (EventLoop a = EventLoop.create(); EventLoop b = EventLoop.create()) {
+        try (EventLoop a = FiberLoops.newLoop(); EventLoop b = FiberLoops.newLoop()) {
             Task<Void> producer = Fibers.spawn(a, () -> {
                 try {
                     for (long i = 1; i <= n; i++) {
@@ -59,7 +60,7 @@ class ChannelPipelineTest {
     void aFailureUpstreamReachesTheConsumerThroughCloseWithACause() throws Exception {
         Channel<Integer> numbers = Channel.buffered(4);
         Channel<Integer> doubled = Channel.buffered(4);
-        try (EventLoop a = EventLoop.create(); EventLoop b = EventLoop.create()) {
+        try (EventLoop a = FiberLoops.newLoop(); EventLoop b = FiberLoops.newLoop()) {
             Fibers.spawn(a, () -> {
                 try {
                     for (int i = 1; i <= 10; i++) {

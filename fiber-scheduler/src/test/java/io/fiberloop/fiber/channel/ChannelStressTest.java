@@ -3,6 +3,7 @@ package io.fiberloop.fiber.channel;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.fiberloop.fiber.CancelledException;
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
@@ -85,7 +86,7 @@ class ChannelStressTest {
     void aMillionMessagesAcrossTwoLoopsAndAPlainThreadNoneLostOrDuplicated() throws Exception {
         int perProducer = 333_334; // 3 producers: a million messages
         Channel<Long> ch = Channel.buffered(1024);
-        try (EventLoop a = EventLoop.create(); EventLoop b = EventLoop.create()) {
+        try (EventLoop a = FiberLoops.newLoop(); EventLoop b = FiberLoops.newLoop()) {
             // consumers: a fiber on each loop, a plain thread, and a fiber on b that is cancelled midway
             Stats sa = new Stats();
             Stats sb = new Stats();
@@ -169,7 +170,7 @@ class ChannelStressTest {
         int perProducer = 100_000;
         Channel<Long> x = Channel.rendezvous();
         Channel<Long> y = Channel.buffered(16);
-        try (EventLoop a = EventLoop.create(); EventLoop b = EventLoop.create()) {
+        try (EventLoop a = FiberLoops.newLoop(); EventLoop b = FiberLoops.newLoop()) {
             Stats sa = new Stats();
             Stats sb = new Stats();
             Stats st = new Stats();

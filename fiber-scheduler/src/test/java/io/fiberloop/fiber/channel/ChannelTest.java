@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Fiber;
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
@@ -242,7 +243,7 @@ class ChannelTest {
 
     @Test
     void plainThreadsSendToAndReceiveFromAFiber() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             Channel<Integer> in = Channel.buffered(1);
             Channel<Integer> out = Channel.rendezvous();
             Task<Void> worker = Fibers.spawn(loop, () -> {
@@ -294,7 +295,7 @@ class ChannelTest {
 
     @Test
     void aLoopCallbackMayNotWaitButMayTryAndUseReadyElements() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             Channel<String> full = Channel.buffered(1);
             full.send("a");
             CompletableFuture<Object> got = new CompletableFuture<>();

@@ -4,6 +4,7 @@ import static io.fiberloop.fiber.LoopFixture.virtualLoop;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.fiberloop.fiber.CancelledException;
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
@@ -306,7 +307,7 @@ class FiberQueueTest {
         FiberQueue<String> q = FiberQueue.fifo();
         IllegalStateException plain = assertThrows(IllegalStateException.class, () -> q.put("x"));
         assertTrue(plain.getMessage().contains("Channel"), plain.getMessage());
-        try (EventLoop a = EventLoop.create(); EventLoop b = EventLoop.create()) {
+        try (EventLoop a = FiberLoops.newLoop(); EventLoop b = FiberLoops.newLoop()) {
             Fibers.spawn(a, () -> {
                 q.put("on a");
                 return null;

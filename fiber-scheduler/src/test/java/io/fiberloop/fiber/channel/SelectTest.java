@@ -4,6 +4,7 @@ import static io.fiberloop.fiber.LoopFixture.virtualLoop;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.fiberloop.fiber.CancelledException;
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
@@ -313,7 +314,7 @@ class SelectTest {
 
     @Test
     void plainThreadsSelectTooAndBlock() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             Channel<String> a = Channel.rendezvous();
             Channel<String> b = Channel.rendezvous();
             Task<Void> t = Fibers.spawn(loop, () -> {
@@ -336,7 +337,7 @@ class SelectTest {
 
     @Test
     void aLoopCallbackMaySelectOnlyWithADefault() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             Channel<String> a = Channel.rendezvous();
             CompletableFuture<Object> got = new CompletableFuture<>();
             loop.execute(() -> {

@@ -2,6 +2,7 @@ package io.fiberloop.fiber.context;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.fiber.TaskScope;
@@ -23,7 +24,7 @@ class FiberLocalSpawnTest {
 
     @Test
     void spawnedTasksStartWithASnapshotOfTheSpawnersContext() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 LOCAL.set("p1");
@@ -56,7 +57,7 @@ class FiberLocalSpawnTest {
 
     @Test
     void scopeChildrenAndScopedValuesAreInheritedToo() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             String seen = loop.run(() -> FiberLocal.where(LOCAL, "scoped", () -> {
                 try (TaskScope scope = TaskScope.open()) {
                     Task<String> forked = scope.fork(LOCAL::get);
@@ -70,7 +71,7 @@ class FiberLocalSpawnTest {
 
     @Test
     void aPlainThreadSpawningOnALoopHandsOverItsContext() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             LOCAL.set("from the test thread");
             MDC.put("request", "r-plain");
             Task<String> t;
@@ -86,7 +87,7 @@ class FiberLocalSpawnTest {
 
     @Test
     void aTaskOfAnEmptyContextStartsEmpty() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             AtomicReference<String> seen = new AtomicReference<>();
             loop.run(() -> {
                 assertTrue(FiberContext.capture().isEmpty());

@@ -2,6 +2,7 @@ package io.fiberloop.fiber.context;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.fiberloop.fiber.FiberLoops;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Offload;
 import io.fiberloop.fiber.Task;
@@ -26,7 +27,7 @@ class FiberLocalTest {
     @Test
     void eachFiberHasItsOwnValue() throws Exception {
         FiberLocal<String> local = FiberLocal.withInitial(() -> "initial");
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 Task<Void> a = Fibers.spawn(() -> {
@@ -61,7 +62,7 @@ class FiberLocalTest {
             return new ArrayList<>();
         });
         FiberLocal<String> plain = FiberLocal.create();
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 assertFalse(list.isPresent());
                 list.get().add("x");
@@ -111,7 +112,7 @@ class FiberLocalTest {
     @Test
     void aWrappedTaskSeesItsSpawnersValuesAsOfTheSpawn() throws Exception {
         FiberLocal<String> local = FiberLocal.withInitial(() -> "initial");
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 local.set("p1");
@@ -139,7 +140,7 @@ class FiberLocalTest {
     void theScopedFormRestoresThePreviousValue() throws Exception {
         FiberLocal<String> local = FiberLocal.withInitial(() -> "initial");
         FiberLocal<String> other = FiberLocal.create();
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             loop.run(() -> {
                 // unset before: unset after
                 assertEquals("inner", FiberLocal.where(local, "inner", local::get));
@@ -171,7 +172,7 @@ class FiberLocalTest {
 
     @Test
     void theMdcTravelsWithWrappedTasks() throws Exception {
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             List<String> events = loop.run(() -> {
                 List<String> out = new ArrayList<>();
                 MDC.put("request", "r-1");
@@ -230,7 +231,7 @@ class FiberLocalTest {
     void registeredScopedValuesTravelToo() throws Exception {
         FiberContext.inheritScopedValue(USER);
         FiberContext.inheritScopedValue(USER); // twice is once
-        try (EventLoop loop = EventLoop.create()) {
+        try (EventLoop loop = FiberLoops.newLoop()) {
             String seen = loop.run(() -> ScopedValue.where(USER, "alice").call(() -> {
                 Task<String> child = Fibers.spawn(FiberContext.wrap(() -> USER.get()));
                 String offloaded = Offload.call(USER::get);

@@ -4,59 +4,70 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The fiber side of a hosted loop, created by a {@link LoopHostProvider}.
+ * A module that runs a loop's carrier thread instead of the loop itself: fiberloop's fibers,
+ * which run continuations of virtual threads on the carrier and the loop's {@link LoopWork} inside
+ * a work fiber. A loop without a host runs its work directly on its carrier.
  *
- * <p>A hosted loop's carrier runs only continuations. The loop's own work (tasks, timer callbacks
- * and the I/O driver's poll) runs inside a <em>work fiber</em> that the host creates; when that
- * fiber blocks inside a task (for instance on a monitor that a parked fiber holds), the loop
- * starts a fresh work fiber so that timers and I/O keep running, and the blocked one retires once
- * its task returns.
+ * <p>Threading: as each method says; the loop calls {@link #runCarrier()} on its carrier once.
  */
 public interface LoopHost {
 
     /**
-     * Creates (does not start) a virtual thread of this loop that runs {@code body}. Called on the
-     * carrier.
-     *
-     * @param name the thread's name
-     * @param body the loop's work
-     * @return an unstarted virtual thread scheduled on this loop
+     * The carrier thread's body: runs the host's own work and, by {@link LoopWork#run}, the loop's.
+     * Called once, on the carrier, when the loop starts; returns once the loop's work has
+     * {@linkplain LoopWork#finished() finished} and the host has nothing more to run. An exception
+     * escaping it closes the loop.
      */
-    Thread newWorkFiber(String name, Runnable body);
+    void runCarrier();
 
     /**
-     * Starts {@code main} in a new root fiber of this loop and completes {@code result} with its
-     * outcome. Called on the carrier, inside the work fiber.
+     * Whether the host has work ready on the carrier (runnable continuations): the loop then polls
+     * its driver without blocking, and its runner lets that work run between turns. Carrier.
      *
-     * @param main the loop's main
-     * @param result completed with main's value or failure
-     * @param <T> the main's result type
+     * @return whether the host's own work is ready
+     */
+    boolean hasReadyWork();
+
+    /** Wakes the carrier if it waits for the host's own work. Any thread; cheap when it is awake. */
+    void wakeCarrier();
+
+    /**
+     * Starts the loop's main ({@code EventLoop.run}), and completes {@code result} with its
+     * outcome. Called on the carrier, inside the loop's work.
+     *
+     * @param main the main
+     * @param result completed with its value or failure
+     * @param <T> its result type
      */
     <T> void startMain(Callable<T> main, CompletableFuture<T> result);
 
     /**
-     * Describes what the carrier is running right now, for stall reports of the watchdog (for
-     * instance the fiber's name and stack). Called from the watchdog thread.
+     * Describes what the carrier runs now, for the watchdog's stall reports (the fiber's name and
+     * stack, say). Called from the watchdog's thread.
      *
-     * @return a description, or {@code null} when the host does not know
+     * @return a description, or {@code null}
      */
     default String describeRunning() {
         return null;
     }
 
     /**
-     * Called once as the loop starts closing, inside the work fiber, after its timers were
-     * cancelled and before its queued tasks and runnable fibers are drained: the place to cancel
-     * the host's live fibers so that their {@code finally} blocks run.
+     * Called once as the loop starts closing, inside its work, after its timers were cancelled and
+     * before its queued tasks and the host's work are drained: the place to cancel live fibers so
+     * that their {@code finally} blocks run.
      */
     default void onClose() {
     }
 
     /**
-     * Called once when closing has drained what it could, inside the work fiber, just before the
-     * I/O driver closes: the place to release whoever still waits for a fiber that will never run
-     * again.
+     * Called once when closing has drained what it could, inside the loop's work, just before the
+     * I/O driver closes: the place to release whoever still waits for work that will never run.
      */
     default void onTerminated() {
+    }
+
+    /** @return how many units of the host's work ran (continuations), for the loop's statistics */
+    default long workRun() {
+        return 0;
     }
 }

@@ -9,11 +9,11 @@ package io.fiberloop.loop.spi;
 public interface PollSupport {
 
     /**
-     * Fires the loop's due timers whose task is a {@link WakeTask}, in deadline order, and stops at
-     * the first due timer that is not one (it fires after the poll, with the timers behind it, so
-     * that timers still fire in deadline order). Timers scheduled meanwhile wait for the next call.
-     * A driver that lets the loop's fibers run in the middle of a poll calls it just before, so
-     * that the fibers the timers wake run then too.
+     * Fires the loop's due wake-up timers ({@link io.fiberloop.loop.EventLoop#scheduleWake}), in
+     * deadline order, and stops at the first due timer that is a plain one (it fires after the poll,
+     * with the timers behind it, so that timers still fire in deadline order). Timers scheduled
+     * meanwhile wait for the next call. A driver that lets the loop's fibers run in the middle of a
+     * poll calls it just before, so that the fibers the timers wake run then too.
      *
      * @return the number of timers fired
      * @throws IllegalStateException if called outside the loop's poll

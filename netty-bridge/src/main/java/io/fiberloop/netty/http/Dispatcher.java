@@ -137,6 +137,10 @@ final class Dispatcher {
 
     private static HttpResponse errorResponse(Exchange ex, Throwable e) {
         HttpRequest req = ex.request;
+        HttpResponse mapped = ex.conn.config.errors.respond(ex, e);
+        if (mapped != null) {
+            return mapped;
+        }
         if (e instanceof HttpException he) {
             if (he.status() == 400 || he.status() == 408 || he.status() == 413) {
                 ex.conn.closeAfter = true;

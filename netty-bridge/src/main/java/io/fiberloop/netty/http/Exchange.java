@@ -1,6 +1,7 @@
 package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.Task;
+import io.fiberloop.fiber.internal.Inline;
 
 /**
  * The server's state of one request-response exchange on a connection, kept out of the
@@ -9,7 +10,7 @@ import io.fiberloop.fiber.Task;
  *
  * <p>Threading: the carrier of the connection's loop.
  */
-final class Exchange {
+final class Exchange implements Runnable {
     final HttpConnection conn;
     final HttpRequest request;
     final RequestBody body;
@@ -33,6 +34,21 @@ final class Exchange {
         this.request = new HttpRequest(this, head, parsed.path(), parsed.rawQuery());
         this.body = new RequestBody(this, parsed.expectContinue());
         conn.server.recorder.begin(this);
+    }
+
+    /**
+     * Serves the exchange: a loop task, which runs the handler inline on the loop's work fiber
+     * until it first suspends (see {@link Inline}); a handler that answers at once costs no fiber
+     * of its own. Owning thread.
+     */
+    @Override
+    public void run() {
+        ServerLoop server = conn.server;
+        task = Inline.task(server.fibers, null, () -> {
+            server.dispatcher.serve(this, server.writer);
+            return null;
+        });
+        Inline.run(task);
     }
 
     /** Whether the head is a {@code HEAD} request (answered without a body). */

@@ -59,12 +59,12 @@ final class H2cUpgrade {
         }
         conn.handOver();
         h2.upgradeRequest(head);
-        http1.executor().execute(() -> switchNow(http1, full, up));
+        http1.executor().execute(() -> switchNow(http1, full, up, h2));
         return true;
     }
 
     /** Outside the decoder's run: 101, then the HTTP/2 handlers in place of the HTTP/1.1 ones. */
-    private void switchNow(ChannelHandlerContext http1, FullHttpRequest full, Http2ServerUpgradeCodec up) {
+    private void switchNow(ChannelHandlerContext http1, FullHttpRequest full, Http2ServerUpgradeCodec up, Http2Connection h2) {
         if (!http1.channel().isActive() || http1.isRemoved()) {
             return;
         }
@@ -75,7 +75,7 @@ final class H2cUpgrade {
         ChannelPipeline p = http1.pipeline();
         p.remove("fiberloop-http-encoder");
         up.upgradeTo(http1, full); // the codec (its preface), the streams' handler and the connection, after http1
-        p.addAfter(http1.name(), "fiberloop-h2-bytes", new Http2Connection.RawBytes(sl.queue));
+        p.addAfter(http1.name(), "fiberloop-h2-guard", h2.frameGuard());
         p.remove(http1.handler());
         p.remove("fiberloop-http-decoder"); // what it still holds goes on to the codec
     }

@@ -1,6 +1,5 @@
 package io.fiberloop.netty.http;
 
-import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.TimerHandle;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -57,6 +56,9 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     private static final int WAIT_NONE = 0;
     private static final int WAIT_IDLE = 1;
     private static final int WAIT_HEAD = 2;
+    /** The names of this connection's handlers in the pipeline (a protocol upgrade replaces them). */
+    static final String DECODER = "fiberloop-http-decoder";
+    static final String ENCODER = "fiberloop-http-encoder";
 
     private final Http1Decoder decoder;
 
@@ -76,6 +78,9 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     // requests from fibers, carried out on the owning thread (afterWrites)
     private boolean wantBody;
     private boolean wantShutdown;
+    /** A protocol upgrade to carry out once its {@code 101} is written; then the connection is detached. */
+    private java.util.function.Consumer<io.netty.channel.ChannelPipeline> upgradeTo;
+    private boolean upgraded;
 
     // the timer
     private int waitState;
@@ -91,8 +96,8 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
 
     /** Adds the connection's handlers after whatever is in the pipeline (TLS). Owning thread. */
     void install(io.netty.channel.ChannelPipeline p) {
-        p.addLast("fiberloop-http-decoder", decoder);
-        p.addLast("fiberloop-http-encoder", new io.netty.handler.codec.http.HttpResponseEncoder());
+        p.addLast(DECODER, decoder);
+        p.addLast(ENCODER, new io.netty.handler.codec.http.HttpResponseEncoder());
         p.addLast("fiberloop-http", this);
     }
 
@@ -271,10 +276,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
             receiving = null;
         }
         server.exchangeStarted();
-        ex.task = Fibers.spawn(loop, null, () -> {
-            server.dispatcher.serve(ex, server.writer);
-            return null;
-        });
+        loop.execute(ex); // runs this turn, inline on the loop's work fiber until it first suspends
     }
 
     /**
@@ -295,12 +297,13 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
                 nextObject();
             }
         } else if (receiving == current) {
-            // the body: decode what the decoder holds, up to a bound, and read the socket only
-            // once the handler has taken what arrived (so TCP flow control slows a fast uploader)
+            // the body: decode what the decoder holds, up to a bound, and read the socket only once
+            // the handler reads the body and has taken what arrived (so TCP flow control slows a
+            // fast uploader, and the body of a request answered without it is never read)
             while (receiving != null && mayDecodeMore && receiving.body.bufferedBytes() < BODY_AHEAD_BYTES) {
                 pump();
             }
-            if (receiving != null && receiving.body.inboxEmpty()) {
+            if (receiving != null && receiving.body.taken() && receiving.body.inboxEmpty()) {
                 requestRead();
             }
         } else if (pending.isEmpty() && !mayDecodeMore) {
@@ -387,6 +390,19 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
         }
     }
 
+    /**
+     * A protocol upgrade (WebSocket): queues the {@code 101} response, and once it is written hands
+     * the channel over: {@code install} puts the new protocol's handlers in the pipeline and
+     * replaces this connection's (see {@link #DECODER}, {@link #ENCODER}, and this
+     * handler), after which this connection does nothing more. The exchange's fiber goes on serving
+     * the new protocol; {@link #flush()} returns once the hand-over happened. A fiber of the loop.
+     */
+    void upgrade(Object response, java.util.function.Consumer<io.netty.channel.ChannelPipeline> install) throws IOException {
+        upgradeTo = install;
+        sendResponsePart(response);
+    }
+
+    /** The response broke after its head went out: drop the connection. A fiber of the loop. */
     @Override
     void abort() {
         closing = true;
@@ -422,6 +438,9 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     /** What the fibers asked, on the owning thread, after their writes went out. */
     @Override
     protected void afterWrites() {
+        if (upgradeTo != null) {
+            switchProtocols();
+        }
         Exchange f = finished;
         if (f != null) {
             finished = null;
@@ -439,7 +458,24 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
         }
     }
 
+    /** Hands the connection over (as an h2c upgrade does) and lets the upgrade install its protocol. Owning thread, after the 101 was written. */
+    private void switchProtocols() {
+        java.util.function.Consumer<io.netty.channel.ChannelPipeline> install = upgradeTo;
+        upgradeTo = null;
+        if (inactive || closing) {
+            return;
+        }
+        upgraded = true;
+        handOver();
+        install.accept(ch.pipeline());
+    }
+
     private void afterExchange(Exchange ex) {
+        if (upgraded) {
+            ex.body.release();
+            server.exchangeEnded(ex);
+            return;
+        }
         if (current == ex) {
             current = null;
         }

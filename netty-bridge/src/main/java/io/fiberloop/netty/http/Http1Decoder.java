@@ -40,6 +40,10 @@ final class Http1Decoder extends HttpRequestDecoder {
         if (msg instanceof ByteBuf b) {
             conn.bytesRead(b.readableBytes());
         }
+        decode(ctx, msg);
+    }
+
+    private void decode(ChannelHandlerContext ctx, Object msg) throws Exception {
         conn.decodeStarts();
         try {
             super.channelRead(ctx, msg);
@@ -50,7 +54,7 @@ final class Http1Decoder extends HttpRequestDecoder {
 
     /** Decodes one more object from what the decoder holds, without reading. Outside the decoder's own run. */
     void pump() throws Exception {
-        channelRead(ctx, Unpooled.EMPTY_BUFFER);
+        decode(ctx, Unpooled.EMPTY_BUFFER); // not a read: no bytes counted, no read answered
     }
 
     @Override

@@ -11,9 +11,7 @@ import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
-import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2RemoteFlowController;
-import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -120,9 +118,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof Http2PingFrame p && !p.ack() || msg instanceof Http2SettingsFrame) {
-            controlFrame();
-        } else if (msg instanceof Http2GoAwayFrame) {
+        if (msg instanceof Http2GoAwayFrame) {
             goingAway = true; // the client opens no more streams here
         }
         ReferenceCountUtil.release(msg);
@@ -147,7 +143,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     }
 
     /** A frame that asks for work but carries no request: counts against the budget. Owning thread. */
-    void controlFrame() {
+    private void controlFrame() {
         long now = server.loop.now();
         if (now - budgetStart > options.controlFrameWindow().toNanos()) {
             budgetStart = now;
@@ -340,23 +336,56 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
         return false;
     }
 
-    /**
-     * Counts the bytes read off the socket towards the driver's slices (the codec's frames are not
-     * buffers the core counts): first in the pipeline after TLS.
-     */
-    static final class RawBytes extends ChannelInboundHandlerAdapter {
-        private final QueuedOps.Queue queue;
+    /** @return the handler that goes before the codec: see {@link FrameGuard} */
+    ChannelInboundHandlerAdapter frameGuard() {
+        return new FrameGuard();
+    }
 
-        RawBytes(QueuedOps.Queue queue) {
-            this.queue = queue;
-        }
+    /**
+     * Sits before the codec, on the bytes as they come off the socket (after TLS): counts them
+     * towards the driver's slices (the codec's frames are not buffers the core counts), and reads
+     * the frame headers as they pass (nine bytes per frame; payloads are skipped, not copied), so
+     * that every frame that asks for work but carries no request counts against the budget,
+     * also those Netty drops without telling (a {@code PRIORITY} for any stream, an unknown type).
+     * Once the connection is closed for abuse, what the peer still sends is dropped here.
+     */
+    private final class FrameGuard extends ChannelInboundHandlerAdapter {
+        private static final int PRIORITY = 2, SETTINGS = 4, PING = 6, LAST_KNOWN = 9;
+        private final byte[] head = new byte[9];
+        private int headLen;
+        /** Bytes still to pass before the next frame header: the client's 24-byte preface first. */
+        private long skip = 24;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof ByteBuf b) {
-                queue.delivered(b.readableBytes());
+            if (!(msg instanceof ByteBuf b)) {
+                ctx.fireChannelRead(msg);
+                return;
             }
-            ctx.fireChannelRead(msg);
+            server.queue.delivered(b.readableBytes());
+            for (int i = b.readerIndex(), end = b.writerIndex(); i < end && !closed; ) {
+                if (skip > 0) {
+                    int n = (int) Math.min(skip, end - i);
+                    i += n;
+                    skip -= n;
+                    continue;
+                }
+                head[headLen++] = b.getByte(i++);
+                if (headLen == head.length) {
+                    headLen = 0;
+                    skip = (head[0] & 0xff) << 16 | (head[1] & 0xff) << 8 | head[2] & 0xff;
+                    int type = head[3] & 0xff;
+                    boolean ack = (head[4] & 1) != 0;
+                    if (type == PRIORITY || type > LAST_KNOWN || (type == PING || type == SETTINGS) && !ack) {
+                        controlFrame();
+                    }
+                }
+            }
+            if (closed) {
+                b.release();
+                return;
+            }
+            ctx.fireChannelRead(b);
         }
     }
 

@@ -79,11 +79,24 @@ final class Http2Setup {
                 .build();
     }
 
+    /**
+     * Loads and initialises the HTTP/2 classes (the codec, HPACK's tables, the multiplexer) off
+     * the loop, where the watchdog would report the first connection's class loading as a stall.
+     * Any thread.
+     */
+    static void warmUp(ServerConfig c) {
+        Http2FrameCodec codec = newCodec(c);
+        new Http2MultiplexHandler(new ChannelInboundHandlerAdapter());
+        Http2Messages.toRequest(new io.netty.handler.codec.http2.DefaultHttp2Headers().method("GET").path("/").scheme("http"));
+        codec.encoder().close();
+        codec.decoder().close();
+    }
+
     /** Adds the HTTP/2 handlers after whatever is in {@code p} (TLS). */
     static void install(ChannelPipeline p, ServerLoop sl) {
         Http2FrameCodec codec = newCodec(sl.config);
         Http2Connection conn = new Http2Connection(sl, codec);
-        p.addLast("fiberloop-h2-bytes", new Http2Connection.RawBytes(sl.queue));
+        p.addLast("fiberloop-h2-guard", conn.frameGuard());
         p.addLast("fiberloop-h2-codec", codec);
         p.addLast("fiberloop-h2-streams", new Http2MultiplexHandler(conn.streamInitializer()));
         p.addLast("fiberloop-h2", conn);

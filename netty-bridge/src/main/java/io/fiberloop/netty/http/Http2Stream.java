@@ -1,6 +1,5 @@
 package io.fiberloop.netty.http;
 
-import io.fiberloop.fiber.Fibers;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -120,8 +119,7 @@ final class Http2Stream extends HttpConnection {
                 resetNow(Http2Error.PROTOCOL_ERROR); // RFC 9113 8.1: a second header block must end the stream
             }
         } else {
-            ReferenceCountUtil.release(msg);
-            owner.controlFrame(); // PRIORITY, or a frame of an unknown type: no work for us
+            ReferenceCountUtil.release(msg); // PRIORITY, or a frame of an unknown type (counted by the connection's guard)
         }
     }
 
@@ -148,6 +146,14 @@ final class Http2Stream extends HttpConnection {
             }
             if (a.task != null && !a.done) {
                 a.task.cancel();
+                // a task cancelled before it started never serves: its exchange is finished here
+                a.task.onComplete((v, e) -> {
+                    if (!a.done) {
+                        a.done = true;
+                        a.body.release();
+                        server.exchangeEnded(a);
+                    }
+                });
             }
         }
     }
@@ -155,7 +161,9 @@ final class Http2Stream extends HttpConnection {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Dispatcher.log.debug("stream {}: {}", ch, cause.toString());
-        ctx.close();
+        if (!(cause instanceof io.netty.handler.codec.http2.Http2Exception)) {
+            ctx.close();
+        } // a stream error: Netty resets the stream with its code
     }
 
     private void offer(HttpContent c) {
@@ -188,11 +196,8 @@ final class Http2Stream extends HttpConnection {
         if (endStream) {
             ex.body.offer(LastHttpContent.EMPTY_LAST_CONTENT);
         }
-        ex.task = Fibers.spawn(loop, null, () -> {
-            server.dispatcher.serve(ex, server.writer);
-            return null;
-        });
         server.exchangeStarted();
+        loop.execute(ex); // runs this turn, inline on the loop's work fiber until it first suspends
     }
 
     /** Writes a response (its frames) from Netty's side, flushed with this poll's connection flush. */

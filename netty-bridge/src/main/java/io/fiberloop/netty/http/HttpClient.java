@@ -67,10 +67,27 @@ public final class HttpClient implements AutoCloseable {
     private final EventLoop loop;
     private final Map<String, ArrayDeque<Conn>> idle = new HashMap<>();
     private final Set<Conn> all = new LinkedHashSet<>();
+    private final Set<WsConnection> webSockets = new LinkedHashSet<>();
     private int maxResponseSize = 16 * 1024 * 1024;
     private Duration connectTimeout = Duration.ofSeconds(10);
     private SslContext tls;
+    private SslContext alpnTls;
+    private Version version = Version.HTTP_1_1;
+    private Http2ClientPool http2;
     private boolean closed;
+
+    /** The protocol a client asks for. */
+    public enum Version {
+        /** HTTP/1.1: a connection per request in flight, kept alive and reused (the default). */
+        HTTP_1_1,
+        /**
+         * HTTP/2: one connection per server, shared by every fiber that sends there, each request
+         * on its own stream. {@code https://} offers {@code h2} by ALPN and goes on with HTTP/1.1
+         * when the server picks that; {@code http://} speaks h2c with prior knowledge (the server
+         * must speak HTTP/2 in clear text, as {@link HttpServer} does).
+         */
+        HTTP_2
+    }
 
     private HttpClient(EventLoop loop) {
         this.loop = loop;
@@ -99,6 +116,22 @@ public final class HttpClient implements AutoCloseable {
             throw new IllegalArgumentException("maxResponseSize must be >= 0, was " + bytes);
         }
         this.maxResponseSize = bytes;
+        return this;
+    }
+
+    /**
+     * Chooses the protocol (default {@link Version#HTTP_1_1}).
+     * {@snippet :
+     * HttpClient client = HttpClient.create(loop).version(HttpClient.Version.HTTP_2);
+     * // many fibers may send at once: their requests share one connection per server
+     * }
+     * <p>Threading: as {@link #send(Request)}, or any thread before the client is first used.
+     *
+     * @param version the protocol
+     * @return this
+     */
+    public HttpClient version(Version version) {
+        this.version = Objects.requireNonNull(version, "version");
         return this;
     }
 
@@ -165,6 +198,16 @@ public final class HttpClient implements AutoCloseable {
         String host = uri.getHost();
         int port = uri.getPort() >= 0 ? uri.getPort() : secure ? 443 : 80;
         String key = (secure ? "https://" : "http://") + host + ":" + port;
+        if (version == Version.HTTP_2) {
+            if (http2 == null) {
+                http2 = new Http2ClientPool(this, loop);
+            }
+            Response r = http2.send(key, host, port, secure, request, maxResponseSize, connectTimeout);
+            if (r != null) {
+                return r;
+            }
+            // the server chose HTTP/1.1 by ALPN: its connection waits in the HTTP/1.1 pool
+        }
         for (int attempt = 0; ; attempt++) {
             Conn c = takeIdle(key);
             boolean reused = c != null;
@@ -230,7 +273,7 @@ public final class HttpClient implements AutoCloseable {
                 throw new IOException("malformed response: " + full.decoderResult().cause(), full.decoderResult().cause());
             }
             return new Response(full.status().code(), full.headers().entries(), ByteBufUtil.getBytes(full.content()),
-                    HttpUtil.isKeepAlive(full), HttpUtil.getCharset(full, StandardCharsets.UTF_8));
+                    HttpUtil.isKeepAlive(full), HttpUtil.getCharset(full, StandardCharsets.UTF_8), "HTTP/1.1");
         } finally {
             full.release();
         }
@@ -256,7 +299,31 @@ public final class HttpClient implements AutoCloseable {
         c.io().close();
     }
 
-    private SslContext tlsContext() throws IOException {
+    /** An HTTP/2 connection that ALPN turned into HTTP/1.1: kept for the HTTP/1.1 exchanges. */
+    @SuppressWarnings("unchecked")
+    void adoptHttp1(String key, MessageConnection<?, ?> io) {
+        Conn c = new Conn(key, (MessageConnection<HttpObject, Object>) io);
+        all.add(c);
+        idle.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(c);
+    }
+
+    /** The TLS context; for HTTP/2 without a context of the user's, the default one offering h2 by ALPN. */
+    SslContext tlsContext(boolean alpn) throws IOException {
+        if (alpn && tls == null) {
+            if (alpnTls == null) {
+                try {
+                    alpnTls = SslContextBuilder.forClient().applicationProtocolConfig(Http2Options.alpn()).build();
+                } catch (SSLException e) {
+                    throw new IOException("cannot build the default TLS client context: " + e.getMessage(), e);
+                }
+            }
+            return alpnTls;
+        }
+        return tlsContext();
+    }
+
+    /** The TLS context for {@code https://} and {@code wss://}, built on first use. A fiber of the loop. */
+    SslContext tlsContext() throws IOException {
         if (tls == null) {
             try {
                 tls = SslContextBuilder.forClient().build();
@@ -281,10 +348,67 @@ public final class HttpClient implements AutoCloseable {
         return c;
     }
 
-    /** Closes every connection. Threading: a fiber of the client's loop (idempotent). */
+    /**
+     * Opens a WebSocket to {@code uri} ({@code ws://} or {@code wss://}) with the default
+     * {@link WebSocketOptions}: see {@link #webSocket(Request, WebSocketOptions)}.
+     *
+     * @param uri the endpoint, e.g. {@code ws://127.0.0.1:8080/ws/echo}
+     * @return the open WebSocket; close it when done
+     * @throws IOException if the connection or the handshake fails
+     */
+    public WebSocket webSocket(String uri) throws IOException {
+        return webSocket(Request.get(uri), WebSocketOptions.defaults());
+    }
+
+    /**
+     * Opens a WebSocket: connects (with TLS for {@code wss://}, through this client's
+     * {@link #tls(SslContext) context}), sends the upgrade request with {@code request}'s headers
+     * (e.g. {@code Origin}, {@code Authorization}), and returns once the server accepted it. The
+     * subprotocols and permessage-deflate of {@code options} are offered; {@link WebSocket#subprotocol()}
+     * and {@link WebSocket#compressed()} tell what was agreed. The WebSocket has its own connection
+     * (not pooled); {@link #close()} closes the ones still open.
+     * {@snippet :
+     * try (WebSocket ws = client.webSocket("ws://127.0.0.1:8080/ws/echo")) {
+     *     ws.send("hello");
+     *     String echo = ws.receive().text();
+     * }
+     * }
+     * <p>Threading: a fiber of the client's loop; suspends it. The WebSocket belongs to that loop.
+     *
+     * @param request a {@code GET} request whose URI is {@code ws://}, {@code wss://} (or
+     *        {@code http://}, {@code https://}); its timeout bounds the handshake
+     * @param options the connection's options
+     * @return the open WebSocket
+     * @throws IOException if the connection fails, or the server refuses the upgrade (the message
+     *         carries its status)
+     */
+    public WebSocket webSocket(Request request, WebSocketOptions options) throws IOException {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(options, "options");
+        if (!loop.inLoop() || Fiber.currentOrNull() == null) {
+            throw new IllegalStateException("HttpClient.webSocket() must be called from a fiber of loop '" + loop.name()
+                    + "': spawn one with Fibers.spawn(loop, ...)");
+        }
+        if (closed) {
+            throw new IllegalStateException("the HttpClient is closed");
+        }
+        Duration limit = request.timeout != null ? request.timeout : connectTimeout;
+        WsConnection ws = WsClient.connect(loop, request.uri, request.headers, options, limit, this);
+        webSockets.add(ws);
+        ws.onEnd = () -> webSockets.remove(ws);
+        return ws;
+    }
+
+    /** Closes every connection, and the WebSockets still open (with {@code 1001}). Threading: a fiber of the client's loop (idempotent). */
     @Override
     public void close() {
         closed = true;
+        for (WsConnection ws : List.copyOf(webSockets)) {
+            ws.endSession(WebSocket.GOING_AWAY, "client closing");
+        }
+        if (http2 != null) {
+            http2.close();
+        }
         for (Conn c : List.copyOf(all)) {
             discard(c);
         }
@@ -390,6 +514,26 @@ public final class HttpClient implements AutoCloseable {
             return this;
         }
 
+        String method() {
+            return method;
+        }
+
+        URI uri() {
+            return uri;
+        }
+
+        List<String> headerList() {
+            return headers;
+        }
+
+        byte[] bodyBytes() {
+            return body;
+        }
+
+        Duration timeoutOrNull() {
+            return timeout;
+        }
+
         @Override
         public String toString() {
             return method + " " + uri;
@@ -403,13 +547,20 @@ public final class HttpClient implements AutoCloseable {
         private final byte[] body;
         private final boolean keepAlive;
         private final Charset charset;
+        private final String version;
 
-        Response(int status, List<Map.Entry<String, String>> headers, byte[] body, boolean keepAlive, Charset charset) {
+        Response(int status, List<Map.Entry<String, String>> headers, byte[] body, boolean keepAlive, Charset charset, String version) {
+            this.version = version;
             this.status = status;
             this.headers = List.copyOf(headers);
             this.body = body;
             this.keepAlive = keepAlive;
             this.charset = charset;
+        }
+
+        /** @return the protocol that carried it: {@code HTTP/1.1} or {@code HTTP/2.0} */
+        public String version() {
+            return version;
         }
 
         /** @return the status code */

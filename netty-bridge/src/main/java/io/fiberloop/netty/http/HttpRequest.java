@@ -10,6 +10,7 @@ import java.net.SocketAddress;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -109,6 +110,70 @@ public final class HttpRequest {
         return pathParams.get(name);
     }
 
+    /**
+     * A path parameter converted to {@code type}: {@code req.pathParam("id", Long.class)}. A value
+     * that does not convert is answered {@code 400} (an {@link HttpException} that names the
+     * parameter), never {@code 500}. Types: {@code String}, the primitives and their boxes,
+     * {@code UUID}, {@code BigInteger}, {@code BigDecimal}, enums (by name, case-insensitive as a
+     * fallback) and public classes with a public static {@code valueOf(String)}, {@code of(String)}
+     * or {@code parse(CharSequence)} ({@code LocalDate}, {@code Instant}, ...).
+     * <p>Threading: the request's fiber (or another fiber of its loop).
+     *
+     * @param name the name in the route, e.g. {@code id} for {@code /users/{id}}
+     * @param type the type wanted
+     * @param <T> the type wanted
+     * @return the converted value
+     * @throws HttpException {@code 400} if the value is not a {@code type}
+     * @throws IllegalArgumentException if the matched route has no such parameter, or {@code type}
+     *         cannot be converted to (programming errors: fix the route or the type)
+     */
+    public <T> T pathParam(String name, Class<T> type) {
+        String v = pathParams.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("route " + route + " has no path parameter '" + name + "': its parameters are "
+                    + pathParams.keySet());
+        }
+        return ParamConverters.convert("path parameter", name, v, type);
+    }
+
+    /**
+     * The first value of a query parameter converted to {@code type} (the types of
+     * {@link #pathParam(String, Class)}), or {@code null} when it is absent.
+     * <p>Threading: the request's fiber (or another fiber of its loop).
+     *
+     * @param name the parameter's name
+     * @param type the type wanted; for a primitive type an absent parameter is a {@code 400}
+     * @param <T> the type wanted
+     * @return the converted value, or {@code null} when absent
+     * @throws HttpException {@code 400} if the value is not a {@code type}, or a primitive is absent
+     */
+    public <T> T queryParam(String name, Class<T> type) {
+        String v = queryParam(name);
+        if (v == null) {
+            if (type.isPrimitive()) {
+                throw new HttpException(400, "query parameter '" + name + "' is required");
+            }
+            return null;
+        }
+        return ParamConverters.convert("query parameter", name, v, type);
+    }
+
+    /**
+     * As {@link #queryParam(String, Class)}, with a default for an absent parameter.
+     * <p>Threading: the request's fiber (or another fiber of its loop).
+     *
+     * @param name the parameter's name
+     * @param type the type wanted
+     * @param defaultValue returned when the parameter is absent
+     * @param <T> the type wanted
+     * @return the converted value, or {@code defaultValue}
+     * @throws HttpException {@code 400} if the value is not a {@code type}
+     */
+    public <T> T queryParam(String name, Class<T> type, T defaultValue) {
+        String v = queryParam(name);
+        return v == null ? defaultValue : ParamConverters.convert("query parameter", name, v, type);
+    }
+
     /** @return the path parameters of the matched route (unmodifiable) */
     public Map<String, String> pathParams() {
         return pathParams;
@@ -196,6 +261,9 @@ public final class HttpRequest {
      * @throws HttpException 413, 400 or 408 (see the class comment)
      */
     public byte[] bodyBytes() throws IOException {
+        if (head.headers().contains("Content-Encoding")) {
+            return bodyStream().readAllBytes();
+        }
         exchange.body.take("bodyBytes()");
         return exchange.body.bytes(contentLength());
     }
@@ -213,13 +281,18 @@ public final class HttpRequest {
 
     /**
      * The body as a stream, read on demand. Closing it is optional (the server releases what is
-     * left when the handler returns).
+     * left when the handler returns). A body sent with {@code Content-Encoding: gzip} or
+     * {@code deflate} is inflated as it is read, bounded by the body limit once inflated
+     * ({@code 413}); a corrupt one is a {@code 400}, another coding a {@code 415}. (So are
+     * {@link #bodyBytes()}, {@link #bodyString()} and the JSON bindings; {@link #readChunk()} gives
+     * the bytes as they arrived.)
      *
      * @return the stream
+     * @throws HttpException {@code 415} for a {@code Content-Encoding} other than gzip, deflate or identity
      */
     public InputStream bodyStream() {
         exchange.body.take("bodyStream()");
-        return exchange.body.stream();
+        return InflatingStream.decode(exchange.body.stream(), header("Content-Encoding"), exchange.conn.config.maxBodySize);
     }
 
     /**
@@ -235,6 +308,60 @@ public final class HttpRequest {
             exchange.body.take("readChunk()");
         }
         return exchange.body.next();
+    }
+
+    /**
+     * Reads the body as JSON into a {@code type}, through the server's {@link JsonCodec}
+     * ({@code fiberloop-jackson}): {@code User u = req.body(User.class)}. Malformed JSON, or JSON
+     * that does not fit the type, is answered {@code 400} with a short message (an
+     * {@link HttpException}), never {@code 500}. The body is parsed as it arrives (bounded by the
+     * body limit).
+     * <p>Threading: a fiber of the server's loop; suspends it while the body arrives.
+     *
+     * @param type the type wanted
+     * @param <T> the type wanted
+     * @return the value
+     * @throws IOException if the client went away
+     * @throws HttpException {@code 400} for bad JSON; {@code 413}, {@code 408} as {@link #bodyBytes()}
+     * @throws IllegalStateException if the server has no JSON codec
+     */
+    public <T> T body(Class<T> type) throws IOException {
+        return body((java.lang.reflect.Type) type);
+    }
+
+    /**
+     * As {@link #body(Class)}, for a generic type (e.g. a {@code ParameterizedType} for
+     * {@code List<User>}).
+     *
+     * @param type the type wanted
+     * @param <T> the type wanted
+     * @return the value
+     * @throws IOException if the client went away
+     */
+    public <T> T body(java.lang.reflect.Type type) throws IOException {
+        return JsonBodies.read(exchange.conn.config, bodyStream(), type);
+    }
+
+    /**
+     * Reads a body that is a JSON array element by element, as the bytes arrive: a large upload is
+     * never held whole (memory stays at one element and the read-ahead).
+     * {@snippet :
+     * long n = 0;
+     * for (Iterator<Item> it = req.bodyArray(Item.class); it.hasNext(); ) {
+     *     store.save(it.next());
+     *     n++;
+     * }
+     * }
+     * <p>Threading: a fiber of the server's loop; the iterator suspends it while the body arrives.
+     *
+     * @param elementType the elements' type
+     * @param <T> the elements' type
+     * @return the elements; {@code hasNext}/{@code next} throw {@link HttpException} {@code 400} for
+     *         bad JSON
+     * @throws IOException if the client went away
+     */
+    public <T> Iterator<T> bodyArray(Class<T> elementType) throws IOException {
+        return JsonBodies.readArray(exchange.conn.config, bodyStream(), elementType);
     }
 
     /**

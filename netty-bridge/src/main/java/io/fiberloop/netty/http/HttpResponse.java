@@ -1,5 +1,6 @@
 package io.fiberloop.netty.http;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,10 +34,29 @@ public final class HttpResponse {
         void writeTo(BodyWriter out) throws Exception;
     }
 
+    /**
+     * Writes a server-sent event stream (see {@link HttpResponse#events}).
+     */
+    @FunctionalInterface
+    public interface Events {
+        /**
+         * Sends the events; the stream ends when this returns.
+         * <p>Threading: the request's fiber, after the status and headers were sent.
+         *
+         * @param sink where the events go
+         * @throws Exception anything; after the head went out the server can only drop the connection
+         */
+        void send(EventSink sink) throws Exception;
+    }
+
     private int status;
     private final List<String> headers = new ArrayList<>(4); // name, value, name, value...
     private byte[] body;
     private Body stream;
+    /** A value the server serialises as JSON when it sends the response. */
+    private Object jsonValue;
+    /** The connection switched protocols (a WebSocket upgrade): nothing more is written. */
+    private boolean switched;
 
     private HttpResponse(int status) {
         status(status, this);
@@ -76,6 +96,95 @@ public final class HttpResponse {
      */
     public static HttpResponse json(String json) {
         return ok().contentType("application/json").body(json);
+    }
+
+    /**
+     * A value serialised as JSON by the server's {@link JsonCodec} ({@code fiberloop-jackson})
+     * when the response is sent: {@code HttpResponse.json(user)}. A {@code String} argument is
+     * taken as JSON text already (see {@link #json(String)}).
+     *
+     * @param value the value
+     * @return a {@code 200} with {@code Content-Type: application/json}
+     */
+    public static HttpResponse json(Object value) {
+        if (value instanceof String s) {
+            return json(s);
+        }
+        HttpResponse r = ok().contentType("application/json");
+        r.jsonValue = Objects.requireNonNull(value, "value");
+        return r;
+    }
+
+    /**
+     * A JSON array streamed element by element as {@code elements} yields them (chunked, with
+     * backpressure): a large result is never held whole.
+     * {@snippet :
+     * return HttpResponse.jsonArray(store.scan().iterator());
+     * }
+     *
+     * @param elements the elements, serialised by the server's {@link JsonCodec}
+     * @return a {@code 200} with {@code Content-Type: application/json}
+     */
+    public static HttpResponse jsonArray(java.util.Iterator<?> elements) {
+        Objects.requireNonNull(elements, "elements");
+        return ok().contentType("application/json").stream(out -> {
+            if (!(out instanceof ExchangeWriter w)) {
+                throw new IllegalStateException("jsonArray needs the server's body writer");
+            }
+            JsonBodies.writeArray(w, elements);
+        });
+    }
+
+    /**
+     * A file as the body: {@code 200} with the content type of its extension and its length,
+     * sent from the page cache to the socket without copying on plain TCP ({@code FileRegion}).
+     * For a directory of files with caching and ranges, use {@link StaticFiles}.
+     * <p>Threading: any thread (the file is read when the response is sent).
+     *
+     * @param path a regular file
+     * @return the response
+     * @throws IOException if the file cannot be read (e.g. {@link java.nio.file.NoSuchFileException})
+     */
+    public static HttpResponse file(java.nio.file.Path path) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(path)) {
+            throw new java.nio.file.NoSuchFileException(path.toString(), null, "not a regular file");
+        }
+        long size = java.nio.file.Files.size(path);
+        return ok().contentType(ContentTypes.of(path.getFileName().toString())).fileBody(path, 0, size);
+    }
+
+    /** Sets a part of a file as the body, with its {@code Content-Length}. */
+    HttpResponse fileBody(java.nio.file.Path path, long offset, long length) {
+        setHeader("Content-Length", length);
+        return stream(out -> FileBodies.send(out, path, offset, length));
+    }
+
+    /**
+     * A server-sent event stream ({@code text/event-stream}, for a browser's {@code EventSource}):
+     * {@code events} runs in the request's fiber and sends events through an {@link EventSink}
+     * until it returns or the client goes away.
+     * {@snippet :
+     * .get("/events", req -> HttpResponse.events(sink -> {
+     *     for (int i = 1; i <= 10; i++) {
+     *         sink.event("count", Integer.toString(i), Integer.toString(i));   // name, data, id
+     *         Fibers.sleep(Duration.ofSeconds(1));
+     *     }
+     * }))
+     * }
+     * The response carries {@code Cache-Control: no-cache} and is never compressed; each event is
+     * flushed as it is sent.
+     *
+     * @param events sends the events
+     * @return a {@code 200} with {@code Content-Type: text/event-stream}
+     */
+    public static HttpResponse events(Events events) {
+        Objects.requireNonNull(events, "events");
+        return ok().contentType("text/event-stream; charset=UTF-8").header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no")
+                .stream(out -> {
+                    String last = out instanceof ExchangeWriter w ? w.request().header("Last-Event-ID") : null;
+                    events.send(new SseWriter(out, last));
+                });
     }
 
     /**
@@ -195,6 +304,7 @@ public final class HttpResponse {
     public HttpResponse body(byte[] bytes) {
         this.body = Objects.requireNonNull(bytes, "bytes");
         this.stream = null;
+        this.jsonValue = null;
         return this;
     }
 
@@ -208,7 +318,25 @@ public final class HttpResponse {
     public HttpResponse stream(Body body) {
         this.stream = Objects.requireNonNull(body, "body");
         this.body = null;
+        this.jsonValue = null;
         return this;
+    }
+
+    /** What a WebSocket route's handler returns: its {@code 101} was sent, and the connection is the WebSocket's now. */
+    static HttpResponse switched() {
+        HttpResponse r = new HttpResponse(101);
+        r.switched = true;
+        return r;
+    }
+
+    /** @return whether the connection switched protocols and nothing is to be written */
+    boolean isSwitched() {
+        return switched;
+    }
+
+    /** @return the value to serialise as JSON, or {@code null} */
+    Object jsonValue() {
+        return jsonValue;
     }
 
     /** @return the body bytes, or {@code null} when there is none or it is streamed */

@@ -31,9 +31,19 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * An embedded HTTP/1.1 server: routes by method and path, and runs each request's handler in its
- * own fiber of one loop (or of every loop of a group, see "Multi-core"), in plain blocking style.
- * Built on Netty's HTTP/1.1 request decoder and response encoder.
+ * An embedded HTTP/1.1 and HTTP/2 server: routes by method and path, and runs each request's
+ * handler as a task of one loop (or of every loop of a group, see "Multi-core"), in plain
+ * blocking style. Built on Netty's HTTP/1.1 request decoder and response encoder, and on Netty's
+ * HTTP/2 frame codec (see "HTTP/2").
+ *
+ * <h2>How a handler runs</h2>
+ * Each request is a task: {@code Fiber.current()}, cancellation, timeouts, fiber locals and every
+ * suspension point work in it. The task starts on the loop's work fiber, the fiber that runs
+ * Netty's I/O, and runs there until it first suspends: a handler that answers at once costs what
+ * a hand-written Netty handler costs, with no fiber switch. When it suspends (to sleep, read a
+ * body that has not arrived, await another task), it carries on as a fiber of its own while the
+ * loop hands its I/O to a new work fiber. So {@code Thread.currentThread()} in a handler is the
+ * loop's work fiber ({@code <loop>-work-N}), not a thread of the request's own.
  * {@snippet :
  * HttpServer server = HttpServer.builder()
  *         .host("127.0.0.1").port(8080)
@@ -56,10 +66,18 @@ import java.util.concurrent.CompletableFuture;
  *
  * <h2>HTTPS</h2>
  * {@link Builder#tls(SslContext)} serves TLS through Netty's {@code SslHandler}, first in each
- * connection's pipeline (HTTP/1.1 over TLS; no ALPN, so clients that offer HTTP/2 fall back to
- * HTTP/1.1). A client that fails the handshake, or that speaks plain HTTP to the TLS port, is
+ * connection's pipeline: HTTP/1.1 over TLS, and HTTP/2 to clients that choose it by ALPN when the
+ * context offers it ({@link Http2Options#alpn()}). A client that fails the handshake, or that speaks plain HTTP to the TLS port, is
  * disconnected (logged at DEBUG) and the server goes on serving the others; Netty's handshake
  * timeout (10 s by default) bounds a handshake that stalls.
+ *
+ * <h2>HTTP/2</h2>
+ * On by default ({@link Builder#http2(boolean)}): in clear text to clients that start with the
+ * HTTP/2 preface or ask for {@code Upgrade: h2c}, over TLS by ALPN. Each stream is one exchange,
+ * its handler in its own fiber, with the same routes; flow control is the backpressure
+ * ({@link BodyWriter#drain()} waits on the stream's window); a reset from the client cancels the
+ * handler; {@link #close(Duration)} sends {@code GOAWAY} and lets the streams in flight finish.
+ * Limits and defences: {@link Http2Options}.
  *
  * <h2>Limits</h2>
  * Initial line too long: {@code 414}; headers too large: {@code 431}; body too large: {@code 413}
@@ -117,6 +135,25 @@ public final class HttpServer implements AutoCloseable {
         void after(HttpRequest request, HttpResponse response) throws Exception;
     }
 
+    /**
+     * Maps an exception that a handler or filter threw to a response (see
+     * {@link Builder#onError(Class, ErrorHandler)}).
+     *
+     * @param <E> the exception type it maps
+     */
+    @FunctionalInterface
+    public interface ErrorHandler<E extends Throwable> {
+        /**
+         * <p>Threading: the request's fiber.
+         *
+         * @param request the request whose handler (or filter) failed
+         * @param error what it threw
+         * @return the response to send instead
+         * @throws Exception anything: that is then answered {@code 500} and logged
+         */
+        HttpResponse handle(HttpRequest request, E error) throws Exception;
+    }
+
     final ServerConfig config;
     final Dispatcher dispatcher;
     /** The observers, in the order added (empty: nothing to call). */
@@ -136,7 +173,8 @@ public final class HttpServer implements AutoCloseable {
         this.ownLoop = ownLoop;
         this.config = new ServerConfig(b.router, b.notFound, b.before.toArray(new BeforeFilter[0]), b.after.toArray(new AfterFilter[0]),
                 b.maxInitialLineLength, b.maxHeaderSize, b.maxBodySize, b.requestTimeout.toNanos(), b.idleTimeout.toNanos(),
-                b.accessLog, b.tls, b.http2 ? b.http2Options : null);
+                b.accessLog, b.tls, b.http2 ? b.http2Options : null, b.errors.build(), b.json != null ? b.json : JsonBodies.discover(),
+                b.compression);
         this.dispatcher = new Dispatcher(config);
         this.observers = b.observers.toArray(new HttpObserver[0]);
     }
@@ -248,6 +286,9 @@ public final class HttpServer implements AutoCloseable {
                 for (ServedConnection c : serverLoop(l).connections()) {
                     c.shutdown();
                 }
+                for (WsConnection ws : serverLoop(l).webSockets()) {
+                    ws.startClose(WebSocket.GOING_AWAY, "server shutting down");
+                }
             }
 
             @Override
@@ -340,6 +381,9 @@ public final class HttpServer implements AutoCloseable {
         private HttpHandler notFound = r -> HttpResponse.error(404, "not found: " + r.path() + "\n");
         private final List<BeforeFilter> before = new ArrayList<>();
         private final List<AfterFilter> after = new ArrayList<>();
+        private final ErrorMappers.Builder errors = new ErrorMappers.Builder();
+        private JsonCodec json;
+        private Compression compression;
         private int maxInitialLineLength = 4096;
         private int maxHeaderSize = 8192;
         private long maxBodySize = 10L * 1024 * 1024;
@@ -467,6 +511,44 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * Adds a WebSocket endpoint with the default {@link WebSocketOptions}: a {@code GET} route
+         * at {@code path} that upgrades to a WebSocket and runs {@code handler} in the request's
+         * fiber for as long as the connection lasts (see {@link WebSocket}).
+         * {@snippet :
+         * builder.websocket("/ws/echo", ws -> {
+         *     for (WebSocket.Message msg; (msg = ws.receive()) != null; ) {
+         *         ws.send(msg);
+         *     }
+         * });
+         * }
+         * A plain {@code GET} (not an upgrade) gets {@code 426 Upgrade Required}. The route's
+         * pattern may hold path parameters ({@code ws.request().pathParam(...)}). Before filters run
+         * on the upgrade request (authentication, CORS); a filter's response refuses the upgrade.
+         *
+         * @param path the path pattern
+         * @param handler serves each connection
+         * @return this
+         */
+        public Builder websocket(String path, WebSocketHandler handler) {
+            return websocket(path, WebSocketOptions.defaults(), handler);
+        }
+
+        /**
+         * Adds a WebSocket endpoint: as {@link #websocket(String, WebSocketHandler)}, with options
+         * (message limit, pings, idle timeout, subprotocols, compression, origin check).
+         *
+         * @param path the path pattern
+         * @param options the connections' options
+         * @param handler serves each connection
+         * @return this
+         */
+        public Builder websocket(String path, WebSocketOptions options, WebSocketHandler handler) {
+            Objects.requireNonNull(options, "options");
+            Objects.requireNonNull(handler, "handler");
+            return route("GET", path, new WsUpgrade(options, handler));
+        }
+
+        /**
          * The handler of requests no route matches (default: {@code 404} text).
          *
          * @param handler the fallback
@@ -496,6 +578,73 @@ public final class HttpServer implements AutoCloseable {
          */
         public Builder after(AfterFilter filter) {
             after.add(Objects.requireNonNull(filter, "filter"));
+            return this;
+        }
+
+        /**
+         * The JSON codec of {@link HttpRequest#body(Class)} and {@link HttpResponse#json(Object)}.
+         * Without it the server uses the one found by {@link java.util.ServiceLoader} (the
+         * {@code fiberloop-jackson} artifact provides one), if any.
+         * {@snippet :
+         * builder.json(JacksonCodec.of(new ObjectMapper().findAndRegisterModules()));
+         * }
+         *
+         * @param codec the codec (thread-safe: every loop of the server uses it)
+         * @return this
+         */
+        public Builder json(JsonCodec codec) {
+            this.json = Objects.requireNonNull(codec, "codec");
+            return this;
+        }
+
+        /**
+         * Compresses responses with gzip or deflate when the client accepts them (see
+         * {@link Compression}: text types, bodies of at least 1 KiB by default). Off by default.
+         *
+         * @param compression the settings, e.g. {@code Compression.defaults()}; {@code null} turns it off
+         * @return this
+         */
+        public Builder compression(Compression compression) {
+            this.compression = compression;
+            return this;
+        }
+
+        /**
+         * Serves cross-origin requests by {@code cors}'s policy: adds a before filter that answers
+         * preflight requests and an after filter that adds the {@code Access-Control-*} headers
+         * (see {@link Cors}). Call it before adding filters of your own (an authentication filter
+         * must not refuse a preflight, which carries no credentials).
+         *
+         * @param cors the policy
+         * @return this
+         */
+        public Builder cors(Cors cors) {
+            Objects.requireNonNull(cors, "cors");
+            before.add(cors::preflight);
+            after.add(cors::decorate);
+            return this;
+        }
+
+        /**
+         * Maps exceptions of {@code type} (and its subclasses) thrown by a handler or a filter to a
+         * response, instead of the default {@code 500} (or an {@link HttpException}'s status). The
+         * mapping for the nearest superclass of the thrown exception wins; a mapping for
+         * {@code HttpException} itself replaces the default text answers of the server's
+         * {@code 400}s and {@code 413}s raised in handlers (say, to answer JSON). A mapped exception is
+         * not logged.
+         * {@snippet :
+         * builder.onError(NoSuchElementException.class, (req, e) -> HttpResponse.error(404, "no such item\n"))
+         *        .onError(IllegalArgumentException.class, (req, e) -> HttpResponse.error(400, e.getMessage() + "\n"));
+         * }
+         *
+         * @param type the exception type
+         * @param handler makes the response
+         * @param <E> the exception type
+         * @return this
+         * @throws IllegalArgumentException if {@code type} is mapped already
+         */
+        public <E extends Throwable> Builder onError(Class<E> type, ErrorHandler<? super E> handler) {
+            errors.add(type, handler);
             return this;
         }
 
@@ -675,6 +824,9 @@ public final class HttpServer implements AutoCloseable {
                 transport = NettyLoops.transport(l);
             }
             HttpServer s = new HttpServer(this, owns ? loops.get(0) : null);
+            if (s.config.http2 != null) {
+                Http2Setup.warmUp(s.config);
+            }
             try {
                 s.listeners = Listeners.bind(loops, transport, host, port, s.new Setup());
             } catch (IOException | RuntimeException e) {

@@ -33,12 +33,22 @@ final class ResponseWriter {
 
     /** Sends {@code res} as the answer to {@code ex}. A fiber of the loop. */
     void write(Exchange ex, HttpResponse res) throws Exception {
+        if (res.isSwitched()) {
+            return; // a WebSocket upgrade: the 101 went out, and the connection serves the WebSocket
+        }
         HttpConnection conn = ex.conn;
+        if (res.jsonValue() != null) {
+            res.body(JsonBodies.bytes(conn.config, res.jsonValue()));
+        }
         io.netty.handler.codec.http.HttpRequest head = ex.request.head;
         HttpVersion v = head.protocolVersion();
         int st = res.status();
         boolean isHead = ex.isHead();
         boolean noBody = st < 200 || st == 204 || st == 304;
+        String coding = conn.config.compression == null ? null : conn.config.compression.choose(ex.request, res, isHead, noBody);
+        if (coding != null) {
+            coding = compress(res, coding, conn.config.compression.level());
+        }
         boolean keepAlive = HttpUtil.isKeepAlive(head) && !conn.closeAfter && !conn.serverClosing() && ex.body.ended()
                 && !ex.body.continueWithheld();
         HttpHeaders h = HeaderCache.newHeaders(); // validated here, by the cache
@@ -84,10 +94,44 @@ final class ResponseWriter {
         ex.headSent = true;
         ChunkWriter out = new ChunkWriter(ex, headerCache, !hasLength && v.minorVersion() >= 1);
         if (!isHead && !noBody) {
-            stream.writeTo(out);
+            if (coding == null) {
+                stream.writeTo(out);
+            } else {
+                CompressingWriter cw = new CompressingWriter(out, coding, conn.config.compression.level());
+                boolean done = false;
+                try {
+                    stream.writeTo(cw);
+                    cw.finish();
+                    done = true;
+                } finally {
+                    if (!done) {
+                        cw.abandon();
+                    }
+                }
+            }
         }
         conn.sendResponsePart(out.trailers == null ? LastHttpContent.EMPTY_LAST_CONTENT
                 : new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, out.trailers));
+    }
+
+    /**
+     * Compresses a whole body now, or marks a streamed one (compressed as it is written).
+     *
+     * @return the coding, or {@code null} when compressing did not make the body smaller
+     */
+    private static String compress(HttpResponse res, String coding, int level) throws IOException {
+        byte[] body = res.bodyBytes();
+        if (body != null) {
+            byte[] z = CompressingWriter.compress(body, coding, level);
+            if (z.length >= body.length) {
+                return null;
+            }
+            res.body(z);
+        } else {
+            res.removeHeader("Content-Length");
+        }
+        res.setHeader("Content-Encoding", coding);
+        return coding;
     }
 
     private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, HttpConnection conn) {
@@ -107,7 +151,7 @@ final class ResponseWriter {
     }
 
     /** The streamed body of one response. */
-    private static final class ChunkWriter implements BodyWriter {
+    private static final class ChunkWriter implements ExchangeWriter {
         private final Exchange ex;
         private final HttpConnection conn;
         private final HeaderCache names;
@@ -132,6 +176,28 @@ final class ResponseWriter {
                 trailers = HeaderCache.newHeaders();
             }
             trailers.add(names.name(name), names.value(value));
+        }
+
+        @Override
+        public HttpRequest request() {
+            return ex.request;
+        }
+
+        @Override
+        public boolean zeroCopy() {
+            return conn.config.tls == null && conn instanceof Http1Connection; // not on an HTTP/2 stream
+        }
+
+        @Override
+        public void writeRegion(io.netty.channel.FileRegion region) throws IOException {
+            try {
+                conn.checkLoop("BodyWriter.write()");
+            } catch (RuntimeException e) {
+                region.release();
+                throw e;
+            }
+            ex.bytesSent += region.count();
+            conn.sendResponsePart(region);
         }
 
         @Override

@@ -20,10 +20,13 @@ final class ServerConfig {
     final SslContext tls;
     /** The HTTP/2 limits, or {@code null} when HTTP/2 is off. */
     final Http2Options http2;
+    final ErrorMappers errors;
+    final JsonCodec json;
+    final Compression compression;
 
     ServerConfig(Router router, HttpHandler notFound, HttpServer.BeforeFilter[] before, HttpServer.AfterFilter[] after,
             int maxInitialLineLength, int maxHeaderSize, long maxBodySize, long requestTimeoutNanos, long idleTimeoutNanos,
-            boolean accessLog, SslContext tls, Http2Options http2) {
+            boolean accessLog, SslContext tls, Http2Options http2, ErrorMappers errors, JsonCodec json, Compression compression) {
         this.router = router;
         this.notFound = notFound;
         this.before = before;
@@ -34,6 +37,9 @@ final class ServerConfig {
         this.accessLog = accessLog;
         this.tls = tls;
         this.http2 = http2;
+        this.errors = errors;
+        this.json = json;
+        this.compression = compression;
         this.decoderConfig = new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxInitialLineLength)
                 .setMaxHeaderSize(maxHeaderSize)

@@ -1,5 +1,6 @@
 package io.fiberloop.netty.http;
 
+import io.fiberloop.fiber.internal.FiberHost;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.internal.Listeners;
@@ -22,6 +23,8 @@ final class ServerLoop {
     final QueuedOps.Queue queue;
     final Dispatcher dispatcher;
     final ResponseWriter writer = new ResponseWriter();
+    /** The loop's fibers, for the exchanges' inline tasks. */
+    final FiberHost fibers;
     final Listeners.Listener listener;
     /** The access log, observers and JFR events of this loop's exchanges. */
     final ExchangeRecorder recorder;
@@ -30,6 +33,7 @@ final class ServerLoop {
     private final Set<ServedConnection> connections = new HashSet<>();
     /** Exchanges in flight; written on the loop, read from any thread. */
     private volatile int active;
+    private final Set<WsConnection> webSockets = new HashSet<>();
 
     ServerLoop(HttpServer owner, Listeners.Listener listener) {
         this.owner = owner;
@@ -38,6 +42,7 @@ final class ServerLoop {
         this.listener = listener;
         this.loop = listener.loop();
         this.recorder = new ExchangeRecorder(config.accessLog, owner.observers, loop);
+        this.fibers = FiberHost.of(loop);
         this.queue = QueuedOps.Queue.of(NettyLoops.nettyLoop(loop));
         this.h2c = config.http2 != null && config.tls == null ? new H2cUpgrade(this) : null;
     }
@@ -63,6 +68,17 @@ final class ServerLoop {
         return List.copyOf(connections);
     }
 
+    /** A WebSocket session began (its upgrade's exchange serves it): the server's close tells it to go away. The loop. */
+    void webSocketOpened(WsConnection ws) {
+        webSockets.add(ws);
+        ws.onEnd = () -> webSockets.remove(ws);
+    }
+
+    /** @return this loop's open WebSockets, a copy. The loop. */
+    List<WsConnection> webSockets() {
+        return List.copyOf(webSockets);
+    }
+
     /** An exchange started (counted for {@link HttpServer#activeRequests()}). */
     void exchangeStarted() {
         active++;
@@ -78,6 +94,11 @@ final class ServerLoop {
         List<io.fiberloop.fiber.Task<?>> tasks = new java.util.ArrayList<>();
         for (ServedConnection c : connections) {
             c.addRunning(tasks);
+        }
+        for (WsConnection ws : webSockets) {
+            if (ws.session != null && !ws.session.isDone()) {
+                tasks.add(ws.session); // a WebSocket's handler runs in its upgrade request's task
+            }
         }
         return tasks;
     }

@@ -3,7 +3,6 @@ package io.fiberloop.netty.internal;
 import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.loop.spi.WakeTask;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
@@ -46,7 +45,7 @@ import javax.net.ssl.SSLHandshakeException;
  *       is not writable (asyncio's {@code drain}).</li>
  *   <li><b>Read waits.</b> {@link #awaitReadable} suspends the reading fiber until the
  *       subclass's condition holds, the connection fails or closes, or a timeout expires (one loop
- *       timer per wait, a {@link WakeTask}).</li>
+ *       timer per wait, a wake-up: {@code EventLoop.scheduleWake}).</li>
  *   <li><b>Demand-driven reads.</b> Channels run with auto-read off; {@link #requestRead()} asks
  *       Netty for one read, from a fiber (queued) or from Netty's side (at once).</li>
  *   <li><b>Closing.</b> {@link #close()} and {@link #shutdownOutput()} are queued too, and wait
@@ -80,11 +79,13 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
     private long writeSeq;
     private long flushedSeq;
     private Thread writer;
+    /** Written straight to Netty (by code on its owning thread) and not flushed yet. */
+    private boolean unflushed;
 
     // the reading fiber and its timeout
     private Thread reader;
     private boolean readTimedOut;
-    private final WakeTask readTimeoutTask = this::onReadTimeout;
+    private final Runnable readTimeoutTask = this::onReadTimeout;
 
     // state
     protected IOException failure;
@@ -218,6 +219,11 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
                 c.write(m, c.voidPromise());
             }
             outboxBytes = 0;
+            unflushed = false;
+            flushChannel(c);
+            noteOutbound(inNetty());
+        } else if (unflushed) {
+            unflushed = false;
             flushChannel(c);
             noteOutbound(inNetty());
         }
@@ -408,9 +414,16 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
             b.release();
             return;
         }
-        outbox.addLast(msg);
-        outboxBytes += n;
-        noteOutbound(outboxBytes);
+        if (outbox.isEmpty() && ch.eventLoop().inEventLoop()) {
+            // Netty's owning thread (a handler running inline on the loop's work fiber): straight to
+            // Netty; the flush waits for the driver's next poll, which begins with the queued operations
+            ch.write(msg, ch.voidPromise());
+            unflushed = true;
+        } else {
+            outbox.addLast(msg);
+            outboxBytes += n;
+            noteOutbound(outboxBytes);
+        }
         writeSeq++;
         onWrite();
         scheduleOps();

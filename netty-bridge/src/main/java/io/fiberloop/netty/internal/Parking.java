@@ -4,7 +4,6 @@ import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
-import io.fiberloop.loop.spi.WakeTask;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
@@ -47,9 +46,9 @@ public final class Parking {
      * @return the timer
      * @throws io.fiberloop.fiber.CancelledException if the loop is closing
      */
-    public static TimerHandle wakeAfter(EventLoop loop, WakeTask wake, Duration delay) {
+    public static TimerHandle wakeAfter(EventLoop loop, Runnable wake, Duration delay) {
         Strand me = Strand.currentOrNull();
-        return me != null ? me.scheduleWake(wake, delay) : loop.schedule(wake, delay);
+        return me != null ? me.scheduleWake(wake, delay) : loop.scheduleWake(wake, delay);
     }
 
     /**

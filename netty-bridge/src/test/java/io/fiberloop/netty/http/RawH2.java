@@ -33,7 +33,7 @@ final class RawH2 implements Closeable {
             REFUSED_STREAM = 7, CANCEL = 8, COMPRESSION_ERROR = 9, ENHANCE_YOUR_CALM = 11;
 
     /** A frame as read. */
-    record Frame(int type, int flags, int stream, byte[] payload) {
+    record Frame(int type, int flags, int stream, byte[] payload, Http2Headers headers) {
         boolean has(int flag) {
             return (flags & flag) != 0;
         }
@@ -157,7 +157,9 @@ final class RawH2 implements Closeable {
         int stream = in.readInt() & 0x7fffffff;
         byte[] payload = new byte[len];
         in.readFully(payload);
-        return new Frame(type, flags, stream, payload);
+        // every header block is decoded as it is read, so that the HPACK table stays in step
+        Http2Headers h = type == HEADERS && (flags & END_HEADERS) != 0 && (flags & PADDED) == 0 ? decode(stream, payload) : null;
+        return new Frame(type, flags, stream, payload, h);
     }
 
     /** Reads until a frame of {@code type} (on {@code stream}, or any when negative), acknowledging SETTINGS on the way. */
@@ -176,11 +178,15 @@ final class RawH2 implements Closeable {
         }
     }
 
-    /** Reads the headers of {@code f} (a HEADERS frame with END_HEADERS). */
-    Http2Headers headers(Frame f) throws IOException {
-        ByteBuf buf = Unpooled.wrappedBuffer(f.payload);
+    /** The headers of {@code f} (a HEADERS frame with END_HEADERS), decoded when it was read. */
+    Http2Headers headers(Frame f) {
+        return f.headers;
+    }
+
+    private Http2Headers decode(int stream, byte[] block) throws IOException {
+        ByteBuf buf = Unpooled.wrappedBuffer(block);
         try {
-            return decoder.decodeHeaders(f.stream, buf);
+            return decoder.decodeHeaders(stream, buf);
         } catch (Exception e) {
             throw new IOException(e);
         } finally {

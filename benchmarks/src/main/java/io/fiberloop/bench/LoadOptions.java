@@ -1,0 +1,94 @@
+package io.fiberloop.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The options both load harnesses ({@link HttpLoad}, {@link EchoLoad}) take (a picocli mixin). */
+final class LoadOptions {
+    @Option(names = {"-w", "--warmup"}, defaultValue = "5", paramLabel = "S",
+            description = "Warm-up seconds before each measured run, on the same fresh server (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = {"-d", "--seconds"}, defaultValue = "10", paramLabel = "S",
+            description = "Measured seconds of each run (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = {"-r", "--rounds"}, defaultValue = "5", paramLabel = "R",
+            description = "Rounds: each server runs once per round, a fresh child JVM each time, in the given order in odd "
+                    + "rounds and reversed in even ones; the figures are medians over the rounds (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--transport", defaultValue = "epoll", paramLabel = "T",
+            description = "Every server's Netty transport: epoll, io_uring or nio (default: ${DEFAULT-VALUE}).")
+    String transport;
+
+    @Option(names = "--server-jvm-arg", paramLabel = "ARG",
+            description = "An extra JVM flag for the server children (repeatable), e.g. "
+                    + "-XX:StartFlightRecording=filename=/tmp/s.jfr,settings=profile,dumponexit=true")
+    List<String> serverJvmArgs = new ArrayList<>();
+
+    @Option(names = "--max-others", defaultValue = "10", paramLabel = "PCT",
+            description = "A run during which the rest of the machine (neither the server nor the load generator) was busy "
+                    + "for more than PCT% of a core is disturbed: it is discarded and run again, up to twice "
+                    + "(default: ${DEFAULT-VALUE}; 100 keeps every run).")
+    int maxOthers;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE",
+            description = "The JSON result file (default: benchmarks/results/<harness>-<UTC time>.json under the git "
+                    + "work tree, else the current directory).")
+    Path out;
+
+    /**
+     * Checks the ranges and normalises the transport's name.
+     *
+     * @throws IllegalArgumentException naming the option and its range
+     */
+    void validate() {
+        check("--warmup", warmup, 0, 600);
+        check("--seconds", seconds, 1, 600);
+        check("--rounds", rounds, 1, 50);
+        check("--max-others", maxOthers, 1, 100);
+        transport = BenchTransports.norm(transport);
+        BenchTransports.ioHandlerFactory(transport); // throws for an unknown name
+    }
+
+    /** Adds these options to a result file's options. */
+    void describe(Map<String, Object> m) {
+        m.put("transport", transport);
+        m.put("warmupSeconds", warmup);
+        m.put("seconds", seconds);
+        m.put("rounds", rounds);
+        m.put("maxOthersPct", maxOthers);
+        m.put("serverJvmArgs", serverJvmArgs);
+    }
+
+    static void check(String option, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(option + " must be " + min + ".." + max + ", not " + value);
+        }
+    }
+
+    /** The servers in the order they run in {@code round}: as given in odd rounds, reversed in even ones. */
+    static List<String> roundOrder(List<String> servers, int round) {
+        return round % 2 == 1 ? servers : servers.reversed();
+    }
+
+    /**
+     * Checks a server list against the known names.
+     *
+     * @throws IllegalArgumentException naming the unknown server and the known ones
+     */
+    static void checkServers(List<String> servers, List<String> known) {
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException("--servers needs at least one of " + String.join(",", known));
+        }
+        for (String s : servers) {
+            if (!known.contains(s)) {
+                throw new IllegalArgumentException("unknown server " + s + ": use " + String.join(",", known));
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package io.fiberloop.fiber.internal;
+
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.spi.LoopWork;
+import io.fiberloop.loop.spi.WorkRunner;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.locks.LockSupport;
+import org.jctools.queues.MessagePassingQueue;
+import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The carrier thread of a fiber loop. It runs only continuations of virtual threads, from its own
+ * FIFO queue (a local deque, and an MPSC queue that other threads' submissions go through, drained
+ * into it) plus a one-slot <em>run-next</em> for direct switches, which goes before everything.
+ *
+ * <h2>The work fiber and the hand-over</h2>
+ * The loop's own work (tasks, timers, the I/O poll: {@link LoopWork#run}) runs inside a <em>work
+ * fiber</em>, a virtual thread on this carrier. This is the carrier-deadlock rule: if a callback
+ * blocks on a monitor or lock that a parked fiber holds, only the work fiber parks, and the carrier
+ * goes on running the fiber that will release it. After each continuation the carrier checks
+ * whether the current work fiber is suspended <em>inside a task</em>; if it is, the carrier
+ * {@linkplain #handOver hands the loop's work over} to a fresh work fiber, so that timers and I/O
+ * go on, and the blocked one retires once its task returns. A work fiber is never replaced while it
+ * is inside the driver's poll (it is not in a task then).
+ * <pre>
+ *   work fiber:  RUNNING TURNS ──(suspended inside a task, seen by the carrier)──► RETIRED
+ *                                                                                    │ its task returns
+ *   a new work fiber runs the turns from here on ◄── hand-over                     ENDS
+ * </pre>
+ *
+ * <h2>Idle and waking</h2>
+ * With nothing to run, the carrier parks: the work fiber is then either blocked in the driver's
+ * poll (which pins the carrier: nothing else is ready), or suspended. A submission from another
+ * thread enqueues, wakes the driver's poll, and unparks the carrier if it sleeps.
+ *
+ * <p>Threading: {@link #execute} from any thread; everything else on the carrier.
+ */
+final class CarrierLoop implements Executor {
+    private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
+    /** How many continuations may run after the loop's work has finished before the carrier gives up on them. */
+    private static final int AFTER_CLOSE_LIMIT = 1024 * 64;
+
+    private final LoopWork work;
+    private final EventLoop loop;
+    private final FiberHost host;
+    private final ArrayDeque<Runnable> local = new ArrayDeque<>(256);
+    private final MessagePassingQueue<Runnable> foreign = new MpscUnboundedAtomicArrayQueue<>(1024);
+    private final MessagePassingQueue.Consumer<Runnable> toLocal = local::addLast;
+    /** The continuation of a direct switch: it runs before anything queued. */
+    private Runnable next;
+    private volatile Thread carrierThread;
+    private volatile boolean sleeping;
+    private WorkRunner runner;
+    private int runners;
+    /** Continuations run, for the loop's statistics (read racily). */
+    private long run;
+
+    CarrierLoop(LoopWork work, FiberHost host) {
+        this.work = work;
+        this.loop = work.loop();
+        this.host = host;
+    }
+
+    // ------------------------------------------------------------------ the queue
+
+    /** Queues a continuation (FIFO). Any thread; never runs it inline. */
+    @Override
+    public void execute(Runnable continuation) {
+        if (loop.inLoop()) {
+            if (!foreign.isEmpty()) {
+                foreign.drain(toLocal);
+            }
+            local.addLast(continuation);
+            return;
+        }
+        EventLoop.State s = loop.state();
+        if (s == EventLoop.State.CLOSED) {
+            log.debug("loop '{}' is closed: a fiber's continuation was dropped", loop.name());
+            return;
+        }
+        foreign.offer(continuation);
+        if (s == EventLoop.State.NEW) {
+            loop.execute(() -> { }); // starts the loop's carrier, which then drains the queue
+        }
+        work.wakeupPoller();
+        wakeCarrier();
+    }
+
+    /**
+     * Makes {@code continuation} the very next thing the carrier runs, ahead of everything queued
+     * (a direct switch). Carrier only, from a fiber of this loop.
+     *
+     * @throws IllegalStateException if another direct continuation is already pending
+     */
+    void runNext(Runnable continuation) {
+        if (next != null) {
+            throw new IllegalStateException("a direct switch is already pending on loop '" + loop.name() + "'");
+        }
+        next = continuation;
+    }
+
+    /** @return whether a continuation is ready to run. Carrier */
+    boolean hasReadyWork() {
+        return next != null || !local.isEmpty() || !foreign.isEmpty();
+    }
+
+    /** Unparks the carrier if it sleeps. Any thread. */
+    void wakeCarrier() {
+        if (sleeping) {
+            Thread t = carrierThread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+    }
+
+    /** @return how many continuations ran */
+    long continuationsRun() {
+        return run;
+    }
+
+    // ------------------------------------------------------------------ the carrier's loop
+
+    /** The carrier's body: runs continuations until the loop's work has finished closing. */
+    void run() {
+        carrierThread = Thread.currentThread();
+        startRunner();
+        int afterClose = 0;
+        while (true) {
+            Runnable c = next;
+            if (c != null) {
+                next = null;
+            } else {
+                c = local.pollFirst();
+                if (c == null && !foreign.isEmpty()) {
+                    foreign.drain(toLocal);
+                    c = local.pollFirst();
+                }
+            }
+            if (c == null) {
+                if (work.finished()) {
+                    return;
+                }
+                park();
+                continue;
+            }
+            if (work.idle()) {
+                // a continuation runs while the work fiber is inside a blocking poll (a driver that
+                // lets fibers run mid-poll, e.g. Netty's io_uring and epoll slices): the loop is busy,
+                // so the watchdog must see it
+                work.idle(false);
+            }
+            c.run();
+            run++;
+            work.progressed();
+            if (work.finished()) {
+                if (++afterClose > AFTER_CLOSE_LIMIT) {
+                    log.warn("loop '{}' closed with fibers still runnable; they will not run again", loop.name());
+                    return;
+                }
+            } else {
+                WorkRunner w = runner;
+                if (w.inTask()) {
+                    handOver(w);
+                }
+            }
+        }
+    }
+
+    /** Nothing to run: park until a continuation arrives from another thread. */
+    private void park() {
+        sleeping = true;
+        if (foreign.isEmpty() && next == null) {
+            work.idle(true);
+            LockSupport.park(this);
+            work.idle(false);
+        }
+        sleeping = false;
+    }
+
+    /**
+     * The work fiber is suspended inside a task: gives the loop's work to a fresh work fiber; the
+     * blocked one retires once its task returns.
+     */
+    private void handOver(WorkRunner blocked) {
+        blocked.retire();
+        log.debug("loop '{}': work fiber {} blocked inside a task; starting another", loop.name(), blocked.id());
+        startRunner();
+    }
+
+    private void startRunner() {
+        WorkRunner w = new WorkRunner(++runners);
+        runner = w;
+        host.newWorkFiber(loop.name() + "-work-" + w.id(), () -> work.run(w)).start();
+    }
+}

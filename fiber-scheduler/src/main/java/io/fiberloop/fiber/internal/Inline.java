@@ -1,0 +1,59 @@
+package io.fiberloop.fiber.internal;
+
+import io.fiberloop.fiber.Task;
+import java.util.concurrent.Callable;
+
+/**
+ * Tasks that run on the loop's work fiber until they first suspend: a server's handler that
+ * answers at once then costs no fiber of its own, no hand-over and no second thread's stack, and
+ * one that suspends (to sleep, read a body, await) carries on as its own fiber while the loop
+ * hands its work to a new work fiber (the carrier-deadlock rule's hand-over, see
+ * {@code docs/design.md}). Inside, the task is a task like any other: {@code Fiber.current()},
+ * cancellation, deadlines, fiber locals and every suspension point work.
+ * {@snippet :
+ * loop.execute(() -> {                       // a loop task, on the work fiber
+ *     Task<Void> t = Inline.task(loop, "GET /users/{id}", () -> { serve(); return null; });
+ *     exchange.task = t;                     // whoever may cancel it needs it first
+ *     Inline.run(t);                         // returns when the body returns or first suspends
+ * });
+ * }
+ * Not an API: netty-bridge's HTTP server uses it for its exchanges.
+ *
+ * <p>Threading: both methods in a loop task (a callback of {@code execute}) of a loop that hosts
+ * fibers, on its work fiber.
+ */
+public final class Inline {
+    private Inline() {
+    }
+
+    /**
+     * A task to run with {@link #run}, in the same loop task. It inherits no context (fiber
+     * locals, MDC): a loop task has none.
+     *
+     * @param host the loop's fiber host
+     * @param name the task's name, or {@code null}
+     * @param body the task's work
+     * @param <T> its result type
+     * @return the task, live (closing the loop cancels it) but not started
+     */
+    public static <T> Task<T> task(FiberHost host, String name, Callable<T> body) {
+        return FiberAccess.get().newInlineTask(host, name, body);
+    }
+
+    /**
+     * Runs {@code task} on the calling work fiber. Returns when its body has returned or thrown
+     * (the task is done), or, if the body suspended, when the work fiber may go on after the
+     * body finally returns (the loop's work has moved on to a new work fiber meanwhile).
+     *
+     * @param task a task from {@link #task}
+     * @throws IllegalStateException if not called on a work fiber
+     */
+    public static void run(Task<?> task) {
+        Strand work = Strand.here();
+        if (work == null || work.kind() != Strand.Kind.WORK) {
+            throw new IllegalStateException("Inline.run() runs a task on the loop's work fiber: call it from a loop task (execute()), "
+                    + "not from " + (work == null ? "thread '" + Thread.currentThread().getName() + "'" : work));
+        }
+        FiberAccess.get().runInline(work, task);
+    }
+}

@@ -1,0 +1,648 @@
+package io.fiberloop.netty.http;
+
+import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.Task;
+import io.fiberloop.fiber.channel.Channel;
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.netty.internal.ChannelCore;
+import io.fiberloop.netty.internal.Parking;
+import io.fiberloop.netty.internal.QueuedOps;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.compression.DecompressionException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Objects;
+
+/**
+ * One WebSocket connection on the {@link ChannelCore}, server or client: the Netty handler at the
+ * tail of the pipeline, after the frame decoder and encoder (and permessage-deflate, and the UTF-8
+ * validator), and the {@link WebSocket} its fibers use.
+ *
+ * <h2>Netty's side (owning thread)</h2>
+ * Data frames are reassembled into {@link WebSocket.Message}s (a message over the limit closes
+ * with {@code 1009}) and queued for the receiving fiber; pings are answered at once (skipped while
+ * the peer does not read, so a ping flood cannot grow the output); a close frame is answered once
+ * the writes queued before it are out, then the server ends the connection. The frame decoder's
+ * protocol errors (unmasked client frames: {@code 1002}; invalid UTF-8: {@code 1007}; an oversized
+ * frame: {@code 1009}) were answered by Netty's handlers with the close frame: they are recorded.
+ * Reads are demand-driven: the next is asked while fewer than {@link #READ_AHEAD_BYTES} of whole
+ * messages wait for the fiber.
+ *
+ * <h2>Timers</h2>
+ * One lazily re-armed loop timer for the ping interval and the idle timeout.
+ *
+ * <p>Threading: Netty callbacks and the timer on the owning thread; the {@link WebSocket} methods
+ * from fibers of the loop (checked).
+ */
+final class WsConnection extends ChannelCore implements WebSocket {
+    /** Whole messages buffered for the fiber before reading stops. */
+    static final int READ_AHEAD_BYTES = 64 * 1024;
+    private static final int MESSAGES_CAPACITY = 16;
+
+    final WebSocketOptions options;
+    private final boolean client;
+    private final HttpRequest request;
+    private String subprotocol;
+    private boolean compressed;
+    private boolean installed;
+
+    // inbound (owning thread adds, fibers take)
+    private final ArrayDeque<Message> inbox = new ArrayDeque<>(4);
+    private long inboxBytes;
+    private CompositeByteBuf partial;
+    private boolean partialText;
+
+    /** The next read is asked from the queued operations (see {@link #channelReadComplete}). */
+    private boolean readLater;
+
+    // closing
+    private boolean closeSent;
+    private boolean closeReceived;
+    private int closeCode = -1;
+    private String closeReason = "";
+    /** The peer's close is to be answered once the queued writes are out: the code to echo, or 0 for an empty close. */
+    private int replyCode = -1;
+    private Thread closer;
+    private boolean closeWaitOver;
+    private final Runnable closeWaitTimeout = this::onCloseWaitTimeout;
+
+    // the timer
+    private final Runnable onTimer = this::onTimer;
+    private TimerHandle timer;
+    private long lastRead;
+    private long lastPing;
+
+    // Channel/Select integration
+    private Channel<Message> channel;
+    private Task<Void> pump;
+
+    /** Runs when the connection ends (the server's bookkeeping). Owning thread. */
+    Runnable onEnd;
+    /** On the server, the task of the upgrade request, which runs the handler: the server's close waits for it. */
+    Task<?> session;
+
+    WsConnection(EventLoop loop, QueuedOps.Queue queue, WebSocketOptions options, HttpRequest request, boolean client) {
+        super(loop, queue);
+        this.options = options;
+        this.request = request;
+        this.client = client;
+    }
+
+    /** Records what the handshake agreed. Before the connection is used. */
+    void agreed(String subprotocol, boolean compressed) {
+        this.subprotocol = subprotocol;
+        this.compressed = compressed;
+    }
+
+    /** @return whether the handler was put in a pipeline (the hand-over happened). Carrier. */
+    boolean installed() {
+        return installed;
+    }
+
+    // ------------------------------------------------------------------ Netty side (owning thread)
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        super.handlerAdded(ctx);
+        installed = true;
+        lastRead = loop.now();
+        lastPing = lastRead;
+        armTimer();
+        if (!ch.isActive()) {
+            inactive = true;
+            onInactive();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readRequested = false;
+        if (!(msg instanceof WebSocketFrame f)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!client) {
+            queue.delivered(f.content().readableBytes()); // the client's pipeline counts raw bytes ahead of its codecs
+        }
+        lastRead = loop.now();
+        if (closeReceived || inactive) {
+            f.release();
+        } else if (f instanceof PingWebSocketFrame) {
+            if (!closeSent && ch.isWritable()) {
+                ctx.writeAndFlush(new PongWebSocketFrame(f.content()));
+            } else {
+                f.release(); // answering only while the peer reads keeps a ping flood from growing the output
+            }
+        } else if (f instanceof PongWebSocketFrame) {
+            f.release();
+        } else if (f instanceof CloseWebSocketFrame c) {
+            onPeerClose(c);
+        } else if (closeSent) {
+            f.release(); // after our close frame, data is dropped
+        } else {
+            onData(f);
+        }
+    }
+
+    private void onData(WebSocketFrame f) {
+        boolean continuation = f instanceof ContinuationWebSocketFrame;
+        if (!continuation) {
+            releasePartial(); // the decoder refuses a new message inside a fragmented one; this is a guard
+            partialText = f instanceof TextWebSocketFrame;
+            if (f.isFinalFragment()) {
+                deliver(f.content(), partialText);
+                return;
+            }
+            partial = f.content().alloc().compositeBuffer(1024);
+        } else if (partial == null) {
+            f.release(); // the decoder refuses a continuation without a start; this is a guard
+            return;
+        }
+        ByteBuf piece = f.content();
+        if ((long) partial.readableBytes() + piece.readableBytes() > options.maxMessageSize()) {
+            f.release();
+            protocolClose(MESSAGE_TOO_BIG, "message larger than " + options.maxMessageSize() + " bytes");
+            return;
+        }
+        partial.addComponent(true, piece.retain());
+        f.release();
+        if (f.isFinalFragment()) {
+            CompositeByteBuf whole = partial;
+            partial = null;
+            deliver(whole, partialText);
+        }
+    }
+
+    /** A whole message: queued for the fiber. Takes {@code content}. */
+    private void deliver(ByteBuf content, boolean text) {
+        Message m;
+        try {
+            m = text ? Message.text(content.toString(StandardCharsets.UTF_8)) : Message.wrap(ByteBufUtil.getBytes(content));
+        } finally {
+            content.release();
+        }
+        inbox.addLast(m);
+        inboxBytes += m.isText() ? m.text().length() : m.rawBytes().length;
+        wakeReader();
+    }
+
+    private void onPeerClose(CloseWebSocketFrame c) {
+        closeReceived = true;
+        int code = c.statusCode();
+        String reason = c.reasonText();
+        c.release();
+        releasePartial();
+        if (!closeSent) {
+            closeSent = true;
+            closeCode = code < 0 ? NO_STATUS : code;
+            closeReason = reason == null ? "" : reason;
+            replyCode = code < 0 ? 0 : code;
+            scheduleOps(); // answered once the writes queued before it are out (afterWrites)
+        } else if (!client) {
+            afterFlushed(ch, ch::close); // our close was answered: the server ends the connection
+        }
+        wakeReader();
+        wake(closer);
+    }
+
+    /** Answers the peer's close after the queued writes; asks for the next read. Owning thread. */
+    @Override
+    protected void afterWrites() {
+        if (readLater) {
+            readLater = false;
+            if (wantsInput()) {
+                ch.read();
+            }
+        }
+        int code = replyCode;
+        if (code >= 0 && !inactive) {
+            replyCode = -1;
+            ctx.writeAndFlush(code == 0 ? new CloseWebSocketFrame() : new CloseWebSocketFrame(code, ""));
+            if (!client) {
+                afterFlushed(ch, ch::close);
+            } else {
+                forceCloseLater();
+            }
+        }
+    }
+
+    /** Closes because of the peer: sends {@code code} (this side's close), drops the input, ends the connection. Owning thread. */
+    private void protocolClose(int code, String reason) {
+        releasePartial();
+        if (!closeSent) {
+            closeSent = true;
+            closeCode = code;
+            closeReason = reason;
+            if (!inactive) {
+                ctx.writeAndFlush(new CloseWebSocketFrame(code, reason));
+            }
+        }
+        if (!inactive) {
+            afterFlushed(ch, ch::close);
+        }
+        wakeReader();
+        wake(closer);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // the peer ended its stream: after its close frame that is the end of the handshake,
+            // without one an abnormal closure (1006); either way the connection is over
+            releasePartial();
+            ctx.close();
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (!readRequested && wantsInput() && (inboxBytes < READ_AHEAD_BYTES || partial != null)) {
+            // read on, but from the queued operations, outside this callback: io_uring does not
+            // always re-arm a read asked for while it delivers one, and a peer's reset would then
+            // go unnoticed until the next write
+            readRequested = true;
+            readLater = true;
+            scheduleOps();
+        }
+        queue.endOfRead();
+    }
+
+    private boolean wantsInput() {
+        return !inactive && !closedLocally && !closeReceived;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof CorruptedWebSocketFrameException bad) {
+            // Netty's decoder or UTF-8 validator sent the close frame and closes the connection
+            releasePartial();
+            if (!closeSent) {
+                closeSent = true;
+                closeCode = bad.closeStatus().code();
+                closeReason = bad.getMessage() == null ? bad.closeStatus().reasonText() : bad.getMessage();
+            }
+            Dispatcher.log.debug("WebSocket {}: the peer broke the protocol, closed with {}: {}", ch, closeCode, closeReason);
+            wakeReader();
+            wake(closer);
+            return;
+        }
+        if (cause instanceof DecompressionException || cause.getCause() instanceof DecompressionException) {
+            // permessage-deflate inflated past the message limit (a compression bomb), or garbage
+            Dispatcher.log.debug("WebSocket {}: a compressed message failed to inflate: {}", ch, cause.toString());
+            protocolClose(MESSAGE_TOO_BIG, "message larger than " + options.maxMessageSize() + " bytes once inflated");
+            return;
+        }
+        Dispatcher.log.debug("WebSocket {}: {}", ch, cause.toString());
+        super.exceptionCaught(ctx, cause);
+    }
+
+    @Override
+    protected void onInactive() {
+        if (closeCode < 0) {
+            closeCode = ABNORMAL_CLOSURE;
+            closeReason = failure != null ? failure.getMessage() : "the connection ended without a close frame";
+        }
+        closeSent = true;
+        cancelTimer();
+        releasePartial();
+        wake(closer);
+        Runnable r = onEnd;
+        onEnd = null;
+        if (r != null) {
+            r.run();
+        }
+    }
+
+    @Override
+    protected void releaseInbound() {
+        releasePartial();
+    }
+
+    private void releasePartial() {
+        if (partial != null) {
+            partial.release();
+            partial = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ the timer (owning thread)
+
+    private void armTimer() {
+        long next = Long.MAX_VALUE;
+        long ping = options.pingInterval().toNanos();
+        long idle = options.idleTimeout().toNanos();
+        if (ping > 0) {
+            next = lastPing + ping;
+        }
+        if (idle > 0) {
+            next = Math.min(next, lastRead + idle);
+        }
+        if (next != Long.MAX_VALUE && !inactive) {
+            timer = loop.scheduleAt(onTimer, next);
+        }
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+    }
+
+    private void onTimer() {
+        timer = null;
+        if (inactive || closedLocally) {
+            return;
+        }
+        long now = loop.now();
+        long idle = options.idleTimeout().toNanos();
+        if (idle > 0 && now - lastRead >= idle && !closeSent) {
+            Dispatcher.log.debug("WebSocket {} idle for {}: closing", ch, options.idleTimeout());
+            protocolClose(GOING_AWAY, "idle timeout");
+            return;
+        }
+        long ping = options.pingInterval().toNanos();
+        if (ping > 0 && now - lastPing >= ping) {
+            lastPing = now;
+            if (!closeSent && ch.isWritable()) {
+                ctx.writeAndFlush(new PingWebSocketFrame(Unpooled.EMPTY_BUFFER));
+            }
+        }
+        armTimer();
+    }
+
+    /** The client waits for the server to end the connection after the closing handshake, but not forever. */
+    private void forceCloseLater() {
+        loop.schedule(() -> {
+            if (ch.isOpen()) {
+                ch.close();
+            }
+        }, options.closeTimeout());
+    }
+
+    // ------------------------------------------------------------------ the fibers' side
+
+    @Override
+    public Message receive() throws IOException {
+        checkLoop("receive()");
+        if (channel != null) {
+            throw new IllegalStateException("this WebSocket's messages go to its messages() channel: receive from that channel instead");
+        }
+        return take(0);
+    }
+
+    @Override
+    public Message receive(Duration timeout) throws IOException {
+        checkLoop("receive()");
+        if (channel != null) {
+            throw new IllegalStateException("this WebSocket's messages go to its messages() channel: receive from that channel instead");
+        }
+        long nanos = Objects.requireNonNull(timeout, "timeout").toNanos();
+        if (nanos <= 0) {
+            throw new IllegalArgumentException("a receive timeout must be positive, was " + timeout);
+        }
+        return take(nanos);
+    }
+
+    private Message take(long timeoutNanos) throws IOException {
+        for (;;) {
+            Message m = inbox.pollFirst();
+            if (m != null) {
+                inboxBytes -= m.isText() ? m.text().length() : m.rawBytes().length;
+                if (inboxBytes < READ_AHEAD_BYTES && wantsInput()) {
+                    requestRead();
+                }
+                return m;
+            }
+            if (closeSent || closeReceived || inactive || closedLocally || failure != null) {
+                return null;
+            }
+            requestRead();
+            if (!awaitReadable(() -> !inbox.isEmpty() || closeSent, timeoutNanos, "receive")) {
+                throw new SocketTimeoutException("no WebSocket message within " + Duration.ofNanos(timeoutNanos).toMillis() + " ms on " + this);
+            }
+        }
+    }
+
+    @Override
+    public void send(String text) throws IOException {
+        Objects.requireNonNull(text, "text");
+        checkLoop("send()");
+        sendFrame(new TextWebSocketFrame(ByteBufUtil.writeUtf8(ch.alloc(), text)));
+    }
+
+    @Override
+    public void send(byte[] data) throws IOException {
+        Objects.requireNonNull(data, "data");
+        checkLoop("send()");
+        sendFrame(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(data.clone())));
+    }
+
+    @Override
+    public void send(Message message) throws IOException {
+        Objects.requireNonNull(message, "message");
+        checkLoop("send()");
+        sendFrame(message.isText() ? new TextWebSocketFrame(ByteBufUtil.writeUtf8(ch.alloc(), message.text()))
+                : new BinaryWebSocketFrame(Unpooled.wrappedBuffer(message.rawBytes())));
+    }
+
+    @Override
+    public void ping(byte[] data) throws IOException {
+        checkLoop("ping()");
+        if (data.length > 125) {
+            throw new IllegalArgumentException("a ping carries at most 125 bytes, was " + data.length);
+        }
+        sendFrame(new PingWebSocketFrame(Unpooled.wrappedBuffer(data.clone())));
+    }
+
+    private void sendFrame(WebSocketFrame f) throws IOException {
+        if (closeSent || closeReceived) {
+            f.release();
+            throw new IOException("the WebSocket " + this + " is closed (" + closeCode + (closeReason.isEmpty() ? "" : " " + closeReason) + ")");
+        }
+        send(f);
+        drain();
+    }
+
+    @Override
+    public void close() {
+        close(NORMAL_CLOSURE, "");
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        checkLoop("close()");
+        validateClose(code, reason);
+        startClose(code, reason);
+        try {
+            Fibers.nonCancellable(() -> {
+                awaitPeerClose();
+                return null;
+            });
+        } catch (InterruptedIOException e) {
+            Dispatcher.log.debug("WebSocket {}: interrupted while waiting for the peer's close", this);
+        }
+        endTransport();
+    }
+
+    /** Sends the close frame, once; does not wait. A fiber of the loop. */
+    void startClose(int code, String reason) {
+        if (closeSent || inactive || closedLocally) {
+            return;
+        }
+        closeSent = true;
+        closeCode = code;
+        closeReason = reason;
+        try {
+            send(new CloseWebSocketFrame(code, reason));
+        } catch (IOException e) {
+            Dispatcher.log.debug("WebSocket {}: the close frame could not be sent: {}", this, e.toString());
+        }
+        wakeReader(); // a receiving fiber sees the connection closing
+    }
+
+    /** Waits (not cancellable, at most the close timeout) until the peer's close frame arrived or the connection ended. */
+    private void awaitPeerClose() throws InterruptedIOException {
+        if (closeReceived || inactive || closedLocally || closer != null) {
+            return;
+        }
+        closer = Thread.currentThread();
+        closeWaitOver = false;
+        TimerHandle t = Parking.wakeAfter(loop, closeWaitTimeout, options.closeTimeout());
+        try {
+            while (!closeReceived && !inactive && !closeWaitOver) {
+                Parking.parkChecked("a WebSocket close");
+            }
+        } finally {
+            closer = null;
+            t.cancel();
+        }
+    }
+
+    private void onCloseWaitTimeout() {
+        closeWaitOver = true;
+        wake(closer);
+    }
+
+    /** Ends the TCP connection after the closing handshake (or its timeout). A fiber of the loop. */
+    private void endTransport() {
+        Task<Void> p = pump;
+        if (p != null) {
+            p.cancel();
+        }
+        if (!closedLocally) {
+            super.close();
+        }
+    }
+
+    /** The server's side of a session that ended: closes with {@code code} unless closed already. A fiber of the loop. */
+    void endSession(int code, String reason) {
+        if (!closedLocally) {
+            close(code, reason);
+        }
+    }
+
+    private static void validateClose(int code, String reason) {
+        Objects.requireNonNull(reason, "reason");
+        boolean ok = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+        if (!ok) {
+            throw new IllegalArgumentException("close code " + code + " may not be sent: use 1000..1003, 1007..1014 or 3000..4999");
+        }
+        if (reason.getBytes(StandardCharsets.UTF_8).length > 123) {
+            throw new IllegalArgumentException("a close reason is at most 123 bytes in UTF-8");
+        }
+    }
+
+    @Override
+    public boolean isOpen() {
+        return installed && !closeSent && !closeReceived && !inactive && !closedLocally;
+    }
+
+    @Override
+    public int closeCode() {
+        return isOpen() ? -1 : closeCode;
+    }
+
+    @Override
+    public String closeReason() {
+        return closeReason;
+    }
+
+    @Override
+    public String subprotocol() {
+        return subprotocol;
+    }
+
+    @Override
+    public boolean compressed() {
+        return compressed;
+    }
+
+    @Override
+    public HttpRequest request() {
+        return request;
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return ch.remoteAddress();
+    }
+
+    @Override
+    public Channel<Message> messages() {
+        checkLoop("messages()");
+        if (channel == null) {
+            Channel<Message> c = Channel.buffered(MESSAGES_CAPACITY);
+            channel = c;
+            pump = Fibers.spawn(loop, "websocket-messages", () -> {
+                try {
+                    for (Message m; (m = take(0)) != null; ) {
+                        c.send(m);
+                    }
+                    c.close();
+                } catch (Throwable e) {
+                    c.close(e);
+                    throw e;
+                }
+                return null;
+            });
+        }
+        return channel;
+    }
+
+    @Override
+    protected String kind() {
+        return "WebSocket";
+    }
+
+    @Override
+    protected String noun() {
+        return "a WebSocket";
+    }
+
+    @Override
+    public String toString() {
+        return "WebSocket[" + (ch == null ? "unconnected" : ch.localAddress() + " <-> " + ch.remoteAddress()) + "]";
+    }
+}

@@ -1,0 +1,334 @@
+package io.fiberloop.netty.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.channel.Channel;
+import io.fiberloop.fiber.channel.Select;
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.netty.NettyLoops;
+import io.fiberloop.netty.NoLeaks;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** WebSockets between the server and the fiber client: messages, subprotocols, compression, closing, backpressure, select. */
+@ExtendWith(NoLeaks.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class WebSocketTest {
+    static Served served;
+    static EventLoop clientLoop;
+    static volatile CompletableFuture<String> ended = new CompletableFuture<>();
+    static final AtomicLong serverSent = new AtomicLong();
+    static volatile CompletableFuture<Long> flooderStalled = new CompletableFuture<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        clientLoop = NettyLoops.builder().name("ws-client").build();
+        served = Served.start("WebSocketTest", b -> b
+                .websocket("/echo", ws -> {
+                    for (WebSocket.Message m; (m = ws.receive()) != null; ) {
+                        ws.send(m);
+                    }
+                    ended.complete(ws.closeCode() + " " + ws.closeReason());
+                })
+                .websocket("/proto", WebSocketOptions.defaults().subprotocols("v2", "v1").compression(false),
+                        ws -> ws.send(ws.subprotocol() + " " + ws.compressed() + " " + ws.request().queryParam("name")))
+                .websocket("/origin", WebSocketOptions.defaults().allowOrigin("https://ok.example"::equals), ws -> ws.send("hi"))
+                .websocket("/fails", ws -> {
+                    ws.receive();
+                    throw new IllegalStateException("planted");
+                })
+                .websocket("/closes", ws -> ws.close(4001, "bye now"))
+                .websocket("/flood", ws -> {
+                    byte[] chunk = new byte[16 * 1024];
+                    long t0 = System.nanoTime();
+                    try {
+                        for (;;) {
+                            ws.send(chunk);
+                            long n = serverSent.addAndGet(chunk.length);
+                            if (n > 4 * 1024 * 1024 && !flooderStalled.isDone()) {
+                                flooderStalled.complete(n);
+                            }
+                        }
+                    } catch (IOException e) {
+                        // the client left
+                    }
+                    assertTrue(System.nanoTime() > t0);
+                })
+                .websocket("/idle", WebSocketOptions.defaults().pingInterval(Duration.ZERO).idleTimeout(Duration.ofMillis(300)),
+                        ws -> ended.complete(ws.receive() == null ? ws.closeCode() + " " + ws.closeReason() : "message"))
+                .websocket("/select", ws -> {
+                    Channel<String> ticks = Channel.buffered(4);
+                    Fibers.spawn(() -> {
+                        for (int i = 0; i < 3; i++) {
+                            ticks.send("tick " + i);
+                        }
+                        return null;
+                    });
+                    Channel<WebSocket.Message> in = ws.messages();
+                    List<String> seen = new ArrayList<>();
+                    for (boolean open = true; open; ) {
+                        open = Select.<Boolean>create()
+                                .onReceiveOrNull(in, m -> {
+                                    if (m != null) {
+                                        seen.add("msg " + m.text());
+                                    }
+                                    return m != null;
+                                })
+                                .onReceive(ticks, t -> {
+                                    seen.add(t);
+                                    return true;
+                                })
+                                .run();
+                        if (seen.size() == 5) {
+                            ws.send(String.join(",", seen.stream().sorted().toList()));
+                        }
+                    }
+                })
+                .websocket("/spam", ws -> {
+                    for (;;) {
+                        ws.send("spam"); // no try: the IOException when the client leaves ends the session
+                    }
+                })
+                .get("/plain", req -> HttpResponse.text("still HTTP"))
+                );
+    }
+
+    @AfterAll
+    static void stop() {
+        served.close();
+        clientLoop.close();
+    }
+
+    static String base() {
+        return "ws://127.0.0.1:" + served.port();
+    }
+
+    @Test
+    void echoTextAndBinaryAndACleanClose() throws Exception {
+        ended = new CompletableFuture<>();
+        String r = clientLoop.run(() -> {
+            try (HttpClient client = HttpClient.create(clientLoop)) {
+                WebSocket ws = client.webSocket(base() + "/echo");
+                assertTrue(ws.compressed(), "permessage-deflate agreed by default");
+                ws.send("hello");
+                String a = ws.receive().text();
+                byte[] big = new byte[300_000];
+                new java.util.Random(1).nextBytes(big);
+                ws.send(big);
+                WebSocket.Message b = ws.receive();
+                assertFalse(b.isText());
+                assertArrayEquals(big, b.bytes());
+                ws.send("é ✓ 😀");
+                String c = ws.receive().text();
+                ws.close(1000, "done");
+                assertNull(ws.receive());
+                assertEquals(1000, ws.closeCode());
+                return a + "|" + c;
+            }
+        });
+        assertEquals("hello|é ✓ 😀", r);
+        assertEquals("1000 done", ended.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void subprotocolsQueryAndNoCompression() throws Exception {
+        String r = clientLoop.run(() -> {
+            try (HttpClient client = HttpClient.create(clientLoop)) {
+                WebSocket ws = client.webSocket(HttpClient.Request.get(base() + "/proto?name=ann"),
+                        WebSocketOptions.defaults().subprotocols("v1", "v2"));
+                String got = ws.receive().text() + " " + ws.subprotocol() + " " + ws.compressed();
+                assertNull(ws.receive(), "the handler returned: closed");
+                assertEquals(1000, ws.closeCode());
+                return got;
+            }
+        });
+        assertEquals("v2 false ann v2 false", r);
+    }
+
+    @Test
+    void refusedUpgrades() throws Exception {
+        String r = clientLoop.run(() -> {
+            try (HttpClient client = HttpClient.create(clientLoop)) {
+                IOException e = assertThrows(IOException.class, () -> client.webSocket(base() + "/origin"));
+                WebSocket ok = client.webSocket(HttpClient.Request.get(base() + "/origin").header("Origin", "https://ok.example"),
+                        WebSocketOptions.defaults());
+                String hi = ok.receive().text();
+                IOException none = assertThrows(IOException.class, () -> client.webSocket(base() + "/plain"));
+                return e.getMessage() + " | " + hi + " | " + none.getMessage();
+            }
+        });
+        assertTrue(r.contains("403"), r);
+        assertTrue(r.contains("| hi |"), r);
+        var plainGet = WebClients.get(served.port(), "/echo");
+        assertEquals(426, plainGet.statusCode());
+        assertEquals("websocket", plainGet.headers().firstValue("Upgrade").orElse(null));
+    }
+
+    @Test
+    void handlerEndingsBecomeCloseCodes() throws Exception {
+        String r = clientLoop.run(() -> {
+            try (HttpClient client = HttpClient.create(clientLoop)) {
+                WebSocket fails = client.webSocket(base() + "/fails");
+                fails.send("go");
+                assertNull(fails.receive());
+                WebSocket closes = client.webSocket(base() + "/closes");
+                assertNull(closes.receive());
+                IOException late = assertThrows(IOException.class, () -> closes.send("too late"));
+                return fails.closeCode() + " " + closes.closeCode() + " " + closes.closeReason() + " " + late.getMessage().contains("closed");
+            }
+        });
+        assertEquals("1011 4001 bye now true", r);
+    }
+
+    @Test
+    void receiveTimeoutLeavesTheSocketUsable() throws Exception {
+        String r = clientLoop.run(() -> {
+            try (HttpClient client = HttpClient.create(clientLoop)) {
+                WebSocket ws = client.webSocket(base() + "/echo");
+                assertThrows(SocketTimeoutException.class, () -> ws.receive(Duration.ofMillis(50)));
+                ws.send("after");
+                return ws.receive(Duration.ofSeconds(5)).text();
+            }
+        });
+        assertEquals("after", r);
+    }
+
+    @Test
+    void aSlowReaderMakesTheSenderWait() throws Exception {
+        serverSent.set(0);
+        flooderStalled = new CompletableFuture<>();
+        clientLoop.run(() -> {
+            try (HttpClient client = HttpClient.create(clientLoop)) {
+                WebSocket ws = client.webSocket(HttpClient.Request.get(base() + "/flood"),
+                        WebSocketOptions.defaults().compression(false).maxMessageSize(64 * 1024));
+                WebSocket.Message first = ws.receive();
+                assertEquals(16 * 1024, first.length());
+                // do not read: the server's sender must come to a stop (it is suspended in send)
+                long stalledAt = -1;
+                while (serverSent.get() != stalledAt) {
+                    stalledAt = serverSent.get();
+                    Fibers.sleep(Duration.ofMillis(200));
+                }
+                assertTrue(stalledAt < 32 * 1024 * 1024, "bounded by the kernel's socket buffers and the high-water mark: " + stalledAt);
+                for (int i = 0; i < 300; i++) {
+                    ws.receive();
+                }
+                assertTrue(serverSent.get() > stalledAt, "reading lets it go on");
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void idleTimeoutClosesWith1001() throws Exception {
+        ended = new CompletableFuture<>();
+        String r = clientLoop.run(() -> {
+            try (HttpClient client = HttpClient.create(clientLoop)) {
+                WebSocket ws = client.webSocket(HttpClient.Request.get(base() + "/idle"),
+                        WebSocketOptions.defaults().pingInterval(Duration.ZERO));
+                assertNull(ws.receive());
+                return ws.closeCode() + " " + ws.closeReason();
+            }
+        });
+        assertEquals("1001 idle timeout", r);
+        assertEquals("1001 idle timeout", ended.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void pingsKeepAnIdleTimeoutAway() throws Exception {
+        String r = clientLoop.run(() -> {
+            try (HttpClient client = HttpClient.create(clientLoop)) {
+                // the client pings every 50 ms; the server's pongs count as traffic for the client's idle timeout
+                WebSocket ws = client.webSocket(HttpClient.Request.get(base() + "/echo"),
+                        WebSocketOptions.defaults().pingInterval(Duration.ofMillis(50)).idleTimeout(Duration.ofMillis(200)));
+                Fibers.sleep(Duration.ofMillis(600));
+                ws.send("alive");
+                return ws.receive().text() + " " + ws.isOpen();
+            }
+        });
+        assertEquals("alive true", r);
+    }
+
+    @Test
+    void selectOnTheSocketAndAChannel() throws Exception {
+        String r = clientLoop.run(() -> {
+            try (HttpClient client = HttpClient.create(clientLoop)) {
+                WebSocket ws = client.webSocket(base() + "/select");
+                ws.send("a");
+                ws.send("b");
+                return ws.receive().text();
+            }
+        });
+        assertEquals("msg a,msg b,tick 0,tick 1,tick 2", r);
+    }
+
+    @Test
+    void aClientLeavingWhileTheHandlerSendsIsNotAnError() throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(HttpServer.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> errors = new ch.qos.logback.core.read.ListAppender<>();
+        errors.start();
+        log.addAppender(errors);
+        try {
+            clientLoop.run(() -> {
+                try (HttpClient client = HttpClient.create(clientLoop)) {
+                    WebSocket ws = client.webSocket(HttpClient.Request.get(base() + "/spam"), WebSocketOptions.defaults().compression(false));
+                    assertEquals("spam", ws.receive().text());
+                    ws.close(1000, "enough");
+                }
+                return null;
+            });
+            while (served.server().activeRequests() > 0) {
+                Thread.sleep(20); // the session's exchange ends after its handler's exception was handled
+            }
+            assertTrue(errors.list.stream().noneMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR),
+                    "logged: " + errors.list);
+        } finally {
+            log.detachAppender(errors);
+        }
+    }
+
+    @Test
+    void serverShutdownSays1001() throws Exception {
+        try (EventLoop l = NettyLoops.newLoop()) {
+            CompletableFuture<Void> open = new CompletableFuture<>();
+            HttpServer s = HttpServer.builder().loop(l).port(0).websocket("/w", ws -> {
+                open.complete(null);
+                while (ws.receive() != null) {
+                    // until closed
+                }
+            }).start();
+            CompletableFuture<String> got = new CompletableFuture<>();
+            var t = Fibers.spawn(clientLoop, () -> {
+                try (HttpClient client = HttpClient.create(clientLoop)) {
+                    WebSocket ws = client.webSocket("ws://127.0.0.1:" + s.port() + "/w");
+                    assertNull(ws.receive());
+                    got.complete(ws.closeCode() + " " + ws.closeReason());
+                }
+                return null;
+            });
+            open.get(10, TimeUnit.SECONDS);
+            long t0 = System.nanoTime();
+            s.close(Duration.ofSeconds(10));
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(8), "the WebSocket did not hold the close for its grace");
+            assertEquals("1001 server shutting down", got.get(10, TimeUnit.SECONDS));
+            t.get(10, TimeUnit.SECONDS);
+        }
+    }
+}
