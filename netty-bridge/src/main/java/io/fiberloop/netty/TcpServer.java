@@ -8,6 +8,7 @@ import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.netty.internal.Listeners;
+import io.fiberloop.netty.internal.ShutdownHook;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -119,6 +120,8 @@ public final class TcpServer implements AutoCloseable {
     private final PipelineInitializer pipeline;
     private final Body body;
     private Listeners listeners;
+    /** The JVM shutdown hook of {@link #closeOnShutdown}, or {@code null}. */
+    private volatile ShutdownHook shutdownHook;
 
     private TcpServer(TcpOptions options, PipelineInitializer pipeline, Body body) {
         this.options = TcpOptions.orDefaults(options);
@@ -438,6 +441,34 @@ public final class TcpServer implements AutoCloseable {
     public void close(Duration grace) {
         Objects.requireNonNull(grace, "grace");
         listeners.close(grace, new Listeners.Drain() { });
+        ShutdownHook hook = shutdownHook;
+        if (hook != null) {
+            hook.unregister();
+        }
+    }
+
+    /**
+     * Closes this server gracefully when the JVM shuts down (SIGTERM, {@code System.exit}): a JVM
+     * shutdown hook calls {@link #close(Duration) close(grace)}, which stops accepting, logs at INFO
+     * how many connections are draining (by name, {@code tcp 127.0.0.1:50412 on :7000}), lets
+     * their handlers finish within {@code grace}, and logs at WARN those it then cancels. The JVM
+     * exits once the hook returns. Closing the server otherwise removes the hook.
+     * <p>Threading: any thread.
+     *
+     * @param grace how long handlers may take to finish after the signal
+     * @return this server
+     * @throws IllegalArgumentException if {@code grace} is negative
+     * @throws IllegalStateException if a hook is registered already, or the server is closed
+     */
+    public synchronized TcpServer closeOnShutdown(Duration grace) {
+        if (shutdownHook != null) {
+            throw new IllegalStateException("closeOnShutdown was called already for " + this + "; call it once");
+        }
+        if (!isOpen()) {
+            throw new IllegalStateException(this + " is closed; call closeOnShutdown before closing it");
+        }
+        shutdownHook = ShutdownHook.register("TCP server on " + listeners.address().getHostString() + ":" + port(), port(), grace, this::close);
+        return this;
     }
 
     @Override

@@ -97,17 +97,8 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
         System.out.println("  curl -i -d '{\"name\":\"apple\",\"quantity\":3}' " + base + "/api/items");
         System.out.println("  curl -N " + base + "/events            (and " + base + "/chat in a browser)");
         System.out.println("  curl " + (tlsCert != null ? "-k --http2 " : "--http2-prior-knowledge ") + base + "/plaintext   (HTTP/2)");
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close(Duration.ofSeconds(5));
-            try {
-                loopsToClose.close();
-            } catch (Exception e) {
-                System.err.println("closing the loops: " + e);
-            }
-            stopped.countDown();
-        }, "http-shutdown"));
-        stopped.await();
+        server.closeOnShutdown(Duration.ofSeconds(5)); // Ctrl-C, SIGTERM: drains the requests in flight, and logs it
+        new CountDownLatch(1).await();                 // the JVM exits once the hook has closed the server
         return 0;
     }
 

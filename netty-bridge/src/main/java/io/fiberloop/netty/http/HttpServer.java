@@ -9,6 +9,7 @@ import io.fiberloop.netty.NettyFutures;
 import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.internal.Listeners;
+import io.fiberloop.netty.internal.ShutdownHook;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -159,6 +160,8 @@ public final class HttpServer implements AutoCloseable {
     /** The observers, in the order added (empty: nothing to call). */
     final HttpObserver[] observers;
     private final String host;
+    /** The JVM shutdown hook of {@link #closeOnShutdown}, or {@code null}. */
+    private volatile ShutdownHook shutdownHook;
     /** The loop the server created and closes, or {@code null}. */
     private final EventLoop ownLoop;
     private Listeners listeners;
@@ -260,6 +263,34 @@ public final class HttpServer implements AutoCloseable {
 
     // ------------------------------------------------------------------ closing
 
+    /**
+     * Closes this server gracefully when the JVM shuts down (SIGTERM, {@code System.exit}): a JVM
+     * shutdown hook calls {@link #close(Duration) close(grace)}, which stops accepting, logs at INFO
+     * how many requests are draining on how many connections, lets them finish within
+     * {@code grace}, and logs at WARN the requests it then cuts off (by name, {@code GET /slow}).
+     * The JVM exits once the hook returns. Closing the server otherwise removes the hook.
+     * {@snippet :
+     * HttpServer server = HttpServer.builder().port(8080).get("/", req -> HttpResponse.text("hi")).start();
+     * server.closeOnShutdown(Duration.ofSeconds(10));   // kill -TERM drains for up to 10 s
+     * }
+     * <p>Threading: any thread.
+     *
+     * @param grace how long requests in flight may take to finish after the signal
+     * @return this server
+     * @throws IllegalArgumentException if {@code grace} is negative
+     * @throws IllegalStateException if a hook is registered already, or the server is closed
+     */
+    public synchronized HttpServer closeOnShutdown(Duration grace) {
+        if (shutdownHook != null) {
+            throw new IllegalStateException("closeOnShutdown was called already for " + this + "; call it once");
+        }
+        if (!isOpen()) {
+            throw new IllegalStateException(this + " is closed; call closeOnShutdown before closing it");
+        }
+        shutdownHook = ShutdownHook.register("HTTP server on " + localAddress().getHostString() + ":" + port(), port(), grace, this::close);
+        return this;
+    }
+
     /** Closes with a 5-second grace period; see {@link #close(Duration)}. */
     @Override
     public void close() {
@@ -300,7 +331,22 @@ public final class HttpServer implements AutoCloseable {
             public void afterWait(Listeners.Listener l) {
                 closeConnections(serverLoop(l));
             }
+
+            @Override
+            public String kind() {
+                return "HTTP server";
+            }
+
+            @Override
+            public String draining(Listeners.Listener l, List<Task<?>> running) {
+                return Listeners.count(running.size(), "request") + " (" + Listeners.names(running) + ") on "
+                        + Listeners.count(serverLoop(l).connections().size(), "connection");
+            }
         });
+        ShutdownHook hook = shutdownHook;
+        if (hook != null) {
+            hook.unregister();
+        }
         if (ownLoop != null && !ownLoop.inLoop()) {
             ownLoop.close();
         }
