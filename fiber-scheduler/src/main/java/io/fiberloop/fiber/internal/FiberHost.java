@@ -36,6 +36,8 @@ public final class FiberHost implements LoopHost {
     Strand mounted;
     /** Head of the intrusive list of live tasks (through Strand.livePrev/liveNext). */
     private Strand liveHead;
+    /** How many strands the live list holds; written on the loop, read racily from any thread by {@link #liveCount()}. */
+    private int liveCount;
     /** Set once the loop has terminated: spawning on it is refused. */
     private volatile boolean terminated;
 
@@ -192,6 +194,7 @@ public final class FiberHost implements LoopHost {
             liveHead.livePrev = s;
         }
         liveHead = s;
+        liveCount++;
     }
 
     /**
@@ -214,6 +217,17 @@ public final class FiberHost implements LoopHost {
         }
         s.livePrev = null;
         s.liveNext = null;
+        liveCount--;
+    }
+
+    /**
+     * The loop's live tasks (started and not ended, including those suspended). Any thread: from
+     * another thread the count may be a moment old.
+     *
+     * @return the number of live tasks
+     */
+    public int liveCount() {
+        return liveCount;
     }
 
     private List<Strand> liveTasks() {
@@ -261,6 +275,7 @@ public final class FiberHost implements LoopHost {
     public void onTerminated() {
         List<Strand> left = liveTasks();
         liveHead = null;
+        liveCount = 0;
         FiberAccess access = FiberAccess.get();
         for (Strand s : left) {
             s.live = false;

@@ -777,6 +777,49 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * Adds a health check at {@code path} ({@code GET}): {@code 200} and
+         * {@code {"status":"UP",...}} while every loop of this server runs and none is stalled
+         * (its watchdog reports work holding it), else {@code 503} and {@code "DOWN"}; the JSON
+         * body lists each loop's state, stall, queue depth and live tasks. For Kubernetes probes
+         * and load balancers.
+         *
+         * <p>A stalled loop cannot answer its own health check (the request waits, and the probe
+         * times out): on a group another loop answers for it; on a single loop, serve the check
+         * from a management server on a loop of its own with {@link #health(String, List)}.
+         *
+         * @param path the route, e.g. {@code /health}
+         * @return this
+         */
+        public Builder health(String path) {
+            return get(path, new HealthCheck(null));
+        }
+
+        /**
+         * Adds a health check at {@code path} ({@code GET}) that watches {@code loops}, another
+         * server's: the way a management server on its own loop answers {@code 503} while the
+         * application's loop is stalled. See {@link #health(String)}.
+         * {@snippet :
+         * EventLoop app = NettyLoops.builder().name("app").build();
+         * EventLoop management = NettyLoops.builder().name("management").build();
+         * HttpServer server = HttpServer.builder().loop(app).port(8080).get("/", req -> HttpResponse.text("hi")).start();
+         * HttpServer probes = HttpServer.builder().loop(management).port(8081).health("/health", server.loops()).start();
+         * }
+         *
+         * @param path the route, e.g. {@code /health}
+         * @param loops the loops to watch
+         * @return this
+         * @throws IllegalArgumentException if {@code loops} is empty
+         */
+        public Builder health(String path, List<EventLoop> loops) {
+            Objects.requireNonNull(loops, "loops");
+            if (loops.isEmpty()) {
+                throw new IllegalArgumentException("health(path, loops) needs at least one loop to watch; "
+                        + "use health(path) to watch this server's own loops");
+            }
+            return get(path, new HealthCheck(loops));
+        }
+
+        /**
          * Applies {@code feature} to this builder: a way for a module to add several things in one
          * call (routes, filters, an observer), e.g.
          * {@code .with(FiberloopMetrics.prometheus("/metrics", registry))} from
