@@ -19,6 +19,7 @@ module io.fiberloop.netty {
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.classes.io_uring;
     requires org.slf4j;
+    requires jdk.jfr;
 
     exports io.fiberloop.netty;
     exports io.fiberloop.netty.http;

@@ -84,4 +84,17 @@ public final class FiberLoops {
     public static boolean hostsFibers(EventLoop loop) {
         return FiberHost.ofOrNull(Objects.requireNonNull(loop, "loop")) != null;
     }
+
+    /**
+     * The loop's live tasks: started and not ended, running or suspended (a server's request and
+     * connection tasks among them), for metrics. From another thread than the loop's the count
+     * may be a moment old.
+     *
+     * @param loop a loop
+     * @return the number of live tasks; 0 if the loop hosts no fibers or is closed
+     */
+    public static int liveTasks(EventLoop loop) {
+        FiberHost h = FiberHost.ofOrNull(Objects.requireNonNull(loop, "loop"));
+        return h == null ? 0 : h.liveCount();
+    }
 }

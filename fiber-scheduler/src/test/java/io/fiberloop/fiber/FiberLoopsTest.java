@@ -45,6 +45,35 @@ class FiberLoopsTest {
     }
 
     @Test
+    void liveTasksCountsTheTasksStartedAndNotEnded() throws Exception {
+        try (EventLoop loop = FiberLoops.newLoop()) {
+            assertEquals(0, FiberLoops.liveTasks(loop));
+            String r = loop.run(() -> {
+                Task<Void> a = Fibers.spawn(() -> {
+                    Fibers.sleep(java.time.Duration.ofDays(1));
+                    return null;
+                });
+                Task<Void> b = Fibers.spawn(() -> {
+                    Fibers.sleep(java.time.Duration.ofDays(1));
+                    return null;
+                });
+                Fibers.yieldNow();
+                int both = FiberLoops.liveTasks(loop);
+                a.cancel();
+                Fibers.awaitAllSettled(java.util.List.of(a));
+                int one = FiberLoops.liveTasks(loop);
+                b.cancel();
+                Fibers.awaitAllSettled(java.util.List.of(b));
+                return both + " " + one + " " + FiberLoops.liveTasks(loop);
+            });
+            assertEquals("3 2 1", r, "main's own task, then the two sleepers, one by one");
+        }
+        try (EventLoop plain = EventLoop.create()) {
+            assertEquals(0, FiberLoops.liveTasks(plain));
+        }
+    }
+
+    @Test
     void aGroupOfFiberLoops() throws Exception {
         try (LoopGroup group = FiberLoops.newGroup(2, b -> b.name("fibers-" + System.identityHashCode(b)))) {
             for (EventLoop loop : group) {

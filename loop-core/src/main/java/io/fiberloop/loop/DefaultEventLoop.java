@@ -56,7 +56,7 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
     private final Submissions in;
     private final Turns work;
     private final Runnable clockListener;
-    private Watchdog.Entry watchdogEntry;
+    private volatile Watchdog.Entry watchdogEntry;
     private volatile long stalls;
 
     DefaultEventLoop(EventLoop.Builder b) {
@@ -489,6 +489,7 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
                 depth, pending,
                 Duration.ofNanos(w.lagNanosMax),
                 Duration.ofNanos(fired == 0 ? 0 : w.lagNanosTotal / fired),
-                stalls);
+                stalls,
+                Duration.ofNanos(watchdogEntry == null ? 0 : watchdogEntry.stalledNanos()));
     }
 }

@@ -18,6 +18,9 @@ import java.time.Duration;
  * @param maxLag the latest a timer has fired after its deadline (loop lag)
  * @param meanLag the mean lateness of fired timers
  * @param stalls how many times the watchdog reported a stall
+ * @param stalledFor how long the loop has been stalled now: from the last progress of a stall the
+ *     watchdog reported and that still goes on, else zero (and always zero without a watchdog).
+ *     A health check reads it from another thread (a stalled loop cannot answer for itself)
  */
 public record LoopStats(
         long tasksRun,
@@ -29,5 +32,11 @@ public record LoopStats(
         int pendingTimers,
         Duration maxLag,
         Duration meanLag,
-        long stalls) {
+        long stalls,
+        Duration stalledFor) {
+
+    /** @return whether the loop is stalled now ({@link #stalledFor()} is not zero) */
+    public boolean stalled() {
+        return !stalledFor.isZero();
+    }
 }

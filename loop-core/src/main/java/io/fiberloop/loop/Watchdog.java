@@ -25,13 +25,28 @@ final class Watchdog {
     static final class Entry {
         final DefaultEventLoop loop;
         final long thresholdNanos;
-        long lastProgress = -1;
-        long lastChange;
-        boolean reported;
+        /** The progress counter at the last check; volatile, as {@link #stalledNanos} reads it. */
+        volatile long lastProgress = -1;
+        /** When progress last moved; volatile, as {@link #stalledNanos} reads it from any thread. */
+        volatile long lastChange;
+        /** Whether the current stall was reported (and goes on); volatile, as {@link #stalledNanos} reads it. */
+        volatile boolean reported;
 
         Entry(DefaultEventLoop loop, long thresholdNanos) {
             this.loop = loop;
             this.thresholdNanos = thresholdNanos;
+        }
+
+        /**
+         * @return how long the loop has been stalled, if a stall was reported and goes on (the
+         *     loop has made no progress since), else 0. Any thread.
+         */
+        long stalledNanos() {
+            if (!reported) {
+                return 0;
+            }
+            long since = lastChange;
+            return loop.progress() == lastProgress && !loop.isIdle() ? Math.max(0, System.nanoTime() - since) : 0;
         }
     }
 

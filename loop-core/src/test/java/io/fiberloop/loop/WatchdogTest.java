@@ -51,6 +51,30 @@ class WatchdogTest {
     }
 
     @Test
+    void statsTellAnotherThreadThatTheLoopIsStalledUntilItMovesOn() throws Exception {
+        CompletableFuture<StallReport> reported = new CompletableFuture<>();
+        try (EventLoop loop = EventLoop.builder().name("held").watchdog(THRESHOLD).onStall(reported::complete).build()) {
+            assertEquals(Duration.ZERO, loop.stats().stalledFor());
+            CountDownLatch release = new CountDownLatch(1);
+            loop.execute(() -> {
+                try {
+                    release.await(); // holds the carrier until the test has looked
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            await(reported);
+            LoopStats during = loop.stats(); // read from this thread: the loop cannot answer
+            assertTrue(during.stalled(), "stalled while held: " + during);
+            assertTrue(during.stalledFor().compareTo(THRESHOLD) >= 0, "stalled for " + during.stalledFor());
+            release.countDown();
+            LoopStats after = onLoop(loop, loop::stats); // the loop ran again: no longer stalled
+            assertEquals(Duration.ZERO, after.stalledFor(), after.toString());
+            assertEquals(1L, after.stalls());
+        }
+    }
+
+    @Test
     void anIdleLoopWaitingForATimerIsNotReported() throws Exception {
         List<StallReport> reports = new CopyOnWriteArrayList<>();
         try (EventLoop loop = EventLoop.builder().name("idle-watched").watchdog(THRESHOLD)

@@ -8,6 +8,7 @@ import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.netty.internal.Listeners;
+import io.fiberloop.netty.internal.ShutdownHook;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -119,6 +120,8 @@ public final class TcpServer implements AutoCloseable {
     private final PipelineInitializer pipeline;
     private final Body body;
     private Listeners listeners;
+    /** The JVM shutdown hook of {@link #closeOnShutdown}, or {@code null}. */
+    private volatile ShutdownHook shutdownHook;
 
     private TcpServer(TcpOptions options, PipelineInitializer pipeline, Body body) {
         this.options = TcpOptions.orDefaults(options);
@@ -319,7 +322,6 @@ public final class TcpServer implements AutoCloseable {
         @Override
         public void accepted(Channel ch, Listeners.Listener l) throws Exception {
             NettyIoDriver driver = NettyIoDriver.of(l.loop());
-            long n = l.nextConnection();
             ChannelPipeline p = ch.pipeline();
             if (options.tls() != null) {
                 p.addLast("tls", options.tls().newHandler(ch.alloc()));
@@ -336,8 +338,7 @@ public final class TcpServer implements AutoCloseable {
             if (p.get(SslHandler.class) != null) {
                 conn.requestRead(); // the handshake goes on even if the handler writes first
             }
-            Task<Void> task = Fibers.spawn(l.loop(), "tcp-" + listeners.address().getPort() + "-conn-" + n
-                    + (listeners.listeners().size() > 1 ? "@" + l.loop().name() : ""), () -> {
+            Task<Void> task = Fibers.spawn(l.loop(), taskName(ch), () -> {
                 try {
                     body.run(conn);
                 } finally {
@@ -350,15 +351,31 @@ public final class TcpServer implements AutoCloseable {
                 if (e != null) {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause instanceof CancelledException) {
-                        log.debug("connection handler {} was cancelled", task.name());
+                        log.debug("connection handler '{}' was cancelled", task.name());
                     } else if (cause instanceof IOException) {
-                        log.debug("connection handler {} ended with {}", task.name(), cause.toString());
+                        log.debug("connection handler '{}' ended with {}", task.name(), cause.toString());
                     } else {
-                        log.warn("connection handler {} failed", task.name(), cause);
+                        log.warn("connection handler '{}' failed", task.name(), cause);
                     }
                 }
             });
         }
+    }
+
+    /**
+     * The name of a connection's task: its peer and the server's port, {@code tcp 127.0.0.1:34304 on :7000},
+     * what fiber dumps, stall reports and the failure log show.
+     */
+    private String taskName(Channel ch) {
+        return "tcp " + hostAndPort(ch.remoteAddress()) + " on :" + listeners.address().getPort();
+    }
+
+    private static String hostAndPort(java.net.SocketAddress a) {
+        if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {
+            String host = isa.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + isa.getPort();
+        }
+        return String.valueOf(a);
     }
 
     /** @return the bound port (useful after binding port 0). Any thread. */
@@ -424,6 +441,34 @@ public final class TcpServer implements AutoCloseable {
     public void close(Duration grace) {
         Objects.requireNonNull(grace, "grace");
         listeners.close(grace, new Listeners.Drain() { });
+        ShutdownHook hook = shutdownHook;
+        if (hook != null) {
+            hook.unregister();
+        }
+    }
+
+    /**
+     * Closes this server gracefully when the JVM shuts down (SIGTERM, {@code System.exit}): a JVM
+     * shutdown hook calls {@link #close(Duration) close(grace)}, which stops accepting, logs at INFO
+     * how many connections are draining (by name, {@code tcp 127.0.0.1:50412 on :7000}), lets
+     * their handlers finish within {@code grace}, and logs at WARN those it then cancels. The JVM
+     * exits once the hook returns. Closing the server otherwise removes the hook.
+     * <p>Threading: any thread.
+     *
+     * @param grace how long handlers may take to finish after the signal
+     * @return this server
+     * @throws IllegalArgumentException if {@code grace} is negative
+     * @throws IllegalStateException if a hook is registered already, or the server is closed
+     */
+    public synchronized TcpServer closeOnShutdown(Duration grace) {
+        if (shutdownHook != null) {
+            throw new IllegalStateException("closeOnShutdown was called already for " + this + "; call it once");
+        }
+        if (!isOpen()) {
+            throw new IllegalStateException(this + " is closed; call closeOnShutdown before closing it");
+        }
+        shutdownHook = ShutdownHook.register("TCP server on " + listeners.address().getHostString() + ":" + port(), port(), grace, this::close);
+        return this;
     }
 
     @Override

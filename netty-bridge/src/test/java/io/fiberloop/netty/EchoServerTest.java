@@ -38,6 +38,18 @@ class EchoServerTest {
         }
     }
 
+    @Test
+    void connectionTasksAreNamedAfterTheirPeer() throws Exception {
+        java.util.concurrent.CompletableFuture<String> name = new java.util.concurrent.CompletableFuture<>();
+        try (EventLoop loop = NettyLoops.builder().name("named").build()) {
+            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> name.complete(io.fiberloop.fiber.Fiber.current().name()));
+            try (Socket s = new Socket("127.0.0.1", server.port())) {
+                assertEquals("tcp 127.0.0.1:" + s.getLocalPort() + " on :" + server.port(), name.get(10, TimeUnit.SECONDS));
+            }
+            server.close();
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("io.fiberloop.netty.Echo#transports")
     void twoHundredConcurrentConnectionsEchoCorrectly(NettyTransport transport) throws Exception {

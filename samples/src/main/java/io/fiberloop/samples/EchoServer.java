@@ -37,13 +37,8 @@ final class EchoServer implements Callable<Integer>, Cli.Listening {
         EventLoop loop = NettyLoops.builder(t).name("echo-loop").build();
         TcpServer server = Cli.closingOnFailure(loop, () -> TcpServer.bind(loop, "127.0.0.1", port, EchoServer::echo));
         System.out.println("echo server listening on 127.0.0.1:" + server.port() + " (" + t.id() + "); Ctrl-C stops it");
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            loop.close();
-            stopped.countDown();
-        }, "echo-shutdown"));
-        stopped.await();
+        server.closeOnShutdown(TcpServer.DEFAULT_CLOSE_GRACE); // Ctrl-C, SIGTERM: drains the connections, and logs it
+        new CountDownLatch(1).await();                         // the JVM exits once the hook has closed the server
         return 0;
     }
 

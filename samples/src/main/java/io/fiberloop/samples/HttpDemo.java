@@ -2,12 +2,15 @@ package io.fiberloop.samples;
 
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.micrometer.FiberloopMetrics;
 import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.http.HttpException;
 import io.fiberloop.netty.http.HttpResponse;
 import io.fiberloop.netty.http.HttpServer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.Arrays;
@@ -56,6 +59,11 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
     @Option(names = "--tls-key", paramLabel = "PEM", description = "The PKCS#8 private key of --tls-cert.")
     java.io.File tlsKey;
 
+    @Option(names = "--management-port", converter = Cli.PortConverter.class, description = "TCP port of the management server "
+            + "(/health and /metrics on a loop of its own, so that it answers 503 while the HTTP loop is stalled); "
+            + "default: --port + 1, or a free one with --port 0.")
+    Integer managementPort;
+
     @Spec
     CommandSpec spec;
 
@@ -83,8 +91,13 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
             b.group(group);
             loopsToClose = group;
         }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        b.with(FiberloopMetrics.prometheus("/metrics", registry)) // request, connection and loop metrics, and GET /metrics
+                .health("/health");                                // 200 while the loops run
         HttpServer server = Cli.closingOnFailure(loopsToClose, b::start);
+        HttpServer management = managementServer(server, registry);
         String base = (tlsCert != null ? "https" : "http") + "://127.0.0.1:" + server.port();
+        System.out.println("management server on http://127.0.0.1:" + management.port() + " (/health, /metrics), on a loop of its own");
         System.out.println("HTTP server listening on " + base + " (" + t.id() + (loops > 1 ? ", " + loops + " loops" : "")
                 + "); Ctrl-C stops it. Try:");
         System.out.println("  curl " + base + "/            (the list of routes)");
@@ -97,18 +110,24 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
         System.out.println("  curl -i -d '{\"name\":\"apple\",\"quantity\":3}' " + base + "/api/items");
         System.out.println("  curl -N " + base + "/events            (and " + base + "/chat in a browser)");
         System.out.println("  curl " + (tlsCert != null ? "-k --http2 " : "--http2-prior-knowledge ") + base + "/plaintext   (HTTP/2)");
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close(Duration.ofSeconds(5));
-            try {
-                loopsToClose.close();
-            } catch (Exception e) {
-                System.err.println("closing the loops: " + e);
-            }
-            stopped.countDown();
-        }, "http-shutdown"));
-        stopped.await();
+        server.closeOnShutdown(Duration.ofSeconds(5)); // Ctrl-C, SIGTERM: drains the requests in flight, and logs it
+        management.closeOnShutdown(Duration.ofSeconds(1));
+        new CountDownLatch(1).await();                 // the JVM exits once the hook has closed the server
         return 0;
+    }
+
+    /**
+     * The management server: {@code /health} and {@code /metrics} on a loop of its own, where a
+     * stalled HTTP loop cannot hold them up: its health check answers {@code 503} while the
+     * server's loops are stalled.
+     */
+    private HttpServer managementServer(HttpServer server, PrometheusMeterRegistry registry) throws Exception {
+        EventLoop loop = NettyLoops.builder().name("management").build();
+        int p = managementPort != null ? managementPort : port == 0 || port == 65535 ? 0 : port + 1;
+        return Cli.closingOnFailure(loop, () -> HttpServer.builder().loop(loop).host("127.0.0.1").port(p)
+                .health("/health", server.loops())
+                .get("/metrics", FiberloopMetrics.scrape(registry))
+                .start());
     }
 
     /** What {@code GET /} answers: the demo's routes, for a newcomer who opens the address in a browser. */
@@ -119,6 +138,8 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
               GET /users/{id}     a path parameter, e.g. /users/42
               GET /slow?ms=500    sleeps on the loop's timer while other requests go on
               GET /stream         ten chunks, 100 ms apart, with backpressure
+              GET /metrics        Prometheus metrics: requests by route and status, connections, the loops
+              GET /health         200 while the loops run (the management port's also says 503 while one is stalled)
               POST /echo          streams the request body back (curl --data-binary @file ...)
             What you can build:
               /api/items          a JSON resource: POST creates (201 + Location), GET lists and gets, DELETE

@@ -96,9 +96,27 @@ class ServerSamplesTest {
             HttpResponse<String> missing = get(client, base + "/nowhere");
             assertEquals(404, missing.statusCode(), missing.body());
             assertEquals(200, get(client, base + "/plaintext").statusCode(), "still serving after the errors");
+            HttpResponse<String> metrics = get(client, base + "/metrics");
+            assertEquals(200, metrics.statusCode(), metrics.body());
+            assertTrue(metrics.body().contains("http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",port=\""
+                    + http.port + "\",status=\"200\",uri=\"/users/{id}\"} 1"), metrics.body());
+            assertTrue(metrics.body().contains("fiberloop_loop_tasks_total{loop=\"http-loop\"}"), metrics.body());
+            HttpResponse<String> health = get(client, base + "/health");
+            assertEquals(200, health.statusCode(), health.body());
+            assertTrue(health.body().startsWith("{\"status\":\"UP\""), health.body());
+            Matcher management = MANAGEMENT.matcher(http.output());
+            assertTrue(management.find(), http.output());
+            String mbase = "http://127.0.0.1:" + management.group(1);
+            HttpResponse<String> probe = get(client, mbase + "/health");
+            assertEquals(200, probe.statusCode(), probe.body());
+            assertTrue(probe.body().contains("\"name\":\"http-loop\""), "the management server watches the HTTP loop: " + probe.body());
+            assertTrue(get(client, mbase + "/metrics").body().contains("fiberloop_loop_stalled{loop=\"http-loop\"} 0.0"));
             http.stopAndCheck();
         }
     }
+
+    /** How the HTTP demo announces its management server (before its banner). */
+    private static final Pattern MANAGEMENT = Pattern.compile("management server on http://127\\.0\\.0\\.1:(\\d+) ");
 
     @Test
     void httpDemoServesOnSeveralLoops() throws Exception {
@@ -416,6 +434,11 @@ class ServerSamplesTest {
                 p.destroyForcibly();
                 throw t;
             }
+        }
+
+        /** @return what the sample printed so far */
+        String output() {
+            return output.toString();
         }
 
         Socket connect() throws IOException {

@@ -44,6 +44,8 @@ public final class FiberHost implements LoopHost {
      */
     private List<Task<?>> unwatchedFailures;
     private List<Throwable> reported;
+    /** How many strands the live list holds; written on the loop, read racily from any thread by {@link #liveCount()}. */
+    private int liveCount;
     /** Set once the loop has terminated: spawning on it is refused. */
     private volatile boolean terminated;
 
@@ -200,6 +202,7 @@ public final class FiberHost implements LoopHost {
             liveHead.livePrev = s;
         }
         liveHead = s;
+        liveCount++;
     }
 
     /**
@@ -222,6 +225,17 @@ public final class FiberHost implements LoopHost {
         }
         s.livePrev = null;
         s.liveNext = null;
+        liveCount--;
+    }
+
+    /**
+     * The loop's live tasks (started and not ended, including those suspended). Any thread: from
+     * another thread the count may be a moment old.
+     *
+     * @return the number of live tasks
+     */
+    public int liveCount() {
+        return liveCount;
     }
 
     private List<Strand> liveTasks() {
@@ -338,6 +352,7 @@ public final class FiberHost implements LoopHost {
     public void onTerminated() {
         List<Strand> left = liveTasks();
         liveHead = null;
+        liveCount = 0;
         FiberAccess access = FiberAccess.get();
         for (Strand s : left) {
             s.live = false;

@@ -1,6 +1,7 @@
 package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.CancelledException;
+import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.internal.MustLog;
 import java.io.IOException;
 import java.util.Set;
@@ -74,6 +75,7 @@ final class Dispatcher {
             return HttpResponse.status(200).header("Allow", String.join(", ", config.router.allMethods()));
         }
         Router.Match m = config.router.find(method, req.path());
+        nameTask(ex, m.route());
         HttpHandler h;
         if (m.route() != null) {
             req.route = m.route().pattern();
@@ -119,6 +121,18 @@ final class Dispatcher {
             res = errorResponse(ex, e);
         }
         return res;
+    }
+
+    /**
+     * Names the exchange's task after its route, {@code GET /users/{id}} (the template, not the
+     * path: one name per route, made once), or {@code GET (no route)}: what thread dumps, fiber
+     * dumps, stall reports and failure logs show.
+     */
+    private static void nameTask(Exchange ex, Router.Route route) {
+        Task<Void> t = ex.task;
+        if (t != null) {
+            t.fiber().name(route != null ? route.name() : ex.request.method() + " (no route)");
+        }
     }
 
     private static HttpResponse errorResponse(Exchange ex, Throwable e) {

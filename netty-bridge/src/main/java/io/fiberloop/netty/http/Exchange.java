@@ -14,8 +14,10 @@ final class Exchange implements Runnable {
     final HttpConnection conn;
     final HttpRequest request;
     final RequestBody body;
-    /** When the exchange began, for the access log (0 when it is off). */
-    final long startNanos;
+    /** When the exchange began, if the access log, an observer or JFR needs it (else 0): {@link ExchangeRecorder#begin}. */
+    long startNanos;
+    /** Its JFR event, begun when a recording wanted it, else {@code null}. */
+    io.fiberloop.netty.internal.HttpRequestEvent jfr;
     /** The fiber that serves it; {@code null} before it starts. */
     Task<Void> task;
     /** The status sent, once the head went out. */
@@ -31,7 +33,7 @@ final class Exchange implements Runnable {
         this.conn = conn;
         this.request = new HttpRequest(this, head, parsed.path(), parsed.rawQuery());
         this.body = new RequestBody(this, parsed.expectContinue());
-        this.startNanos = conn.config.accessLog ? System.nanoTime() : 0L;
+        conn.server.recorder.begin(this);
     }
 
     /**

@@ -338,7 +338,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
         h.set(HttpHeaderNames.DATE, server.writer.date());
         DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
                 Unpooled.wrappedBuffer(body), h, EmptyHttpHeaders.INSTANCE);
-        server.accessLog(ch, null, status, body.length, 0);
+        server.refused(ch, status, body.length, "HTTP/1.1");
         ctx.writeAndFlush(res);
         afterFlushed(ch, ch::close);
     }

@@ -179,7 +179,7 @@ final class Http2Stream extends HttpConnection {
             h.set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=UTF-8");
             h.set(HttpHeaderNames.CONTENT_LENGTH, body.length);
             h.set(HttpHeaderNames.DATE, server.writer.date());
-            server.accessLog(ch, null, rejected.status(), body.length, 0);
+            server.refused(ch, rejected.status(), body.length, "HTTP/2.0");
             writeNow(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(rejected.status()),
                     Unpooled.wrappedBuffer(body), h, EmptyHttpHeaders.INSTANCE));
             return;

@@ -9,6 +9,7 @@ import io.fiberloop.netty.NettyFutures;
 import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.internal.Listeners;
+import io.fiberloop.netty.internal.ShutdownHook;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -156,7 +157,11 @@ public final class HttpServer implements AutoCloseable {
 
     final ServerConfig config;
     final Dispatcher dispatcher;
+    /** The observers, in the order added (empty: nothing to call). */
+    final HttpObserver[] observers;
     private final String host;
+    /** The JVM shutdown hook of {@link #closeOnShutdown}, or {@code null}. */
+    private volatile ShutdownHook shutdownHook;
     /** The loop the server created and closes, or {@code null}. */
     private final EventLoop ownLoop;
     private Listeners listeners;
@@ -174,6 +179,7 @@ public final class HttpServer implements AutoCloseable {
                 b.accessLog, b.tls, b.http2 ? b.http2Options : null, b.errors.build(), b.json != null ? b.json : JsonBodies.discover(),
                 b.compression);
         this.dispatcher = new Dispatcher(config);
+        this.observers = b.observers.toArray(new HttpObserver[0]);
     }
 
     /** @return a new builder */
@@ -197,7 +203,13 @@ public final class HttpServer implements AutoCloseable {
 
         @Override
         public void accepted(Channel ch, Listeners.Listener l) {
-            Http2Setup.accepted(ch, serverLoop(l));
+            ServerLoop sl = serverLoop(l);
+            if (sl.recorder.observesConnections()) {
+                java.net.SocketAddress remote = ch.remoteAddress();
+                sl.recorder.connectionOpened(remote);
+                ch.closeFuture().addListener(f -> sl.recorder.connectionClosed(remote));
+            }
+            Http2Setup.accepted(ch, sl);
         }
     }
 
@@ -251,6 +263,34 @@ public final class HttpServer implements AutoCloseable {
 
     // ------------------------------------------------------------------ closing
 
+    /**
+     * Closes this server gracefully when the JVM shuts down (SIGTERM, {@code System.exit}): a JVM
+     * shutdown hook calls {@link #close(Duration) close(grace)}, which stops accepting, logs at INFO
+     * how many requests are draining on how many connections, lets them finish within
+     * {@code grace}, and logs at WARN the requests it then cuts off (by name, {@code GET /slow}).
+     * The JVM exits once the hook returns. Closing the server otherwise removes the hook.
+     * {@snippet :
+     * HttpServer server = HttpServer.builder().port(8080).get("/", req -> HttpResponse.text("hi")).start();
+     * server.closeOnShutdown(Duration.ofSeconds(10));   // kill -TERM drains for up to 10 s
+     * }
+     * <p>Threading: any thread.
+     *
+     * @param grace how long requests in flight may take to finish after the signal
+     * @return this server
+     * @throws IllegalArgumentException if {@code grace} is negative
+     * @throws IllegalStateException if a hook is registered already, or the server is closed
+     */
+    public synchronized HttpServer closeOnShutdown(Duration grace) {
+        if (shutdownHook != null) {
+            throw new IllegalStateException("closeOnShutdown was called already for " + this + "; call it once");
+        }
+        if (!isOpen()) {
+            throw new IllegalStateException(this + " is closed; call closeOnShutdown before closing it");
+        }
+        shutdownHook = ShutdownHook.register("HTTP server on " + localAddress().getHostString() + ":" + port(), port(), grace, this::close);
+        return this;
+    }
+
     /** Closes with a 5-second grace period; see {@link #close(Duration)}. */
     @Override
     public void close() {
@@ -291,7 +331,22 @@ public final class HttpServer implements AutoCloseable {
             public void afterWait(Listeners.Listener l) {
                 closeConnections(serverLoop(l));
             }
+
+            @Override
+            public String kind() {
+                return "HTTP server";
+            }
+
+            @Override
+            public String draining(Listeners.Listener l, List<Task<?>> running) {
+                return Listeners.count(running.size(), "request") + " (" + Listeners.names(running) + ") on "
+                        + Listeners.count(serverLoop(l).connections().size(), "connection");
+            }
         });
+        ShutdownHook hook = shutdownHook;
+        if (hook != null) {
+            hook.unregister();
+        }
         if (ownLoop != null && !ownLoop.inLoop()) {
             ownLoop.close();
         }
@@ -381,6 +436,7 @@ public final class HttpServer implements AutoCloseable {
         private Duration requestTimeout = Duration.ofSeconds(30);
         private Duration idleTimeout = Duration.ofSeconds(60);
         private boolean accessLog;
+        private final List<HttpObserver> observers = new ArrayList<>();
         private SslContext tls;
         private boolean http2 = true;
         private Http2Options http2Options = Http2Options.defaults();
@@ -692,14 +748,88 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
-         * Logs one line per request at INFO to the logger {@value HttpServer#ACCESS_LOGGER}:
-         * {@code /127.0.0.1:53412 "GET /users/7 HTTP/1.1" 200 13 0.412ms}.
+         * Logs one line per request at INFO to the logger {@value HttpServer#ACCESS_LOGGER}, in
+         * the Combined Log Format with the time taken in microseconds as a last field (Apache's
+         * {@code %D}), which log tools (GoAccess, AWStats, Logstash's {@code COMBINEDAPACHELOG})
+         * read:
+         * {@code 127.0.0.1 - - [06/Dec/2026:22:41:07 +0000] "GET /users/7 HTTP/1.1" 200 13 "-" "curl/8.5.0" 412}.
+         * Route your logging framework's logger of that name to its own file, with a pattern of
+         * the message alone ({@code %msg%n} in Logback).
          *
          * @param on whether to log
          * @return this
          */
         public Builder accessLog(boolean on) {
             this.accessLog = on;
+            return this;
+        }
+
+        /**
+         * Adds an observer, told of every answered request and of every connection (metrics,
+         * tracing); see {@link HttpObserver}. Observers are called in the order added.
+         *
+         * @param observer the observer (thread-safe if the server runs on several loops)
+         * @return this
+         */
+        public Builder observer(HttpObserver observer) {
+            observers.add(Objects.requireNonNull(observer, "observer"));
+            return this;
+        }
+
+        /**
+         * Adds a health check at {@code path} ({@code GET}): {@code 200} and
+         * {@code {"status":"UP",...}} while every loop of this server runs and none is stalled
+         * (its watchdog reports work holding it), else {@code 503} and {@code "DOWN"}; the JSON
+         * body lists each loop's state, stall, queue depth and live tasks. For Kubernetes probes
+         * and load balancers.
+         *
+         * <p>A stalled loop cannot answer its own health check (the request waits, and the probe
+         * times out): on a group another loop answers for it; on a single loop, serve the check
+         * from a management server on a loop of its own with {@link #health(String, List)}.
+         *
+         * @param path the route, e.g. {@code /health}
+         * @return this
+         */
+        public Builder health(String path) {
+            return get(path, new HealthCheck(null));
+        }
+
+        /**
+         * Adds a health check at {@code path} ({@code GET}) that watches {@code loops}, another
+         * server's: the way a management server on its own loop answers {@code 503} while the
+         * application's loop is stalled. See {@link #health(String)}.
+         * {@snippet :
+         * EventLoop app = NettyLoops.builder().name("app").build();
+         * EventLoop management = NettyLoops.builder().name("management").build();
+         * HttpServer server = HttpServer.builder().loop(app).port(8080).get("/", req -> HttpResponse.text("hi")).start();
+         * HttpServer probes = HttpServer.builder().loop(management).port(8081).health("/health", server.loops()).start();
+         * }
+         *
+         * @param path the route, e.g. {@code /health}
+         * @param loops the loops to watch
+         * @return this
+         * @throws IllegalArgumentException if {@code loops} is empty
+         */
+        public Builder health(String path, List<EventLoop> loops) {
+            Objects.requireNonNull(loops, "loops");
+            if (loops.isEmpty()) {
+                throw new IllegalArgumentException("health(path, loops) needs at least one loop to watch; "
+                        + "use health(path) to watch this server's own loops");
+            }
+            return get(path, new HealthCheck(loops));
+        }
+
+        /**
+         * Applies {@code feature} to this builder: a way for a module to add several things in one
+         * call (routes, filters, an observer), e.g.
+         * {@code .with(FiberloopMetrics.prometheus("/metrics", registry))} from
+         * {@code fiberloop-micrometer}.
+         *
+         * @param feature what to add
+         * @return this
+         */
+        public Builder with(java.util.function.Consumer<? super Builder> feature) {
+            Objects.requireNonNull(feature, "feature").accept(this);
             return this;
         }
 
@@ -793,6 +923,9 @@ public final class HttpServer implements AutoCloseable {
                     loops.get(0).close();
                 }
                 throw e;
+            }
+            for (HttpObserver o : s.observers) {
+                o.serverStarted(s);
             }
             return s;
         }

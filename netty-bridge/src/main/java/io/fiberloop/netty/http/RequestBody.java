@@ -109,6 +109,11 @@ final class RequestBody {
         return trailers == null ? null : trailers.get(name);
     }
 
+    /** @return the body bytes received so far (for the access log and the metrics) */
+    long received() {
+        return received;
+    }
+
     /** @return the bytes received and not taken yet */
     long bufferedBytes() {
         return inboxBytes;

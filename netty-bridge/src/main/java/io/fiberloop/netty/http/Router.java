@@ -15,7 +15,8 @@ import java.util.TreeSet;
  * were added. A {@code HEAD} request falls back to the {@code GET} route. Immutable once built.
  */
 final class Router {
-    record Route(String method, String pattern, String[] segments, HttpHandler handler) {
+    /** A route; {@code name} ({@code GET /users/{id}}) names the tasks that serve it. */
+    record Route(String method, String pattern, String[] segments, HttpHandler handler, String name) {
     }
 
     /** The result of a lookup: a route and its parameters, or the methods allowed on the path (405), or nothing (404). */
@@ -47,7 +48,7 @@ final class Router {
                 isLiteral = false;
             }
         }
-        Route r = new Route(method, pattern, segs, handler);
+        Route r = new Route(method, pattern, segs, handler, method + " " + pattern);
         methods.add(method);
         if (isLiteral) {
             Match old = literal.computeIfAbsent(pattern, k -> new LinkedHashMap<>()).putIfAbsent(method, new Match(r, Map.of(), null));

@@ -6,13 +6,9 @@ import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.internal.Listeners;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.channel.Channel;
-import java.net.SocketAddress;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * An {@link HttpServer}'s part on one loop: that loop's connections, its response writer (whose
@@ -21,8 +17,6 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: the loop's carrier, but for the accessors the server reads from any thread.
  */
 final class ServerLoop {
-    private static final Logger access = LoggerFactory.getLogger(HttpServer.ACCESS_LOGGER);
-
     final HttpServer owner;
     final ServerConfig config;
     final EventLoop loop;
@@ -32,6 +26,8 @@ final class ServerLoop {
     /** The loop's fibers, for the exchanges' inline tasks. */
     final FiberHost fibers;
     final Listeners.Listener listener;
+    /** The access log, observers and JFR events of this loop's exchanges. */
+    final ExchangeRecorder recorder;
     /** The h2c upgrade, or {@code null} (HTTP/2 off, or TLS: ALPN chooses). */
     final H2cUpgrade h2c;
     private final Set<ServedConnection> connections = new HashSet<>();
@@ -45,6 +41,7 @@ final class ServerLoop {
         this.dispatcher = owner.dispatcher;
         this.listener = listener;
         this.loop = listener.loop();
+        this.recorder = new ExchangeRecorder(config.accessLog, owner.observers, loop);
         this.fibers = FiberHost.of(loop);
         this.queue = QueuedOps.Queue.of(NettyLoops.nettyLoop(loop));
         this.h2c = config.http2 != null && config.tls == null ? new H2cUpgrade(this) : null;
@@ -106,12 +103,10 @@ final class ServerLoop {
         return tasks;
     }
 
-    /** An exchange ended: its access log line. */
+    /** An exchange ended: its access log line, observers and JFR event. */
     void exchangeEnded(Exchange ex) {
         active--;
-        if (config.accessLog) {
-            accessLog(ex.conn.channel(), ex.request, ex.status, ex.bytesSent, System.nanoTime() - ex.startNanos);
-        }
+        recorder.ended(ex);
     }
 
     boolean closing() {
@@ -126,12 +121,8 @@ final class ServerLoop {
         owner.noteBuffered(bytes);
     }
 
-    void accessLog(Channel ch, HttpRequest req, int status, long bytes, long nanos) {
-        if (!config.accessLog || !access.isInfoEnabled()) {
-            return;
-        }
-        SocketAddress remote = ch.remoteAddress();
-        String line = req == null ? "-" : req.method() + " " + req.uri() + " " + req.version();
-        access.info("{} \"{}\" {} {} {}ms", remote, line, status, bytes, String.format(Locale.ROOT, "%.3f", nanos / 1e6));
+    /** A request refused before it became an exchange (a malformed head), answered {@code status}: recorded. */
+    void refused(Channel ch, int status, long bytes, String protocol) {
+        recorder.refused(ch, status, bytes, protocol);
     }
 }

@@ -23,7 +23,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,6 +106,56 @@ public final class Listeners {
          */
         default void afterWait(Listener l) {
         }
+
+        /**
+         * What the server is, for the close's log: {@code TCP server} by default.
+         *
+         * @return the kind of server
+         */
+        default String kind() {
+            return "TCP server";
+        }
+
+        /**
+         * What is draining on this loop, for the close's log: by default the connection
+         * handlers, by name. A fiber of the listener's loop.
+         *
+         * @param l the listener
+         * @param running the tasks closing waits for ({@link #running})
+         * @return e.g. {@code 2 connections (tcp 127.0.0.1:50412 on :7000, tcp 127.0.0.1:50414 on :7000)}
+         */
+        default String draining(Listener l, List<Task<?>> running) {
+            return count(running.size(), "connection") + " (" + names(running) + ")";
+        }
+    }
+
+    /**
+     * {@code n} and {@code noun}, plural unless one: {@code 1 request}, {@code 3 requests}.
+     *
+     * @param n how many
+     * @param noun the singular
+     * @return the phrase
+     */
+    public static String count(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
+    /**
+     * The names of {@code tasks} for a log line: the first five, then how many more.
+     *
+     * @param tasks the tasks
+     * @return e.g. {@code GET /slow, GET /users/{id}, and 3 more}
+     */
+    public static String names(List<Task<?>> tasks) {
+        StringBuilder sb = new StringBuilder();
+        int shown = Math.min(tasks.size(), 5);
+        for (int i = 0; i < shown; i++) {
+            sb.append(i == 0 ? "" : ", ").append(tasks.get(i).name());
+        }
+        if (tasks.size() > shown) {
+            sb.append(", and ").append(tasks.size() - shown).append(" more");
+        }
+        return sb.toString();
     }
 
     /** The server's part on one loop: its listening channel (if it accepts there) and its tracked tasks. */
@@ -113,7 +165,6 @@ public final class Listeners {
         private final Set<Task<?>> tasks = new LinkedHashSet<>();
         private volatile int live;
         private Channel serverChannel;
-        private long accepted;
         private volatile Object attachment;
 
         Listener(EventLoop loop) {
@@ -151,15 +202,6 @@ public final class Listeners {
         /** @return the loop this listener serves on */
         public EventLoop loop() {
             return loop;
-        }
-
-        /**
-         * Counts an accepted connection. The listener's loop.
-         *
-         * @return its number on this loop, from 1
-         */
-        public long nextConnection() {
-            return ++accepted;
         }
 
         /**
@@ -288,6 +330,7 @@ public final class Listeners {
             ch.close();
             return;
         }
+        ConnectionOpenedEvent.accepted(ch, l.loop.name());
         setup.accepted(ch, l);
     }
 
@@ -345,7 +388,13 @@ public final class Listeners {
         long deadline = System.nanoTime() + grace.toNanos();
         Fiber me = Fiber.currentOrNull();
         forEachLoop(me, l -> closeListener(l));
-        forEachLoop(me, l -> drainHere(l, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())), me, drain));
+        forEachLoop(me, l -> drainHere(l, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())), grace, me, drain));
+    }
+
+    /** The server and, on a group, the loop, for the close's log: {@code HTTP server on 127.0.0.1:8080 (loop 'http-2')}. */
+    private String describe(Drain drain, Listener l) {
+        return drain.kind() + " on " + address.getHostString() + ":" + address.getPort()
+                + (listeners.size() > 1 ? " (loop '" + l.loop.name() + "')" : "");
     }
 
     /** Runs {@code action} on every open loop, at the same time: inline on the caller's own loop, in a task on the others. */
@@ -392,16 +441,35 @@ public final class Listeners {
         }
     }
 
-    private static void drainHere(Listener l, Duration grace, Fiber caller, Drain drain) {
+    /**
+     * One loop's part of {@link #close}; logs at INFO what it drains and how that ended, at WARN
+     * what the grace period cut off.
+     */
+    private void drainHere(Listener l, Duration grace, Duration fullGrace, Fiber caller, Drain drain) {
         drain.beforeWait(l);
         List<Task<?>> live = others(drain.running(l), caller);
         if (!live.isEmpty()) {
-            Fibers.withTimeoutOrNull(grace, () -> Fibers.awaitAllSettled(live));
+            long start = System.nanoTime();
+            String server = describe(drain, l);
+            log.info("{}: stopped accepting; draining {} within {} ms", server, drain.draining(l, live), grace.toMillis());
+            // waits on views of the tasks: awaitAllSettled would cancel them at the deadline, before they could be logged as cut off
+            CompletableFuture<?>[] settled = new CompletableFuture<?>[live.size()];
+            for (int i = 0; i < settled.length; i++) {
+                settled[i] = live.get(i).toCompletableFuture().exceptionally(e -> null);
+            }
+            Fibers.withTimeoutOrNull(grace, () -> Fibers.await(CompletableFuture.allOf(settled)));
             List<Task<?>> left = others(drain.running(l), caller);
+            if (left.isEmpty()) {
+                log.info("{}: drained after {} ms", server, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            } else {
+                log.warn("{}: the grace period of {} ms is over; cutting off {}", server, fullGrace.toMillis(), drain.draining(l, left));
+            }
             for (Task<?> t : left) {
                 t.cancel();
             }
             Fibers.nonCancellable(() -> Fibers.awaitAllSettled(left));
+        } else if (log.isDebugEnabled()) {
+            log.debug("{}: stopped accepting; nothing to drain", describe(drain, l));
         }
         drain.afterWait(l);
     }

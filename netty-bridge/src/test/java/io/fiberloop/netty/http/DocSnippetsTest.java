@@ -7,6 +7,7 @@ import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.channel.Channel;
 import io.fiberloop.fiber.channel.Select;
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.netty.NettyLoops;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -201,10 +202,35 @@ class DocSnippetsTest {
         return out;
     }
 
+    /** docs/operations.md: shutting down gracefully, health checks. */
+    void operations() throws IOException {
+        {
+            HttpServer server = HttpServer.builder().port(8080).get("/", req -> HttpResponse.text("hi")).start();
+            server.closeOnShutdown(Duration.ofSeconds(10));   // kill -TERM drains for up to 10 s, then exits
+            server.close();
+        }
+        {
+            HttpServer server = HttpServer.builder().port(8080)
+                    .health("/health")
+                    .get("/", req -> HttpResponse.text("hi"))
+                    .start();
+            server.close();
+        }
+        {
+            EventLoop app = NettyLoops.builder().name("app").build();
+            EventLoop management = NettyLoops.builder().name("management").build();
+            HttpServer server = HttpServer.builder().loop(app).port(8080).get("/", req -> HttpResponse.text("hi")).start();
+            HttpServer probes = HttpServer.builder().loop(management).port(8081).health("/health", server.loops()).start();
+            probes.close();
+            server.close();
+        }
+    }
+
     @Test
     void everyMarkedSnippetIsHereVerbatim() throws IOException {
         assertTrue(check(Path.of("..", "docs", "http.md")) >= 11, "compiled snippets in docs/http.md");
         assertTrue(check(Path.of("..", "README.md")) >= 1, "compiled snippets in README.md");
+        assertTrue(check(Path.of("..", "docs", "operations.md")) >= 3, "compiled snippets in docs/operations.md");
     }
 
     /** Checks every snippet marked "compiled" in {@code doc}; returns how many there are. */

@@ -1,0 +1,176 @@
+package io.fiberloop.netty.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import ch.qos.logback.classic.Level;
+import io.fiberloop.fiber.Fibers;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link HttpServer#closeOnShutdown}: a child JVM serving a slow request gets SIGTERM; the request
+ * is answered within the grace period (or cut off after it), and the log says what drained.
+ */
+@Timeout(90)
+class ShutdownHookTest {
+    private static final long WAIT_SECONDS = 30;
+
+    /** The child: serves {@code /slow?ms=N} (prints "in flight" once it sleeps), closes on shutdown with {@code args[0]} ms of grace. */
+    public static void main(String[] args) throws Exception {
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.fiberloop")).setLevel(Level.INFO);
+        HttpServer server = HttpServer.builder().host("127.0.0.1").port(0)
+                .get("/slow", req -> {
+                    System.out.println("in flight");
+                    System.out.flush();
+                    Fibers.sleep(Duration.ofMillis(Long.parseLong(req.queryParam("ms"))));
+                    return HttpResponse.text("slept");
+                })
+                .start();
+        server.closeOnShutdown(Duration.ofMillis(Long.parseLong(args[0])));
+        System.out.println("listening on " + server.port());
+        System.out.flush();
+        new CountDownLatch(1).await(); // until SIGTERM
+    }
+
+    @Test
+    void sigtermDrainsASlowRequestWithinTheGraceAndLogsIt() throws Exception {
+        try (Child child = Child.start(10_000)) {
+            try (RawHttp c = new RawHttp(child.port)) {
+                c.socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                c.send(RawHttp.get("/slow?ms=1500"));
+                child.await("in flight");
+                child.process.toHandle().destroy(); // SIGTERM
+                RawHttp.Resp r = c.read();
+                assertNotNull(r, "the connection closed without an answer; the child's output:\n" + child.output);
+                assertEquals(200, r.status(), child.output.toString());
+                assertEquals("slept", r.text());
+                assertEquals("close", r.header("Connection"), "a response during the drain closes its connection");
+            }
+            String out = child.waitForExit();
+            assertTrue(out.contains("JVM shutting down: closing the HTTP server on 127.0.0.1:" + child.port + " (grace 10000 ms)"), out);
+            assertTrue(out.contains("HTTP server on 127.0.0.1:" + child.port + ": stopped accepting; draining 1 request (GET /slow) on 1 connection within"), out);
+            assertTrue(out.contains("HTTP server on 127.0.0.1:" + child.port + ": drained after "), out);
+            assertTrue(out.contains("HTTP server on 127.0.0.1:" + child.port + " closed after "), out);
+            assertFalse(out.contains("cutting off"), out);
+        }
+    }
+
+    @Test
+    void aRequestLongerThanTheGraceIsCutOffAndLoggedByName() throws Exception {
+        try (Child child = Child.start(300)) {
+            try (RawHttp c = new RawHttp(child.port)) {
+                c.socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                c.send(RawHttp.get("/slow?ms=60000"));
+                child.await("in flight");
+                child.process.toHandle().destroy();
+                RawHttp.Resp r = c.read();
+                assertNotNull(r, child.output.toString());
+                assertEquals(503, r.status(), "cancelled before its response started");
+            }
+            String out = child.waitForExit();
+            assertTrue(out.contains(": the grace period of 300 ms is over; cutting off 1 request (GET /slow) on 1 connection"), out);
+        }
+    }
+
+    @Test
+    void closeOnShutdownChecksItsArguments() throws Exception {
+        try (HttpServer server = HttpServer.builder().host("127.0.0.1").port(0).get("/", req -> HttpResponse.text("hi")).start()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> server.closeOnShutdown(Duration.ofSeconds(-1)));
+            assertTrue(e.getMessage().contains("Duration.ZERO"), e.getMessage());
+            server.closeOnShutdown(Duration.ofSeconds(1));
+            assertThrows(IllegalStateException.class, () -> server.closeOnShutdown(Duration.ofSeconds(1)));
+            server.close(Duration.ZERO); // removes the hook: this test JVM exits without closing it again
+            assertThrows(IllegalStateException.class, () -> server.closeOnShutdown(Duration.ofSeconds(1)));
+        }
+    }
+
+    /** A child JVM running {@link #main} with this JVM's flags and class path. */
+    private static final class Child implements AutoCloseable {
+        final Process process;
+        final StringBuffer output = new StringBuffer();
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        final CountDownLatch ended = new CountDownLatch(1);
+        int port;
+
+        private Child(Process process) {
+            this.process = process;
+            Thread.ofPlatform().daemon().name("child-output").start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String l; (l = r.readLine()) != null; ) {
+                        output.append(l).append('\n');
+                        lines.add(l);
+                    }
+                } catch (IOException e) {
+                    output.append("[reading failed: ").append(e).append("]\n");
+                } finally {
+                    ended.countDown();
+                }
+            });
+        }
+
+        static Child start(long graceMillis) throws Exception {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            // this JVM's flags (surefire's argLine: the jvmopts file, leak detection), up to its main jar or class
+            for (String arg : ProcessHandle.current().info().arguments().orElseThrow()) {
+                if (arg.equals("-jar") || arg.equals("-cp") || arg.equals("-classpath") || !(arg.startsWith("-") || arg.startsWith("@"))) {
+                    break;
+                }
+                if (!arg.startsWith("-javaagent") && !arg.startsWith("-agent")) {
+                    cmd.add(arg);
+                }
+            }
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ShutdownHookTest.class.getName(), String.valueOf(graceMillis)));
+            Child c = new Child(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+            String line = c.await("listening on ");
+            c.port = Integer.parseInt(line.substring(line.indexOf("listening on ") + "listening on ".length()).trim());
+            return c;
+        }
+
+        /** Waits for a line that contains {@code what}; returns it. */
+        String await(String what) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            for (;;) {
+                String l = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                if (l == null) {
+                    fail("the child did not print '" + what + "' within " + WAIT_SECONDS + " s; its output:\n" + output);
+                }
+                if (l.contains(what)) {
+                    return l;
+                }
+            }
+        }
+
+        /** Waits for the child to exit after SIGTERM; returns its output. */
+        String waitForExit() throws InterruptedException {
+            assertTrue(process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS), "the child did not exit; its output:\n" + output);
+            assertTrue(ended.await(WAIT_SECONDS, TimeUnit.SECONDS));
+            return output.toString();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            if (process.isAlive()) {
+                process.destroyForcibly().waitFor(WAIT_SECONDS, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
