@@ -349,10 +349,14 @@ final class Turns {
                 break;
             }
             runTasks(self);
-            if (self != null && hostReady()) {
-                Thread.yield();
+            if (self != null) {
                 if (self.retired()) {
+                    // it blocked in a task and was replaced: the new runner carries the closing on
+                    // (and may have finished it meanwhile), so this one only leaves
                     return;
+                }
+                if (hostReady()) {
+                    Thread.yield();
                 }
             }
         }
