@@ -40,7 +40,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @TestTemplate
-@ExtendWith({ExploreExtension.class, FiberLoopExtension.class})
+@ExtendWith(FiberLoopExtension.class)
 public @interface Explore {
 
     /**

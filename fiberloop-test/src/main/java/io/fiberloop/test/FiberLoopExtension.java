@@ -8,24 +8,28 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.InvocationInterceptor;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
+import org.junit.jupiter.api.extension.TestTemplateInvocationContext;
+import org.junit.jupiter.api.extension.TestTemplateInvocationContextProvider;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
  * The JUnit 5 extension behind {@link FiberLoopTest} and {@link Explore}: gives each test method
- * its own fiber loop on an auto-advancing virtual clock, runs the method as the loop's main fiber,
+ * its own fiber loop on an auto-advancing virtual clock, runs the method as the loop's main fiber
+ * (once per seed for {@code @Explore}, a test template),
  * injects the loop, its clock, a {@link TestLoop} and an {@link EventOrder}, and fails the test
  * on leaked tasks, unobserved failures and passed time limits. Use the annotations; registering
  * this class with {@code @ExtendWith} works too (with {@link FiberLoopTest}'s default limits).
  *
  * <p>Threading: JUnit calls it on the test's thread; the test method then runs on the loop.
  */
-public final class FiberLoopExtension implements ParameterResolver, InvocationInterceptor {
+public final class FiberLoopExtension implements ParameterResolver, InvocationInterceptor, TestTemplateInvocationContextProvider {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(FiberLoopExtension.class);
     private static final String SESSION = "session";
     private static final String SEED = "seed";
@@ -39,6 +43,16 @@ public final class FiberLoopExtension implements ParameterResolver, InvocationIn
     /** {@link Explore}'s run for one seed: the test's loop explores schedules from it. */
     static void useSeed(ExtensionContext context, long seed) {
         context.getStore(NS).put(SEED, seed);
+    }
+
+    @Override
+    public boolean supportsTestTemplate(ExtensionContext context) {
+        return ExploreSeeds.supports(context);
+    }
+
+    @Override
+    public Stream<TestTemplateInvocationContext> provideTestTemplateInvocationContexts(ExtensionContext context) {
+        return ExploreSeeds.invocations(context);
     }
 
     @Override

@@ -147,6 +147,6 @@ public final class TestLoop {
 
     @Override
     public String toString() {
-        return "TestLoop[" + loop.name() + ", " + now() + (seed == null ? "" : ", seed " + ExploreExtension.format(seed)) + "]";
+        return "TestLoop[" + loop.name() + ", " + now() + (seed == null ? "" : ", seed " + ExploreSeeds.format(seed)) + "]";
     }
 }

@@ -281,11 +281,11 @@ final class TestSession implements AutoCloseable {
         if (seed == null || failure instanceof TestAbortedException) {
             return failure;
         }
-        String s = ExploreExtension.format(seed);
+        String s = ExploreSeeds.format(seed);
         System.err.println("fiberloop-test: " + loop.name() + " failed under exploration seed " + s
-                + "; replay it with @Explore(seed = " + s + ") or -D" + ExploreExtension.SEED + "=" + s);
+                + "; replay it with @Explore(seed = " + s + ") or -D" + ExploreSeeds.SEED + "=" + s);
         return new AssertionFailedError("failed under exploration seed " + s + " (replay it with @Explore(seed = " + s + ") or -D"
-                + ExploreExtension.SEED + "=" + s + "): " + failure, failure);
+                + ExploreSeeds.SEED + "=" + s + "): " + failure, failure);
     }
 
     private static long saturatedAdd(long a, long b) {

@@ -43,7 +43,7 @@ class ExploreTest {
         assertTrue(VerdictTest.everything(failures.getFirst()).contains("overdrawn"), VerdictTest.everything(failures.getFirst()));
         String seed = m.group(1);
         for (int i = 0; i < 3; i++) {
-            Events replay = runMethod(RacySamples.Racy.class, "withdrawals", ExploreExtension.SEED, seed);
+            Events replay = runMethod(RacySamples.Racy.class, "withdrawals", ExploreSeeds.SEED, seed);
             replay.assertStatistics(s -> s.started(1).failed(1));
             assertTrue(VerdictTest.failures(replay).getFirst().getMessage().contains(seed));
         }
@@ -58,7 +58,7 @@ class ExploreTest {
 
     @Test
     void theIterationCountCanBeRaisedWithoutEditingTheTest() {
-        runMethod(RacySamples.Racy.class, "withdrawals", ExploreExtension.ITERATIONS, "3", ExploreExtension.BASE, "7")
+        runMethod(RacySamples.Racy.class, "withdrawals", ExploreSeeds.ITERATIONS, "3", ExploreSeeds.BASE, "7")
                 .assertStatistics(s -> s.started(3));
     }
 }

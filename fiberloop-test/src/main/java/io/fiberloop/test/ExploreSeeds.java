@@ -9,17 +9,16 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.Extension;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.TestTemplateInvocationContext;
-import org.junit.jupiter.api.extension.TestTemplateInvocationContextProvider;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
- * {@link Explore}'s runs: one invocation of the test template per seed, each of which tells
- * {@link FiberLoopExtension} its seed (through the invocation's store) before the test's loop is
- * built.
+ * {@link Explore}'s runs, for {@link FiberLoopExtension}: one invocation of the test template per
+ * seed, each of which tells the extension its seed (through the invocation's store) before the
+ * test's loop is built.
  *
  * <p>Threading: JUnit's.
  */
-final class ExploreExtension implements TestTemplateInvocationContextProvider {
+final class ExploreSeeds {
     /** Configuration parameter: seeds to replay, comma-separated, in every {@code @Explore} test. */
     static final String SEED = "fiberloop.explore.seed";
     /** Configuration parameter: how many seeds to run, in place of the annotation's count. */
@@ -29,16 +28,16 @@ final class ExploreExtension implements TestTemplateInvocationContextProvider {
     /** The default base: the same seeds on every run, so that CI is reproducible. */
     private static final long DEFAULT_BASE = 0x6669_6265_726c_6f6fL; // "fiberloo"
 
-    ExploreExtension() {
+    private ExploreSeeds() {
     }
 
-    @Override
-    public boolean supportsTestTemplate(ExtensionContext context) {
+    /** @return whether the template is an {@code @Explore} method */
+    static boolean supports(ExtensionContext context) {
         return context.getTestMethod().map(m -> AnnotationSupport.isAnnotated(m, Explore.class)).orElse(false);
     }
 
-    @Override
-    public Stream<TestTemplateInvocationContext> provideTestTemplateInvocationContexts(ExtensionContext context) {
+    /** @return one invocation per seed */
+    static Stream<TestTemplateInvocationContext> invocations(ExtensionContext context) {
         Explore explore = AnnotationSupport.findAnnotation(context.getRequiredTestMethod(), Explore.class).orElseThrow();
         return seeds(explore, context).stream().map(Run::new);
     }
