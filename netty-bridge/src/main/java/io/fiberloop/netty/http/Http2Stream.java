@@ -224,7 +224,9 @@ final class Http2Stream extends HttpConnection {
         if (inactive) {
             ReferenceCountUtil.release(msg); // reset meanwhile: the frames have no stream to go on
         } else {
-            ctx.write(msg, ctx.voidPromise());
+            // a plain promise, not the void one: the codec's encoder would make a void promise a real
+            // one with a listener that reports failures (for a stream, a reset: nothing to report)
+            ctx.write(msg, ctx.newPromise());
         }
     }
 
