@@ -94,6 +94,12 @@ public final class Fiber {
     private final Object target;
     private Fiber parent;
     private String name;
+    /**
+     * Of a task: where it came from, for its generated name and the dumps' tree: the task that
+     * spawned it (weakly: an abandoned spawner must stay collectable) or, spawned from outside any
+     * task, the class of its body.
+     */
+    private Object origin;
     /** The fiber that last switched into this one: where its end goes when no ancestor can take it. */
     private Fiber switcher;
     /** The task this fiber runs, or {@code null} for a plain fiber. */
@@ -190,14 +196,55 @@ public final class Fiber {
 
     // ------------------------------------------------------------------ accessors
 
-    /** @return the fiber's name ({@code fiber-N} unless set; generated on first use) */
+    /**
+     * The fiber's name: the one given (by {@link Fibers#spawn(String, Callable)} or
+     * {@link #name(String)}; a server names its request tasks after their route, {@code GET /users/{id}},
+     * and its connection tasks after their peer), else one generated on first use that says where
+     * the task came from: {@code task-7 from 'GET /users/{id}'} (the task that spawned it) or
+     * {@code task-7 from OrderService} (the class whose lambda it runs); {@code fiber-N} for a
+     * plain fiber. Dumps, stall reports and failure logs show it.
+     *
+     * @return the name
+     */
     public String name() {
         String n = name;
         if (n == null) {
-            n = "fiber-" + IDS.incrementAndGet();
+            n = (task != null ? "task-" : "fiber-") + IDS.incrementAndGet() + from(origin);
             name = n;
         }
         return n;
+    }
+
+    /** Notes where a task came from (see {@link #name()}, {@link #spawner()}). The spawning thread. */
+    void origin(Object body) {
+        Strand s = Strand.here();
+        origin = s != null && s.kind() == Strand.Kind.TASK ? new java.lang.ref.WeakReference<>(s.fiber()) : body.getClass();
+    }
+
+    /**
+     * The task whose fiber spawned this task, if it is still reachable: the parent in a fiber
+     * dump's tree (a {@link TaskScope}'s tasks are its owner's children).
+     *
+     * @return the spawning task's fiber, or {@code null} (spawned from a loop callback or another
+     *     thread, not a task, or already collected)
+     */
+    public Fiber spawner() {
+        return origin instanceof java.lang.ref.WeakReference<?> r && r.get() instanceof Fiber f ? f : null;
+    }
+
+    private static String from(Object origin) {
+        if (origin instanceof java.lang.ref.WeakReference<?> r) {
+            return r.get() instanceof Fiber by ? " from '" + by.name() + "'" : "";
+        }
+        if (origin instanceof Class<?> c) {
+            String n = c.getName();
+            int lambda = n.indexOf("$$Lambda");
+            if (lambda >= 0) {
+                n = n.substring(0, lambda);
+            }
+            return " from " + n.substring(n.lastIndexOf('.') + 1);
+        }
+        return "";
     }
 
     /**

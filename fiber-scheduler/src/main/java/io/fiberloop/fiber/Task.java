@@ -88,6 +88,7 @@ public final class Task<T> implements Future<T> {
         FiberContext.Snapshot context = FiberContext.capture();
         Callable<T> inherited = context.isEmpty() ? body : () -> context.call(body);
         Fiber f = new Fiber(host, inherited, null, Strand.Kind.TASK, name);
+        f.origin(body);
         Task<T> task = new Task<>(f);
         f.task = task;
         return task;

@@ -288,7 +288,25 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
                 error.addSuppressed(handlerFailure);
             }
         }
-        log.error("loop '{}': {} failed; the loop keeps running", name, source, error);
+        log.error("loop '{}': {} failed; the loop keeps running", name, describe(source), error);
+    }
+
+    /**
+     * A failed task's source for the log: a lambda as the class it was written in
+     * ({@code a task from LoopDemo}, not {@code LoopDemo$$Lambda/0x...@623b985a}), another object by
+     * its {@code toString}, a description as it is.
+     */
+    static String describe(Object source) {
+        if (source instanceof String s) {
+            return s;
+        }
+        String n = source.getClass().getName();
+        int lambda = n.indexOf("$$Lambda");
+        if (lambda >= 0) {
+            n = n.substring(0, lambda);
+            return "a task from " + n.substring(n.lastIndexOf('.') + 1);
+        }
+        return "task " + source;
     }
 
     // ------------------------------------------------------------------ LoopWork (for the host)

@@ -19,6 +19,24 @@ import org.junit.jupiter.api.Timeout;
 class FailureHandlingTest {
 
     @Test
+    void aFailedLambdaIsLoggedAsTheClassItWasWrittenInNotItsIdentity() {
+        Runnable lambda = () -> { };
+        assertEquals("a task from FailureHandlingTest", DefaultEventLoop.describe(lambda));
+        assertEquals("closing the I/O driver x", DefaultEventLoop.describe("closing the I/O driver x"));
+        Runnable named = new Runnable() {
+            @Override
+            public void run() {
+            }
+
+            @Override
+            public String toString() {
+                return "flush of channel 7";
+            }
+        };
+        assertEquals("task flush of channel 7", DefaultEventLoop.describe(named));
+    }
+
+    @Test
     void anExceptionEscapingATaskDoesNotStopTheLoop() throws Exception {
         // default handler: logged at ERROR (expected in the test output), the loop keeps running
         try (EventLoop loop = quiet("fail-default").build()) {

@@ -1,5 +1,6 @@
 package io.fiberloop.samples;
 
+import io.fiberloop.fiber.FiberDump;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.micrometer.FiberloopMetrics;
@@ -96,8 +97,9 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
                 .health("/health");                                // 200 while the loops run
         HttpServer server = Cli.closingOnFailure(loopsToClose, b::start);
         HttpServer management = managementServer(server, registry);
+        FiberDump.registerMBean(); // the same dump over JMX: io.fiberloop:type=FiberDump, operations text and json
         String base = (tlsCert != null ? "https" : "http") + "://127.0.0.1:" + server.port();
-        System.out.println("management server on http://127.0.0.1:" + management.port() + " (/health, /metrics), on a loop of its own");
+        System.out.println("management server on http://127.0.0.1:" + management.port() + " (/health, /metrics, /debug/fibers), on a loop of its own");
         System.out.println("HTTP server listening on " + base + " (" + t.id() + (loops > 1 ? ", " + loops + " loops" : "")
                 + "); Ctrl-C stops it. Try:");
         System.out.println("  curl " + base + "/            (the list of routes)");
@@ -127,6 +129,7 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
         return Cli.closingOnFailure(loop, () -> HttpServer.builder().loop(loop).host("127.0.0.1").port(p)
                 .health("/health", server.loops())
                 .get("/metrics", FiberloopMetrics.scrape(registry))
+                .fiberDump("/debug/fibers")                      // every loop's live tasks; ?format=json
                 .start());
     }
 

@@ -49,7 +49,7 @@ class NoLoggerTest {
         assertTrue(err.contains("No SLF4J providers were found"), "the child runs on SLF4J's NOP logger:\n" + err);
         assertTrue(err.contains("fiberloop WARN: -Djdk.trackAllThreads=false is not set"), err);
         assertTrue(err.contains("fiberloop WARN: loop 'stalling' stalled"), err);
-        assertTrue(err.contains("fiberloop ERROR: handler of GET /boom (route /boom) failed"), err);
+        assertTrue(err.contains("fiberloop ERROR: request 'GET /boom' failed on GET /boom"), err);
         assertTrue(err.contains("java.lang.IllegalStateException: deliberately failing handler"), "with the stack trace:\n" + err);
     }
 

@@ -111,6 +111,9 @@ class ServerSamplesTest {
             assertEquals(200, probe.statusCode(), probe.body());
             assertTrue(probe.body().contains("\"name\":\"http-loop\""), "the management server watches the HTTP loop: " + probe.body());
             assertTrue(get(client, mbase + "/metrics").body().contains("fiberloop_loop_stalled{loop=\"http-loop\"} 0.0"));
+            HttpResponse<String> fibers = get(client, mbase + "/debug/fibers");
+            assertTrue(fibers.body().contains("loop 'http-loop' ") && fibers.body().contains("loop 'management' "), fibers.body());
+            assertTrue(fibers.body().contains("  GET /debug/fibers ["), "the dump's own request, by route: " + fibers.body());
             http.stopAndCheck();
         }
     }

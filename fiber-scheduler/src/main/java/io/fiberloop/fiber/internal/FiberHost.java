@@ -66,7 +66,40 @@ public final class FiberHost implements LoopHost {
         JdkReach.checkVirtualThreads();
         JdkPoller.ensureInitialized();
         checkGarbageCollection();
-        return new FiberHost(work);
+        FiberHost h = new FiberHost(work);
+        synchronized (HOSTS) {
+            HOSTS.add(h);
+        }
+        return h;
+    }
+
+    /** The hosts of the loops not terminated yet, for fiber dumps; held by their loops, so weakly here. */
+    private static final java.util.Set<FiberHost> HOSTS = java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
+
+    /**
+     * The hosts of every fiber loop not terminated yet, in no particular order. Any thread.
+     *
+     * @return a copy
+     */
+    public static List<FiberHost> all() {
+        synchronized (HOSTS) {
+            return List.copyOf(HOSTS);
+        }
+    }
+
+    /**
+     * The live tasks, newest first: exact on the loop's thread; from another thread a racy read
+     * (a task starting or ending meanwhile may be missed), bounded by {@code max}.
+     *
+     * @param max the most to return
+     * @return the strands
+     */
+    public List<Strand> liveSnapshot(int max) {
+        List<Strand> all = new ArrayList<>();
+        for (Strand s = liveHead; s != null && all.size() < max; s = s.liveNext) {
+            all.add(s);
+        }
+        return all;
     }
 
     private static void checkGarbageCollection() {
@@ -359,5 +392,8 @@ public final class FiberHost implements LoopHost {
             access.abandon(s, "loop '" + loop.name() + "' closed before task '" + s.fiber().name() + "' finished");
         }
         terminated = true;
+        synchronized (HOSTS) {
+            HOSTS.remove(this);
+        }
     }
 }

@@ -43,12 +43,12 @@ final class Dispatcher {
             writer.write(ex, res);
         } catch (Throwable e) {
             if (e instanceof Error err && !(e instanceof StackOverflowError) && !(e instanceof OutOfMemoryError)) {
-                log.error("request {} {} failed", req.method(), req.uri(), err);
+                log.error("request '{}' failed on {} {}", taskName(ex), req.method(), req.uri(), err);
             }
             if (ex.headSent) {
                 if (!(e instanceof IOException) && !(e instanceof CancelledException)) {
-                    log.error("streaming the response to {} {} (route {}) failed; the connection is dropped",
-                            req.method(), req.uri(), req.route, e);
+                    log.error("request '{}' failed streaming its response to {} {}; the connection is dropped",
+                            taskName(ex), req.method(), req.uri(), e);
                 } else {
                     log.debug("response to {} {} broke off: {}", req.method(), req.uri(), e.toString());
                 }
@@ -135,6 +135,12 @@ final class Dispatcher {
         }
     }
 
+    /** The name of the exchange's task, {@code GET /users/{id}}, for the failure log. */
+    private static String taskName(Exchange ex) {
+        Task<Void> t = ex.task;
+        return t != null ? t.name() : ex.request.method() + " (no route)";
+    }
+
     private static HttpResponse errorResponse(Exchange ex, Throwable e) {
         HttpRequest req = ex.request;
         HttpResponse mapped = ex.conn.config.errors.respond(ex, e);
@@ -150,7 +156,7 @@ final class Dispatcher {
         if (e instanceof CancelledException ce) {
             throw ce;
         }
-        MustLog.error(log, "handler of {} {} (route {}) failed", req.method(), req.uri(), req.route == null ? "none" : req.route, e);
+        MustLog.error(log, "request '{}' failed on {} {}", taskName(ex), req.method(), req.uri(), e);
         return HttpResponse.error(500, "internal server error\n");
     }
 }

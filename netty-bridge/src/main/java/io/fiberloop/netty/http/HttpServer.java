@@ -1,6 +1,7 @@
 package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.CancelledException;
+import io.fiberloop.fiber.FiberDump;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
@@ -817,6 +818,23 @@ public final class HttpServer implements AutoCloseable {
                         + "use health(path) to watch this server's own loops");
             }
             return get(path, new HealthCheck(loops));
+        }
+
+        /**
+         * Adds a fiber dump at {@code path} ({@code GET}): every fiber loop of the JVM and its live
+         * tasks as a tree, each with its name ({@code GET /users/{id}}), state, where it waits and
+         * its stack ({@link FiberDump}); text, or JSON with {@code ?format=json}. It shows your
+         * code's stacks: serve it on a management port, not to the public.
+         *
+         * @param path the route, e.g. {@code /debug/fibers}
+         * @return this
+         */
+        public Builder fiberDump(String path) {
+            return get(path, req -> {
+                FiberDump dump = FiberDump.ofAllLoops();
+                return "json".equals(req.queryParam("format")) ? HttpResponse.json(dump.json())
+                        : HttpResponse.text(dump.text()).setHeader("Cache-Control", "no-store");
+            });
         }
 
         /**

@@ -51,6 +51,7 @@ class ObservedServerTest {
     static final BlockingQueue<String> connections = new LinkedBlockingQueue<>();
     static final BlockingQueue<String> taskNames = new LinkedBlockingQueue<>();
     static AppenderBase<ILoggingEvent> appender;
+    static final java.util.concurrent.CompletableFuture<String> parked = new java.util.concurrent.CompletableFuture<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -94,6 +95,8 @@ class ObservedServerTest {
                     return HttpResponse.text("slept");
                 })
                 .post("/upload", req -> HttpResponse.text("got " + req.bodyBytes().length))
+                .get("/parked", req -> HttpResponse.text(Fibers.await(parked)))
+                .fiberDump("/debug/fibers")
                 .start();
     }
 
@@ -183,6 +186,24 @@ class ObservedServerTest {
             c.send(RawHttp.get("/slow"));
             assertEquals(200, c.read().status());
             assertEquals("GET /slow", taskNames.poll(10, TimeUnit.SECONDS), "the name stays once the task suspended");
+        }
+    }
+
+    @Test
+    void theFiberDumpRouteShowsARequestInFlightByItsRoute() throws Exception {
+        try (RawHttp waiting = new RawHttp(server.port()); RawHttp debug = new RawHttp(server.port())) {
+            waiting.send(RawHttp.get("/parked"));
+            String text;
+            do { // until the request has arrived and parked (each dump is a round trip to the loop)
+                text = debug.send(RawHttp.get("/debug/fibers")).read().text();
+            } while (!text.contains("GET /parked ["));
+            assertTrue(text.startsWith("loop 'observed' ACTIVE, "), text);
+            assertTrue(text.contains("\n  GET /parked [SUSPENDED] waiting in Fibers.await\n      at "), text);
+            assertTrue(text.contains("  GET /debug/fibers ["), "the dump's own request: " + text);
+            String json = debug.send(RawHttp.get("/debug/fibers?format=json")).read().text();
+            assertTrue(json.contains("{\"name\":\"GET /parked\",\"state\":\"SUSPENDED\",\"waitingIn\":\"Fibers.await\""), json);
+            parked.complete("unparked");
+            assertEquals("unparked", waiting.read().text());
         }
     }
 
