@@ -170,10 +170,7 @@ public final class Fibers {
     /** Suspends (fiber) or blocks (plain thread) until {@code f} is done. */
     static void awaitDone(CompletableFuture<?> f, String what) {
         if (f.isDone()) {
-            Strand me = Strand.here();
-            if (me != null && me.kind() != Strand.Kind.WORK) {
-                me.checkCancelled();
-            }
+            checkCancelledHere();
             return;
         }
         Strand me = Strand.suspendable(what);
@@ -190,6 +187,14 @@ public final class Fibers {
         }
         f.whenComplete((v, e) -> me.wake());
         me.awaitUntil(f::isDone);
+    }
+
+    /** A wait that need not suspend still raises the calling fiber's cancellation (not a work fiber's). */
+    static void checkCancelledHere() {
+        Strand me = Strand.here();
+        if (me != null && me.kind() != Strand.Kind.WORK) {
+            me.checkCancelled();
+        }
     }
 
     /** The value of a completed future, or its failure rethrown (unchecked as is, checked wrapped). */
@@ -219,19 +224,11 @@ public final class Fibers {
         return task == null ? "the awaited future was cancelled" : "task '" + task.name() + "' was cancelled";
     }
 
-    /** The exception a waiter raises for a cancelled future {@code f}. */
-    static CancelledException cancelled(CompletableFuture<?> f, String message) {
-        try {
-            f.getNow(null);
-        } catch (CancellationException e) {
-            return cancelled(e, message);
-        } catch (CompletionException e) {
-            // not cancelled after all
-        }
-        throw new IllegalStateException("not cancelled: " + f);
-    }
-
-    private static CancelledException cancelled(CancellationException e, String message) {
+    /**
+     * The exception a waiter raises for a cancelled future: a new {@link CancelledException} (the
+     * waiter's stack) whose cause is the original cancellation under {@code e}.
+     */
+    static CancelledException cancelled(CancellationException e, String message) {
         Throwable original = e;
         while (original.getCause() instanceof CancellationException c) {
             original = c;

@@ -187,8 +187,13 @@ final class Gather {
 
     /** A plain thread's wait: blocks until {@code until} holds. */
     private static void blockUntil(List<Item> list, Until until) {
-        while (!until.done()) {
+        while (true) {
+            // the pending ones first, then the condition: one that completes in between is among
+            // them, so the wait returns at once (the other order could wait only for those left)
             CompletableFuture<?>[] pending = list.stream().map(Item::done).filter(f -> !f.isDone()).toArray(CompletableFuture<?>[]::new);
+            if (until.done()) {
+                return;
+            }
             CompletableFuture.anyOf(pending).handle((v, e) -> null).join();
         }
     }

@@ -3,7 +3,10 @@ package io.fiberloop.fiber;
 import io.fiberloop.fiber.context.FiberContext;
 import io.fiberloop.fiber.internal.FiberHost;
 import io.fiberloop.fiber.internal.Strand;
+import io.fiberloop.fiber.internal.Until;
 import io.fiberloop.loop.EventLoop;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.util.Objects;
@@ -71,16 +74,45 @@ import org.slf4j.LoggerFactory;
 public final class Task<T> implements Future<T> {
     private static final Logger log = LoggerFactory.getLogger(Task.class);
     private static final Cleaner CLEANER = Cleaner.create();
+    private static final VarHandle COMPLETIONS;
+    private static final VarHandle VIEW;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            COMPLETIONS = l.findVarHandle(Task.class, "completions", Completion.class);
+            VIEW = l.findVarHandle(Task.class, "view", View.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The outcome of a task that returned {@code null}. */
+    private static final Object NIL = new Object();
+    /** {@link #completions} once the task is settled: a completion added from then on runs at once. */
+    private static final Completion SETTLED = new Completion();
 
     final Fiber fiber;
-    /** The outcome, completed only by {@link #settle}; also the read-only view. */
-    private final View<T> outcome;
+    /*
+     * The outcome lives in the task's own fields; a CompletableFuture exists only once someone asks
+     * for one. Publication between the loop thread that settles and any thread that registers:
+     *   settle:       outcome := o (volatile)  ->  completions := SETTLED, run what was there  ->  read view, complete it
+     *   register:     CAS completions (fails on SETTLED: run it now)
+     *   create view:  CAS view  ->  read outcome, complete the view if set
+     * Each side writes its own volatile before reading the other's, so a view or completion is
+     * completed at least once (completing a view twice with the same outcome is harmless).
+     */
+    /** {@code null} while running; then the value ({@link #NIL} for null) or a {@link Failure}. Written once, on the loop. */
+    private volatile Object outcome;
+    /** Callbacks and waiting fibers (a stack, newest first) until settled; then {@link #SETTLED}. */
+    private volatile Completion completions;
+    /** The read-only view, created on first demand ({@link #view()}). */
+    private volatile View<T> view;
     /** Created only when the task fails with nobody watching: successful tasks pay nothing for it. */
     private volatile Unretrieved unretrieved;
 
     private Task(Fiber fiber) {
         this.fiber = fiber;
-        this.outcome = new View<>(this);
     }
 
     /** A task of {@code host}, not started yet; captures the spawner's context (fiber locals, MDC) now. Any thread. */
@@ -160,25 +192,61 @@ public final class Task<T> implements Future<T> {
 
     /** Completes the task with the fiber's outcome; the first call wins. Loop thread. */
     void settle(Object result, Throwable failure) {
-        if (outcome.isDone()) {
+        if (outcome != null) {
             return;
         }
+        Object o;
         if (failure == null) {
-            @SuppressWarnings("unchecked")
-            T value = (T) result;
-            outcome.settle(value);
-            return;
+            o = result == null ? NIL : result;
+        } else {
+            o = new Failure(failure);
+            View<T> v = view;
+            boolean watched = completions != null || v != null && v.getNumberOfDependents() > 0;
+            if (!watched && !(failure instanceof CancellationException)) {
+                // published before the outcome, so whoever sees the task done sees this too
+                Unretrieved u = new Unretrieved(fiber.name());
+                u.error = failure;
+                unretrieved = u;
+                CLEANER.register(this, u);
+                fiber.strand.host().failedUnwatched(this);
+            }
         }
-        boolean watched = outcome.getNumberOfDependents() > 0;
-        if (!watched && !(failure instanceof CancellationException)) {
-            // published before completion, so whoever sees the task done sees this too
-            Unretrieved u = new Unretrieved(fiber.name());
-            u.error = failure;
-            unretrieved = u;
-            CLEANER.register(this, u);
-            fiber.strand.host().failedUnwatched(this);
+        outcome = o;
+        Completion c = (Completion) COMPLETIONS.getAndSet(this, SETTLED);
+        if (c != null) {
+            runAll(c, o);
         }
-        outcome.settleFailure(failure);
+        View<T> v = view;
+        if (v != null) {
+            v.settleFrom(o);
+        }
+    }
+
+    /** Runs a stack of completions oldest first. */
+    private void runAll(Completion newestFirst, Object o) {
+        Completion oldestFirst = null;
+        for (Completion c = newestFirst; c != null; ) {
+            Completion next = c.next;
+            c.next = oldestFirst;
+            oldestFirst = c;
+            c = next;
+        }
+        for (Completion c = oldestFirst; c != null; c = c.next) {
+            c.fire(this, o);
+        }
+    }
+
+    /** Adds {@code c} to run once the task is settled, or runs it now if it is. Any thread. */
+    private void whenSettled(Completion c) {
+        Completion head;
+        do {
+            head = completions;
+            if (head == SETTLED) {
+                c.fire(this, outcome);
+                return;
+            }
+            c.next = head;
+        } while (!COMPLETIONS.compareAndSet(this, head, c));
     }
 
     /** @return the failure nobody has retrieved yet, or {@code null} (for fiberloop-test, through FiberAccess) */
@@ -196,24 +264,48 @@ public final class Task<T> implements Future<T> {
 
     /** The outcome as a future, for the combinators of this package (no retrieval mark). */
     CompletableFuture<T> outcome() {
-        return outcome;
+        return view();
+    }
+
+    /** The read-only view, created on first demand. Any thread. */
+    private View<T> view() {
+        View<T> v = view;
+        if (v == null) {
+            View<T> created = new View<>(fiber);
+            v = (View<T>) VIEW.compareAndExchange(this, (View<T>) null, created);
+            if (v == null) {
+                v = created;
+            }
+            Object o = outcome;
+            if (o != null) {
+                v.settleFrom(o);
+            }
+        }
+        return v;
     }
 
     // ------------------------------------------------------------------ state
 
     @Override
     public boolean isDone() {
-        return outcome.isDone();
+        return outcome != null;
     }
 
     @Override
     public boolean isCancelled() {
-        return outcome.isCancelled();
+        return outcome instanceof Failure f && f.error instanceof CancellationException;
     }
 
     @Override
     public State state() {
-        return outcome.state();
+        Object o = outcome;
+        if (o == null) {
+            return State.RUNNING;
+        }
+        if (o instanceof Failure f) {
+            return f.error instanceof CancellationException ? State.CANCELLED : State.FAILED;
+        }
+        return State.SUCCESS;
     }
 
     /**
@@ -225,7 +317,12 @@ public final class Task<T> implements Future<T> {
     @Override
     public T resultNow() {
         retrieved();
-        return outcome.resultNow();
+        Object o = outcome;
+        if (o == null || o instanceof Failure) {
+            throw new IllegalStateException("task '" + name() + "' " + (o == null ? "is not done" : "did not succeed: it is " + state())
+                    + "; resultNow() is for a task that has succeeded (check state(), or wait with join())");
+        }
+        return valueOf(o);
     }
 
     /**
@@ -237,7 +334,16 @@ public final class Task<T> implements Future<T> {
     @Override
     public Throwable exceptionNow() {
         retrieved();
-        return outcome.exceptionNow();
+        if (outcome instanceof Failure f && !(f.error instanceof CancellationException)) {
+            return f.unwrapped();
+        }
+        throw new IllegalStateException("task '" + name() + "' did not fail: it is " + state()
+                + "; exceptionNow() is for a task that has failed (check state(), or wait with join())");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T valueOf(Object o) {
+        return o == NIL ? null : (T) o;
     }
 
     // ------------------------------------------------------------------ waiting
@@ -251,14 +357,40 @@ public final class Task<T> implements Future<T> {
      * @throws IllegalStateException if called from a loop callback, which must not block
      */
     public T join() {
-        Fibers.awaitDone(outcome, "join()");
+        awaitDone("join()");
         return resultOfDone();
+    }
+
+    /**
+     * Suspends a calling fiber (no future involved) or blocks a plain thread (on the view) until
+     * the task is done; refuses a loop callback, and raises the calling fiber's cancellation.
+     */
+    private void awaitDone(String what) {
+        if (outcome != null) {
+            Fibers.checkCancelledHere();
+            return;
+        }
+        Strand me = Strand.suspendable(what);
+        if (me == null) {
+            Fibers.awaitDone(view(), what);
+            return;
+        }
+        Waiter w = new Waiter(me, this);
+        whenSettled(w);
+        me.awaitUntil(w);
     }
 
     /** The outcome of a done task, as {@link #join()} reports it, without checking the caller's cancellation. */
     T resultOfDone() {
         retrieved();
-        return Fibers.resultOf(outcome, this);
+        Object o = outcome;
+        if (o instanceof Failure f) {
+            if (f.error instanceof CancellationException c) {
+                throw Fibers.cancelled(c, Fibers.cancelledMessage(this));
+            }
+            throw Fibers.rethrowUnchecked(f.unwrapped());
+        }
+        return valueOf(o);
     }
 
     /**
@@ -273,12 +405,12 @@ public final class Task<T> implements Future<T> {
      */
     @Override
     public T get() throws InterruptedException, ExecutionException {
-        if (!outcome.isDone()) {
+        if (outcome == null) {
             if (Fiber.currentOrNull() != null || onLoop()) {
-                Fibers.awaitDone(outcome, "get()"); // suspends a fiber; refuses a loop callback
+                awaitDone("get()"); // suspends a fiber; refuses a loop callback
             } else {
                 try {
-                    outcome.get();
+                    view().get();
                 } catch (ExecutionException | CancellationException e) {
                     // reported below
                 }
@@ -300,10 +432,10 @@ public final class Task<T> implements Future<T> {
      */
     @Override
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-        if (!outcome.isDone()) {
+        if (outcome == null) {
             if (Fiber.currentOrNull() != null) {
                 boolean done = Fibers.withTimeoutOrNull(Duration.ofNanos(unit.toNanos(timeout)), () -> {
-                    Fibers.awaitDone(outcome, "get()");
+                    awaitDone("get()");
                     return Boolean.TRUE;
                 }) != null;
                 if (!done) {
@@ -313,7 +445,7 @@ public final class Task<T> implements Future<T> {
                 Strand.suspendable("get()"); // throws: a loop callback must not block its loop
             } else {
                 try {
-                    outcome.get(timeout, unit);
+                    view().get(timeout, unit);
                 } catch (ExecutionException | CancellationException e) {
                     // reported below
                 } catch (TimeoutException e) {
@@ -331,12 +463,17 @@ public final class Task<T> implements Future<T> {
     /** The outcome of a done task, as {@code get} reports it. */
     private T outcomeForGet() throws ExecutionException {
         retrieved();
-        return switch (outcome.state()) {
-            case SUCCESS -> outcome.resultNow();
-            case FAILED -> throw new ExecutionException(outcome.exceptionNow());
-            case CANCELLED -> throw Fibers.cancelled(outcome, Fibers.cancelledMessage(this));
-            case RUNNING -> throw new IllegalStateException("task '" + name() + "' is not done");
-        };
+        Object o = outcome;
+        if (o == null) {
+            throw new IllegalStateException("task '" + name() + "' is not done");
+        }
+        if (o instanceof Failure f) {
+            if (f.error instanceof CancellationException c) {
+                throw Fibers.cancelled(c, Fibers.cancelledMessage(this));
+            }
+            throw new ExecutionException(f.unwrapped());
+        }
+        return valueOf(o);
     }
 
     /** Whether the caller is on a loop (a fiber, a loop callback, or the carrier), where a wait must not block the thread. */
@@ -346,15 +483,16 @@ public final class Task<T> implements Future<T> {
 
     /**
      * Runs {@code callback} with the result or the failure once the task is done (at once if it
-     * is). The callback runs on the thread that completes the task: the task's loop.
+     * is). The callback runs on the thread that completes the task: the task's loop (or, if the
+     * task is done already, the calling thread). An exception the callback throws is logged.
      *
      * @param callback receives (result, null) or (null, failure)
      * @return this task
      */
     public Task<T> onComplete(BiConsumer<? super T, ? super Throwable> callback) {
         Objects.requireNonNull(callback, "callback");
-        retrieved();
-        outcome.whenComplete(callback);
+        whenSettled(new Callback(callback));
+        retrieved(); // after: a failure settled meanwhile saw no callback, and was marked unretrieved
         return this;
     }
 
@@ -368,8 +506,72 @@ public final class Task<T> implements Future<T> {
      * @return the view
      */
     public CompletableFuture<T> toCompletableFuture() {
+        View<T> v = view();
         retrieved();
-        return outcome;
+        return v;
+    }
+
+    // ------------------------------------------------------------------ the outcome's parts
+
+    /** A failed or cancelled task's outcome. */
+    private record Failure(Throwable error) {
+        /** The failure as {@code Future.exceptionNow} reports it: a {@link CompletionException}'s cause. */
+        Throwable unwrapped() {
+            return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        }
+    }
+
+    /** Something to do once the task is settled; a node of {@link #completions}. */
+    private static class Completion {
+        Completion next;
+
+        /** Runs on the settling thread (or a registering thread that finds the task settled). */
+        void fire(Task<?> task, Object outcome) {
+        }
+    }
+
+    /** A fiber waiting in {@link #join()} or {@link #get()}: woken, and its wait's condition. */
+    private static final class Waiter extends Completion implements Until {
+        private final Strand strand;
+        private final Task<?> task;
+
+        Waiter(Strand strand, Task<?> task) {
+            this.strand = strand;
+            this.task = task;
+        }
+
+        @Override
+        void fire(Task<?> settled, Object outcome) {
+            strand.wake();
+        }
+
+        @Override
+        public boolean done() {
+            return task.outcome != null;
+        }
+    }
+
+    /** An {@link #onComplete} callback. */
+    private static final class Callback extends Completion {
+        private final BiConsumer<Object, Throwable> callback;
+
+        @SuppressWarnings("unchecked")
+        Callback(BiConsumer<?, ? super Throwable> callback) {
+            this.callback = (BiConsumer<Object, Throwable>) callback;
+        }
+
+        @Override
+        void fire(Task<?> task, Object outcome) {
+            try {
+                if (outcome instanceof Failure f) {
+                    callback.accept(null, f.error);
+                } else {
+                    callback.accept(valueOf(outcome), null);
+                }
+            } catch (Throwable t) {
+                log.error("an onComplete callback of task '{}' failed", task.name(), t);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ cancellation
@@ -423,20 +625,21 @@ public final class Task<T> implements Future<T> {
         return "Task[" + name() + ", " + state() + "]";
     }
 
-    /** The task's outcome: completed only through {@link #settle}, read-only to everyone else. */
+    /** The task's outcome as a future: completed only through {@link #settle}, read-only to everyone else. */
     private static final class View<T> extends CompletableFuture<T> {
         private final Fiber fiber;
 
-        View(Task<T> task) {
-            this.fiber = task.fiber;
+        View(Fiber fiber) {
+            this.fiber = fiber;
         }
 
-        void settle(T value) {
-            super.complete(value);
-        }
-
-        void settleFailure(Throwable failure) {
-            super.completeExceptionally(failure);
+        /** Completes the view with the task's outcome (again: the first completion wins). */
+        void settleFrom(Object outcome) {
+            if (outcome instanceof Failure f) {
+                super.completeExceptionally(f.error);
+            } else {
+                super.complete(valueOf(outcome));
+            }
         }
 
         @Override
