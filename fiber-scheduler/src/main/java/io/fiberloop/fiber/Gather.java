@@ -185,10 +185,17 @@ final class Gather {
         }
     }
 
-    /** A plain thread's wait: blocks until {@code until} holds. */
+    /**
+     * A plain thread's wait: blocks until {@code until} holds. The condition is checked after the
+     * futures to wait on are chosen: one that completes before the choice is seen by the check, and
+     * one that completes after it is among those waited on, so no completion is missed.
+     */
     private static void blockUntil(List<Item> list, Until until) {
-        while (!until.done()) {
+        while (true) {
             CompletableFuture<?>[] pending = list.stream().map(Item::done).filter(f -> !f.isDone()).toArray(CompletableFuture<?>[]::new);
+            if (until.done()) {
+                return;
+            }
             CompletableFuture.anyOf(pending).handle((v, e) -> null).join();
         }
     }
