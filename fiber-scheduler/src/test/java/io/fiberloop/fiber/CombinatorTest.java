@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -127,18 +126,6 @@ class CombinatorTest {
             });
             assertEquals("alice [1, 2] 7", page);
         }
-        try (EventLoop loop = FiberLoops.newLoop()) {
-            Task<Integer> fails = Fibers.spawn(loop, () -> {
-                throw new IllegalArgumentException("bad");
-            });
-            Task<String> slow = Fibers.spawn(loop, () -> {
-                Fibers.sleep(Duration.ofHours(1));
-                return "never";
-            });
-            // from a plain thread: blocks, and the other task is cancelled and done when it throws
-            assertThrows(IllegalArgumentException.class, () -> Fibers.joinAll(fails, slow));
-            assertTrue(slow.isDone());
-            assertEquals(Future.State.CANCELLED, slow.state());
-        }
+        ForeignJoinAllStressTest.plainThreadJoinsAFailingAndASleepingTask();
     }
 }
