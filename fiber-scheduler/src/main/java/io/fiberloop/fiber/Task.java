@@ -169,6 +169,7 @@ public final class Task<T> implements Future<T> {
             outcome.settle(value);
             return;
         }
+        io.fiberloop.fiber.internal.TaskEndEvent.ended(fiber.name(), fiber.strand.host().loop().name(), failure);
         boolean watched = outcome.getNumberOfDependents() > 0;
         if (!watched && !(failure instanceof CancellationException)) {
             // published before completion, so whoever sees the task done sees this too
