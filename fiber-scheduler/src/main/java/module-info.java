@@ -16,6 +16,7 @@ module io.fiberloop.fiber {
     requires transitive io.fiberloop.loop;
     requires org.slf4j;
     requires java.management;
+    requires jdk.jfr;
     requires org.jctools.core;
 
     exports io.fiberloop.fiber;

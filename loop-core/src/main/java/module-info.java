@@ -9,6 +9,7 @@
 module io.fiberloop.loop {
     requires org.slf4j;
     requires org.jctools.core;
+    requires jdk.jfr;
 
     exports io.fiberloop.loop;
     exports io.fiberloop.loop.spi;

@@ -46,11 +46,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "HttpLoad", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"wrk against GET /plaintext of fiberloop, raw Netty, Vert.x 5 (event loop) and Vert.x 5 (virtual "
-                + "threads), each in a child JVM on one event loop, not pinned; alternating rounds, medians, ratios against "
+                + "threads) (and fiberloop-jfr: fiberloop with a JFR recording of fiberloop.jfc), each in a child JVM "
+                + "on one event loop, not pinned; alternating rounds, medians, ratios against "
                 + "raw Netty, issue 20's verdicts; a JSON result file. Needs wrk (apt-get install wrk)."})
 public final class HttpLoad implements Callable<Integer> {
     /** Every server the harness knows, in the default order. */
-    static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "vertx-vt");
+    static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "vertx-vt", "fiberloop-jfr");
     private static final long CLK_TCK = 100;
 
     @Mixin
@@ -200,11 +201,30 @@ public final class HttpLoad implements Callable<Integer> {
         List<String> jvm = common.serverJvmArgs;
         return switch (server) {
             case "fiberloop" -> ChildJvm.start(server, jvm, ready, HttpServers.Fiberloop.class.getName(), common.transport);
+            case "fiberloop-jfr" -> ChildJvm.start(server, withFiberloopRecording(jvm), ready, HttpServers.Fiberloop.class.getName(),
+                    common.transport);
             case "raw" -> ChildJvm.start(server, jvm, ready, HttpServers.RawNetty.class.getName(), common.transport);
             case "vertx" -> ChildJvm.start(server, jvm, ready, VertxServers.class.getName(), "http", "eventloop", common.transport);
             case "vertx-vt" -> ChildJvm.start(server, jvm, ready, VertxServers.class.getName(), "http", "virtual", common.transport);
             default -> throw new IllegalArgumentException(server);
         };
+    }
+
+    /**
+     * {@code jvm} plus a JFR recording of fiberloop's events alone (the project's {@code fiberloop.jfc}:
+     * an {@code io.fiberloop.HttpRequest} per request), to a file deleted on exit: what recording
+     * costs the request path, against {@code fiberloop} in the same run.
+     */
+    private static List<String> withFiberloopRecording(List<String> jvm) throws IOException {
+        java.nio.file.Path jfc = java.nio.file.Path.of("fiberloop.jfc").toAbsolutePath();
+        if (!java.nio.file.Files.isRegularFile(jfc)) {
+            throw new IllegalArgumentException("fiberloop-jfr needs " + jfc + ": run HttpLoad from the project's root");
+        }
+        java.nio.file.Path out = java.nio.file.Files.createTempFile("httpload-fiberloop", ".jfr");
+        out.toFile().deleteOnExit();
+        List<String> l = new java.util.ArrayList<>(jvm);
+        l.add("-XX:StartFlightRecording=settings=" + jfc + ",filename=" + out + ",maxsize=64m");
+        return l;
     }
 
     /** One request over a raw socket: the server must answer 200 with {@code Hello, World!} and the three headers. */

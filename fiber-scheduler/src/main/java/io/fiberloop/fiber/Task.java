@@ -199,6 +199,7 @@ public final class Task<T> implements Future<T> {
         if (failure == null) {
             o = result == null ? NIL : result;
         } else {
+            io.fiberloop.fiber.internal.TaskEndEvent.ended(fiber.name(), fiber.strand.host().loop().name(), failure);
             o = new Failure(failure);
             View<T> v = view;
             boolean watched = completions != null || v != null && v.getNumberOfDependents() > 0;

@@ -464,6 +464,18 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
 
     void stalled(StallReport report) {
         stalls++;
+        io.fiberloop.loop.internal.LoopStallEvent e = new io.fiberloop.loop.internal.LoopStallEvent();
+        if (e.isEnabled()) {
+            e.loop = name;
+            e.stalledFor = report.stalledFor().toNanos();
+            e.running = report.running();
+            StringBuilder stack = new StringBuilder();
+            for (int i = 0; i < Math.min(20, report.carrierStack().size()); i++) {
+                stack.append(i == 0 ? "" : "\n").append(report.carrierStack().get(i));
+            }
+            e.carrierStack = stack.toString();
+            e.commit();
+        }
         Consumer<StallReport> h = stallHandler;
         if (h != null) {
             try {
