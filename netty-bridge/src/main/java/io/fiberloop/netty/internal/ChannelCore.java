@@ -251,10 +251,9 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
                 writeOut(m);
             }
             outboxBytes = 0;
-            unflushed = false;
-            flushChannel(c);
-            noteOutbound(inNetty());
-        } else if (unflushed) {
+            unflushed = true;
+        }
+        if (unflushed) { // queued just now, or written straight to Netty by send()
             unflushed = false;
             flushChannel(c);
             noteOutbound(inNetty());
