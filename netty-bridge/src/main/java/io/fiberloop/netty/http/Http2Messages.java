@@ -194,13 +194,16 @@ final class Http2Messages {
 
     /**
      * The lower-case field names of one connection's responses: the same name object (a constant
-     * in a handler, cached by the {@link HeaderCache}) is lower-cased once, not per response.
-     * Direct-mapped by identity; a miss costs one conversion.
+     * in a handler, cached by the {@link HeaderCache}) is lower-cased and classified once, not per
+     * response. Direct-mapped by identity; a miss costs one conversion.
      */
     static final class Names {
         private static final int SLOTS = 32;
+        /** What a name is to a response's header block: a field to send, one HTTP/2 forbids, {@code te}, or one the server sets. */
+        private static final byte FIELD = 0, FORBIDDEN = 1, TE = 2, SERVER_SET = 3;
         private final Object[] keys = new Object[SLOTS];
         private final AsciiString[] lower = new AsciiString[SLOTS];
+        private final byte[] kinds = new byte[SLOTS];
 
         Http2Headers headers(HttpResponse res) {
             DefaultHttp2Headers h = new DefaultHttp2Headers(false, res.headers().size() + 1);
@@ -215,33 +218,73 @@ final class Http2Messages {
             return h;
         }
 
+        /**
+         * The header block of a whole response, built straight from a handler's fields (no HTTP/1.1
+         * headers in between): each name and value validated by {@code cache}, the name lower-cased,
+         * the fields HTTP/2 forbids dropped, and {@code Date} and {@code Content-Length} the
+         * server's (a handler's own are replaced, as on HTTP/1.1).
+         *
+         * @param status the status code
+         * @param raw the handler's fields: name, value, name, value...
+         * @param cache validates the handler's names and values; gives the date
+         * @param length the {@code Content-Length} value, or {@code null} for a status without a body
+         * @throws IllegalArgumentException if a name or value is not valid
+         */
+        Http2Headers response(int status, List<String> raw, HeaderCache cache, CharSequence length) {
+            DefaultHttp2Headers h = new DefaultHttp2Headers(false, raw.size() / 2 + 3);
+            h.status(io.netty.handler.codec.http.HttpResponseStatus.valueOf(status).codeAsText());
+            for (int i = 0; i < raw.size(); i += 2) {
+                CharSequence name = cache.name(raw.get(i));
+                CharSequence value = cache.value(raw.get(i + 1));
+                int slot = slot(name);
+                byte kind = kinds[slot];
+                if (kind == FIELD || kind == TE && HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(value)) {
+                    h.add(lower[slot], value);
+                }
+            }
+            h.add(HttpHeaderNames.DATE, cache.date());
+            if (length != null) {
+                h.add(HttpHeaderNames.CONTENT_LENGTH, length);
+            }
+            return h;
+        }
+
         private void copy(HttpHeaders from, Http2Headers to) {
             for (Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
                 Map.Entry<CharSequence, CharSequence> e = it.next();
-                AsciiString name = lowerCase(e.getKey());
-                if (connectionSpecific(name, e.getValue())) {
-                    continue;
+                int slot = slot(e.getKey());
+                byte kind = kinds[slot];
+                if (kind == FIELD || kind == SERVER_SET || kind == TE && HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(e.getValue())) {
+                    to.add(lower[slot], e.getValue());
                 }
-                to.add(name, e.getValue());
             }
         }
 
-        private AsciiString lowerCase(CharSequence name) {
+        /** @return the slot that holds {@code name}'s lower-case text and kind, filled now if it held another name */
+        private int slot(CharSequence name) {
             int slot = System.identityHashCode(name) & (SLOTS - 1);
-            if (keys[slot] == name) {
-                return lower[slot];
+            if (keys[slot] != name) {
+                AsciiString l = AsciiString.of(name).toLowerCase();
+                keys[slot] = name;
+                lower[slot] = l;
+                kinds[slot] = kind(l);
             }
-            AsciiString l = AsciiString.of(name).toLowerCase();
-            keys[slot] = name;
-            lower[slot] = l;
-            return l;
+            return slot;
         }
 
-        private static boolean connectionSpecific(AsciiString name, CharSequence value) {
-            return name.contentEquals(HttpHeaderNames.CONNECTION) || name.contentEquals(HttpHeaderNames.TRANSFER_ENCODING)
+        private static byte kind(AsciiString name) {
+            if (name.contentEquals(HttpHeaderNames.CONNECTION) || name.contentEquals(HttpHeaderNames.TRANSFER_ENCODING)
                     || name.contentEquals(HttpHeaderNames.KEEP_ALIVE) || name.contentEquals(HttpHeaderNames.UPGRADE)
-                    || name.contentEquals(PROXY_CONNECTION)
-                    || name.contentEquals(HttpHeaderNames.TE) && !HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(value);
+                    || name.contentEquals(PROXY_CONNECTION)) {
+                return FORBIDDEN;
+            }
+            if (name.contentEquals(HttpHeaderNames.TE)) {
+                return TE;
+            }
+            if (name.contentEquals(HttpHeaderNames.DATE) || name.contentEquals(HttpHeaderNames.CONTENT_LENGTH)) {
+                return SERVER_SET;
+            }
+            return FIELD;
         }
     }
 }

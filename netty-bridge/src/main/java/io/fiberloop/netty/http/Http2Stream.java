@@ -18,7 +18,9 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.util.ReferenceCountUtil;
@@ -50,6 +52,7 @@ import java.nio.charset.StandardCharsets;
  * <p>Threading: the carrier of the connection's loop (Netty's side and the exchange's fibers).
  */
 final class Http2Stream extends HttpConnection {
+    private static final byte[] NO_BYTES = new byte[0];
     private final Http2Connection owner;
     private final Http2FrameStream stream;
     private Exchange current;
@@ -267,18 +270,23 @@ final class Http2Stream extends HttpConnection {
         Exchange f = finished;
         if (f != null) {
             finished = null;
-            if (current == f) {
-                current = null;
-            }
-            if (receiving) {
-                // answered before the body ended: drop the rest as it comes, and give its window back
-                receiving = false;
-                giveBack(unacked);
-                unacked = 0;
-            }
-            f.body.release();
-            server.exchangeEnded(f);
+            finish(f);
         }
+    }
+
+    /** Ends the exchange {@code f} whose response is written. Owning thread. */
+    private void finish(Exchange f) {
+        if (current == f) {
+            current = null;
+        }
+        if (receiving) {
+            // answered before the body ended: drop the rest as it comes, and give its window back
+            receiving = false;
+            giveBack(unacked);
+            unacked = 0;
+        }
+        f.body.release();
+        server.exchangeEnded(f);
     }
 
     // ------------------------------------------------------------------ the exchange's fiber
@@ -292,6 +300,61 @@ final class Http2Stream extends HttpConnection {
         for (Object f : Http2Messages.toFrames(msg, owner.headerNames, stream)) {
             endSent |= Http2Messages.endsStream(f);
             send(f);
+        }
+    }
+
+    /**
+     * Sends a whole response (its body in hand, not streamed) as this stream's {@code HEADERS} and
+     * {@code DATA}: the header block is built straight from the handler's fields
+     * ({@link Http2Messages.Names#response}), and from a handler running inline on Netty's thread
+     * the frames go straight to the codec, flushed with the connection's flush of this poll. A fiber
+     * of the loop.
+     *
+     * @param ex the exchange answered
+     * @param res the response
+     * @param cache validates the handler's fields
+     * @param isHead whether the request was {@code HEAD} (the length is sent, the body is not)
+     * @param noBody whether the status has no body (1xx, 204, 304: no length either)
+     * @throws IOException if the stream was reset or closed
+     */
+    void sendWhole(Exchange ex, io.fiberloop.netty.http.HttpResponse res, HeaderCache cache, boolean isHead, boolean noBody)
+            throws IOException {
+        byte[] body = res.bodyBytes() == null ? NO_BYTES : res.bodyBytes();
+        boolean sendBody = !isHead && !noBody && body.length > 0;
+        int st = res.status();
+        Http2Headers h = owner.headerNames.response(st, res.rawHeaders(), cache, noBody ? null : cache.length(body.length));
+        ex.status = st;
+        if (inactive) {
+            throw new IOException("the client reset the stream");
+        }
+        checkWritable();
+        Object head = new DefaultHttp2HeadersFrame(h, !sendBody).stream(stream);
+        Object data = sendBody ? new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body), true).stream(stream) : null;
+        endSent = true;
+        if (canWriteNow()) {
+            writeOut(head);
+            if (data != null) {
+                writeOut(data);
+            }
+            owner.flushSoon();
+        } else {
+            send(head);
+            if (data != null) {
+                send(data);
+            }
+        }
+        ex.headSent = true;
+        ex.bytesSent = sendBody ? body.length : 0;
+    }
+
+    /** Finishes an exchange whose whole response is with Netty at once, without a turn through the queued operations. */
+    @Override
+    void exchangeDone(Exchange ex) {
+        if (endSent && canWriteNow()) {
+            ex.done = true;
+            finish(ex);
+        } else {
+            super.exchangeDone(ex);
         }
     }
 

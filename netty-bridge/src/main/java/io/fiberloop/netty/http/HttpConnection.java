@@ -49,8 +49,12 @@ abstract class HttpConnection extends ChannelCore {
         return awaitReadable(ready, timeoutNanos, "the request body");
     }
 
-    /** The exchange is answered (its fiber is about to end): finished after its writes ({@link #afterWrites()}). A fiber of the loop. */
-    final void exchangeDone(Exchange ex) {
+    /**
+     * The exchange is answered (its fiber is about to end): finished after its writes
+     * ({@link #afterWrites()}); an HTTP/2 stream whose response is already with Netty finishes it at
+     * once. A fiber of the loop.
+     */
+    void exchangeDone(Exchange ex) {
         ex.done = true;
         finished = ex;
         scheduleOps();

@@ -49,6 +49,11 @@ final class ResponseWriter {
         if (coding != null) {
             coding = compress(res, coding, conn.config.compression.level());
         }
+        HttpResponse.Body stream = res.streamBody();
+        if (stream == null && conn instanceof Http2Stream h2) {
+            h2.sendWhole(ex, res, headerCache, isHead, noBody); // straight into HTTP/2's header block
+            return;
+        }
         boolean keepAlive = HttpUtil.isKeepAlive(head) && !conn.closeAfter && !conn.serverClosing() && ex.body.ended()
                 && !ex.body.continueWithheld();
         HttpHeaders h = HeaderCache.newHeaders(); // validated here, by the cache
@@ -58,7 +63,6 @@ final class ResponseWriter {
             h.add(hc.name(raw.get(i)), hc.value(raw.get(i + 1)));
         }
         h.set(HttpHeaderNames.DATE, hc.date());
-        HttpResponse.Body stream = res.streamBody();
         if (stream == null) {
             byte[] body = res.bodyBytes() == null ? EMPTY : res.bodyBytes();
             h.remove(HttpHeaderNames.TRANSFER_ENCODING);

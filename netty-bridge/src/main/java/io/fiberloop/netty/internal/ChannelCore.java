@@ -466,7 +466,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
             b.release();
             return;
         }
-        if (outbox.isEmpty() && ch.eventLoop().inEventLoop()) {
+        if (canWriteNow()) {
             // Netty's owning thread (a handler running inline on the loop's work fiber): straight to
             // Netty; the flush waits for the driver's next poll, which begins with the queued operations
             writeOut(msg);
@@ -479,6 +479,17 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         writeSeq++;
         onWrite();
         scheduleOps();
+    }
+
+    /**
+     * Whether a message may go straight to Netty now, ahead of nothing: the caller is Netty's
+     * owning thread (a handler running inline on the loop's work fiber) and no message is queued.
+     * Carrier only.
+     *
+     * @return whether {@link #writeOut} may be called at once
+     */
+    protected final boolean canWriteNow() {
+        return outbox.isEmpty() && ch.eventLoop().inEventLoop();
     }
 
     /** A write was queued (for an idle timer's activity). Carrier only. */

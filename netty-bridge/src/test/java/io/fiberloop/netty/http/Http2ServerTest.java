@@ -169,6 +169,68 @@ class Http2ServerTest {
         }
     }
 
+    /**
+     * A whole response's header block is built straight from the handler's fields: names in lower
+     * case, the fields HTTP/2 forbids dropped ({@code te} kept only as {@code trailers}), the
+     * server's own {@code Date} and {@code Content-Length} in place of the handler's, no length
+     * for a 204, a length but no DATA for {@code HEAD}. Each route is asked twice: the second time
+     * the server's caches hold the handler's constant names and values.
+     */
+    @Test
+    void aWholeResponsesHeaderBlockHasLowerCaseNamesAndNoConnectionFields() throws Exception {
+        String perRequest = new String("X-Built-Per-Request".toCharArray());
+        server = routes()
+                .get("/fields", req -> HttpResponse.text("abc").header("X-Mixed-Case", "v1").header("Connection", "close")
+                        .header("Transfer-Encoding", "chunked").header("Keep-Alive", "timeout=5").header("Upgrade", "h2c")
+                        .header("Proxy-Connection", "close").header("TE", req.queryParam("te")).header("Content-Length", "999")
+                        .header("Date", "yesterday").header(new String(perRequest.toCharArray()), "x").header("x-two", "1")
+                        .header("X-Two", "2"))
+                .get("/empty", req -> HttpResponse.status(204).header("Content-Length", "5"))
+                .start();
+        try (RawH2 c = RawH2.connect(server.port())) {
+            int id = 1;
+            for (int round = 0; round < 2; round++) {
+                for (String te : new String[] {"trailers", "gzip"}) {
+                    c.request(id, true, "GET", "/fields?te=" + te);
+                    Response r = c.response(id);
+                    id += 2;
+                    assertEquals(200, r.status());
+                    assertEquals("abc", r.text());
+                    List<String> names = new ArrayList<>();
+                    r.head().forEach(e -> names.add(e.getKey().toString()));
+                    List<String> expected = new ArrayList<>(List.of(":status", "content-type", "x-mixed-case", "x-built-per-request", "x-two",
+                            "x-two", "date", "content-length"));
+                    if (te.equals("trailers")) {
+                        expected.add(3, "te");
+                    }
+                    assertEquals(expected, names);
+                    assertEquals("v1", r.head().get("x-mixed-case").toString());
+                    assertEquals(List.of("1", "2"), r.head().getAll("x-two").stream().map(CharSequence::toString).toList());
+                    assertEquals("x", r.head().get("x-built-per-request").toString());
+                    assertEquals("3", r.head().get("content-length").toString());
+                    assertTrue(r.head().get("date").toString().endsWith(" GMT"), r.head().toString());
+                    for (String forbidden : new String[] {"connection", "transfer-encoding", "keep-alive", "upgrade", "proxy-connection"}) {
+                        assertNull(r.head().get(forbidden), forbidden + " in " + names);
+                    }
+                    assertEquals(te.equals("trailers") ? "trailers" : null, r.head().get("te") == null ? null : r.head().get("te").toString());
+                }
+                c.request(id, true, "GET", "/empty");
+                Response empty = c.response(id);
+                id += 2;
+                assertEquals(204, empty.status());
+                assertNull(empty.head().get("content-length"));
+                assertEquals(0, empty.body().length);
+
+                c.request(id, true, "HEAD", "/plaintext");
+                Response head = c.response(id);
+                id += 2;
+                assertEquals(200, head.status());
+                assertEquals("13", head.head().get("content-length").toString());
+                assertEquals(0, head.body().length);
+            }
+        }
+    }
+
     @Test
     void aStreamWithoutWindowWaitsInDrainWhileTheOtherStreamsGoOn() throws Exception {
         server = routes().start();
