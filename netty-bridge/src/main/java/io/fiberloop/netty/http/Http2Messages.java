@@ -2,6 +2,7 @@ package io.fiberloop.netty.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -47,18 +48,19 @@ final class Http2Messages {
     /**
      * The request a header block asks for, or {@code null} if it lacks {@code :method},
      * {@code :scheme} or {@code :path} (a malformed request, RFC 9113 8.3.1; {@code CONNECT} is not
-     * served). One pass over the block: the pseudo-headers are picked up as they come (Netty's
-     * HPACK decoder has checked them: known, before the regular fields, none twice), the regular
-     * fields are copied.
+     * served). One pass over the block picks up the pseudo-headers (Netty's HPACK decoder has
+     * checked them: known, before the regular fields, none twice) and the fields the server checks
+     * ({@code host}, {@code expect}, {@code content-length}); the fields are not copied (see
+     * {@link Head}).
      */
-    static io.netty.handler.codec.http.HttpRequest toRequest(Http2Headers h) {
-        CharSequence method = null, path = null, scheme = null, authority = null;
-        HttpHeaders out = HeaderCache.newHeaders();
-        StringBuilder cookies = null;
+    static Head toRequest(Http2Headers h) {
+        CharSequence method = null, path = null, scheme = null, authority = null, host = null, expect = null, length = null;
+        int hosts = 0;
         for (Map.Entry<CharSequence, CharSequence> e : h) {
             CharSequence name = e.getKey();
             CharSequence value = e.getValue();
-            if (name.length() > 1 && name.charAt(0) == ':') {
+            int n = name.length();
+            if (n > 1 && name.charAt(0) == ':') {
                 switch (name.charAt(1)) {
                     case 'm' -> method = value;
                     case 'p' -> path = value;
@@ -66,20 +68,68 @@ final class Http2Messages {
                     case 'a' -> authority = value;
                     default -> { } // :status, :protocol: not a request's
                 }
-            } else {
-                cookies = copyField(name, value, out, cookies);
+            } else if (n == 4 && HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)) {
+                if (hosts++ == 0) {
+                    host = value;
+                }
+            } else if (n == 6 && expect == null && HttpHeaderNames.EXPECT.contentEqualsIgnoreCase(name)) {
+                expect = value;
+            } else if (n == 14 && length == null && HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
+                length = value;
             }
         }
         if (method == null || path == null || scheme == null || path.isEmpty()) {
             return null;
         }
-        joinCookies(out, cookies);
-        if (authority != null) {
-            out.set(HttpHeaderNames.HOST, authority);
-        } else if (!out.contains(HttpHeaderNames.HOST)) {
-            out.set(HttpHeaderNames.HOST, AsciiString.EMPTY_STRING);
+        return new Head(method(method), path.toString(), h, authority, authority != null ? authority : host != null ? host : "",
+                authority != null || hosts <= 1, expect, length);
+    }
+
+    /**
+     * An HTTP/2 request's head as the exchange machinery's HTTP/1.1 request: the method and
+     * target, and what {@link RequestHead#parseHttp2} checks, taken from the header block in one
+     * pass. Its {@link #headers()} (the regular fields, split {@code cookie} fields joined,
+     * {@code :authority} as {@code Host}) are copied from the block the first time something asks
+     * for them: a handler that reads no header costs no copy.
+     *
+     * <p>Threading: the connection's loop.
+     */
+    static final class Head extends DefaultHttpRequest {
+        private final Http2Headers block;
+        private final CharSequence authority;
+        final String host;
+        /** Whether the request names one host ({@code :authority}, or at most one {@code host} field). */
+        final boolean oneHost;
+        final String expect;
+        final String contentLength;
+        private HttpHeaders fields;
+
+        private Head(HttpMethod method, String uri, Http2Headers block, CharSequence authority, CharSequence host, boolean oneHost,
+                     CharSequence expect, CharSequence contentLength) {
+            super(HttpVersion.HTTP_1_1, method, uri, EmptyHttpHeaders.INSTANCE);
+            this.block = block;
+            this.authority = authority;
+            this.host = host.toString();
+            this.oneHost = oneHost;
+            this.expect = expect == null ? null : expect.toString();
+            this.contentLength = contentLength == null ? null : contentLength.toString();
         }
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method(method), path.toString(), out);
+
+        @Override
+        public HttpHeaders headers() {
+            HttpHeaders f = fields;
+            if (f == null) {
+                f = HeaderCache.newHeaders();
+                copyFields(block, f);
+                if (authority != null) {
+                    f.set(HttpHeaderNames.HOST, authority);
+                } else if (!f.contains(HttpHeaderNames.HOST)) {
+                    f.set(HttpHeaderNames.HOST, AsciiString.EMPTY_STRING);
+                }
+                fields = f;
+            }
+            return f;
+        }
     }
 
     /** The method named {@code m}: a constant for the common ones without a string, else {@link HttpMethod#valueOf}. */

@@ -62,32 +62,44 @@ record RequestHead(String path, String rawQuery, boolean expectContinue) {
         if (coding != null) {
             throw new HttpException(501, "transfer coding '" + coding + "' is not implemented; send the body with chunked alone or a Content-Length");
         }
-        return target(r, h, v.minorVersion() >= 1, maxBodySize);
+        return target(r, h.get(HttpHeaderNames.EXPECT), h.get(HttpHeaderNames.CONTENT_LENGTH), v.minorVersion() >= 1, maxBodySize);
     }
 
     /**
-     * Checks the head an HTTP/2 request's header block became ({@link Http2Messages#toRequest}):
-     * what HTTP/1.1 needs checked of the version, the {@code Host} count and transfer codings is
-     * settled by HTTP/2 itself (Netty's HPACK decoder rejects connection-specific fields, and the
-     * conversion always sets one {@code Host}, empty without {@code :authority} or a
-     * {@code host} field); the rest is as {@link #parse}.
+     * Checks the head of an HTTP/2 request ({@link Http2Messages#toRequest}, or the request an
+     * {@code Upgrade: h2c} came with): what HTTP/1.1 needs checked of the version, the {@code Host}
+     * count and transfer codings is settled by HTTP/2 itself (Netty's HPACK decoder rejects
+     * connection-specific fields, and {@code :authority} stands for {@code Host}; without either
+     * the host is empty); the rest is as {@link #parse}.
      *
-     * @param r the head built from the header block
+     * @param r the head
      * @param maxBodySize the largest body accepted
      * @return the request's parts
      * @throws HttpException the rejection: its status and a short message for the client
      */
     static RequestHead parseHttp2(HttpRequest r, long maxBodySize) {
-        HttpHeaders h = r.headers();
-        String host = h.get(HttpHeaderNames.HOST);
-        if (!host.isEmpty() && (!RequestRules.validHost(host) || !exactlyOne(h, HttpHeaderNames.HOST))) {
+        String host, expect, length;
+        boolean oneHost;
+        if (r instanceof Http2Messages.Head h2) {
+            host = h2.host;
+            oneHost = h2.oneHost;
+            expect = h2.expect;
+            length = h2.contentLength;
+        } else {
+            HttpHeaders h = r.headers();
+            host = h.get(HttpHeaderNames.HOST);
+            oneHost = exactlyOne(h, HttpHeaderNames.HOST);
+            expect = h.get(HttpHeaderNames.EXPECT);
+            length = h.get(HttpHeaderNames.CONTENT_LENGTH);
+        }
+        if (host != null && !host.isEmpty() && (!RequestRules.validHost(host) || !oneHost)) {
             throw new HttpException(400, "bad request: the Host header is not host[:port]");
         }
-        return target(r, h, true, maxBodySize);
+        return target(r, expect, length, true, maxBodySize);
     }
 
-    /** The checks of both protocols: the request target, {@code Expect}, {@code Content-Length}. */
-    private static RequestHead target(HttpRequest r, HttpHeaders h, boolean continueAllowed, long maxBodySize) {
+    /** The checks of both protocols: the request target, {@code Expect}, {@code Content-Length} (their first values, or {@code null}). */
+    private static RequestHead target(HttpRequest r, String expect, String length, boolean continueAllowed, long maxBodySize) {
         String uri = r.uri();
         for (int i = 0; i < uri.length(); i++) {
             char ch = uri.charAt(i);
@@ -123,7 +135,6 @@ record RequestHead(String path, String rawQuery, boolean expectContinue) {
             throw new HttpException(400, "bad request: bad percent-encoding in the path");
         }
         boolean expectContinue = false;
-        String expect = h.get(HttpHeaderNames.EXPECT);
         if (expect != null) {
             if (!expect.equalsIgnoreCase(HttpHeaderValues.CONTINUE.toString())) {
                 throw new HttpException(417, "expectation not supported: " + expect);
@@ -134,7 +145,6 @@ record RequestHead(String path, String rawQuery, boolean expectContinue) {
         long cl;
         try {
             // as HttpUtil.getContentLength(r, -1), less its WebSocket-draft lookups (their length 8 is under any limit)
-            String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
             cl = length == null ? -1L : Long.parseLong(length);
         } catch (NumberFormatException e) {
             throw new HttpException(400, "bad request: bad Content-Length");

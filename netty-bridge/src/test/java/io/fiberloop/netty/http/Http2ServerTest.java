@@ -231,6 +231,32 @@ class Http2ServerTest {
         }
     }
 
+    /**
+     * A request's fields read as on HTTP/1.1 (names in any case, split {@code cookie} fields joined,
+     * {@code :authority} as {@code Host}, else the {@code host} field, else empty), and the host
+     * checks hold: a bad {@code :authority} or two {@code host} fields without one get 400.
+     */
+    @Test
+    void aRequestsFieldsReadAsOnHttp1() throws Exception {
+        server = routes().get("/fields-in", req -> HttpResponse.text(req.header("Cookie") + "|" + req.header("HOST") + "|"
+                + req.headers("X-Multi") + "|" + req.header("user-agent") + "|" + req.headers().size())).start();
+        try (RawH2 c = RawH2.connect(server.port())) {
+            c.request(1, true, "GET", "/fields-in", "cookie", "a=1", "x-multi", "1", "cookie", "b=2", "x-multi", "2", "user-agent", "t");
+            assertEquals("a=1; b=2|127.0.0.1|[1, 2]|t|5", c.response(1).text());
+
+            java.util.function.Supplier<io.netty.handler.codec.http2.Http2Headers> noAuthority = () ->
+                    new io.netty.handler.codec.http2.DefaultHttp2Headers(false).method("GET").path("/fields-in").scheme("http");
+            c.frame(HEADERS, END_HEADERS | END_STREAM, 3, c.encode(noAuthority.get().add("host", "example.com:81")));
+            assertEquals("null|example.com:81|[]|null|1", c.response(3).text());
+            c.frame(HEADERS, END_HEADERS | END_STREAM, 5, c.encode(noAuthority.get()));
+            assertEquals("null||[]|null|1", c.response(5).text());
+            c.frame(HEADERS, END_HEADERS | END_STREAM, 7, c.encode(noAuthority.get().add("host", "a").add("host", "b")));
+            assertEquals(400, c.response(7).status());
+            c.frame(HEADERS, END_HEADERS | END_STREAM, 9, c.encode(noAuthority.get().authority("bad host")));
+            assertEquals(400, c.response(9).status());
+        }
+    }
+
     @Test
     void aStreamWithoutWindowWaitsInDrainWhileTheOtherStreamsGoOn() throws Exception {
         server = routes().start();
