@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  * with {@link ThreadingModel#VIRTUAL_THREAD} ({@code virtual}: each handler call runs in a virtual
  * thread of the JDK's default scheduler, Vert.x's blocking-style mode, the closest to fiberloop's).
  *
- * <p>Usage (normally only through {@link HttpLoad} and {@link EchoLoad}):
- * {@code java ... -cp benchmarks.jar io.fiberloop.bench.VertxServers http|echo eventloop|virtual epoll}.
+ * <p>Usage (normally only through {@link HttpLoad}, {@link EchoLoad} and {@link WebLoad}):
+ * {@code java ... -cp benchmarks.jar io.fiberloop.bench.VertxServers http|echo eventloop|virtual epoll}, or
+ * {@code ... VertxServers web eventloop epoll DIRECTORY}.
  */
 public final class VertxServers {
     private VertxServers() {
@@ -35,18 +36,20 @@ public final class VertxServers {
     /**
      * Starts one server and serves until stdin ends.
      *
-     * @param args {@code http|echo}, {@code eventloop|virtual}, the transport ({@code epoll},
-     *     {@code io_uring}, {@code nio})
+     * @param args {@code http|echo|web}, {@code eventloop|virtual}, the transport ({@code epoll},
+     *     {@code io_uring}, {@code nio}); for {@code web}, the directory of its files
      * @throws Exception if Vert.x cannot start or bind, or the transport is not available
      */
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            throw new IllegalArgumentException("usage: VertxServers http|echo eventloop|virtual epoll|io_uring|nio");
+        if (args.length != 3 && !(args.length == 4 && args[0].equals("web"))) {
+            throw new IllegalArgumentException("usage: VertxServers http|echo eventloop|virtual epoll|io_uring|nio, "
+                    + "or VertxServers web eventloop|virtual epoll|io_uring|nio DIRECTORY");
         }
         VerticleBase verticle = switch (args[0]) {
             case "http" -> new Http();
             case "echo" -> new Echo();
-            default -> throw new IllegalArgumentException("server kind must be http or echo: " + args[0]);
+            case "web" -> new Web(args[3]);
+            default -> throw new IllegalArgumentException("server kind must be http, echo or web: " + args[0]);
         };
         ThreadingModel model = switch (args[1]) {
             case "eventloop" -> ThreadingModel.EVENT_LOOP;
@@ -68,7 +71,13 @@ public final class VertxServers {
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("vert.x " + args[0] + " " + args[1] + " on " + transport.name() + ", native transport "
                 + vertx.isNativeTransportEnabled());
-        ChildJvm.serveUntilStdinEof(verticle instanceof Http h ? h.port : ((Echo) verticle).port,
+        int port = switch (verticle) {
+            case Http h -> h.port;
+            case Echo e -> e.port;
+            case Web w -> w.port;
+            default -> throw new AssertionError(verticle);
+        };
+        ChildJvm.serveUntilStdinEof(port,
                 () -> vertx.close().toCompletionStage().toCompletableFuture().get(2, TimeUnit.SECONDS));
     }
 
@@ -132,6 +141,45 @@ public final class VertxServers {
 
         private static void echo(NetSocket socket) {
             socket.handler(socket::write);
+        }
+    }
+
+    /**
+     * The web features, as {@link WebServers}' servers: {@code /ws} echoes each WebSocket message
+     * (Vert.x reassembles messages, as fiberloop does; per-message compression is not offered by
+     * the load's client), {@code /files/NAME} sends a file with {@code sendFile} (zero-copy where the
+     * transport has it).
+     */
+    static final class Web extends VerticleBase {
+        private final String directory;
+        volatile int port;
+
+        Web(String directory) {
+            this.directory = directory;
+        }
+
+        @Override
+        public Future<?> start() {
+            return vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0).setTcpNoDelay(true)
+                            .setAcceptBacklog(1024))
+                    .exceptionHandler(err -> { }) // a load client that stops mid-file resets its connection: not news
+                    .webSocketHandler(ws -> {
+                        if (!ws.path().equals("/ws")) {
+                            ws.close((short) 1008);
+                            return;
+                        }
+                        ws.binaryMessageHandler(ws::writeBinaryMessage);
+                    })
+                    .requestHandler(req -> {
+                        String path = req.path();
+                        if (!path.startsWith("/files/") || path.contains("..")) {
+                            req.response().setStatusCode(404).end();
+                            return;
+                        }
+                        req.response().sendFile(directory + "/" + path.substring("/files/".length()));
+                    })
+                    .listen()
+                    .onSuccess(s -> port = s.actualPort());
         }
     }
 }

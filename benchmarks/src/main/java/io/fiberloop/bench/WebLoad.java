@@ -34,7 +34,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The web features against raw Netty, same session, alternating rounds, medians: a WebSocket echo
+ * The web features against raw Netty and Vert.x 5 (its event loop), same session, alternating rounds, medians: a WebSocket echo
  * of 1 KiB binary messages over 100 connections (one message in flight per connection; the load
  * is a one-thread Netty client in this JVM) and a 1 MiB static file ({@code wrk -t1 -c16}). Server
  * CPU per message is read from {@code /proc}.
@@ -62,14 +62,19 @@ public final class WebLoad {
         byte[] mib = new byte[1024 * 1024];
         new Random(1).nextBytes(mib);
         Files.write(dir.resolve("big.bin"), mib);
-        String[][] servers = {{"fiberloop", WebServers.Fiberloop.class.getName()}, {"raw-netty", WebServers.RawNetty.class.getName()}};
+        // label, main class, its arguments (the transport and the directory are appended)
+        String[][] servers = {{"fiberloop", WebServers.Fiberloop.class.getName()}, {"raw-netty", WebServers.RawNetty.class.getName()},
+                {"vertx", VertxServers.class.getName(), "web", "eventloop"}};
         List<Sample> ws = new ArrayList<>();
         List<Sample> files = new ArrayList<>();
         try {
             for (int r = 0; r < rounds; r++) {
                 for (int i = 0; i < servers.length; i++) {
                     String[] s = servers[(i + r) % servers.length];
-                    try (ChildJvm.Child c = ChildJvm.start(s[0], List.of(), Duration.ofSeconds(30), s[1], transport, dir.toString())) {
+                    List<String> childArgs = new ArrayList<>(List.of(s).subList(2, s.length));
+                    childArgs.add(transport);
+                    childArgs.add(dir.toString());
+                    try (ChildJvm.Child c = ChildJvm.start(s[0], List.of(), Duration.ofSeconds(30), s[1], childArgs.toArray(String[]::new))) {
                         Sample w = wsEcho(s[0], c, seconds);
                         Sample f = file(s[0], c, seconds);
                         ws.add(w);
@@ -89,12 +94,26 @@ public final class WebLoad {
     private static void report(String what, List<Sample> samples, double minRate, double maxCpu) {
         double fr = median(samples, "fiberloop", true);
         double rr = median(samples, "raw-netty", true);
+        double vr = median(samples, "vertx", true);
         double fc = median(samples, "fiberloop", false);
         double rc = median(samples, "raw-netty", false);
+        double vc = median(samples, "vertx", false);
         System.out.printf(Locale.ROOT, "%s: fiberloop %,.1f (cpu %.2f us) vs raw Netty %,.1f (cpu %.2f us): rate %.3fx (goal >= %.2fx: %s)%s%n",
                 what, fr, fc, rr, rc, fr / rr, minRate, fr / rr >= minRate ? "met" : "MISSED",
                 Double.isNaN(maxCpu) ? "" : String.format(Locale.ROOT, ", cpu %.3fx (goal <= %.2fx: %s)", fc / rc, maxCpu,
                         fc / rc <= maxCpu ? "met" : "MISSED"));
+        System.out.printf(Locale.ROOT, "%s: Vert.x 5 %,.1f (cpu %.2f us): rate %.3fx raw Netty's, cpu %.3fx%n", what, vr, vc, vr / rr, vc / rc);
+        System.out.printf(Locale.ROOT, "%s: raw Netty's rate over the rounds %s%n", what, spread(samples, "raw-netty"));
+    }
+
+    /** @return the lowest and highest rate of {@code server} and their spread as a share of the median */
+    private static String spread(List<Sample> samples, String server) {
+        double[] v = samples.stream().filter(s -> s.server().equals(server)).mapToDouble(Sample::rate).sorted().toArray();
+        if (v.length == 0) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, "%,.0f-%,.0f, spread %.1f%% of its median", v[0], v[v.length - 1],
+                100 * (v[v.length - 1] - v[0]) / median(samples, server, true));
     }
 
     private static double median(List<Sample> samples, String server, boolean rate) {

@@ -6,6 +6,7 @@ import io.fiberloop.netty.http.HttpHandler;
 import io.fiberloop.netty.http.HttpObserver;
 import io.fiberloop.netty.http.HttpResponse;
 import io.fiberloop.netty.http.HttpServer;
+import io.fiberloop.netty.http.HttpServerBuilder;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -88,7 +89,7 @@ public final class FiberloopMetrics implements HttpObserver {
     }
 
     /**
-     * An observer for {@link HttpServer.Builder#observer}: records the server's requests and
+     * An observer for {@link HttpServerBuilder#observer}: records the server's requests and
      * connections in {@code registry} and, once the server starts, its loops. Use one per server.
      *
      * @param registry where the meters go
@@ -100,14 +101,14 @@ public final class FiberloopMetrics implements HttpObserver {
 
     /**
      * The observer of {@link #of} plus a {@code GET path} route that serves {@code registry} in the
-     * Prometheus text format: one call for {@link HttpServer.Builder#with}. Needs
+     * Prometheus text format: one call for {@link HttpServerBuilder#with}. Needs
      * {@code io.micrometer:micrometer-registry-prometheus} on the class path.
      *
      * @param path the scrape route, usually {@code /metrics}
      * @param registry the registry to record in and to serve
      * @return what to add to the builder
      */
-    public static Consumer<HttpServer.Builder> prometheus(String path, PrometheusMeterRegistry registry) {
+    public static Consumer<HttpServerBuilder> prometheus(String path, PrometheusMeterRegistry registry) {
         Objects.requireNonNull(path, "path");
         FiberloopMetrics metrics = of(registry);
         return b -> b.observer(metrics).get(path, scrape(registry));

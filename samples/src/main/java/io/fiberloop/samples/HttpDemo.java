@@ -10,6 +10,7 @@ import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.http.HttpException;
 import io.fiberloop.netty.http.HttpResponse;
 import io.fiberloop.netty.http.HttpServer;
+import io.fiberloop.netty.http.HttpServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.InputStream;
@@ -77,7 +78,7 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together: give both, or neither for plain HTTP");
         }
-        HttpServer.Builder b = routes(HttpServer.builder().host("127.0.0.1").port(port).accessLog(accessLog));
+        HttpServerBuilder b = routes(HttpServer.builder().host("127.0.0.1").port(port).accessLog(accessLog));
         if (tlsCert != null) {
             b.tls(io.netty.handler.ssl.SslContextBuilder.forServer(tlsCert, tlsKey)
                     .applicationProtocolConfig(io.fiberloop.netty.http.Http2Options.alpn()).build());
@@ -153,7 +154,7 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
             """;
 
     /** The demo's routes. */
-    static HttpServer.Builder routes(HttpServer.Builder b) {
+    static HttpServerBuilder routes(HttpServerBuilder b) {
         return new WebTour().routes(b)
                 .get("/", req -> HttpResponse.text(INDEX))
                 .get("/plaintext", req -> HttpResponse.text("Hello, World!").contentType("text/plain"))

@@ -6,6 +6,7 @@ import io.fiberloop.fiber.channel.Select;
 import io.fiberloop.netty.http.HttpException;
 import io.fiberloop.netty.http.HttpResponse;
 import io.fiberloop.netty.http.HttpServer;
+import io.fiberloop.netty.http.HttpServerBuilder;
 import io.fiberloop.netty.http.StaticFiles;
 import io.fiberloop.netty.http.WebSocket;
 import java.io.IOException;
@@ -44,7 +45,7 @@ final class WebTour {
     private final ChatRoom room = new ChatRoom();
 
     /** Adds the tour's routes to {@code b}. */
-    HttpServer.Builder routes(HttpServer.Builder b) {
+    HttpServerBuilder routes(HttpServerBuilder b) {
         return b
                 // a JSON resource: req.body(type) binds (400 for bad JSON), HttpResponse.json(value) answers
                 .post("/api/items", req -> {

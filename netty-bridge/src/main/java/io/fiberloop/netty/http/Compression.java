@@ -3,7 +3,7 @@ package io.fiberloop.netty.http;
 import java.util.Locale;
 
 /**
- * Response compression for an {@link HttpServer} ({@link HttpServer.Builder#compression}):
+ * Response compression for an {@link HttpServer} ({@link HttpServerBuilder#compression}):
  * {@code gzip} or {@code deflate}, as the request's {@code Accept-Encoding} prefers (by its
  * q-values; {@code gzip} on a tie).
  * {@snippet :

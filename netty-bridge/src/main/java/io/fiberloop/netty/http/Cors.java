@@ -253,7 +253,7 @@ public final class Cors {
             return this;
         }
 
-        /** @return the CORS policy, for {@link HttpServer.Builder#cors(Cors)} */
+        /** @return the CORS policy, for {@link HttpServerBuilder#cors(Cors)} */
         public Cors build() {
             return new Cors(this);
         }

@@ -8,7 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The exception mappings of a server ({@link HttpServer.Builder#onError}): for a handler's or a
+ * The exception mappings of a server ({@link HttpServerBuilder#onError}): for a handler's or a
  * filter's exception, the handler registered for its class or its nearest superclass. Immutable
  * once built; the per-class lookups are cached.
  *

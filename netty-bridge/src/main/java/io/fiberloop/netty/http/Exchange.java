@@ -2,6 +2,7 @@ package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.Task;
 import io.fiberloop.fiber.internal.Inline;
+import java.util.concurrent.Callable;
 
 /**
  * The server's state of one request-response exchange on a connection, kept out of the
@@ -10,7 +11,7 @@ import io.fiberloop.fiber.internal.Inline;
  *
  * <p>Threading: the carrier of the connection's loop.
  */
-final class Exchange implements Runnable {
+final class Exchange implements Runnable, Callable<Void> {
     final HttpConnection conn;
     final HttpRequest request;
     final RequestBody body;
@@ -43,12 +44,16 @@ final class Exchange implements Runnable {
      */
     @Override
     public void run() {
-        ServerLoop server = conn.server;
-        task = Inline.task(server.fibers, null, () -> {
-            server.dispatcher.serve(this, server.writer);
-            return null;
-        });
+        task = Inline.task(conn.server.fibers, null, this);
         Inline.run(task);
+    }
+
+    /** The task's body (the exchange is its own {@code Callable}: no object per request for it). The request's fiber. */
+    @Override
+    public Void call() throws Exception {
+        ServerLoop server = conn.server;
+        server.dispatcher.serve(this, server.writer);
+        return null;
     }
 
     /** Whether the head is a {@code HEAD} request (answered without a body). */

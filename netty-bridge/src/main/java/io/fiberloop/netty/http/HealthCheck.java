@@ -6,7 +6,7 @@ import io.fiberloop.loop.LoopStats;
 import java.util.List;
 
 /**
- * The handler of {@link HttpServer.Builder#health(String)}: {@code 200} with
+ * The handler of {@link HttpServerBuilder#health(String)}: {@code 200} with
  * {@code {"status":"UP",...}} while every watched loop runs and none is stalled, else {@code 503}
  * with {@code "DOWN"}; the body lists each loop's state, how long it has been stalled, its
  * stalls so far, queue depth and live tasks.

@@ -74,7 +74,7 @@ public final class Http2Options {
     /**
      * The ALPN configuration a TLS context needs to offer HTTP/2 with an HTTP/1.1 fallback: for
      * {@code SslContextBuilder.applicationProtocolConfig(...)}, on the server (with
-     * {@link HttpServer.Builder#tls}) and on the client ({@link HttpClient#tls}).
+     * {@link HttpServerBuilder#tls}) and on the client ({@link HttpClient#tls}).
      * {@snippet :
      * SslContext tls = SslContextBuilder.forServer(keyManagerFactory)
      *         .applicationProtocolConfig(Http2Options.alpn())
@@ -255,11 +255,11 @@ public final class Http2Options {
     }
 
     private static int positive(int v, String what) {
-        return HttpServer.Builder.positive(v, what);
+        return HttpServerBuilder.positive(v, what);
     }
 
     private static Duration positive(Duration d, String what) {
-        return HttpServer.Builder.positive(d, what);
+        return HttpServerBuilder.positive(d, what);
     }
 
     private static Duration seconds(Duration d, String what) {

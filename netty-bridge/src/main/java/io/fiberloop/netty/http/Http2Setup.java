@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Chooses each accepted connection's protocol and builds its pipeline. With HTTP/2 on (the
- * default, {@link HttpServer.Builder#http2}):
+ * default, {@link HttpServerBuilder#http2}):
  * <ul>
  *   <li>over TLS whose context offers {@code h2} by ALPN ({@link Http2Options#alpn()}), the
  *       handshake decides: {@code h2} gets the HTTP/2 pipeline, anything else HTTP/1.1;</li>

@@ -5,7 +5,7 @@ import java.net.SocketAddress;
 
 /**
  * Watches an {@link HttpServer}: each answered request and each connection, for metrics, tracing
- * or auditing. Added with {@link HttpServer.Builder#observer(HttpObserver)}; the
+ * or auditing. Added with {@link HttpServerBuilder#observer(HttpObserver)}; the
  * {@code fiberloop-micrometer} module's {@code FiberloopMetrics} is one.
  * {@snippet :
  * LongAdder errors = new LongAdder();
@@ -20,7 +20,7 @@ import java.net.SocketAddress;
  * }
  *
  * <p>Threading: the methods run on the loop that serves the connection, so an observer of a
- * server on several loops ({@link HttpServer.Builder#group}) is called from several threads at
+ * server on several loops ({@link HttpServerBuilder#group}) is called from several threads at
  * once and must be thread-safe. They must be quick and must not block (they run inside the loop's
  * turn); an exception they throw is logged and otherwise ignored.
  */
@@ -51,7 +51,7 @@ public interface HttpObserver {
 
     /**
      * The server is serving: its loops are known. Called once, on the thread that called
-     * {@link HttpServer.Builder#start()}, before it returns.
+     * {@link HttpServerBuilder#start()}, before it returns.
      *
      * @param server the server
      */

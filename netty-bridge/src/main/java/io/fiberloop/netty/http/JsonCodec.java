@@ -11,7 +11,7 @@ import java.util.Iterator;
  * {@link HttpRequest#bodyArray(Class)}, {@link HttpResponse#json(Object)} and
  * {@link HttpResponse#jsonArray(Iterator)} go through it. The {@code fiberloop-jackson} artifact
  * provides one on Jackson; the server finds it with {@link java.util.ServiceLoader} (or takes the
- * one given to {@link HttpServer.Builder#json(JsonCodec)}).
+ * one given to {@link HttpServerBuilder#json(JsonCodec)}).
  *
  * <h2>Contract</h2>
  * <ul>

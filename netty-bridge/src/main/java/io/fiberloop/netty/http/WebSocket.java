@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One WebSocket connection (RFC 6455), on the server ({@link HttpServer.Builder#websocket}) or
+ * One WebSocket connection (RFC 6455), on the server ({@link HttpServerBuilder#websocket}) or
  * the client ({@link HttpClient#webSocket}), in blocking style: {@link #receive()} suspends the
  * fiber until a whole message arrives, {@link #send(String)} suspends it while the peer reads
  * slowly.

@@ -1,7 +1,7 @@
 package io.fiberloop.netty.http;
 
 /**
- * Serves one WebSocket connection ({@link HttpServer.Builder#websocket}), in the fiber of its
+ * Serves one WebSocket connection ({@link HttpServerBuilder#websocket}), in the fiber of its
  * upgrade request, for as long as it runs.
  * {@snippet :
  * WebSocketHandler echo = ws -> {

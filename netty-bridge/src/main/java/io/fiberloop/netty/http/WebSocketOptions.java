@@ -6,7 +6,7 @@ import java.util.Objects;
 import java.util.function.Predicate;
 
 /**
- * How a WebSocket connection behaves, on the server ({@link HttpServer.Builder#websocket(String,
+ * How a WebSocket connection behaves, on the server ({@link HttpServerBuilder#websocket(String,
  * WebSocketOptions, WebSocketHandler)}) or the client ({@link HttpClient#webSocket(HttpClient.Request,
  * WebSocketOptions)}). Immutable: each method returns a changed copy.
  * {@snippet :

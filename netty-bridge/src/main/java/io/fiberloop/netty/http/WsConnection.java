@@ -8,16 +8,13 @@ import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.netty.internal.ChannelCore;
 import io.fiberloop.netty.internal.Parking;
 import io.fiberloop.netty.internal.QueuedOps;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
@@ -69,8 +66,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
     // inbound (owning thread adds, fibers take)
     private final ArrayDeque<Message> inbox = new ArrayDeque<>(4);
     private long inboxBytes;
-    private CompositeByteBuf partial;
-    private boolean partialText;
+    private final WsAssembler assembler;
 
     /** The next read is asked from the queued operations (see {@link #channelReadComplete}). */
     private boolean readLater;
@@ -106,6 +102,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
         this.options = options;
         this.request = request;
         this.client = client;
+        this.assembler = new WsAssembler(options.maxMessageSize());
     }
 
     /** Records what the handshake agreed. Before the connection is used. */
@@ -165,45 +162,14 @@ final class WsConnection extends ChannelCore implements WebSocket {
     }
 
     private void onData(WebSocketFrame f) {
-        boolean continuation = f instanceof ContinuationWebSocketFrame;
-        if (!continuation) {
-            releasePartial(); // the decoder refuses a new message inside a fragmented one; this is a guard
-            partialText = f instanceof TextWebSocketFrame;
-            if (f.isFinalFragment()) {
-                deliver(f.content(), partialText);
-                return;
-            }
-            partial = f.content().alloc().compositeBuffer(1024);
-        } else if (partial == null) {
-            f.release(); // the decoder refuses a continuation without a start; this is a guard
-            return;
-        }
-        ByteBuf piece = f.content();
-        if ((long) partial.readableBytes() + piece.readableBytes() > options.maxMessageSize()) {
-            f.release();
+        Message m = assembler.add(f);
+        if (m == WsAssembler.TOO_BIG) {
             protocolClose(MESSAGE_TOO_BIG, "message larger than " + options.maxMessageSize() + " bytes");
-            return;
+        } else if (m != null) {
+            inbox.addLast(m);
+            inboxBytes += m.isText() ? m.text().length() : m.rawBytes().length;
+            wakeReader();
         }
-        partial.addComponent(true, piece.retain());
-        f.release();
-        if (f.isFinalFragment()) {
-            CompositeByteBuf whole = partial;
-            partial = null;
-            deliver(whole, partialText);
-        }
-    }
-
-    /** A whole message: queued for the fiber. Takes {@code content}. */
-    private void deliver(ByteBuf content, boolean text) {
-        Message m;
-        try {
-            m = text ? Message.text(content.toString(StandardCharsets.UTF_8)) : Message.wrap(ByteBufUtil.getBytes(content));
-        } finally {
-            content.release();
-        }
-        inbox.addLast(m);
-        inboxBytes += m.isText() ? m.text().length() : m.rawBytes().length;
-        wakeReader();
     }
 
     private void onPeerClose(CloseWebSocketFrame c) {
@@ -211,7 +177,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
         int code = c.statusCode();
         String reason = c.reasonText();
         c.release();
-        releasePartial();
+        assembler.release();
         if (!closeSent) {
             closeSent = true;
             closeCode = code < 0 ? NO_STATUS : code;
@@ -248,7 +214,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
 
     /** Closes because of the peer: sends {@code code} (this side's close), drops the input, ends the connection. Owning thread. */
     private void protocolClose(int code, String reason) {
-        releasePartial();
+        assembler.release();
         if (!closeSent) {
             closeSent = true;
             closeCode = code;
@@ -269,7 +235,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
         if (evt instanceof ChannelInputShutdownEvent) {
             // the peer ended its stream: after its close frame that is the end of the handshake,
             // without one an abnormal closure (1006); either way the connection is over
-            releasePartial();
+            assembler.release();
             ctx.close();
         }
         ReferenceCountUtil.release(evt);
@@ -277,7 +243,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (!readRequested && wantsInput() && (inboxBytes < READ_AHEAD_BYTES || partial != null)) {
+        if (!readRequested && wantsInput() && (inboxBytes < READ_AHEAD_BYTES || assembler.gathering())) {
             // read on, but from the queued operations, outside this callback: io_uring does not
             // always re-arm a read asked for while it delivers one, and a peer's reset would then
             // go unnoticed until the next write
@@ -296,7 +262,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof CorruptedWebSocketFrameException bad) {
             // Netty's decoder or UTF-8 validator sent the close frame and closes the connection
-            releasePartial();
+            assembler.release();
             if (!closeSent) {
                 closeSent = true;
                 closeCode = bad.closeStatus().code();
@@ -325,7 +291,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
         }
         closeSent = true;
         cancelTimer();
-        releasePartial();
+        assembler.release();
         wake(closer);
         Runnable r = onEnd;
         onEnd = null;
@@ -336,14 +302,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
 
     @Override
     protected void releaseInbound() {
-        releasePartial();
-    }
-
-    private void releasePartial() {
-        if (partial != null) {
-            partial.release();
-            partial = null;
-        }
+        assembler.release();
     }
 
     // ------------------------------------------------------------------ the timer (owning thread)

@@ -59,7 +59,7 @@ class DocSnippetsTest {
         server.close();
     }
 
-    void webSocketOptions(HttpServer.Builder builder) {
+    void webSocketOptions(HttpServerBuilder builder) {
         WebSocketOptions options = WebSocketOptions.defaults()
                 .maxMessageSize(64 * 1024)
                 .subprotocols("chat.v2", "chat.v1")                          // the server's preference first
@@ -107,7 +107,7 @@ class DocSnippetsTest {
         }
     }
 
-    void serverSentEvents(HttpServer.Builder builder) {
+    void serverSentEvents(HttpServerBuilder builder) {
         builder.get("/events", req -> HttpResponse.events(sink -> {
             long n = sink.lastEventId() == null ? 0 : Long.parseLong(sink.lastEventId());   // a reconnecting browser
             sink.retry(Duration.ofSeconds(2));
@@ -119,7 +119,7 @@ class DocSnippetsTest {
         }));
     }
 
-    void json(HttpServer.Builder builder) {
+    void json(HttpServerBuilder builder) {
         record User(String name, int age) { }
 
         builder.post("/users", req -> {
@@ -128,7 +128,7 @@ class DocSnippetsTest {
         });
     }
 
-    void jsonArrays(HttpServer.Builder builder, Store store) {
+    void jsonArrays(HttpServerBuilder builder, Store store) {
         builder.post("/items/import", req -> {
             long n = 0;
             for (Iterator<Item> it = req.bodyArray(Item.class); it.hasNext(); n++) {   // parsed as the bytes arrive
@@ -139,14 +139,14 @@ class DocSnippetsTest {
         builder.get("/items/export", req -> HttpResponse.jsonArray(store.all()));  // chunked, with backpressure
     }
 
-    void errorMapping(HttpServer.Builder builder, Store store) {
+    void errorMapping(HttpServerBuilder builder, Store store) {
         builder.get("/items/{id}", req -> HttpResponse.json(store.get(req.pathParam("id", Long.class))))   // "abc": 400
                .get("/items", req -> HttpResponse.json(store.page(req.queryParam("page", Integer.class, 1))))
                .onError(NoSuchElementException.class, (req, e) -> HttpResponse.error(404, e.getMessage() + "\n"))
                .onError(IllegalArgumentException.class, (req, e) -> HttpResponse.error(400, e.getMessage() + "\n"));
     }
 
-    void staticFiles(HttpServer.Builder builder) {
+    void staticFiles(HttpServerBuilder builder) {
         builder.get("/static/*", StaticFiles.classpath("static"))                  // static/app.js in the jar
                .get("/files/*", StaticFiles.directory(Path.of("public")).cacheControl("max-age=3600"))
                .get("/report.pdf", req -> HttpResponse.file(Path.of("reports/latest.pdf")));
@@ -156,7 +156,7 @@ class DocSnippetsTest {
         HttpServer.builder().compression(Compression.defaults().minSize(1024).level(6));
     }
 
-    void cors(HttpServer.Builder builder) {
+    void cors(HttpServerBuilder builder) {
         builder.cors(Cors.builder()
                 .allowOrigins("https://app.example.com")
                 .allowMethods("GET", "POST", "DELETE")
@@ -167,7 +167,7 @@ class DocSnippetsTest {
     }
 
     void readmeTour(Store store) {
-        HttpServer.Builder tour = HttpServer.builder()
+        HttpServerBuilder tour = HttpServer.builder()
         .post("/api/items", req -> {                                   // JSON (add io.fiberloop:fiberloop-jackson)
             NewItem n = req.body(NewItem.class);                          // bad JSON: 400, never 500
             Item item = store.add(n);

@@ -113,7 +113,7 @@ class ErrorMappingTest {
 
     @Test
     void badMappingsAreRefusedAtBuildTime() {
-        HttpServer.Builder b = HttpServer.builder().onError(RuntimeException.class, (req, e) -> null);
+        HttpServerBuilder b = HttpServer.builder().onError(RuntimeException.class, (req, e) -> null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.onError(RuntimeException.class, (req, x) -> null));
         assertTrue(e.getMessage().contains("twice"), e.getMessage());
         IllegalArgumentException t = assertThrows(IllegalArgumentException.class,

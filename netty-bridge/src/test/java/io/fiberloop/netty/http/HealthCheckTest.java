@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * {@link HttpServer.Builder#health}: a management server on a loop of its own answers {@code 200}
+ * {@link HttpServerBuilder#health}: a management server on a loop of its own answers {@code 200}
  * while the application's loop runs, {@code 503} while a handler blocks it, and {@code 200} again
  * once it moves on.
  */

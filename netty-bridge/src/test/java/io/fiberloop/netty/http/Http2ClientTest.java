@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class Http2ClientTest {
 
-    private static HttpServer.Builder routes(EventLoop serverLoop) {
+    private static HttpServerBuilder routes(EventLoop serverLoop) {
         return HttpServer.builder().loop(serverLoop).port(0)
                 .get("/who", req -> {
                     Fibers.sleep(Duration.ofMillis(20)); // so that the requests overlap

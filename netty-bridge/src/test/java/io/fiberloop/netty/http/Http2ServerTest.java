@@ -48,7 +48,7 @@ class Http2ServerTest {
         }
     }
 
-    private HttpServer.Builder routes() {
+    private HttpServerBuilder routes() {
         return HttpServer.builder().port(0)
                 .get("/plaintext", req -> HttpResponse.text("Hello, World!"))
                 .get("/version", req -> HttpResponse.text(req.version()))

@@ -33,7 +33,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link HttpServer.Builder#group}: one listener per loop on one port (SO_REUSEPORT), or on NIO one
+ * {@link HttpServerBuilder#group}: one listener per loop on one port (SO_REUSEPORT), or on NIO one
  * acceptor handing connections out round-robin; each connection stays on its loop.
  */
 @ExtendWith(NoLeaks.class)

@@ -46,7 +46,7 @@ class HttpServerTest {
     static volatile CompletableFuture<Void> hangStarted = new CompletableFuture<>();
     static volatile CompletableFuture<Throwable> hangEnded = new CompletableFuture<>();
 
-    static HttpServer.Builder routes(HttpServer.Builder b) {
+    static HttpServerBuilder routes(HttpServerBuilder b) {
         return b
                 .get("/plaintext", req -> HttpResponse.text("Hello, World!"))
                 .get("/users/{id}", req -> HttpResponse.text("user " + req.pathParam("id") + " q=" + req.queryParams()))

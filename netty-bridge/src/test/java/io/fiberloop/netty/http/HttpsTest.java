@@ -29,7 +29,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link HttpServer.Builder#tls}: HTTPS to the JDK's {@link java.net.http.HttpClient} on every transport, with a
+ * {@link HttpServerBuilder#tls}: HTTPS to the JDK's {@link java.net.http.HttpClient} on every transport, with a
  * certificate made at test time; a client that does not trust it, and one that speaks plain HTTP
  * to the TLS port, are disconnected while the server goes on serving. {@link
  * HttpClient#tls}: the fiber client over HTTPS, its certificate and host

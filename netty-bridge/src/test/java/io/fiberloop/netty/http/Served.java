@@ -8,7 +8,7 @@ import java.util.function.UnaryOperator;
 record Served(EventLoop loop, HttpServer server) implements AutoCloseable {
 
     /** Starts a server with {@code routes} on a new loop named {@code name}. */
-    static Served start(String name, UnaryOperator<HttpServer.Builder> routes) throws Exception {
+    static Served start(String name, UnaryOperator<HttpServerBuilder> routes) throws Exception {
         EventLoop loop = NettyLoops.builder().name(name).build();
         try {
             return new Served(loop, routes.apply(HttpServer.builder().loop(loop).port(0)).start());
