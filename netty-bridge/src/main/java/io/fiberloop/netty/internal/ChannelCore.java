@@ -74,7 +74,8 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
     protected ChannelHandlerContext ctx;
 
     // outbound (fiber side queues, owning thread writes)
-    private final ArrayDeque<Object> outbox = new ArrayDeque<>(4);
+    /** Messages queued by fibers for the owning thread; created by the first (many connections never queue one). */
+    private ArrayDeque<Object> outbox;
     private long outboxBytes;
     private long writeSeq;
     private long flushedSeq;
@@ -85,7 +86,6 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
     // the reading fiber and its timeout
     private Thread reader;
     private boolean readTimedOut;
-    private final Runnable readTimeoutTask = this::onReadTimeout;
 
     // state
     protected IOException failure;
@@ -245,7 +245,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
                 c.read();
             }
         }
-        if (!outbox.isEmpty()) {
+        if (outbox != null && !outbox.isEmpty()) {
             Object m;
             while ((m = outbox.pollFirst()) != null) {
                 writeOut(m);
@@ -366,7 +366,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
     /** Releases every message still held (the outbox, and what the subclass holds). Carrier only. */
     protected void releaseAll() {
         Object m;
-        while ((m = outbox.pollFirst()) != null) {
+        while (outbox != null && (m = outbox.pollFirst()) != null) {
             ReferenceCountUtil.release(m);
         }
         outboxBytes = 0;
@@ -425,7 +425,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         }
         Strand strand = requireFiber(what);
         reader = me;
-        TimerHandle timer = timeoutNanos > 0 ? strand.scheduleWake(readTimeoutTask, Duration.ofNanos(timeoutNanos)) : null;
+        TimerHandle timer = timeoutNanos > 0 ? strand.scheduleWake(this::onReadTimeout, Duration.ofNanos(timeoutNanos)) : null;
         readTimedOut = false;
         try {
             while (!ready.getAsBoolean() && failure == null && !closedLocally && !inactive && !readTimedOut) {
@@ -472,6 +472,9 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
             writeOut(msg);
             unflushed = true;
         } else {
+            if (outbox == null) {
+                outbox = new ArrayDeque<>(4);
+            }
             outbox.addLast(msg);
             outboxBytes += n;
             noteOutbound(outboxBytes);
@@ -489,7 +492,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
      * @return whether {@link #writeOut} may be called at once
      */
     protected final boolean canWriteNow() {
-        return outbox.isEmpty() && ch.eventLoop().inEventLoop();
+        return (outbox == null || outbox.isEmpty()) && ch.eventLoop().inEventLoop();
     }
 
     /** A write was queued (for an idle timer's activity). Carrier only. */
@@ -549,7 +552,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
     public void drain() throws IOException {
         Channel c = ch;
         long waiting = outboxBytes + inNetty();
-        if (waiting <= c.config().getWriteBufferHighWaterMark() && outbox.size() < DRAIN_FREE_MESSAGES
+        if (waiting <= c.config().getWriteBufferHighWaterMark() && (outbox == null || outbox.size() < DRAIN_FREE_MESSAGES)
                 && writable() && active()) {
             // below the high-water mark: the writes go out with this turn's flush, as asyncio's drain()
             checkFailure();
