@@ -29,9 +29,10 @@ import java.util.Map;
 
 /**
  * Converts between HTTP/2 frames and the HTTP/1.1 message objects the exchange machinery works
- * on: a request's header block becomes a Netty {@code HttpRequest} (the pseudo-headers give the
- * method and target, {@code :authority} the {@code Host}, split {@code cookie} fields are joined),
- * and a response's {@code HttpResponse}/{@code HttpContent}/{@code LastHttpContent} become
+ * on: a request's header block becomes a Netty {@code HttpRequest} ({@link Head}: the pseudo-headers
+ * give the method and target, {@code :authority} the {@code Host}, split {@code cookie} fields are
+ * joined), a whole response's fields become its header block ({@link Names#response}), and a
+ * response's {@code HttpResponse}/{@code HttpContent}/{@code LastHttpContent} become
  * {@code HEADERS} and {@code DATA} frames, without the connection-specific fields HTTP/2 forbids
  * ({@code Connection}, {@code Keep-Alive}, {@code Transfer-Encoding}, {@code Upgrade}...).
  * Netty's HPACK decoder has validated the request's fields; the response's were validated by the

@@ -32,8 +32,10 @@ import java.nio.charset.StandardCharsets;
  * {@link Http2Connection} (after Netty's {@code Http2FrameCodec}) hands it the frames of its
  * stream, and it serves exactly one exchange with the same machinery as HTTP/1.1 ({@link Exchange},
  * {@link RequestBody}, {@link Dispatcher}, {@link ResponseWriter}). A request's header block
- * becomes the request head ({@link Http2Messages#toRequest}); the response's objects become frames
- * of this stream ({@link Http2Messages#toFrames}), written to the codec. No child channel: the
+ * becomes the request head ({@link Http2Messages#toRequest}, its fields copied only if asked for);
+ * a whole response becomes {@code HEADERS} and {@code DATA} built straight from the handler's
+ * fields ({@link #sendWhole}), any other response part frames of this stream
+ * ({@link Http2Messages#toFrames}), written to the codec. No child channel: the
  * stream is a {@link io.fiberloop.netty.internal.ChannelCore} on the connection's channel whose
  * writes, writability, close and end are its stream's.
  *
