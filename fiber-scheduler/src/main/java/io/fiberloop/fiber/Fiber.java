@@ -95,11 +95,13 @@ public final class Fiber {
     private Fiber parent;
     private String name;
     /**
-     * Of a task: where it came from, for its generated name and the dumps' tree: the task that
-     * spawned it (weakly: an abandoned spawner must stay collectable) or, spawned from outside any
-     * task, the class of its body.
+     * Of a task: where it came from, for its generated name and the dumps' tree: the
+     * {@link SpawnLink} of the task that spawned it or, spawned from outside any task, the class of
+     * its body.
      */
     private Object origin;
+    /** Of a task that spawned tasks: what they know of it; made at its first spawn. Its own loop thread. */
+    private SpawnLink spawnLink;
     /** The fiber that last switched into this one: where its end goes when no ancestor can take it. */
     private Fiber switcher;
     /** The task this fiber runs, or {@code null} for a plain fiber. */
@@ -215,26 +217,57 @@ public final class Fiber {
         return n;
     }
 
+    /**
+     * What the tasks a fiber spawned know of it: the fiber while it runs, its name once it has
+     * ended. One per spawning fiber, shared by every task it spawns, so a spawn allocates nothing
+     * for it, and an ended spawner is not kept reachable by the tasks it started (they hold the
+     * link, which lets go of the fiber at its end).
+     */
+    private static final class SpawnLink {
+        /** The spawner, until it ends. */
+        volatile Fiber fiber;
+        /** The spawner's name, set when it ends. */
+        volatile String name;
+
+        SpawnLink(Fiber fiber) {
+            this.fiber = fiber;
+        }
+    }
+
     /** Notes where a task came from (see {@link #name()}, {@link #spawner()}). The spawning thread. */
     void origin(Object body) {
         Strand s = Strand.here();
-        origin = s != null && s.kind() == Strand.Kind.TASK ? new java.lang.ref.WeakReference<>(s.fiber()) : body.getClass();
+        if (s != null && s.kind() == Strand.Kind.TASK) {
+            Fiber by = s.fiber();
+            SpawnLink link = by.spawnLink;
+            if (link == null) {
+                link = new SpawnLink(by);
+                by.spawnLink = link;
+            }
+            origin = link;
+        } else {
+            origin = body.getClass();
+        }
     }
 
     /**
-     * The task whose fiber spawned this task, if it is still reachable: the parent in a fiber
-     * dump's tree (a {@link TaskScope}'s tasks are its owner's children).
+     * The task whose fiber spawned this task, while that task runs: the parent in a fiber dump's
+     * tree (a {@link TaskScope}'s tasks are its owner's children). A task does not keep its ended
+     * spawner reachable.
+     * <p>Threading: any thread (from another, the answer may be a moment old).
      *
      * @return the spawning task's fiber, or {@code null} (spawned from a loop callback or another
-     *     thread, not a task, or already collected)
+     *     thread, not a task, or the spawner has ended)
      */
     public Fiber spawner() {
-        return origin instanceof java.lang.ref.WeakReference<?> r && r.get() instanceof Fiber f ? f : null;
+        return origin instanceof SpawnLink link ? link.fiber : null;
     }
 
     private static String from(Object origin) {
-        if (origin instanceof java.lang.ref.WeakReference<?> r) {
-            return r.get() instanceof Fiber by ? " from '" + by.name() + "'" : "";
+        if (origin instanceof SpawnLink link) {
+            Fiber by = link.fiber;
+            String n = by != null ? by.name() : link.name;
+            return n != null ? " from '" + n + "'" : "";
         }
         if (origin instanceof Class<?> c) {
             String n = c.getName();
@@ -512,6 +545,11 @@ public final class Fiber {
 
     private void end(Object result, Throwable failure) {
         strand.markEnded();
+        SpawnLink link = spawnLink;
+        if (link != null) {
+            link.name = name(); // what the tasks it spawned are named after from now on
+            link.fiber = null;
+        }
         if (task != null) {
             strand.host().taskEnded(strand);
             task.settle(result, failure);

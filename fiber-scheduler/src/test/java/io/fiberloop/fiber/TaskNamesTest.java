@@ -1,9 +1,12 @@
 package io.fiberloop.fiber;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fiberloop.fiber.sync.Event;
 import io.fiberloop.loop.EventLoop;
+import java.lang.ref.WeakReference;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -31,6 +34,47 @@ class TaskNamesTest {
             // a name set later wins
             String renamed = Fibers.spawn(loop, () -> Fiber.current().name("GET /users/{id}").name()).get(10, TimeUnit.SECONDS);
             assertEquals("GET /users/{id}", renamed);
+        }
+    }
+
+    private static volatile Object sink;
+
+    @Test
+    void aTaskKeepsItsSpawnersNameButNotItsEndedSpawner() throws Exception {
+        try (EventLoop loop = FiberLoops.builder().name("spawners").build()) {
+            Event release = loop.run(() -> Event.create());
+            Object[] out = loop.run(() -> {
+                Task<Task<String>> spawner = Fibers.spawn("spawner", () -> {
+                    Task<String> c = Fibers.spawn(() -> { // captures nothing of its spawner
+                        release.await();
+                        return Fiber.current().name();
+                    });
+                    if (c.fiber().spawner() != Fiber.current()) {
+                        throw new AssertionError("while the spawner runs, it is its task's spawner: " + c.fiber().spawner());
+                    }
+                    return c;
+                });
+                Task<String> child = spawner.join();
+                Fibers.yieldNow(); // the child now waits for the release
+                return new Object[] {new WeakReference<>(spawner.fiber()), child};
+            });
+            @SuppressWarnings("unchecked")
+            WeakReference<Fiber> spawnerRef = (WeakReference<Fiber>) out[0];
+            @SuppressWarnings("unchecked")
+            Task<String> child = (Task<String>) out[1];
+            // the spawner ended: the live child no longer reaches it, and it can be collected
+            assertNull(loop.run(() -> child.fiber().spawner()));
+            for (int i = 0; i < 50 && spawnerRef.get() != null; i++) {
+                System.gc();
+                sink = new byte[64 * 1024];
+            }
+            assertNull(spawnerRef.get(), "the ended spawner is collectable while the task it spawned runs");
+            loop.run(() -> {
+                release.set();
+                return null;
+            });
+            String name = child.get(10, TimeUnit.SECONDS);
+            assertTrue(name.matches("task-\\d+ from 'spawner'"), name);
         }
     }
 }

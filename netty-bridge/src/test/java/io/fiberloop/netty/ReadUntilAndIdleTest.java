@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClock;
+import io.fiberloop.loop.VirtualClock;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -119,7 +121,10 @@ class ReadUntilAndIdleTest {
 
     @Test
     void anIdleConnectionIsClosedAndTheReadThrowsSocketTimeoutException() throws Exception {
-        try (EventLoop loop = NettyLoops.newLoop()) {
+        // time moves only when the test moves it: the exchanges below are never taken for idleness,
+        // however long a loaded machine takes between them (IdleTimeoutResetTest times the re-arming)
+        VirtualClock clock = LoopClock.virtual();
+        try (EventLoop loop = NettyLoops.builder().name("idle").clock(clock).build()) {
             CompletableFuture<Throwable> result = new CompletableFuture<>();
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, TcpOptions.defaults().withIdleTimeout(Duration.ofMillis(150)), conn -> {
                 try {
@@ -141,7 +146,8 @@ class ReadUntilAndIdleTest {
                     out.flush();
                     assertEquals("ping " + i, in.readLine());
                 }
-                // now stay silent: the server closes the connection
+                // now stay silent for the idle timeout: the server closes the connection
+                clock.advance(Duration.ofMillis(150));
                 assertNull(in.readLine(), "the idle connection is closed by the server");
                 Throwable t = result.get(20, TimeUnit.SECONDS);
                 assertTrue(t instanceof SocketTimeoutException, "expected SocketTimeoutException, got " + t);

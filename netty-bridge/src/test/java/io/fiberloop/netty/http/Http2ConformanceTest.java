@@ -263,7 +263,15 @@ class Http2ConformanceTest {
                 c.await(SETTINGS, 0);
                 c.frame(SETTINGS, ACK, 0, new byte[0]);
             }
-            k.action().run(c);
+            try {
+                k.action().run(c);
+            } catch (SocketException closedWhileSending) {
+                if (k.kind() == Kind.ACCEPTED) {
+                    throw closedWhileSending;
+                }
+                // the server may answer and close as soon as it has read the offending bytes, before the
+                // case has written the rest (a frame split across reads, a frame after the bad one): read its answer
+            }
             if (k.kind() == Kind.ACCEPTED) {
                 c.ping(0x1122334455667788L);
                 Frame pong = c.await(PING, 0);

@@ -13,6 +13,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -234,15 +235,30 @@ final class RawH2 implements Closeable {
             } else if (f.type == DATA) {
                 body.write(f.payload);
                 if (f.payload.length > 0) {
-                    windowUpdate(0, f.payload.length);
-                    if (!f.has(END_STREAM)) {
-                        windowUpdate(stream, f.payload.length);
-                    }
+                    giveBack(stream, f.payload.length, f.has(END_STREAM));
                 }
             }
             if (f.has(END_STREAM) && (f.type == DATA || f.type == HEADERS)) {
                 return new Response(head, body.toByteArray(), trailers);
             }
+        }
+    }
+
+    /**
+     * Gives back the window that {@code n} bytes of DATA on {@code stream} took. A server may close
+     * the connection right after its last frames (a graceful close does, once its last stream ended),
+     * before this client has read them: the write then fails, while the frames it sent are still
+     * there to read. So a failed write is left to the reads that follow, which fail if the response
+     * is incomplete.
+     */
+    private void giveBack(int stream, int n, boolean streamEnded) throws IOException {
+        try {
+            windowUpdate(0, n);
+            if (!streamEnded) {
+                windowUpdate(stream, n);
+            }
+        } catch (SocketException closedByTheServer) {
+            // the reads that follow see what the server sent before it closed
         }
     }
 

@@ -114,8 +114,22 @@ final class RawWebSocket implements AutoCloseable {
         return b.toByteArray();
     }
 
-    /** Reads the next frame from the server (never masked). */
+    /**
+     * Reads the next frame from the server (never masked), skipping its keep-alive pings: a server
+     * with a ping interval sends them whenever the interval passes, so how many come before a given
+     * frame depends on how long the test took, not on what the server does with the test's frames.
+     */
     Frame read() throws IOException {
+        for (;;) {
+            Frame f = readAny();
+            if (f.opcode() != PING) {
+                return f;
+            }
+        }
+    }
+
+    /** Reads the next frame from the server, whatever it is. */
+    Frame readAny() throws IOException {
         int b0 = in.readUnsignedByte();
         int b1 = in.readUnsignedByte();
         long len = b1 & 0x7f;

@@ -21,6 +21,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
@@ -33,17 +34,26 @@ import org.slf4j.LoggerFactory;
 class ShutdownHookTest {
     private static final long WAIT_SECONDS = 30;
 
-    /** The child: serves {@code /slow?ms=N} (prints "in flight" once it sleeps), closes on shutdown with {@code args[0]} ms of grace. */
+    /**
+     * The child: serves {@code /slow?ms=N} (prints "in flight", then works until N ms after the
+     * server began to close, so that the request is in flight when the drain starts however late
+     * the signal lands), closes on shutdown with {@code args[0]} ms of grace.
+     */
     public static void main(String[] args) throws Exception {
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.fiberloop")).setLevel(Level.INFO);
+        AtomicReference<HttpServer> self = new AtomicReference<>();
         HttpServer server = HttpServer.builder().host("127.0.0.1").port(0)
                 .get("/slow", req -> {
                     System.out.println("in flight");
                     System.out.flush();
+                    while (self.get().isOpen()) {
+                        Fibers.sleep(Duration.ofMillis(5)); // until the shutdown hook stops the server accepting
+                    }
                     Fibers.sleep(Duration.ofMillis(Long.parseLong(req.queryParam("ms"))));
                     return HttpResponse.text("slept");
                 })
                 .start();
+        self.set(server);
         server.closeOnShutdown(Duration.ofMillis(Long.parseLong(args[0])));
         System.out.println("listening on " + server.port());
         System.out.flush();
@@ -55,7 +65,7 @@ class ShutdownHookTest {
         try (Child child = Child.start(10_000)) {
             try (RawHttp c = new RawHttp(child.port)) {
                 c.socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
-                c.send(RawHttp.get("/slow?ms=1500"));
+                c.send(RawHttp.get("/slow?ms=200"));
                 child.await("in flight");
                 child.process.toHandle().destroy(); // SIGTERM
                 RawHttp.Resp r = c.read();

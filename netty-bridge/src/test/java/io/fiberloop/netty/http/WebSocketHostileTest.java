@@ -199,6 +199,11 @@ class WebSocketHostileTest {
         try (RawWebSocket ws = open()) {
             ws.text("still serving");
             assertEquals("still serving", ws.read().text());
+            // a clean close whose end the handler reports before the next test clears the queue
+            ws.close(1000);
+            assertEquals(1000, ws.readUntilClose().closeCode());
+            assertTrue(ws.closedByServer());
+            assertEquals("1000 ", ends.poll(10, TimeUnit.SECONDS));
         }
     }
 }

@@ -8,13 +8,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.Task;
 import io.fiberloop.fiber.channel.Channel;
 import io.fiberloop.fiber.channel.Select;
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClock;
+import io.fiberloop.loop.VirtualClock;
 import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.NoLeaks;
+import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -251,19 +260,112 @@ class WebSocketTest {
         assertEquals("1001 idle timeout", ended.get(10, TimeUnit.SECONDS));
     }
 
+    /**
+     * The client's pings and the server's pongs on a clock that moves only when the test moves it,
+     * so that no pause of a loaded machine counts as idleness. The server is this test, at the other
+     * end of a raw socket: it sees each ping and answers it, then stops answering.
+     */
     @Test
     void pingsKeepAnIdleTimeoutAway() throws Exception {
-        String r = clientLoop.run(() -> {
-            try (HttpClient client = HttpClient.create(clientLoop)) {
-                // the client pings every 50 ms; the server's pongs count as traffic for the client's idle timeout
-                WebSocket ws = client.webSocket(HttpClient.Request.get(base() + "/echo"),
-                        WebSocketOptions.defaults().pingInterval(Duration.ofMillis(50)).idleTimeout(Duration.ofMillis(200)));
-                Fibers.sleep(Duration.ofMillis(600));
-                ws.send("alive");
-                return ws.receive().text() + " " + ws.isOpen();
+        VirtualClock clock = LoopClock.virtual();
+        try (EventLoop loop = NettyLoops.builder().name("ws-pinger").clock(clock).build();
+             ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> upgraded = new CompletableFuture<>();
+            CompletableFuture<Void> goOn = new CompletableFuture<>();
+            CompletableFuture<Void> echoed = new CompletableFuture<>();
+            Task<String> client = Fibers.spawn(loop, () -> {
+                try (HttpClient http = HttpClient.create(loop)) {
+                    // the client pings every 50 ms; the pongs count as traffic for its idle timeout of 200 ms
+                    WebSocket ws = http.webSocket(HttpClient.Request.get("ws://127.0.0.1:" + listener.getLocalPort() + "/"),
+                            WebSocketOptions.defaults().compression(false).pingInterval(Duration.ofMillis(50))
+                                    .idleTimeout(Duration.ofMillis(200)));
+                    upgraded.complete(null);
+                    Fibers.await(goOn);
+                    ws.send("alive");
+                    String echo = ws.receive().text() + " " + ws.isOpen();
+                    echoed.complete(null); // read at 600 ms: the last traffic
+                    assertNull(ws.receive(), "the idle timeout ends the session");
+                    return echo + ", then " + ws.closeCode() + " " + ws.closeReason();
+                }
+            });
+            try (Socket s = listener.accept()) {
+                s.setSoTimeout(10_000);
+                ServerEnd server = new ServerEnd(s);
+                upgraded.get(10, TimeUnit.SECONDS);
+                for (int ms = 50; ms <= 600; ms += 50) { // three idle timeouts, each ping answered
+                    clock.advance(Duration.ofMillis(50));
+                    RawWebSocket.Frame ping = server.read();
+                    assertEquals(RawWebSocket.PING, ping.opcode(), "at " + ms + " ms");
+                    server.write(RawWebSocket.PONG, ping.payload());
+                }
+                loop.execute(() -> goOn.complete(null));
+                assertEquals("alive", server.read().text());
+                server.write(RawWebSocket.TEXT, "alive".getBytes(StandardCharsets.UTF_8));
+                echoed.get(10, TimeUnit.SECONDS); // before the clock moves on, or the client reads it later
+                for (int ms = 650; ms <= 750; ms += 50) { // pings no longer answered
+                    clock.advance(Duration.ofMillis(50));
+                    assertEquals(RawWebSocket.PING, server.read().opcode(), "at " + ms + " ms");
+                }
+                clock.advance(Duration.ofMillis(50)); // 800 ms: 200 ms without traffic
+                RawWebSocket.Frame close = server.read();
+                assertEquals(RawWebSocket.CLOSE, close.opcode());
+                assertEquals(1001, close.closeCode());
+                server.write(RawWebSocket.CLOSE, close.payload());
+                s.close(); // a server ends the connection after the closing handshake
+                assertEquals("alive true, then 1001 idle timeout", client.get(10, TimeUnit.SECONDS));
             }
-        });
-        assertEquals("alive true", r);
+        }
+    }
+
+    /** The server's end of a WebSocket over a raw socket: answers the upgrade, reads the client's masked frames, writes plain ones. */
+    private static final class ServerEnd {
+        private final DataInputStream in;
+        private final OutputStream out;
+
+        ServerEnd(Socket s) throws Exception {
+            in = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
+            out = s.getOutputStream();
+            String key = null;
+            for (String line; !(line = readLine()).isEmpty(); ) {
+                if (line.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-key:")) {
+                    key = line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+            byte[] sha1 = java.security.MessageDigest.getInstance("SHA-1")
+                    .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
+            out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+                    + java.util.Base64.getEncoder().encodeToString(sha1) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        }
+
+        private String readLine() throws IOException {
+            StringBuilder sb = new StringBuilder();
+            for (int c; (c = in.read()) != '\n'; ) {
+                if (c < 0) {
+                    throw new java.io.EOFException("the client left during its upgrade request: " + sb);
+                }
+                sb.append((char) c);
+            }
+            return sb.toString().strip();
+        }
+
+        /** Reads one frame of the client (masked, short). */
+        RawWebSocket.Frame read() throws IOException {
+            int b0 = in.readUnsignedByte();
+            int b1 = in.readUnsignedByte();
+            assertTrue((b1 & 0x80) != 0 && (b1 & 0x7f) < 126, "a client sends masked frames (short ones here)");
+            byte[] mask = in.readNBytes(4);
+            byte[] payload = in.readNBytes(b1 & 0x7f);
+            for (int i = 0; i < payload.length; i++) {
+                payload[i] ^= mask[i & 3];
+            }
+            return new RawWebSocket.Frame((b0 & 0x80) != 0, b0 & 0x0f, payload);
+        }
+
+        void write(int opcode, byte[] payload) throws IOException {
+            out.write(RawWebSocket.encode(true, opcode, payload, false));
+            out.flush();
+        }
     }
 
     @Test
