@@ -2,6 +2,7 @@ package io.fiberloop.netty;
 
 import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.netty.internal.ChannelCore;
+import io.fiberloop.netty.internal.Outbound;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -113,7 +114,7 @@ abstract class ChannelConnection extends ChannelCore {
             return;
         }
         inbox.addLast(msg);
-        int size = sizeOf(msg);
+        int size = Outbound.sizeOf(msg);
         inboxBytes += size;
         if (countsDelivered) {
             driver.delivered(size);
@@ -185,7 +186,7 @@ abstract class ChannelConnection extends ChannelCore {
         for (;;) {
             Object m = inbox.pollFirst();
             if (m != null) {
-                inboxBytes -= sizeOf(m);
+                inboxBytes -= Outbound.sizeOf(m);
                 return m;
             }
             checkReadable();
@@ -214,7 +215,7 @@ abstract class ChannelConnection extends ChannelCore {
     /** Puts {@code m} back at the head of the inbox (a partial read's rest). */
     void unread(Object m) {
         inbox.addFirst(m);
-        inboxBytes += sizeOf(m);
+        inboxBytes += Outbound.sizeOf(m);
     }
 
     void checkReadable() throws IOException {

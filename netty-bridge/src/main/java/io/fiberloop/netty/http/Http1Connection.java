@@ -1,6 +1,7 @@
 package io.fiberloop.netty.http;
 
 import io.fiberloop.loop.TimerHandle;
+import io.fiberloop.netty.internal.Outbound;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -340,7 +341,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
                 Unpooled.wrappedBuffer(body), h, EmptyHttpHeaders.INSTANCE);
         server.refused(ch, status, body.length, "HTTP/1.1");
         ctx.writeAndFlush(res);
-        afterFlushed(ch, ch::close);
+        Outbound.afterFlushed(ch, ch::close);
     }
 
     /** The connection leaves HTTP/1.1 (an h2c upgrade): it reads, decodes and times nothing more, and the server forgets it. Owning thread. */
@@ -360,7 +361,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
         cancelTimer();
         releasePending();
         if (!inactive) {
-            afterFlushed(ch, ch::close);
+            Outbound.afterFlushed(ch, ch::close);
         }
     }
 

@@ -6,6 +6,7 @@ import io.fiberloop.fiber.channel.Channel;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.netty.internal.ChannelCore;
+import io.fiberloop.netty.internal.Outbound;
 import io.fiberloop.netty.internal.Parking;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.buffer.ByteBufUtil;
@@ -185,7 +186,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
             replyCode = code < 0 ? 0 : code;
             scheduleOps(); // answered once the writes queued before it are out (afterWrites)
         } else if (!client) {
-            afterFlushed(ch, ch::close); // our close was answered: the server ends the connection
+            Outbound.afterFlushed(ch, ch::close); // our close was answered: the server ends the connection
         }
         wakeReader();
         wake(closer);
@@ -205,7 +206,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
             replyCode = -1;
             ctx.writeAndFlush(code == 0 ? new CloseWebSocketFrame() : new CloseWebSocketFrame(code, ""));
             if (!client) {
-                afterFlushed(ch, ch::close);
+                Outbound.afterFlushed(ch, ch::close);
             } else {
                 forceCloseLater();
             }
@@ -224,7 +225,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
             }
         }
         if (!inactive) {
-            afterFlushed(ch, ch::close);
+            Outbound.afterFlushed(ch, ch::close);
         }
         wakeReader();
         wake(closer);

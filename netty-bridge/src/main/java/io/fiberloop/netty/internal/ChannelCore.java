@@ -4,13 +4,9 @@ import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.TimerHandle;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufHolder;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
@@ -19,7 +15,6 @@ import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
@@ -50,7 +45,7 @@ import javax.net.ssl.SSLHandshakeException;
  *       Netty for one read, from a fiber (queued) or from Netty's side (at once).</li>
  *   <li><b>Closing.</b> {@link #close()} and {@link #shutdownOutput()} are queued too, and wait
  *       for the flushed writes to complete (io_uring may still have them in flight); a peer that
- *       never reads cannot hold a close back longer than {@link #CLOSE_LINGER}.</li>
+ *       never reads cannot hold a close back longer than {@link Outbound#CLOSE_LINGER}.</li>
  *   <li><b>Failures.</b> The first failure is kept and rethrown, as a fresh exception of the same
  *       well-known type, by every later call ({@link #checkFailure()}).</li>
  * </ul>
@@ -59,8 +54,6 @@ import javax.net.ssl.SSLHandshakeException;
  * channel's loop, checked by the public methods of the subclasses ({@link #checkLoop}).
  */
 public abstract class ChannelCore extends ChannelInboundHandlerAdapter implements QueuedOps {
-    /** How long a close waits for flushed writes to complete before it forces the channel shut. */
-    public static final Duration CLOSE_LINGER = Duration.ofSeconds(10);
     /**
      * {@code drain()} returns without flushing while fewer than this many messages are queued (and
      * their bytes are below the high-water mark): decoded messages count no bytes until encoded,
@@ -112,17 +105,6 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
     /** @return the channel (null until the handler is added) */
     public Channel channel() {
         return ch;
-    }
-
-    /** The bytes {@code msg} holds, for buffer accounting (0 for plain objects). */
-    public static int sizeOf(Object msg) {
-        if (msg instanceof ByteBuf b) {
-            return b.readableBytes();
-        }
-        if (msg instanceof ByteBufHolder h) {
-            return h.content().readableBytes();
-        }
-        return 0;
     }
 
     // ------------------------------------------------------------------ Netty side (owning thread)
@@ -266,7 +248,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         if (wantShutdownOutput) {
             wantShutdownOutput = false;
             if (c instanceof DuplexChannel d && !inactive) {
-                afterFlushed(c, d::shutdownOutput);
+                Outbound.afterFlushed(c, d::shutdownOutput);
             }
         }
         if (wantClose) {
@@ -287,7 +269,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         if (inactive || failure != null) {
             c.close();
         } else {
-            afterFlushed(c, c::close);
+            Outbound.afterFlushed(c, c::close);
         }
     }
 
@@ -325,34 +307,6 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         if (bytes > maxOutboundBytes) {
             maxOutboundBytes = bytes;
         }
-    }
-
-    /**
-     * Runs {@code action} once the writes already flushed have completed: with io_uring a flushed
-     * write may still be in flight, and closing or shutting down the output would fail it. A peer
-     * that never reads could hold the close back forever, so it is forced after
-     * {@link #CLOSE_LINGER}. Owning thread.
-     *
-     * @param c the channel
-     * @param action what to do then
-     */
-    public static void afterFlushed(Channel c, Runnable action) {
-        ChannelOutboundBuffer ob = c.unsafe().outboundBuffer();
-        if (ob == null || ob.isEmpty()) {
-            action.run();
-            return;
-        }
-        ChannelFuture written = c.writeAndFlush(Unpooled.EMPTY_BUFFER);
-        if (written.isDone()) {
-            action.run();
-            return;
-        }
-        written.addListener(f -> action.run());
-        c.eventLoop().schedule(() -> {
-            if (c.isOpen()) {
-                c.close();
-            }
-        }, CLOSE_LINGER.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** The driver closed with this connection queued: release what it holds. Owning thread. */
@@ -461,7 +415,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
             ReferenceCountUtil.release(msg);
             throw e;
         }
-        int n = sizeOf(msg);
+        int n = Outbound.sizeOf(msg);
         if (n == 0 && msg instanceof ByteBuf b) {
             b.release();
             return;
@@ -705,8 +659,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
 
     /** @return bytes in Netty's outbound buffer, written but not yet taken by the socket (0 before registration or after close). Carrier only. */
     protected final long inNetty() {
-        ChannelOutboundBuffer ob = ch == null ? null : ch.unsafe().outboundBuffer();
-        return ob == null ? 0 : ob.totalPendingWriteBytes();
+        return ch == null ? 0 : Outbound.pendingBytes(ch);
     }
 
     @Override
