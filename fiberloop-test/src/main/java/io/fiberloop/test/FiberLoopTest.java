@@ -29,8 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>Test methods may take these parameters: {@link io.fiberloop.loop.EventLoop} (the test's
  * loop), {@link io.fiberloop.loop.VirtualClock} (its clock), {@link TestLoop} (helpers: advance
- * the clock, wait until every other fiber is blocked) and {@link EventOrder} (expect/finish).
- * Each test gets its own loop, closed after the test.
+ * the clock, wait until every other fiber is blocked), {@link EventOrder} (expect/finish) and
+ * {@link SimNetwork} (the loop then runs Netty on a simulated network: servers and clients of the
+ * test talk without sockets, in virtual time). Each test gets its own loop, closed after the test.
  *
  * <h2>What fails a test</h2>
  * Besides the test's own exceptions, once the test method has returned and every fiber that could

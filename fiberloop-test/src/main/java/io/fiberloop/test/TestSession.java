@@ -47,6 +47,8 @@ final class TestSession implements AutoCloseable {
     final EventLoop loop;
     final EventOrder order = new EventOrder();
     final TestLoop kit;
+    /** The simulated network the loop runs on, or null (a loop without I/O). */
+    final SimNetwork network;
     private final FiberHost host;
     private final Long seed;
     private final Duration virtualLimit;
@@ -62,13 +64,17 @@ final class TestSession implements AutoCloseable {
     private boolean ran;
     private boolean closed;
 
-    TestSession(String name, Long seed, Duration virtualLimit, Duration realLimit) {
+    TestSession(String name, Long seed, Duration virtualLimit, Duration realLimit, SimNetwork network) {
         this.seed = seed;
+        this.network = network;
         this.virtualLimit = virtualLimit;
         this.realLimit = realLimit;
         EventLoop.Builder b = FiberLoops.builder().name(name).clock(clock)
                 .exceptionHandler((l, error, source) -> callbackFailures.add(
                         new IllegalStateException("an exception escaped a callback of loop '" + l.name() + "': " + source, error)));
+        if (network != null) {
+            b.ioDriver(network.ioDriver());
+        }
         if (seed != null) {
             LoopInternals.get().explore(b, Exploration.seeded(seed));
         }
