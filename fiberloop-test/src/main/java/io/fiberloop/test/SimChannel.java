@@ -8,6 +8,7 @@ import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FileRegion;
@@ -28,6 +29,7 @@ import java.nio.channels.WritableByteChannel;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One end of a TCP connection on a {@link SimNetwork}: a client's channel, or a connection a
@@ -486,6 +488,16 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
             state = State.CONNECTING;
             local = network.clientAddress();
             network.connect(SimChannel.this, to);
+            int millis = config.getConnectTimeoutMillis();
+            if (millis > 0 && connectPromise == promise) {
+                Runnable cancel = network.later(TimeUnit.MILLISECONDS.toNanos(millis), () -> {
+                    if (connectPromise == promise) {
+                        refused(new ConnectTimeoutException("connection timed out after " + millis + " ms: " + to
+                                + " on the simulated network"));
+                    }
+                });
+                promise.addListener(f -> cancel.run());
+            }
         }
     }
 

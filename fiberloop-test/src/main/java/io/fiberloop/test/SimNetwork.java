@@ -1,6 +1,7 @@
 package io.fiberloop.test;
 
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.loop.spi.IoDriverFactory;
 import io.fiberloop.netty.internal.inmemory.InMemoryDrivers;
 import io.fiberloop.netty.internal.inmemory.InMemoryNetwork;
@@ -49,7 +50,8 @@ import java.util.SplittableRandom;
  * listening: the connect fails at once with {@link ConnectException}. Bytes arrive in order, as
  * with TCP; each write is one segment unless split (below). A connect takes one
  * {@linkplain #latency latency} to reach the server, which accepts it, and another for the client
- * to learn it is connected. Only TCP is simulated ({@code UdpEndpoint} refuses such a loop), on
+ * to learn it is connected; past the connect's timeout it fails with Netty's
+ * {@code ConnectTimeoutException} (a {@link ConnectException}). Only TCP is simulated ({@code UdpEndpoint} refuses such a loop), on
  * one loop: a loop group or a second loop cannot join the same network. The loop's transport
  * reads as NIO's ({@code NettyLoops.transport}), whose options (no {@code SO_REUSEPORT}) apply.
  *
@@ -111,7 +113,8 @@ public final class SimNetwork {
     private final PriorityQueue<Delivery> timeline = new PriorityQueue<>();
     private final ArrayDeque<Runnable> readyReads = new ArrayDeque<>();
     private long sequence;
-    private long armedAt = Long.MAX_VALUE;
+    /** The loop timer at the next delivery's time, or null. */
+    private TimerHandle armed;
     private int nextServerPort = FIRST_PORT;
     private int nextClientPort = 50000;
     private long resets;
@@ -428,25 +431,41 @@ public final class SimNetwork {
     /** Keeps a loop timer at the next delivery, so the virtual clock stops there. Loop thread. */
     private void arm() {
         Delivery head = timeline.peek();
-        if (head == null || head.time >= armedAt || loop == null) {
-            return;
+        if (armed != null && (head == null || head.time > armed.deadlineNanos())) {
+            armed.cancel(); // what it was for is gone (a connect timeout cancelled): no stop there
+            armed = null;
         }
-        long at = head.time;
-        if (at <= now()) {
-            return; // due: the next poll delivers it (hasReadyWork says so)
+        if (head == null || loop == null || armed != null && head.time >= armed.deadlineNanos() || head.time <= now()) {
+            return; // nothing to wait for, a timer stops there already, or it is due (hasReadyWork says so)
         }
-        armedAt = at;
-        loop.scheduleAt(() -> {
-            if (armedAt == at) {
-                armedAt = Long.MAX_VALUE;
-            }
+        if (armed != null) {
+            armed.cancel();
+        }
+        armed = loop.scheduleAt(() -> {
+            armed = null;
             arm();
-        }, at);
+        }, head.time);
     }
 
-    private void schedule(long time, SimChannel target, ByteBuf payload, Runnable action) {
-        timeline.add(new Delivery(time, sequence++, payload, action));
+    private Delivery schedule(long time, ByteBuf payload, Runnable action) {
+        Delivery d = new Delivery(time, sequence++, payload, action);
+        timeline.add(d);
         arm();
+        return d;
+    }
+
+    /**
+     * Runs {@code action} in the I/O handler's run after {@code delayNanos} of virtual time.
+     *
+     * @return cancels it (before it ran)
+     */
+    Runnable later(long delayNanos, Runnable action) {
+        Delivery d = schedule(now() + delayNanos, null, action);
+        return () -> {
+            if (timeline.remove(d)) {
+                arm();
+            }
+        };
     }
 
     /** Binds a server: its address, with the port picked when 0. Owning thread. */
@@ -484,7 +503,7 @@ public final class SimNetwork {
             return;
         }
         long lat = latencyNanos;
-        schedule(now() + lat, null, null, () -> {
+        schedule(now() + lat, null, () -> {
             SimServerChannel server = listeners.get(port);
             if (server == null || !server.isOpen()) {
                 client.refused(new ConnectException("Connection refused: the server on port " + port + " of the simulated network closed"));
@@ -501,7 +520,7 @@ public final class SimNetwork {
             child.lastArrival = now();
             client.lastArrival = now();
             server.arrive(child);
-            schedule(now() + lat, null, null, () -> client.connected(child));
+            schedule(now() + lat, null, () -> client.connected(child));
         });
     }
 
@@ -552,7 +571,7 @@ public final class SimNetwork {
         ByteBuf copy = to.alloc().buffer(n);
         copy.writeBytes(data, index, n);
         long arrival = arrival(from, n);
-        schedule(arrival, to, copy, () -> {
+        schedule(arrival, copy, () -> {
             if (!to.arrive(copy)) {
                 copy.release();
             }
@@ -586,15 +605,15 @@ public final class SimNetwork {
         if (link == null || to == null || link.reset || link.stalled) {
             return;
         }
-        schedule(arrival(from, 0), to, null, () -> to.arrive(EOF));
+        schedule(arrival(from, 0), null, () -> to.arrive(EOF));
     }
 
     private void reset(SimChannel from, SimChannel to, Link link) {
         link.reset = true;
         resets++;
         long at = arrival(from, 0);
-        schedule(now() + latencyNanos, from, null, () -> from.reset(new SocketException("Connection reset (by the simulated network)")));
-        schedule(at, to, null, () -> to.reset(new SocketException("Connection reset (by the simulated network)")));
+        schedule(now() + latencyNanos, null, () -> from.reset(new SocketException("Connection reset (by the simulated network)")));
+        schedule(at, null, () -> to.reset(new SocketException("Connection reset (by the simulated network)")));
     }
 
     /** What both ends of a connection share. Owning thread. */

@@ -80,6 +80,16 @@ class SimNetworkTest {
     }
 
     @Test
+    void aConnectSlowerThanItsTimeoutTimesOut(EventLoop loop, SimNetwork net, TestLoop t) throws Exception {
+        net.latency(Duration.ofSeconds(10));
+        try (TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, SimNetworkTest::echo)) {
+            ConnectException e = assertThrows(ConnectException.class, () -> Tcp.connect("127.0.0.1", server.port(), Duration.ofSeconds(5)));
+            assertTrue(e.getMessage().contains("timed out"), e.getMessage());
+            assertEquals(Duration.ofSeconds(5), t.now());
+        }
+    }
+
+    @Test
     void echoUnderEverySplitOfAMessage(EventLoop loop, SimNetwork net) throws Exception {
         byte[] message = "GET /a/message HTTP/1.1\r\nwith: every split\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
         try (TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, SimNetworkTest::echo)) {
