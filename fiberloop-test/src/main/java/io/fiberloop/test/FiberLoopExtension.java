@@ -107,7 +107,8 @@ public final class FiberLoopExtension implements ParameterResolver, InvocationIn
         Long seed = context.getStore(NS).get(SEED, Long.class);
         boolean simulated = java.util.Arrays.asList(method.getParameterTypes()).contains(SimNetwork.class);
         SimNetwork network = simulated ? SimNetwork.create(seed != null ? seed : SimNetwork.DEFAULT_SEED) : null;
-        return new TestSession("test-" + method.getName(), seed, virtualLimit, realLimit, network);
+        boolean leakCheck = simulated || config.map(FiberLoopTest::checkBufferLeaks).orElse(false);
+        return new TestSession("test-" + method.getName(), seed, virtualLimit, realLimit, network, leakCheck);
     }
 
     /** The method's annotation, else its class's (or an enclosing class's, for {@code @Nested} tests). */
