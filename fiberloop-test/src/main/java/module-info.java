@@ -3,7 +3,8 @@
  * loop on an auto-advancing virtual clock ({@link io.fiberloop.test.FiberLoopTest}), helpers for
  * tests of code on fibers ({@link io.fiberloop.test.TestLoop}, {@link io.fiberloop.test.Sequencer},
  * {@link io.fiberloop.test.EventOrder}), and seeded schedule exploration
- * ({@link io.fiberloop.test.Explore}).
+ * ({@link io.fiberloop.test.Explore}), and a simulated network for servers and clients on the
+ * test's virtual clock ({@link io.fiberloop.test.SimNetwork}).
  *
  * <p>Exports {@code io.fiberloop.test} only; opens it to JUnit, which instantiates its extensions.
  */
@@ -11,6 +12,7 @@ module io.fiberloop.test {
     requires transitive io.fiberloop.fiber;
     requires transitive org.junit.jupiter.api;
     requires org.opentest4j;
+    requires io.fiberloop.netty;
 
     exports io.fiberloop.test;
     opens io.fiberloop.test to org.junit.platform.commons;

@@ -6,6 +6,7 @@
  * lets the driver move Netty's loop ownership to a new work fiber of the loop (see
  * {@code docs/netty.md}); on the class path nothing is needed.
  */
+@SuppressWarnings("module") // the qualified export names io.fiberloop.test, built after this module
 module io.fiberloop.netty {
     requires transitive io.fiberloop.fiber;
     requires transitive io.netty.transport;
@@ -23,6 +24,7 @@ module io.fiberloop.netty {
 
     exports io.fiberloop.netty;
     exports io.fiberloop.netty.http;
+    exports io.fiberloop.netty.internal.inmemory to io.fiberloop.test;
 
     uses io.fiberloop.netty.http.JsonCodec;
 }

@@ -23,7 +23,8 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * The JUnit 5 extension behind {@link FiberLoopTest} and {@link Explore}: gives each test method
  * its own fiber loop on an auto-advancing virtual clock, runs the method as the loop's main fiber
  * (once per seed for {@code @Explore}, a test template),
- * injects the loop, its clock, a {@link TestLoop} and an {@link EventOrder}, and fails the test
+ * injects the loop, its clock, a {@link TestLoop}, an {@link EventOrder} and, when asked for, a
+ * {@link SimNetwork} (the loop then runs on it), and fails the test
  * on leaked tasks, unobserved failures and passed time limits. Use the annotations; registering
  * this class with {@code @ExtendWith} works too (with {@link FiberLoopTest}'s default limits).
  *
@@ -59,7 +60,8 @@ public final class FiberLoopExtension implements ParameterResolver, InvocationIn
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
         Class<?> type = parameter.getParameter().getType();
         return parameter.getDeclaringExecutable() instanceof Method && context.getTestMethod().isPresent()
-                && (type == EventLoop.class || type == VirtualClock.class || type == TestLoop.class || type == EventOrder.class);
+                && (type == EventLoop.class || type == VirtualClock.class || type == TestLoop.class || type == EventOrder.class
+                || type == SimNetwork.class);
     }
 
     @Override
@@ -74,6 +76,8 @@ public final class FiberLoopExtension implements ParameterResolver, InvocationIn
             return s.kit;
         } else if (type == EventOrder.class) {
             return s.order;
+        } else if (type == SimNetwork.class) {
+            return s.network;
         }
         throw new ParameterResolutionException("fiberloop-test cannot inject a " + type.getName());
     }
@@ -101,7 +105,10 @@ public final class FiberLoopExtension implements ParameterResolver, InvocationIn
         Duration virtualLimit = config.map(c -> parse(c.virtualTimeLimit(), "virtualTimeLimit")).orElse(DEFAULT_VIRTUAL_LIMIT);
         Duration realLimit = config.map(c -> parse(c.realTimeLimit(), "realTimeLimit")).orElse(DEFAULT_REAL_LIMIT);
         Long seed = context.getStore(NS).get(SEED, Long.class);
-        return new TestSession("test-" + method.getName(), seed, virtualLimit, realLimit);
+        boolean simulated = java.util.Arrays.asList(method.getParameterTypes()).contains(SimNetwork.class);
+        SimNetwork network = simulated ? SimNetwork.create(seed != null ? seed : SimNetwork.DEFAULT_SEED) : null;
+        boolean leakCheck = simulated || config.map(FiberLoopTest::checkBufferLeaks).orElse(false);
+        return new TestSession("test-" + method.getName(), seed, virtualLimit, realLimit, network, leakCheck);
     }
 
     /** The method's annotation, else its class's (or an enclosing class's, for {@code @Nested} tests). */

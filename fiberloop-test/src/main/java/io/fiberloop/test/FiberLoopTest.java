@@ -29,8 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>Test methods may take these parameters: {@link io.fiberloop.loop.EventLoop} (the test's
  * loop), {@link io.fiberloop.loop.VirtualClock} (its clock), {@link TestLoop} (helpers: advance
- * the clock, wait until every other fiber is blocked) and {@link EventOrder} (expect/finish).
- * Each test gets its own loop, closed after the test.
+ * the clock, wait until every other fiber is blocked), {@link EventOrder} (expect/finish) and
+ * {@link SimNetwork} (the loop then runs Netty on a simulated network: servers and clients of the
+ * test talk without sockets, in virtual time). Each test gets its own loop, closed after the test.
  *
  * <h2>What fails a test</h2>
  * Besides the test's own exceptions, once the test method has returned and every fiber that could
@@ -43,6 +44,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <li>an {@link EventOrder} that was started but never {@linkplain EventOrder#finish finished};</li>
  *   <li>virtual time passing {@link #virtualTimeLimit()} (a fiber that sleeps in a loop forever):
  *       the test is cancelled there;</li>
+ *   <li>a Netty {@code ByteBuf} never released, for a test on a {@link SimNetwork} or with
+ *       {@link #checkBufferLeaks()}, at Netty's PARANOID leak detection;</li>
  *   <li>real time passing {@link #realTimeLimit()} (a fiber spinning on the carrier, a deadlock
  *       through a plain thread): the failure lists the live fibers with their stacks.</li>
  * </ul>
@@ -75,4 +78,15 @@ public @interface FiberLoopTest {
      * @return the limit; default 30 seconds
      */
     String realTimeLimit() default "PT30S";
+
+    /**
+     * Whether the test fails when a Netty {@code ByteBuf} it allocated was never released. The
+     * check runs only when Netty's leak detector is at PARANOID
+     * ({@code -Dio.netty.leakDetection.level=PARANOID}, where every buffer is tracked), and costs a
+     * garbage collection at the end of each test; it is always on for a test on a
+     * {@link SimNetwork}. The failure gives Netty's record of where the buffer was last touched.
+     *
+     * @return whether to check; default {@code false} (a test without a simulated network)
+     */
+    boolean checkBufferLeaks() default false;
 }

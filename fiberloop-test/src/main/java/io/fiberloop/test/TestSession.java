@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,7 +31,8 @@ import org.opentest4j.TestAbortedException;
  * One test's loop and its verdict: builds the loop (auto-advancing virtual clock, failures kept,
  * schedule exploration when a seed is given), runs the test method as its main fiber under the
  * virtual-time limit and the real-time limit, then checks for leaked tasks, unobserved failures
- * and an unfinished {@link EventOrder}, and closes the loop.
+ * and an unfinished {@link EventOrder}, closes the loop, and, when asked, checks for leaked buffers
+ * ({@link LeakWatch}, at Netty's PARANOID leak detection).
  *
  * <p>Threading: {@link #run} and {@link #close} on JUnit's test thread; {@link #inMain} in the
  * loop's main fiber.
@@ -47,10 +49,14 @@ final class TestSession implements AutoCloseable {
     final EventLoop loop;
     final EventOrder order = new EventOrder();
     final TestLoop kit;
+    /** The simulated network the loop runs on, or null (a loop without I/O). */
+    final SimNetwork network;
     private final FiberHost host;
     private final Long seed;
     private final Duration virtualLimit;
     private final Duration realLimit;
+    /** Whether leaked ByteBufs fail the test (when Netty's detector is at PARANOID). */
+    private final boolean bufferLeakCheck;
     /** Exceptions that escaped loop callbacks (the loop's exception handler, on the loop). */
     private final List<Throwable> callbackFailures = Collections.synchronizedList(new ArrayList<>());
     private final Object alarmLock = new Object();
@@ -62,13 +68,18 @@ final class TestSession implements AutoCloseable {
     private boolean ran;
     private boolean closed;
 
-    TestSession(String name, Long seed, Duration virtualLimit, Duration realLimit) {
+    TestSession(String name, Long seed, Duration virtualLimit, Duration realLimit, SimNetwork network, boolean bufferLeakCheck) {
         this.seed = seed;
+        this.network = network;
+        this.bufferLeakCheck = bufferLeakCheck;
         this.virtualLimit = virtualLimit;
         this.realLimit = realLimit;
         EventLoop.Builder b = FiberLoops.builder().name(name).clock(clock)
                 .exceptionHandler((l, error, source) -> callbackFailures.add(
                         new IllegalStateException("an exception escaped a callback of loop '" + l.name() + "': " + source, error)));
+        if (network != null) {
+            b.ioDriver(network.ioDriver());
+        }
         if (seed != null) {
             LoopInternals.get().explore(b, Exploration.seeded(seed));
         }
@@ -105,6 +116,10 @@ final class TestSession implements AutoCloseable {
             throw new IllegalStateException("a test's loop runs one test method once");
         }
         ran = true;
+        boolean leakCheck = bufferLeakCheck && LeakWatch.enabled();
+        if (leakCheck) {
+            LeakWatch.start(loop.name());
+        }
         Thread caller = Thread.currentThread();
         ScheduledFuture<?> alarm = ALARMS.schedule(() -> {
             synchronized (alarmLock) {
@@ -149,6 +164,19 @@ final class TestSession implements AutoCloseable {
                 failure = t;
             } else {
                 failure.addSuppressed(t);
+            }
+        }
+        if (leakCheck) {
+            List<String> leaks = LeakWatch.finish();
+            if (!leaks.isEmpty()) {
+                AssertionFailedError e = new AssertionFailedError(leaks.size() + (leaks.size() == 1 ? " ByteBuf was" : " ByteBufs were")
+                        + " never released (Netty's leak detector, PARANOID; release what you read, or pass it on to a write, "
+                        + "which releases it). Where each was last touched:\n" + String.join("\n", leaks));
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
             }
         }
         if (failure != null) {
@@ -309,8 +337,18 @@ final class TestSession implements AutoCloseable {
         try {
             loop.terminationFuture().get(CLOSE_LIMIT.toNanos(), TimeUnit.NANOSECONDS);
         } catch (Exception e) {
+            StringBuilder where = new StringBuilder();
+            for (Map.Entry<Thread, StackTraceElement[]> t : Thread.getAllStackTraces().entrySet()) {
+                if (t.getKey().getName().startsWith(loop.name())) {
+                    where.append("\n  thread '").append(t.getKey().getName()).append("':");
+                    for (StackTraceElement f : t.getValue()) {
+                        where.append("\n      at ").append(f);
+                    }
+                }
+            }
             throw new AssertionFailedError("the test's loop '" + loop.name() + "' did not close within " + CLOSE_LIMIT
-                    + ": a fiber ignores cancellation (it never suspends, or it catches CancelledException and goes on)", e);
+                    + ": a fiber ignores cancellation (it never suspends, or it catches CancelledException and goes on)"
+                    + where, e);
         } finally {
             if (closer.isAlive()) {
                 closer.interrupt();

@@ -10,6 +10,13 @@ import io.fiberloop.fiber.TaskScope;
 import io.fiberloop.fiber.channel.Channel;
 import io.fiberloop.fiber.sync.Lock;
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.netty.Connection;
+import io.fiberloop.netty.Tcp;
+import io.fiberloop.netty.TcpServer;
+import io.fiberloop.netty.http.HttpClient;
+import io.fiberloop.netty.http.HttpResponse;
+import io.fiberloop.netty.http.HttpServer;
+import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -179,6 +186,45 @@ class TestingGuideTest {
             Fibers.joinAll(a, b);
             assertTrue(account.balance >= 0, "overdrawn: " + account.balance);
         }
+    }
+
+    @FiberLoopTest
+    static class GreetingTest {
+        @Test
+        void greetsAcrossAContinent(EventLoop loop, SimNetwork net, TestLoop t) throws Exception {
+            net.latency(Duration.ofMillis(100));                       // each way, in virtual time
+            try (HttpServer server = HttpServer.builder().loop(loop).port(8080)
+                         .get("/hi", req -> HttpResponse.text("hi")).start();
+                 HttpClient client = HttpClient.create(loop)) {
+                assertEquals("hi", client.send(HttpClient.Request.get("http://127.0.0.1:8080/hi")).bodyString());
+            }
+            assertEquals(Duration.ofMillis(400), t.now());             // connect there and back, then the request and its answer
+        }
+    }
+
+    @FiberLoopTest
+    static class FaultyEchoTest {
+        @Explore(iterations = 20)
+        void echoesWhateverTheNetworkDoes(EventLoop loop, SimNetwork net) throws Exception {
+            net.latency(Duration.ofMillis(20)).jitter(Duration.ofMillis(30)).maxSegment(4).randomSegments(true);
+            try (TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, c -> {
+                     for (ByteBuf b; (b = c.read()) != null; ) {
+                         c.write(b);
+                     }
+                 });
+                 Connection c = Tcp.connect("127.0.0.1", server.port(), Duration.ofSeconds(5))) {
+                c.write("hello, world\n");
+                assertEquals("hello, world", c.readLine(100));            // however the line was cut
+            }
+        }
+    }
+
+    @Test
+    void theGuidesNetworkTestsPass() {
+        EngineTestKit.engine("junit-jupiter").selectors(selectClass(GreetingTest.class)).execute().testEvents()
+                .assertStatistics(s -> s.failed(0).succeeded(1));
+        EngineTestKit.engine("junit-jupiter").selectors(selectClass(FaultyEchoTest.class)).execute().testEvents()
+                .assertStatistics(s -> s.failed(0).succeeded(20));
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -26,6 +28,26 @@ final class VerdictSamples {
                 return 42;
             });
             assertEquals(42, t.join());
+        }
+    }
+
+    @FiberLoopTest(checkBufferLeaks = true)
+    static class LeaksABuffer {
+        @Test
+        void dropsWhatItRead() {
+            ByteBuf read = ByteBufAllocator.DEFAULT.buffer(16);
+            read.writeInt(42);
+            assertEquals(42, read.getInt(0));                     // and never released
+        }
+    }
+
+    @FiberLoopTest(checkBufferLeaks = true)
+    static class ReleasesItsBuffer {
+        @Test
+        void releasesWhatItRead() {
+            ByteBuf read = ByteBufAllocator.DEFAULT.buffer(16);
+            read.writeInt(42);
+            read.release();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.fiberloop.test;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import java.util.List;
@@ -52,6 +53,16 @@ class VerdictTest {
     @Test
     void aTestThatJoinsWhatItSpawnsPasses() {
         run(VerdictSamples.Passing.class).assertStatistics(s -> s.started(1).succeeded(1));
+    }
+
+    @Test
+    void aTestThatLeaksABufferFailsWithNettysRecordOfIt() {
+        assumeTrue(LeakWatch.enabled(), "buffer leaks are checked at -Dio.netty.leakDetection.level=PARANOID, as the build runs tests");
+        Throwable t = onlyFailure(VerdictSamples.LeaksABuffer.class);
+        String m = t.getMessage();
+        assertTrue(m.startsWith("1 ByteBuf was never released"), m);
+        assertTrue(m.contains("VerdictSamples$LeaksABuffer.dropsWhatItRead"), "where it was allocated: " + m);
+        run(VerdictSamples.ReleasesItsBuffer.class).assertStatistics(s -> s.started(1).succeeded(1));
     }
 
     @Test

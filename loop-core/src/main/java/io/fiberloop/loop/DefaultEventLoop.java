@@ -490,7 +490,7 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
 
     /** @return whether tasks, foreign timers or a due timer wait; loop thread only ({@link Internals}) */
     boolean workPending() {
-        return in.tasksPending() || in.foreignPending() || work.timers.nextDeadline() <= clock.nanoTime();
+        return in.tasksPending() || in.foreignPending() || work.timers.nextDeadline() <= clock.nanoTime() || ioDriver().hasPendingWork();
     }
 
     /** @return the next timer's deadline, {@link Long#MAX_VALUE} for none; loop thread only ({@link Internals}) */

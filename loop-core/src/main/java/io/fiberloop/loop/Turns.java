@@ -129,7 +129,7 @@ final class Turns {
 
     private void turn(WorkRunner self) {
         in.drainForeignTimers(timers);
-        long timeout = in.tasksPending() || hostReady() ? 0 : pollTimeout.forIdle(timers.nextDeadline());
+        long timeout = in.tasksPending() || hostReady() || driver.hasPendingWork() ? 0 : pollTimeout.forIdle(timers.nextDeadline());
         if (timeout != 0) {
             in.pollerSleeping();
             if (in.foreignPending() || hostReady() || !lifecycle.running() || pollTimeout.virtualDue(timers.nextDeadline())) {

@@ -4,14 +4,21 @@ import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;
 import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.PollSupport;
+import io.fiberloop.netty.internal.ChannelSource;
 import io.fiberloop.netty.internal.NettyReach;
+import io.fiberloop.netty.internal.inmemory.InMemoryDrivers;
+import io.fiberloop.netty.internal.inmemory.InMemoryNetwork;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ManualIoEventLoop;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.channel.ServerChannel;
 import io.netty.util.concurrent.Ticker;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -73,8 +80,17 @@ import org.slf4j.LoggerFactory;
 final class NettyIoDriver implements IoDriver {
     private static final Logger log = LoggerFactory.getLogger(NettyIoDriver.class);
 
+    static {
+        InMemoryDrivers.install(network -> loop -> new NettyIoDriver(loop, NettyTransport.NIO, network));
+    }
+
     final EventLoop loop;
+    /** The transport; NIO's (for its options) on an in-memory network. */
     final NettyTransport transport;
+    /** The in-memory network whose channels replace the transport's, or null. */
+    private final InMemoryNetwork network;
+    private final ChannelFactory<? extends ServerChannel> serverChannels;
+    private final ChannelFactory<? extends Channel> clientChannels;
     final FiberIoEventLoop netty;
     /** Netty's clock: the system ticker, or a {@link LoopTicker} over the loop's virtual clock. */
     private final Ticker ticker;
@@ -114,15 +130,23 @@ final class NettyIoDriver implements IoDriver {
     long sliceTimers;
 
     NettyIoDriver(EventLoop loop, NettyTransport transport) {
+        this(loop, transport, null);
+    }
+
+    /** A driver whose TCP channels are {@code network}'s (null: the transport's). */
+    NettyIoDriver(EventLoop loop, NettyTransport transport, InMemoryNetwork network) {
         this.loop = loop;
         this.transport = transport;
+        this.network = network;
+        this.serverChannels = network != null ? network.serverChannels() : new ReflectiveChannelFactory<>(transport.serverChannelClass());
+        this.clientChannels = network != null ? network.clientChannels() : new ReflectiveChannelFactory<>(transport.socketChannelClass());
         this.sliceBytes = transport.sliceBytes();
         this.rawByteCounter = sliceBytes > 0 ? new RawByteCounter(this) : null;
         // Netty's allocator and channel classes initialise slowly (>100 ms the first time): do it
         // here, on the thread that builds the loop, not on the loop where the watchdog reports it.
         io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(1).release();
         this.ticker = tickerFor(loop.clock());
-        this.netty = new FiberIoEventLoop(this, transport.ioHandlerFactory(), ticker);
+        this.netty = new FiberIoEventLoop(this, network != null ? network.ioHandlerFactory() : transport.ioHandlerFactory(), ticker);
         this.ownerRef = NettyReach.owningThread(netty);
     }
 
@@ -450,7 +474,26 @@ final class NettyIoDriver implements IoDriver {
 
     /** Whether there is queued work for the next poll (Netty must not block). Owning thread. */
     boolean hasPending() {
-        return !pending.isEmpty();
+        return !pending.isEmpty() || network != null && network.hasReadyWork();
+    }
+
+    /** Queued operations or due in-memory deliveries: the loop polls before its virtual clock jumps. Work runner. */
+    @Override
+    public boolean hasPendingWork() {
+        return hasPending();
+    }
+
+    /** @return makes the channels of client connections: the transport's, or the in-memory network's */
+    ChannelFactory<? extends Channel> clientChannels() {
+        if (closed) {
+            throw new IllegalStateException("loop '" + loop.name() + "' is closed");
+        }
+        return clientChannels;
+    }
+
+    /** @return whether this driver's TCP channels are an in-memory network's */
+    boolean inMemory() {
+        return network != null;
     }
 
     boolean woken() {
@@ -466,7 +509,7 @@ final class NettyIoDriver implements IoDriver {
      * Netty's manual loop whose {@code canBlock()} knows about fiberloop's wakeups and queued
      * operations, and through which the {@code http} package queues its connections' operations.
      */
-    static final class FiberIoEventLoop extends ManualIoEventLoop implements QueuedOps.Queue {
+    static final class FiberIoEventLoop extends ManualIoEventLoop implements QueuedOps.Queue, ChannelSource {
         private final NettyIoDriver driver;
 
         FiberIoEventLoop(NettyIoDriver driver, IoHandlerFactory factory, Ticker ticker) {
@@ -492,6 +535,11 @@ final class NettyIoDriver implements IoDriver {
         @Override
         public void endOfRead() {
             driver.endOfRead();
+        }
+
+        @Override
+        public ChannelFactory<? extends ServerChannel> serverChannels() {
+            return driver.serverChannels;
         }
 
         /** The fiberloop loop that drives this Netty loop. */

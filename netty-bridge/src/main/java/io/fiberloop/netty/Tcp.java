@@ -138,7 +138,7 @@ public final class Tcp {
         SslHandler[] ssl = new SslHandler[1];
         Bootstrap b = new Bootstrap()
                 .group(driver.netty)
-                .channel(driver.transport.socketChannelClass())
+                .channelFactory(driver.clientChannels())
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, ChannelConnection.newRecvAllocator())

@@ -97,6 +97,10 @@ public final class UdpEndpoint implements AutoCloseable {
         if (Fiber.currentOrNull() == null) {
             throw new IllegalStateException("UdpEndpoint.bind() suspends, so it must be called from a fiber, not a loop callback");
         }
+        if (driver.inMemory()) {
+            throw new UnsupportedOperationException("UdpEndpoint.bind(): the loop runs on a simulated network, which carries TCP only; "
+                    + "test UDP on a loop with a real transport (NettyLoops.newLoop())");
+        }
         MessageConnectionImpl<DatagramPacket, DatagramPacket> conn = new MessageConnectionImpl<>(driver) {
             @Override
             protected String kind() {

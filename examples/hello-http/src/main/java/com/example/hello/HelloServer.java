@@ -1,5 +1,6 @@
 package com.example.hello;
 
+import io.fiberloop.loop.EventLoop;
 import io.fiberloop.netty.http.HttpResponse;
 import io.fiberloop.netty.http.HttpServer;
 import java.io.IOException;
@@ -19,10 +20,25 @@ public final class HelloServer {
      * @throws IOException if the port cannot be bound
      */
     public static HttpServer start(int port) throws IOException {
-        return HttpServer.builder()
-                .host("127.0.0.1").port(port)
-                .get("/hello/{name}", req -> HttpResponse.text("Hello, " + req.pathParam("name") + "!"))
-                .start();
+        return routes(HttpServer.builder()).host("127.0.0.1").port(port).start();
+    }
+
+    /**
+     * Starts the server on {@code loop}: a test's loop, for instance, which may run on a simulated
+     * network ({@code SimNetwork}).
+     *
+     * @param loop the loop that serves (built with the Netty driver)
+     * @param port the TCP port; 0 picks a free one
+     * @return the running server; {@link HttpServer#close()} stops it (not its loop)
+     * @throws IOException if the port cannot be bound
+     */
+    public static HttpServer start(EventLoop loop, int port) throws IOException {
+        return routes(HttpServer.builder().loop(loop)).host("127.0.0.1").port(port).start();
+    }
+
+    /** The server's one route, whichever loop serves it. */
+    private static HttpServer.Builder routes(HttpServer.Builder builder) {
+        return builder.get("/hello/{name}", req -> HttpResponse.text("Hello, " + req.pathParam("name") + "!"));
     }
 
     /**

@@ -67,7 +67,8 @@ public abstract class LoopInternals {
     /**
      * Whether the loop has work that would run without time passing: queued tasks (local or from
      * other threads), timers other threads scheduled and the loop has not taken yet, or a timer due
-     * on the loop's clock now. Loop thread only.
+     * on the loop's clock now, or
+     * I/O work its driver can do at once ({@link io.fiberloop.loop.spi.IoDriver#hasPendingWork()}). Loop thread only.
      *
      * @param loop a loop
      * @return whether work is pending

@@ -65,6 +65,20 @@ public interface IoDriver extends AutoCloseable {
     int poll(long timeoutNanos);
 
     /**
+     * Whether the driver has work it can do at once, without waiting for anything outside the
+     * process: operations the loop's fibers queued for it, or deliveries of an in-memory network
+     * that are due. The loop then polls without blocking, and an auto-advancing
+     * {@link io.fiberloop.loop.VirtualClock} does not jump to the next timer before that work is
+     * done (so an in-memory exchange happens at the virtual time it was made). Called by the loop's
+     * work runner, inside or between polls; the default says no.
+     *
+     * @return whether a {@code poll(0)} now would make progress
+     */
+    default boolean hasPendingWork() {
+        return false;
+    }
+
+    /**
      * Makes a {@link #poll(long)} in progress return promptly, or, if none is in progress, the
      * next one. Safe from any thread; cheap to call more than once.
      */

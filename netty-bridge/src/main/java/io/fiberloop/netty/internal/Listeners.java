@@ -296,7 +296,7 @@ public final class Listeners {
                 ? new RoundRobinGroup(listeners.stream().map(x -> x.netty).toList()) : l.netty;
         ServerBootstrap b = new ServerBootstrap()
                 .group(l.netty, children)
-                .channel(transport.serverChannelClass())
+                .channelFactory(((ChannelSource) l.netty).serverChannels())
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) throws Exception {
