@@ -3,6 +3,7 @@ package com.example.hello;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.netty.http.HttpResponse;
 import io.fiberloop.netty.http.HttpServer;
+import io.fiberloop.netty.http.HttpServerBuilder;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -37,7 +38,7 @@ public final class HelloServer {
     }
 
     /** The server's one route, whichever loop serves it. */
-    private static HttpServer.Builder routes(HttpServer.Builder builder) {
+    private static HttpServerBuilder routes(HttpServerBuilder builder) {
         return builder.get("/hello/{name}", req -> HttpResponse.text("Hello, " + req.pathParam("name") + "!"));
     }
 
