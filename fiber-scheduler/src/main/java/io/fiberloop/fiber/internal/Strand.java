@@ -88,6 +88,9 @@ public final class Strand implements Executor, Runnable {
     /** A work strand only: the task strand it runs inline now, whose identity it takes while mounted. */
     private Strand standIn;
 
+    /** The fiberloop locks it holds, innermost first; {@code null} when it holds none. */
+    HeldLock heldLocks;
+
     /**
      * A strand that has not started.
      *
@@ -339,12 +342,17 @@ public final class Strand implements Executor, Runnable {
      * @return the value handed over
      */
     public Object suspendInSwitch() {
+        HeldLock held = heldLocks;
+        ParkedHoldingLockEvent holding = held == null ? null : ParkedHoldingLockEvent.beginIfEnabled();
         boolean interrupted = false;
         while (!resumed) {
             LockSupport.park(this);
             if (Thread.interrupted()) {
                 interrupted = true;
             }
+        }
+        if (holding != null) {
+            holding.endInFiber(this, held, "Fiber.switchTo");
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -392,6 +400,8 @@ public final class Strand implements Executor, Runnable {
         if (until.done()) {
             return;
         }
+        HeldLock held = heldLocks;
+        ParkedHoldingLockEvent holding = held == null ? null : ParkedHoldingLockEvent.beginIfEnabled();
         state = Fiber.State.SUSPENDED;
         waiting = Wait.AWAIT;
         try {
@@ -405,6 +415,9 @@ public final class Strand implements Executor, Runnable {
         } finally {
             state = Fiber.State.RUNNING;
             waiting = Wait.NONE;
+            if (holding != null) {
+                holding.endInFiber(this, held, "a fiberloop wait");
+            }
         }
     }
 
