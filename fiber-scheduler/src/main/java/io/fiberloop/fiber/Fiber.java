@@ -248,11 +248,17 @@ public final class Fiber {
     }
 
     /**
-     * @param name a new name, shown by {@link #toString()} and in stall reports
+     * Renames the fiber; its virtual thread takes the name too, so the JDK's thread dumps show it.
+     *
+     * <p>Threading: any thread.
+     *
+     * @param name a new name, shown by {@link #toString()}, stall reports, fiber dumps and the
+     *     JDK's thread dumps
      * @return this fiber
      */
     public Fiber name(String name) {
         this.name = Objects.requireNonNull(name, "name");
+        strand.nameThread(name);
         return this;
     }
 

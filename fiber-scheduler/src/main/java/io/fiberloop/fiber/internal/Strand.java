@@ -88,6 +88,9 @@ public final class Strand implements Executor, Runnable {
     /** A work strand only: the task strand it runs inline now, whose identity it takes while mounted. */
     private Strand standIn;
 
+    /** Whether its thread carries the fiber's name (given at start, by a rename, or on first suspension). */
+    private boolean threadNamed;
+
     /** The fiberloop locks it holds, innermost first; {@code null} when it holds none. */
     HeldLock heldLocks;
 
@@ -300,6 +303,7 @@ public final class Strand implements Executor, Runnable {
     /** Creates the strand's virtual thread, not started; the strand counts as running from now on. */
     Thread newThread(String name, Runnable body) {
         Thread t = host.newThread(this, name, body);
+        threadNamed = name != null;
         thread = t;
         state = Fiber.State.RUNNING;
         return t;
@@ -317,6 +321,7 @@ public final class Strand implements Executor, Runnable {
      */
     public void runAsStandIn(Strand task, Runnable body) {
         assert kind == Kind.WORK && thread == Thread.currentThread() : "runAsStandIn off the work fiber";
+        String ownName = thread.getName();
         task.thread = thread;
         task.state = Fiber.State.RUNNING;
         standIn = task;
@@ -326,6 +331,36 @@ public final class Strand implements Executor, Runnable {
         } finally {
             standIn = null;
             host.mounted = this;
+            if (task.threadNamed) {
+                thread.setName(ownName); // the task had lent this thread its name
+            }
+        }
+    }
+
+    /**
+     * Gives the strand's thread the fiber's name, for the JDK's thread dumps: at once if the
+     * thread exists (a rename, or a task standing in on the work fiber's thread), else when it
+     * starts. Any thread.
+     *
+     * @param name the fiber's new name
+     */
+    public void nameThread(String name) {
+        Thread t = thread;
+        if (t != null && kind != Kind.WORK && state != Fiber.State.ENDED) {
+            t.setName(name);
+            threadNamed = true;
+        }
+    }
+
+    /**
+     * The strand's thread left the carrier for the first time without a name (an unnamed task or
+     * fiber): names it now, with the fiber's generated name, so that the JDK's thread dumps show
+     * every suspended fiber by name while a fiber that never suspends pays nothing for it.
+     */
+    private void nameOnFirstSuspension() {
+        threadNamed = true;
+        if (kind != Kind.WORK && state != Fiber.State.ENDED) {
+            thread.setName(fiber.name());
         }
     }
 
@@ -600,12 +635,15 @@ public final class Strand implements Executor, Runnable {
      * extra time does nothing. Carrier only.
      */
     private void runMounted(Runnable c) {
-        Strand s = standIn;
-        host.mounted = s != null ? s : this;
+        Strand s = standIn != null ? standIn : this;
+        host.mounted = s;
         try {
             c.run();
         } finally {
             host.mounted = null;
+            if (!s.threadNamed) {
+                s.nameOnFirstSuspension();
+            }
         }
     }
 
