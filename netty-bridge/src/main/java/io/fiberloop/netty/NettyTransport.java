@@ -392,7 +392,7 @@ public enum NettyTransport {
         NettyTransport t = of(property);
         if (!t.isAvailable()) {
             throw new IllegalStateException("transport '" + t.id + "' was asked for by -D" + PROPERTY + "=" + property
-                    + " but is not available here: " + t.unavailabilityCause()
+                    + " but is not available here: " + t.unavailabilityReason()
                     + "; remove the property to choose automatically, or pick another transport", t.unavailabilityCause());
         }
         return t;
@@ -439,6 +439,31 @@ public enum NettyTransport {
     public abstract Throwable unavailabilityCause();
 
     /**
+     * Why this transport is unavailable, in one line: the message of the innermost cause Netty
+     * gives ({@link #unavailabilityCause()} is often an {@code ExceptionInInitializerError} that
+     * wraps the error saying what is missing).
+     * <p>Threading: any thread.
+     *
+     * @return e.g. {@code "Only supported on OSX/BSD"} (kqueue on Linux) or
+     *     {@code "could not load a native library: netty_transport_native_epoll_aarch_64"}; or
+     *     {@code null} when it is available
+     */
+    public String unavailabilityReason() {
+        Throwable c = unavailabilityCause();
+        if (c == null) {
+            return null;
+        }
+        Throwable described = c;
+        for (Throwable t = c; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                described = t; // the innermost cause that says something
+            }
+        }
+        String m = described.getMessage();
+        return m == null ? described.getClass().getSimpleName() : m.lines().findFirst().orElse("");
+    }
+
+    /**
      * The I/O-driver factory of this transport, for {@link io.fiberloop.loop.EventLoop.Builder#ioDriver}:
      * each loop built with it runs Netty's I/O for its channels on its own carrier.
      * <p>Threading: any thread.
@@ -448,7 +473,7 @@ public enum NettyTransport {
      */
     public IoDriverFactory driverFactory() {
         if (!isAvailable()) {
-            throw new IllegalStateException("Netty transport '" + id + "' is not available here: " + unavailabilityCause(),
+            throw new IllegalStateException("Netty transport '" + id + "' is not available here: " + unavailabilityReason(),
                     unavailabilityCause());
         }
         return loop -> new NettyIoDriver(loop, this);

@@ -87,7 +87,7 @@ class CliTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "kqueue is macOS and BSD only");
         for (String command : SERVERS) {
             assertOneLine(run(withTo(command, "--transport", "kqueue")), 2,
-                    "fiberloop-samples " + command + ": ", "transport 'kqueue' is not available here", "leave --transport out");
+                    "fiberloop-samples " + command + ": ", "transport 'kqueue' is not available here (Only supported on OSX/BSD)", "leave --transport out");
         }
     }
 
