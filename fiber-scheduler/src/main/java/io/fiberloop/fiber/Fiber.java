@@ -188,7 +188,7 @@ public final class Fiber {
         return f;
     }
 
-    /** @return the current fiber, or {@code null} outside fibers (plain threads, loop callbacks) */
+    /** {@return the current fiber, or {@code null} outside fibers (plain threads, loop callbacks)} */
     public static Fiber currentOrNull() {
         Strand s = Strand.currentOrNull();
         return s == null ? null : s.fiber();
@@ -262,7 +262,7 @@ public final class Fiber {
         return this;
     }
 
-    /** @return the fiber's state */
+    /** {@return the fiber's state} */
     public State state() {
         return strand.state();
     }
@@ -277,12 +277,12 @@ public final class Fiber {
         return strand.state() != State.ENDED;
     }
 
-    /** @return the loop this fiber belongs to */
+    /** {@return the loop this fiber belongs to} */
     public EventLoop loop() {
         return strand.loop();
     }
 
-    /** @return the parent, or {@code null} */
+    /** {@return the parent, or {@code null}} */
     public Fiber parent() {
         return parent;
     }

@@ -104,7 +104,7 @@ public final class FiberDump {
         return new FiberDump(l);
     }
 
-    /** @return the loops, each with its task tree */
+    /** {@return the loops, each with its task tree} */
     public List<LoopInfo> loops() {
         return loops;
     }
@@ -261,10 +261,10 @@ public final class FiberDump {
      * {@code jmxterm}: {@code run -b io.fiberloop:type=FiberDump text}).
      */
     public interface DumpMXBean {
-        /** @return the dump of every fiber loop, as text */
+        /** {@return the dump of every fiber loop, as text} */
         String text();
 
-        /** @return the dump of every fiber loop, as JSON */
+        /** {@return the dump of every fiber loop, as JSON} */
         String json();
     }
 

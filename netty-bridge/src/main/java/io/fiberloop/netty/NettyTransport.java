@@ -417,7 +417,7 @@ public enum NettyTransport {
                 + Arrays.stream(values()).map(v -> v.id).toList());
     }
 
-    /** @return the transport's short name: {@code io_uring}, {@code epoll}, {@code kqueue} or {@code nio} */
+    /** {@return the transport's short name: {@code io_uring}, {@code epoll}, {@code kqueue} or {@code nio}} */
     public String id() {
         return id;
     }

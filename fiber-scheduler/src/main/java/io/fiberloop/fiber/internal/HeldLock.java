@@ -24,7 +24,7 @@ public final class HeldLock {
         this.identity = name != null ? kind + " '" + name + "'" : kind + "@" + Integer.toHexString(System.identityHashCode(lock));
     }
 
-    /** @return how the event names the lock: {@code Lock 'accounts'}, or {@code Lock@1b6d3586} unnamed */
+    /** {@return how the event names the lock: {@code Lock 'accounts'}, or {@code Lock@1b6d3586} unnamed} */
     public String identity() {
         return identity;
     }

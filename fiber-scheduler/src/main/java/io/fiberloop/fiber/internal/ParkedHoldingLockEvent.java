@@ -31,6 +31,10 @@ import jdk.jfr.Threshold;
 @Description("A fiber that holds a fiberloop Lock stayed suspended for longer than the threshold; the fibers waiting for the lock waited too")
 @Threshold("20 ms")
 public final class ParkedHoldingLockEvent extends Event {
+    /** An event to begin, fill in and commit. */
+    public ParkedHoldingLockEvent() {
+    }
+
     /** The fiber's (task's) name. */
     @Label("Fiber")
     public String fiber;

@@ -214,52 +214,52 @@ public final class Strand implements Executor, Runnable {
 
     // ------------------------------------------------------------------ accessors
 
-    /** @return the loop's fiber host */
+    /** {@return the loop's fiber host} */
     public FiberHost host() {
         return host;
     }
 
-    /** @return the loop this strand belongs to */
+    /** {@return the loop this strand belongs to} */
     public EventLoop loop() {
         return host.loop;
     }
 
-    /** @return what the strand runs */
+    /** {@return what the strand runs} */
     public Kind kind() {
         return kind;
     }
 
-    /** @return whether this is the fiber of a task */
+    /** {@return whether this is the fiber of a task} */
     public boolean isTask() {
         return kind == Kind.TASK;
     }
 
-    /** @return the public fiber; {@code null} for a work strand */
+    /** {@return the public fiber; {@code null} for a work strand} */
     public Fiber fiber() {
         return fiber;
     }
 
-    /** @return the virtual thread; {@code null} until started */
+    /** {@return the virtual thread; {@code null} until started} */
     public Thread thread() {
         return thread;
     }
 
-    /** @return the run state */
+    /** {@return the run state} */
     public Fiber.State state() {
         return state;
     }
 
-    /** @return what it waits for while suspended */
+    /** {@return what it waits for while suspended} */
     public Wait waiting() {
         return waiting;
     }
 
-    /** @return whether it is suspended in {@code switchTo} (so that a switch may resume it) */
+    /** {@return whether it is suspended in {@code switchTo} (so that a switch may resume it)} */
     public boolean suspendedInSwitch() {
         return state == Fiber.State.SUSPENDED && waiting == Wait.SWITCH;
     }
 
-    /** @return whether it has started and not ended */
+    /** {@return whether it has started and not ended} */
     public boolean started() {
         return state == Fiber.State.RUNNING || state == Fiber.State.SUSPENDED;
     }
@@ -536,7 +536,7 @@ public final class Strand implements Executor, Runnable {
         return hit == null ? null : hit.exception();
     }
 
-    /** @return whether its task was cancelled (or its loop began to close under it) */
+    /** {@return whether its task was cancelled (or its loop began to close under it)} */
     public boolean cancelRequested() {
         return cancelRequested;
     }
@@ -653,9 +653,10 @@ public final class Strand implements Executor, Runnable {
         }
 
         /**
+         * {@return never returns}
+         *
          * @param t what to throw
          * @param <X> the type the compiler sees
-         * @return never returns
          * @throws X always
          */
         @SuppressWarnings("unchecked")

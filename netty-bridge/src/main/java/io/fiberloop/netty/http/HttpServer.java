@@ -119,8 +119,9 @@ public final class HttpServer implements AutoCloseable {
     @FunctionalInterface
     public interface BeforeFilter {
         /**
+         * {@return a response that ends the request here, or {@code null}}
+         *
          * @param request the request (path parameters are set)
-         * @return a response that ends the request here, or {@code null}
          * @throws Exception as a handler
          */
         HttpResponse before(HttpRequest request) throws Exception;
@@ -130,6 +131,8 @@ public final class HttpServer implements AutoCloseable {
     @FunctionalInterface
     public interface AfterFilter {
         /**
+         * Inspects or changes the response before it is sent.
+         *
          * @param request the request
          * @param response the response about to be sent
          * @throws Exception as a handler
@@ -183,7 +186,7 @@ public final class HttpServer implements AutoCloseable {
         this.observers = b.observers.toArray(new HttpObserver[0]);
     }
 
-    /** @return a new builder */
+    /** {@return a new builder} */
     public static Builder builder() {
         return new Builder();
     }
@@ -221,27 +224,27 @@ public final class HttpServer implements AutoCloseable {
 
     // ------------------------------------------------------------------ accessors
 
-    /** @return the bound port (useful after binding port 0). Any thread. */
+    /** {@return the bound port (useful after binding port 0). Any thread.} */
     public int port() {
         return listeners.address().getPort();
     }
 
-    /** @return the bound address. Any thread. */
+    /** {@return the bound address. Any thread.} */
     public InetSocketAddress localAddress() {
         return listeners.address();
     }
 
-    /** @return the server's loop (with {@link Builder#group}, the group's first). Any thread. */
+    /** {@return the server's loop (with {@link Builder#group}, the group's first). Any thread.} */
     public EventLoop loop() {
         return listeners.loops().get(0);
     }
 
-    /** @return the loops that serve this server, in order: one, or every loop of its group. Any thread. */
+    /** {@return the loops that serve this server, in order: one, or every loop of its group. Any thread.} */
     public List<EventLoop> loops() {
         return listeners.loops();
     }
 
-    /** @return whether the server still accepts connections. Any thread. */
+    /** {@return whether the server still accepts connections. Any thread.} */
     public boolean isOpen() {
         return listeners == null || listeners.isOpen();
     }
@@ -390,12 +393,12 @@ public final class HttpServer implements AutoCloseable {
         }
     }
 
-    /** @return the most response bytes one connection held for its client since the last reset (tests) */
+    /** {@return the most response bytes one connection held for its client since the last reset (tests)} */
     long maxBufferedResponseBytes() {
         return maxBufferedResponseBytes;
     }
 
-    /** @return completed once a connection stopped reading because its client did not read (tests) */
+    /** {@return completed once a connection stopped reading because its client did not read (tests)} */
     CompletableFuture<Void> readPaused() {
         return readPaused;
     }
@@ -446,8 +449,9 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param host the address to bind, e.g. {@code 127.0.0.1} or {@code 0.0.0.0}
-         * @return this
          */
         public Builder host(String host) {
             this.host = Objects.requireNonNull(host, "host");
@@ -455,8 +459,9 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param port the port; {@code 0} for any free one (see {@link HttpServer#port()})
-         * @return this
          */
         public Builder port(int port) {
             if (port < 0 || port > 65535) {
@@ -696,8 +701,9 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param bytes the longest request line accepted (longer: {@code 414})
-         * @return this
          */
         public Builder maxInitialLineLength(int bytes) {
             this.maxInitialLineLength = positive(bytes, "maxInitialLineLength");
@@ -705,8 +711,9 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param bytes the most header bytes accepted (more: {@code 431})
-         * @return this
          */
         public Builder maxHeaderSize(int bytes) {
             this.maxHeaderSize = positive(bytes, "maxHeaderSize");
@@ -714,8 +721,9 @@ public final class HttpServer implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param bytes the largest request body accepted (larger: {@code 413})
-         * @return this
          */
         public Builder maxBodySize(long bytes) {
             if (bytes < 0) {
