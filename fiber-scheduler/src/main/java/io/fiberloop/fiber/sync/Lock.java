@@ -68,7 +68,7 @@ import java.util.Objects;
  * While the owner is suspended, every fiber waiting for the lock waits too. A fiber that stays
  * suspended for long while holding a lock (20 ms with the project's {@code fiberloop.jfc}) is
  * reported by the JFR event {@code io.fiberloop.FiberParkedHoldingLock}, with the fiber's name,
- * the locks it held, the call it was suspended in and for how long; {@link #create(String)} names
+ * the locks it held, the call it was suspended in and for how long; {@link #named(String)} names
  * a lock for that report and for {@link #toString()}.
  *
  * <h2>Pitfalls</h2>
@@ -104,7 +104,8 @@ public final class Lock extends LoopBound {
     /**
      * Creates a free lock with a name, which diagnostics show: {@link #toString()}, and the JFR
      * event {@code io.fiberloop.FiberParkedHoldingLock} (a fiber suspended for long while holding
-     * it) names it {@code Lock 'name'} instead of {@code Lock@1b6d3586}.
+     * it) names it {@code Lock 'name'} instead of {@code Lock@1b6d3586}. (Not an overload of
+     * {@link #create()}, so that the method reference {@code Lock::create} stays unambiguous.)
      *
      * <p>Threading: any thread.
      *
@@ -112,17 +113,17 @@ public final class Lock extends LoopBound {
      * @return a new lock
      * @throws IllegalArgumentException if {@code name} is blank
      */
-    public static Lock create(String name) {
+    public static Lock named(String name) {
         Objects.requireNonNull(name, "name");
         if (name.isBlank()) {
-            throw new IllegalArgumentException("Lock.create(name): the name is blank; name the lock after what it guards "
+            throw new IllegalArgumentException("Lock.named(name): the name is blank; name the lock after what it guards "
                     + "(\"accounts\"), or call Lock.create() for an unnamed one");
         }
         return new Lock(name);
     }
 
     /**
-     * The name given to {@link #create(String)}.
+     * The name given to {@link #named(String)}.
      *
      * <p>Threading: any thread.
      *

@@ -37,14 +37,14 @@ class ParkedHoldingLockEventTest {
             rec.start();
             try (EventLoop loop = FiberLoops.builder().name("locks").build()) {
                 loop.run(() -> {
-                    Lock warmUp = Lock.create("warm-up"); // loads and instruments the event's class before the waits below
+                    Lock warmUp = Lock.named("warm-up"); // loads and instruments the event's class before the waits below
                     warmUp.withLock(() -> {
                         Fibers.sleep(Duration.ofMillis(1));
                         return null;
                     });
-                    Lock accounts = Lock.create("accounts");
+                    Lock accounts = Lock.named("accounts");
                     Lock unnamed = Lock.create();
-                    Lock guarded = Lock.create("guarded");
+                    Lock guarded = Lock.named("guarded");
                     Condition ready = guarded.newCondition();
                     boolean[] flag = new boolean[1];
                     Task<Void> holder = Fibers.spawn("holder", () -> {
@@ -129,11 +129,11 @@ class ParkedHoldingLockEventTest {
 
     @Test
     void aLockIsNamedForDiagnosticsAndABlankNameIsRefused() {
-        Lock accounts = Lock.create("accounts");
+        Lock accounts = Lock.named("accounts");
         assertEquals("accounts", accounts.name());
         assertTrue(accounts.toString().startsWith("Lock['accounts', free"), accounts.toString());
         assertEquals(null, Lock.create().name());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Lock.create(" "));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Lock.named(" "));
         assertTrue(e.getMessage().contains("Lock.create()"), e.getMessage());
     }
 }

@@ -229,7 +229,7 @@ class DocSnippetsTest {
 
     /** docs/operations.md: a named lock for the FiberParkedHoldingLock event. */
     Lock namedLock() {
-        Lock accounts = Lock.create("accounts");   // "Lock 'accounts'" in the event; unnamed: "Lock@1b6d3586"
+        Lock accounts = Lock.named("accounts");   // "Lock 'accounts'" in the event; unnamed: "Lock@1b6d3586"
         return accounts;
     }
 
