@@ -19,6 +19,7 @@ module io.fiberloop.netty {
     requires io.netty.codec.compression;
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.classes.io_uring;
+    requires io.netty.transport.classes.kqueue;
     requires org.slf4j;
     requires jdk.jfr;
 

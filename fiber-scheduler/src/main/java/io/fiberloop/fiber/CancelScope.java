@@ -139,14 +139,14 @@ public final class CancelScope {
         }
     }
 
-    /** @return whether the scope was cancelled, by {@link #cancel()} or its deadline. Any thread */
+    /** {@return whether the scope was cancelled, by {@link #cancel()} or its deadline. Any thread} */
     public boolean isCancelled() {
         return scope.cancelled();
     }
 
     /**
-     * @return whether the scope caught its own cancellation: its body ended with it, and
-     *     {@link #run} returned {@code null}. Any thread, after {@code run} returned
+     * {@return whether the scope caught its own cancellation: its body ended with it, and {@link #run} returned {@code null}. Any thread, after {@code run} returned}
+     *
      */
     public boolean cancelledCaught() {
         return caught != null;
@@ -158,9 +158,8 @@ public final class CancelScope {
     }
 
     /**
-     * @return the deadline on the loop's clock ({@link EventLoop#now()}), or {@link Long#MAX_VALUE}
-     *     when there is none (or when {@link #deadlineAfter} was given before {@link #run}, which
-     *     counts from the start of {@code run})
+     * {@return the deadline on the loop's clock ({@link EventLoop#now()}), or {@link Long#MAX_VALUE} when there is none (or when {@link #deadlineAfter} was given before {@link #run}, which counts from the start of {@code run})}
+     *
      */
     public long deadline() {
         return scope.deadline();
@@ -196,7 +195,7 @@ public final class CancelScope {
         return this;
     }
 
-    /** @return whether the scope shields its body from the cancellations outside it */
+    /** {@return whether the scope shields its body from the cancellations outside it} */
     public boolean isShielded() {
         return scope.shield();
     }

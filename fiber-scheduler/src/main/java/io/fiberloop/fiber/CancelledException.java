@@ -18,6 +18,8 @@ public class CancelledException extends CancellationException {
     final transient Object scope;
 
     /**
+     * A cancellation with a message.
+     *
      * @param message why the fiber was cancelled
      */
     public CancelledException(String message) {

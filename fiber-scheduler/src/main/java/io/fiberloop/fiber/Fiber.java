@@ -190,7 +190,7 @@ public final class Fiber {
         return f;
     }
 
-    /** @return the current fiber, or {@code null} outside fibers (plain threads, loop callbacks) */
+    /** {@return the current fiber, or {@code null} outside fibers (plain threads, loop callbacks)} */
     public static Fiber currentOrNull() {
         Strand s = Strand.currentOrNull();
         return s == null ? null : s.fiber();
@@ -281,15 +281,21 @@ public final class Fiber {
     }
 
     /**
-     * @param name a new name, shown by {@link #toString()} and in stall reports
+     * Renames the fiber; its virtual thread takes the name too, so the JDK's thread dumps show it.
+     *
+     * <p>Threading: any thread.
+     *
+     * @param name a new name, shown by {@link #toString()}, stall reports, fiber dumps and the
+     *     JDK's thread dumps
      * @return this fiber
      */
     public Fiber name(String name) {
         this.name = Objects.requireNonNull(name, "name");
+        strand.nameThread(name);
         return this;
     }
 
-    /** @return the fiber's state */
+    /** {@return the fiber's state} */
     public State state() {
         return strand.state();
     }
@@ -304,12 +310,12 @@ public final class Fiber {
         return strand.state() != State.ENDED;
     }
 
-    /** @return the loop this fiber belongs to */
+    /** {@return the loop this fiber belongs to} */
     public EventLoop loop() {
         return strand.loop();
     }
 
-    /** @return the parent, or {@code null} */
+    /** {@return the parent, or {@code null}} */
     public Fiber parent() {
         return parent;
     }

@@ -2,6 +2,7 @@ package io.fiberloop.fiber;
 
 import io.fiberloop.fiber.internal.FiberHost;
 import io.fiberloop.fiber.internal.Strand;
+import io.fiberloop.fiber.internal.WaitSite;
 import io.fiberloop.loop.EventLoop;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -103,7 +104,7 @@ public final class FiberDump {
         return new FiberDump(l);
     }
 
-    /** @return the loops, each with its task tree */
+    /** {@return the loops, each with its task tree} */
     public List<LoopInfo> loops() {
         return loops;
     }
@@ -142,7 +143,7 @@ public final class FiberDump {
             Strand s = strands.get(i);
             Fiber f = s.fiber();
             List<StackTraceElement> stack = stackOf(s);
-            TaskInfo t = new TaskInfo(f.name(), f.state(), f.state() == Fiber.State.SUSPENDED ? waitingIn(stack) : null, stack, children.get(f));
+            TaskInfo t = new TaskInfo(f.name(), f.state(), f.state() == Fiber.State.SUSPENDED ? WaitSite.of(stack) : null, stack, children.get(f));
             Fiber parent = f.spawner();
             (parent != null && live.containsKey(parent) ? children.get(parent) : roots).add(t);
         }
@@ -152,33 +153,6 @@ public final class FiberDump {
     private static List<StackTraceElement> stackOf(Strand s) {
         Thread t = s.thread();
         return t == null ? List.of() : List.of(t.getStackTrace());
-    }
-
-    /**
-     * Where a suspended task waits: past the JDK's and fiberloop's parking machinery, the last
-     * frame of the library calls (fiberloop's or the JDK's) before the first frame of the
-     * application's code (or of a lambda), as {@code Class.method}: the API call the application
-     * waits in.
-     */
-    static String waitingIn(List<StackTraceElement> stack) {
-        String last = null;
-        for (StackTraceElement e : stack) {
-            String c = e.getClassName();
-            if (isMachinery(c)) {
-                continue;
-            }
-            if (!c.startsWith("io.fiberloop.") && !c.startsWith("java.") && !c.startsWith("javax.") || e.getMethodName().startsWith("lambda$")) {
-                break; // the application's code (or a lambda, a handler's body): it called the last library frame
-            }
-            last = c.substring(c.lastIndexOf('.') + 1) + "." + e.getMethodName();
-        }
-        return last;
-    }
-
-    private static boolean isMachinery(String c) {
-        return c.startsWith("java.lang.VirtualThread") || c.startsWith("java.lang.Thread") || c.startsWith("jdk.internal.")
-                || c.startsWith("java.util.concurrent.locks.LockSupport") || c.startsWith("io.fiberloop.fiber.internal.")
-                || c.startsWith("java.lang.invoke.");
     }
 
     /**
@@ -287,10 +261,10 @@ public final class FiberDump {
      * {@code jmxterm}: {@code run -b io.fiberloop:type=FiberDump text}).
      */
     public interface DumpMXBean {
-        /** @return the dump of every fiber loop, as text */
+        /** {@return the dump of every fiber loop, as text} */
         String text();
 
-        /** @return the dump of every fiber loop, as JSON */
+        /** {@return the dump of every fiber loop, as JSON} */
         String json();
     }
 

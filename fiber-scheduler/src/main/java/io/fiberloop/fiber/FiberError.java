@@ -10,6 +10,8 @@ public final class FiberError extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * An illegal switch or throw.
+     *
      * @param message what was illegal
      */
     public FiberError(String message) {

@@ -78,8 +78,9 @@ public final class FiberLoops {
     }
 
     /**
+     * {@return whether it hosts fibers (and is not closed)}
+     *
      * @param loop a loop
-     * @return whether it hosts fibers (and is not closed)
      */
     public static boolean hostsFibers(EventLoop loop) {
         return FiberHost.ofOrNull(Objects.requireNonNull(loop, "loop")) != null;

@@ -16,7 +16,7 @@ public final class FiberTimeoutException extends RuntimeException {
         this.timeout = timeout;
     }
 
-    /** @return the timeout that expired */
+    /** {@return the timeout that expired} */
     public Duration timeout() {
         return timeout;
     }

@@ -219,7 +219,7 @@ public final class Fibers {
         }
     }
 
-    /** @return the message of a waiter's exception for a cancelled {@code task} (or plain future) */
+    /** {@return the message of a waiter's exception for a cancelled {@code task} (or plain future)} */
     static String cancelledMessage(Task<?> task) {
         return task == null ? "the awaited future was cancelled" : "task '" + task.name() + "' was cancelled";
     }

@@ -172,8 +172,8 @@ public final class Offload {
     }
 
     /**
-     * @return the number of threads of the default pool: set by {@link #pool(int)}, else by the
-     *     system property {@value #THREADS_PROPERTY}, else the number of cores
+     * {@return the number of threads of the default pool: set by {@link #pool(int)}, else by the system property {@value #THREADS_PROPERTY}, else the number of cores}
+     *
      * @throws IllegalStateException if the system property is not a positive integer
      */
     public static int poolSize() {

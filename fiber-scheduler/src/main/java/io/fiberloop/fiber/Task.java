@@ -178,12 +178,12 @@ public final class Task<T> implements Future<T> {
         }
     }
 
-    /** @return the task's name (its fiber's name) */
+    /** {@return the task's name (its fiber's name)} */
     public String name() {
         return fiber.name();
     }
 
-    /** @return the fiber that runs this task */
+    /** {@return the fiber that runs this task} */
     public Fiber fiber() {
         return fiber;
     }
@@ -250,7 +250,7 @@ public final class Task<T> implements Future<T> {
         } while (!COMPLETIONS.compareAndSet(this, head, c));
     }
 
-    /** @return the failure nobody has retrieved yet, or {@code null} (for fiberloop-test, through FiberAccess) */
+    /** {@return the failure nobody has retrieved yet, or {@code null} (for fiberloop-test, through FiberAccess)} */
     Throwable unretrievedFailure() {
         Unretrieved u = unretrieved;
         return u == null ? null : u.error;

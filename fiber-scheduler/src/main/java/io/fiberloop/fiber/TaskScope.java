@@ -179,7 +179,7 @@ public final class TaskScope implements AutoCloseable {
         throwFailures();
     }
 
-    /** @return the children forked so far, in order */
+    /** {@return the children forked so far, in order} */
     public List<Task<?>> children() {
         return List.copyOf(children);
     }

@@ -77,4 +77,27 @@ class TaskNamesTest {
             assertTrue(name.matches("task-\\d+ from 'spawner'"), name);
         }
     }
+
+    @Test
+    void aFibersVirtualThreadCarriesItsNameOnceItCouldBeSeenSuspended() throws Exception {
+        try (EventLoop loop = FiberLoops.builder().name("thread-names").build()) {
+            List<String> names = loop.run(() -> {
+                Task<String> named = Fibers.spawn("worker", () -> Thread.currentThread().getName());
+                Task<String> unnamed = Fibers.spawn(() -> {
+                    Fibers.yieldNow(); // named when it first leaves the carrier, so a dump sees its name
+                    return Thread.currentThread().getName() + "|" + Fiber.current().name();
+                });
+                Task<String> renamed = Fibers.spawn(() -> {
+                    Fiber.current().name("GET /users/{id}");
+                    return Thread.currentThread().getName();
+                });
+                return List.of(named.join(), unnamed.join(), renamed.join(), Thread.currentThread().getName());
+            });
+            assertEquals("worker", names.get(0), "named at start");
+            String[] unnamed = names.get(1).split("\\|");
+            assertEquals(unnamed[1], unnamed[0], "the thread has the generated name");
+            assertEquals("GET /users/{id}", names.get(2), "a rename renames the thread");
+            assertEquals("thread-names-main", names.get(3));
+        }
+    }
 }

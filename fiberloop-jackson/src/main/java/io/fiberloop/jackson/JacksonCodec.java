@@ -67,7 +67,7 @@ public final class JacksonCodec implements JsonCodec {
                 .disable(JsonParser.Feature.AUTO_CLOSE_SOURCE));
     }
 
-    /** @return the mapper this codec uses (do not reconfigure it) */
+    /** {@return the mapper this codec uses (do not reconfigure it)} */
     public ObjectMapper mapper() {
         return mapper;
     }

@@ -88,12 +88,12 @@ public final class EventOrder {
         throw fail("reached code that must not be reached, after step " + last + " (steps so far: " + seen + ")");
     }
 
-    /** @return the last step recorded, 0 before the first */
+    /** {@return the last step recorded, 0 before the first} */
     public int lastStep() {
         return last;
     }
 
-    /** @return whether {@link #finish} was reached */
+    /** {@return whether {@link #finish} was reached} */
     public boolean isFinished() {
         return finished;
     }

@@ -31,12 +31,12 @@ final class ExploreSeeds {
     private ExploreSeeds() {
     }
 
-    /** @return whether the template is an {@code @Explore} method */
+    /** {@return whether the template is an {@code @Explore} method} */
     static boolean supports(ExtensionContext context) {
         return context.getTestMethod().map(m -> AnnotationSupport.isAnnotated(m, Explore.class)).orElse(false);
     }
 
-    /** @return one invocation per seed */
+    /** {@return one invocation per seed} */
     static Stream<TestTemplateInvocationContext> invocations(ExtensionContext context) {
         Explore explore = AnnotationSupport.findAnnotation(context.getRequiredTestMethod(), Explore.class).orElseThrow();
         return seeds(explore, context).stream().map(Run::new);
@@ -88,7 +88,7 @@ final class ExploreSeeds {
         }
     }
 
-    /** @return the seed as a failure prints it and {@code @Explore(seed = ...)} takes it */
+    /** {@return the seed as a failure prints it and {@code @Explore(seed = ...)} takes it} */
     static String format(long seed) {
         return "0x" + Long.toHexString(seed) + "L";
     }

@@ -34,7 +34,7 @@ public final class Sequencer {
     private Sequencer() {
     }
 
-    /** @return a new sequencer; its first block is number 0 */
+    /** {@return a new sequencer; its first block is number 0} */
     public static Sequencer create() {
         return new Sequencer();
     }

@@ -54,27 +54,27 @@ public final class TestLoop {
         this.limitNanos = deadlineNanos;
     }
 
-    /** @return the test's loop */
+    /** {@return the test's loop} */
     public EventLoop loop() {
         return loop;
     }
 
-    /** @return the test's virtual clock (auto-advancing: it jumps to the next timer whenever the loop is idle) */
+    /** {@return the test's virtual clock (auto-advancing: it jumps to the next timer whenever the loop is idle)} */
     public VirtualClock clock() {
         return clock;
     }
 
-    /** @return the test's event order (the same object a parameter of type {@link EventOrder} gets) */
+    /** {@return the test's event order (the same object a parameter of type {@link EventOrder} gets)} */
     public EventOrder order() {
         return order;
     }
 
-    /** @return the schedule exploration seed of this run ({@link Explore}), or empty in FIFO order */
+    /** {@return the schedule exploration seed of this run ({@link Explore}), or empty in FIFO order} */
     public OptionalLong seed() {
         return seed == null ? OptionalLong.empty() : OptionalLong.of(seed);
     }
 
-    /** @return the virtual time since the test's loop started (its clock starts at zero) */
+    /** {@return the virtual time since the test's loop started (its clock starts at zero)} */
     public Duration now() {
         return Duration.ofNanos(clock.nanoTime());
     }

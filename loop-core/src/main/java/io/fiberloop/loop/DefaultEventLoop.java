@@ -130,7 +130,7 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
         return JdkReach.currentCarrier() == carrier;
     }
 
-    /** @return the carrier thread; {@code null} until the loop has started */
+    /** {@return the carrier thread; {@code null} until the loop has started} */
     Thread carrierThread() {
         return lifecycle.state() == State.NEW ? null : carrier;
     }
@@ -488,18 +488,18 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
         MustLog.warn(log, "{}", report.describe());
     }
 
-    /** @return whether tasks, foreign timers or a due timer wait; loop thread only ({@link Internals}) */
+    /** {@return whether tasks, foreign timers or a due timer wait; loop thread only ({@link Internals})} */
     boolean workPending() {
         return in.tasksPending() || in.foreignPending() || work.timers.nextDeadline() <= clock.nanoTime() || ioDriver().hasPendingWork();
     }
 
-    /** @return the next timer's deadline, {@link Long#MAX_VALUE} for none; loop thread only ({@link Internals}) */
+    /** {@return the next timer's deadline, {@link Long#MAX_VALUE} for none; loop thread only ({@link Internals})} */
     long nextDeadline() {
         in.drainForeignTimers(work.timers);
         return work.timers.nextDeadline();
     }
 
-    /** @return the length of the timer heap's array; loop thread only (for tests of memory release) */
+    /** {@return the length of the timer heap's array; loop thread only (for tests of memory release)} */
     int timerHeapCapacity() {
         assert inLoop() : "timerHeapCapacity off the loop";
         return work.timers.capacity();

@@ -108,15 +108,15 @@ public interface EventLoop extends Executor, AutoCloseable {
         return loop;
     }
 
-    /** @return a builder for a loop with non-default settings */
+    /** {@return a builder for a loop with non-default settings} */
     static Builder builder() {
         return new Builder();
     }
 
-    /** @return the loop's name, also the name of its carrier thread */
+    /** {@return the loop's name, also the name of its carrier thread} */
     String name();
 
-    /** @return the current lifecycle state */
+    /** {@return the current lifecycle state} */
     State state();
 
     /**
@@ -196,7 +196,7 @@ public interface EventLoop extends Executor, AutoCloseable {
      */
     long now();
 
-    /** @return the loop's clock */
+    /** {@return the loop's clock} */
     LoopClock clock();
 
     /**
@@ -274,7 +274,7 @@ public interface EventLoop extends Executor, AutoCloseable {
     @Override
     void close();
 
-    /** @return a future completed when the loop has reached {@link State#CLOSED} */
+    /** {@return a future completed when the loop has reached {@link State#CLOSED}} */
     CompletableFuture<Void> terminationFuture();
 
     /**
@@ -311,8 +311,9 @@ public interface EventLoop extends Executor, AutoCloseable {
         }
 
         /**
+         * {@return this builder}
+         *
          * @param name the loop's name, also its carrier thread's; default {@code loop-N}
-         * @return this builder
          */
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -320,8 +321,9 @@ public interface EventLoop extends Executor, AutoCloseable {
         }
 
         /**
+         * {@return this builder}
+         *
          * @param clock the loop's clock; default {@link LoopClock#system()}
-         * @return this builder
          */
         public Builder clock(LoopClock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
@@ -329,8 +331,9 @@ public interface EventLoop extends Executor, AutoCloseable {
         }
 
         /**
+         * {@return this builder}
+         *
          * @param factory creates the loop's I/O driver; default {@link IoDriverFactory#parking()}
-         * @return this builder
          */
         public Builder ioDriver(IoDriverFactory factory) {
             this.ioDriver = Objects.requireNonNull(factory, "factory");
@@ -353,8 +356,9 @@ public interface EventLoop extends Executor, AutoCloseable {
         }
 
         /**
+         * {@return this builder}
+         *
          * @param handler receives stall reports (on the watchdog thread); default: log at WARN
-         * @return this builder
          */
         public Builder onStall(Consumer<StallReport> handler) {
             this.stallHandler = Objects.requireNonNull(handler, "handler");
@@ -362,8 +366,9 @@ public interface EventLoop extends Executor, AutoCloseable {
         }
 
         /**
+         * {@return this builder}
+         *
          * @param handler receives exceptions that escape tasks; default: log at ERROR
-         * @return this builder
          */
         public Builder exceptionHandler(LoopExceptionHandler handler) {
             this.exceptionHandler = Objects.requireNonNull(handler, "handler");

@@ -65,13 +65,13 @@ final class Lifecycle {
         return state;
     }
 
-    /** @return whether the loop is open for work from other threads: ACTIVE or RUNNING */
+    /** {@return whether the loop is open for work from other threads: ACTIVE or RUNNING} */
     boolean running() {
         State s = state;
         return s == State.ACTIVE || s == State.RUNNING;
     }
 
-    /** @return whether closing has begun: CLOSING or CLOSED */
+    /** {@return whether closing has begun: CLOSING or CLOSED} */
     boolean closing() {
         return state.compareTo(State.CLOSING) >= 0;
     }
@@ -146,7 +146,7 @@ final class Lifecycle {
         }
     }
 
-    /** @return what the caller of {@code close()} must do next */
+    /** {@return what the caller of {@code close()} must do next} */
     Closing beginClose() {
         while (true) {
             State s = state;
@@ -174,7 +174,7 @@ final class Lifecycle {
         termination.complete(null);
     }
 
-    /** @return completed once the loop is CLOSED */
+    /** {@return completed once the loop is CLOSED} */
     CompletableFuture<Void> termination() {
         return termination;
     }

@@ -10,6 +10,8 @@ public final class LoopClosedException extends RejectedExecutionException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * A refusal of a closed (or closing) loop.
+     *
      * @param message what was refused, and why
      */
     public LoopClosedException(String message) {

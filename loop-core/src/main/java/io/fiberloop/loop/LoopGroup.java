@@ -30,14 +30,15 @@ public final class LoopGroup implements AutoCloseable, Iterable<EventLoop> {
         this.loops = List.copyOf(loops);
     }
 
-    /** @return a group of one loop per available processor, with default settings */
+    /** {@return a group of one loop per available processor, with default settings} */
     public static LoopGroup create() {
         return create(Runtime.getRuntime().availableProcessors());
     }
 
     /**
+     * {@return a group of {@code size} loops with default settings}
+     *
      * @param size the number of loops, at least one
-     * @return a group of {@code size} loops with default settings
      */
     public static LoopGroup create(int size) {
         return create(size, b -> { });
@@ -72,17 +73,17 @@ public final class LoopGroup implements AutoCloseable, Iterable<EventLoop> {
         return new LoopGroup(list);
     }
 
-    /** @return the next loop, round-robin */
+    /** {@return the next loop, round-robin} */
     public EventLoop next() {
         return loops.get(Math.floorMod(next.getAndIncrement(), loops.size()));
     }
 
-    /** @return the loops, in order; an unmodifiable list */
+    /** {@return the loops, in order; an unmodifiable list} */
     public List<EventLoop> loops() {
         return loops;
     }
 
-    /** @return the number of loops */
+    /** {@return the number of loops} */
     public int size() {
         return loops.size();
     }

@@ -35,7 +35,7 @@ public record LoopStats(
         long stalls,
         Duration stalledFor) {
 
-    /** @return whether the loop is stalled now ({@link #stalledFor()} is not zero) */
+    /** {@return whether the loop is stalled now ({@link #stalledFor()} is not zero)} */
     public boolean stalled() {
         return !stalledFor.isZero();
     }

@@ -109,7 +109,7 @@ final class PollTimeout {
         }
     }
 
-    /** @return whether a jump waits for the end of the poll (so {@link #afterPoll} has work) */
+    /** {@return whether a jump waits for the end of the poll (so {@link #afterPoll} has work)} */
     boolean jumpPending() {
         return jumpTarget != NO_JUMP;
     }

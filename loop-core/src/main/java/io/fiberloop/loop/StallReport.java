@@ -15,7 +15,7 @@ import java.util.List;
  */
 public record StallReport(String loopName, Duration stalledFor, List<StackTraceElement> carrierStack, String running) {
 
-    /** @return a multi-line description, the form in which the default handler logs it */
+    /** {@return a multi-line description, the form in which the default handler logs it} */
     public String describe() {
         StringBuilder sb = new StringBuilder(256)
                 .append("loop '").append(loopName).append("' stalled: one piece of work has held its carrier for ")

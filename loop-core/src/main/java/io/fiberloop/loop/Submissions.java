@@ -79,12 +79,12 @@ final class Submissions {
         }
     }
 
-    /** @return whether a task waits, local or foreign. Carrier */
+    /** {@return whether a task waits, local or foreign. Carrier} */
     boolean tasksPending() {
         return !localTasks.isEmpty() || !foreignTasks.isEmpty();
     }
 
-    /** @return how many tasks wait, local or foreign (the foreign count racy) */
+    /** {@return how many tasks wait, local or foreign (the foreign count racy)} */
     int tasksWaiting(boolean onCarrier, int lastLocal) {
         return (onCarrier ? localTasks.size() : lastLocal) + foreignTasks.size();
     }
@@ -116,7 +116,7 @@ final class Submissions {
         }
     }
 
-    /** @return whether foreign work arrived: tasks or timers */
+    /** {@return whether foreign work arrived: tasks or timers} */
     boolean foreignPending() {
         return !foreignTasks.isEmpty() || !foreignTimers.isEmpty();
     }

@@ -20,12 +20,12 @@ public interface TimerHandle {
      */
     boolean cancel();
 
-    /** @return whether the timer was cancelled before it fired */
+    /** {@return whether the timer was cancelled before it fired} */
     boolean isCancelled();
 
-    /** @return whether the timer's callback has been started */
+    /** {@return whether the timer's callback has been started} */
     boolean hasFired();
 
-    /** @return the deadline on the loop's clock, in nanoseconds ({@link EventLoop#now()}) */
+    /** {@return the deadline on the loop's clock, in nanoseconds ({@link EventLoop#now()})} */
     long deadlineNanos();
 }

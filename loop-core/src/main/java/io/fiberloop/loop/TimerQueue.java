@@ -23,7 +23,7 @@ final class TimerQueue {
         return size == 0;
     }
 
-    /** @return the next sequence number that {@link #add} will give */
+    /** {@return the next sequence number that {@link #add} will give} */
     long nextSeq() {
         return nextSeq;
     }
@@ -159,7 +159,7 @@ final class TimerQueue {
         t.index = i;
     }
 
-    /** @return the heap array's length (tests of memory release) */
+    /** {@return the heap array's length (tests of memory release)} */
     int capacity() {
         return heap.length;
     }

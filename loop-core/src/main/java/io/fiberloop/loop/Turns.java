@@ -103,7 +103,7 @@ final class Turns {
         this.host = host;
     }
 
-    /** @return whether the host has work ready on the carrier */
+    /** {@return whether the host has work ready on the carrier} */
     private boolean hostReady() {
         return host != null && host.hasReadyWork();
     }
@@ -383,7 +383,7 @@ final class Turns {
         }
     }
 
-    /** @return whether closing has finished: the driver is closed */
+    /** {@return whether closing has finished: the driver is closed} */
     boolean finished() {
         return finished;
     }

@@ -82,12 +82,12 @@ public final class VirtualClock implements LoopClock {
         return now;
     }
 
-    /** @return whether this clock jumps to the next deadline when its loop is idle */
+    /** {@return whether this clock jumps to the next deadline when its loop is idle} */
     public boolean isAutoAdvancing() {
         return autoAdvance;
     }
 
-    /** @return the real idle time after which an auto-advancing clock jumps */
+    /** {@return the real idle time after which an auto-advancing clock jumps} */
     public Duration autoAdvanceThreshold() {
         return Duration.ofNanos(thresholdNanos);
     }

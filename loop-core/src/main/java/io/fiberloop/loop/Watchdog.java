@@ -38,8 +38,8 @@ final class Watchdog {
         }
 
         /**
-         * @return how long the loop has been stalled, if a stall was reported and goes on (the
-         *     loop has made no progress since), else 0. Any thread.
+         * {@return how long the loop has been stalled, if a stall was reported and goes on (the loop has made no progress since), else 0. Any thread.}
+         *
          */
         long stalledNanos() {
             if (!reported) {

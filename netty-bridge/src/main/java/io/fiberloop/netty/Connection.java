@@ -174,16 +174,15 @@ public interface Connection extends AutoCloseable {
     void close();
 
     /**
-     * @return whether the connection is open: not closed locally, and not closed by the peer
-     *     (a peer that only shut down its output still counts as open). Threading: any thread,
-     *     exact on the connection's loop, possibly stale elsewhere
+     * {@return whether the connection is open: not closed locally, and not closed by the peer (a peer that only shut down its output still counts as open). Threading: any thread, exact on the connection's loop, possibly stale elsewhere}
+     *
      */
     boolean isOpen();
 
-    /** @return the peer's address. Threading: any thread. */
+    /** {@return the peer's address. Threading: any thread.} */
     SocketAddress remoteAddress();
 
-    /** @return this side's address. Threading: any thread. */
+    /** {@return this side's address. Threading: any thread.} */
     SocketAddress localAddress();
 
     /**
@@ -195,7 +194,7 @@ public interface Connection extends AutoCloseable {
      */
     void readTimeout(Duration timeout);
 
-    /** @return the read timeout, or {@code null} when none is set. Threading: as {@link #isOpen()}. */
+    /** {@return the read timeout, or {@code null} when none is set. Threading: as {@link #isOpen()}.} */
     Duration readTimeout();
 
     /**
@@ -208,6 +207,6 @@ public interface Connection extends AutoCloseable {
      */
     void idleTimeout(Duration timeout);
 
-    /** @return the idle timeout, or {@code null} when none is set. Threading: as {@link #isOpen()}. */
+    /** {@return the idle timeout, or {@code null} when none is set. Threading: as {@link #isOpen()}.} */
     Duration idleTimeout();
 }

@@ -87,13 +87,13 @@ public interface MessageConnection<I, O> extends AutoCloseable {
     @Override
     void close();
 
-    /** @return whether the connection is open (not closed either side, not failed) */
+    /** {@return whether the connection is open (not closed either side, not failed)} */
     boolean isOpen();
 
-    /** @return the peer's address */
+    /** {@return the peer's address} */
     SocketAddress remoteAddress();
 
-    /** @return this side's address */
+    /** {@return this side's address} */
     SocketAddress localAddress();
 
     /**

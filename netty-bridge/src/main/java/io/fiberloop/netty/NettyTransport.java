@@ -15,6 +15,11 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.kqueue.KQueue;
+import io.netty.channel.kqueue.KQueueDatagramChannel;
+import io.netty.channel.kqueue.KQueueIoHandler;
+import io.netty.channel.kqueue.KQueueServerSocketChannel;
+import io.netty.channel.kqueue.KQueueSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -30,12 +35,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Netty transport a loop's I/O driver uses: io_uring, epoll or NIO.
+ * The Netty transport a loop's I/O driver uses: io_uring, epoll, kqueue or NIO.
  * {@snippet :
  * EventLoop loop = FiberLoops.builder().ioDriver(NettyTransport.auto().driverFactory()).build();
  * }
- * {@link #auto()} picks io_uring when the kernel offers it, then epoll, then NIO, unless the
- * system property {@value #PROPERTY} names one ({@code io_uring}, {@code epoll} or {@code nio}).
+ * {@link #auto()} picks io_uring when the kernel offers it, then epoll (both Linux), then kqueue
+ * (macOS, BSD), then NIO, unless the system property {@value #PROPERTY} names one
+ * ({@code io_uring}, {@code epoll}, {@code kqueue} or {@code nio}).
  *
  * <p>Netty settings: when this class initialises it sets two JVM-wide Netty system properties,
  * each only if the application has not set it: {@code io.netty.iouring.recvMultiShotEnabled=false}
@@ -143,6 +149,48 @@ public enum NettyTransport {
             return EPOLL_SLICE_BYTES;
         }
     },
+    /**
+     * kqueue on macOS and the BSDs ({@code netty-transport-native-kqueue}, classifiers
+     * {@code osx-x86_64} and {@code osx-aarch_64}). Connections of a server on several loops are
+     * handed out by one accepting loop: macOS's {@code SO_REUSEPORT} lets sockets share a port
+     * without spreading connections over them.
+     */
+    KQUEUE("kqueue") {
+        @Override
+        public boolean isAvailable() {
+            return KQueue.isAvailable();
+        }
+
+        @Override
+        public Throwable unavailabilityCause() {
+            return KQueue.unavailabilityCause();
+        }
+
+        @Override
+        IoHandlerFactory ioHandlerFactory() {
+            return KQueueIoHandler.newFactory();
+        }
+
+        @Override
+        public Class<? extends ServerChannel> serverChannelClass() {
+            return KQueueServerSocketChannel.class;
+        }
+
+        @Override
+        public Class<? extends SocketChannel> socketChannelClass() {
+            return KQueueSocketChannel.class;
+        }
+
+        @Override
+        public Class<? extends DatagramChannel> datagramChannelClass() {
+            return KQueueDatagramChannel.class;
+        }
+
+        @Override
+        public ChannelOption<Boolean> reusePortOption() {
+            return null;
+        }
+    },
     /** Java NIO: available everywhere. */
     NIO("nio") {
         @Override
@@ -181,7 +229,7 @@ public enum NettyTransport {
         }
     };
 
-    /** The system property that overrides {@link #auto()}'s choice: {@code io_uring}, {@code epoll} or {@code nio}. */
+    /** The system property that overrides {@link #auto()}'s choice: {@code io_uring}, {@code epoll}, {@code kqueue} or {@code nio}. */
     public static final String PROPERTY = "fiberloop.transport";
 
     private static final Logger log = LoggerFactory.getLogger(NettyTransport.class);
@@ -268,7 +316,7 @@ public enum NettyTransport {
 
     /**
      * The transport to use here: the one the system property {@value #PROPERTY} names, else the
-     * best available (io_uring, then epoll, then NIO). The choice is logged at INFO the first time
+     * best available (io_uring, then epoll, then kqueue, then NIO). The choice is logged at INFO the first time
      * it is made (and again only if a later call chooses differently).
      * <p>Threading: any thread.
      *
@@ -303,11 +351,14 @@ public enum NettyTransport {
             }
             why.append("; ").append(t.id).append(" is not: ");
             Throwable cause = unavailable.apply(t);
-            if (!System.getProperty("os.name", "").startsWith("Linux")) {
-                why.append("Linux only");
+            String os = System.getProperty("os.name", "");
+            boolean linuxOnly = t != KQUEUE;
+            if (linuxOnly ? !os.startsWith("Linux") : !(os.startsWith("Mac") || os.contains("BSD"))) {
+                why.append(linuxOnly ? "Linux only" : "macOS and BSD only");
             } else if (hasCause(cause, UnsatisfiedLinkError.class)) {
                 why.append("no native library for ").append(System.getProperty("os.arch")).append(" (add io.netty:netty-transport-native-")
-                        .append(t.id).append(" with the classifier for this machine, e.g. linux-aarch_64)");
+                        .append(t.id).append(" with the classifier for this machine, e.g. ").append(linuxOnly ? "linux-aarch_64" : "osx-aarch_64")
+                        .append(")");
             } else {
                 String m = cause == null ? "unknown" : String.valueOf(cause.getMessage() != null ? cause.getMessage() : cause);
                 why.append(m.lines().findFirst().orElse(m));
@@ -341,7 +392,7 @@ public enum NettyTransport {
         NettyTransport t = of(property);
         if (!t.isAvailable()) {
             throw new IllegalStateException("transport '" + t.id + "' was asked for by -D" + PROPERTY + "=" + property
-                    + " but is not available here: " + t.unavailabilityCause()
+                    + " but is not available here: " + t.unavailabilityReason()
                     + "; remove the property to choose automatically, or pick another transport", t.unavailabilityCause());
         }
         return t;
@@ -351,7 +402,7 @@ public enum NettyTransport {
      * The transport with the given name.
      * <p>Threading: any thread.
      *
-     * @param name {@code io_uring} (or {@code iouring}), {@code epoll} or {@code nio}, any case
+     * @param name {@code io_uring} (or {@code iouring}), {@code epoll}, {@code kqueue} or {@code nio}, any case
      * @return the transport, available or not
      * @throws IllegalArgumentException for any other name
      */
@@ -366,7 +417,7 @@ public enum NettyTransport {
                 + Arrays.stream(values()).map(v -> v.id).toList());
     }
 
-    /** @return the transport's short name: {@code io_uring}, {@code epoll} or {@code nio} */
+    /** {@return the transport's short name: {@code io_uring}, {@code epoll}, {@code kqueue} or {@code nio}} */
     public String id() {
         return id;
     }
@@ -388,6 +439,31 @@ public enum NettyTransport {
     public abstract Throwable unavailabilityCause();
 
     /**
+     * Why this transport is unavailable, in one line: the message of the innermost cause Netty
+     * gives ({@link #unavailabilityCause()} is often an {@code ExceptionInInitializerError} that
+     * wraps the error saying what is missing).
+     * <p>Threading: any thread.
+     *
+     * @return e.g. {@code "Only supported on OSX/BSD"} (kqueue on Linux) or
+     *     {@code "could not load a native library: netty_transport_native_epoll_aarch_64"}; or
+     *     {@code null} when it is available
+     */
+    public String unavailabilityReason() {
+        Throwable c = unavailabilityCause();
+        if (c == null) {
+            return null;
+        }
+        Throwable described = c;
+        for (Throwable t = c; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                described = t; // the innermost cause that says something
+            }
+        }
+        String m = described.getMessage();
+        return m == null ? described.getClass().getSimpleName() : m.lines().findFirst().orElse("");
+    }
+
+    /**
      * The I/O-driver factory of this transport, for {@link io.fiberloop.loop.EventLoop.Builder#ioDriver}:
      * each loop built with it runs Netty's I/O for its channels on its own carrier.
      * <p>Threading: any thread.
@@ -397,7 +473,7 @@ public enum NettyTransport {
      */
     public IoDriverFactory driverFactory() {
         if (!isAvailable()) {
-            throw new IllegalStateException("Netty transport '" + id + "' is not available here: " + unavailabilityCause(),
+            throw new IllegalStateException("Netty transport '" + id + "' is not available here: " + unavailabilityReason(),
                     unavailabilityCause());
         }
         return loop -> new NettyIoDriver(loop, this);
@@ -435,7 +511,8 @@ public enum NettyTransport {
      * {@code ServerBootstrap} that listens on several loops of a group on one port.
      * <p>Threading: any thread.
      *
-     * @return e.g. {@code EpollChannelOption.SO_REUSEPORT}, or {@code null} when the transport has none (NIO)
+     * @return e.g. {@code EpollChannelOption.SO_REUSEPORT}, or {@code null} when the transport has
+     *     none that spreads connections (kqueue, NIO)
      */
     public abstract ChannelOption<Boolean> reusePortOption();
 

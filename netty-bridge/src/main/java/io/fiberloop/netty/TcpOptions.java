@@ -43,7 +43,7 @@ public final class TcpOptions {
         this.listenOptions = listenOptions;
     }
 
-    /** @return no TLS, no timeouts */
+    /** {@return no TLS, no timeouts} */
     public static TcpOptions defaults() {
         return DEFAULTS;
     }
@@ -200,27 +200,27 @@ public final class TcpOptions {
                 ChannelOption.CONNECT_TIMEOUT_MILLIS, "pass the connect timeout to Tcp.connect(host, port, timeout, options)");
     }
 
-    /** @return the socket options set with {@link #withSocketOption}, in the order they were set (unmodifiable) */
+    /** {@return the socket options set with {@link #withSocketOption}, in the order they were set (unmodifiable)} */
     public Map<ChannelOption<?>, Object> socketOptions() {
         return socketOptions;
     }
 
-    /** @return the listening-socket options set with {@link #withListenOption}, in the order they were set (unmodifiable) */
+    /** {@return the listening-socket options set with {@link #withListenOption}, in the order they were set (unmodifiable)} */
     public Map<ChannelOption<?>, Object> listenOptions() {
         return listenOptions;
     }
 
-    /** @return the TLS context, or {@code null} */
+    /** {@return the TLS context, or {@code null}} */
     public SslContext tls() {
         return tls;
     }
 
-    /** @return the idle timeout, or {@code null} */
+    /** {@return the idle timeout, or {@code null}} */
     public Duration idleTimeout() {
         return idleTimeout;
     }
 
-    /** @return the read timeout, or {@code null} */
+    /** {@return the read timeout, or {@code null}} */
     public Duration readTimeout() {
         return readTimeout;
     }

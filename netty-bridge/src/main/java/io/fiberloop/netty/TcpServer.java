@@ -378,35 +378,35 @@ public final class TcpServer implements AutoCloseable {
         return String.valueOf(a);
     }
 
-    /** @return the bound port (useful after binding port 0). Any thread. */
+    /** {@return the bound port (useful after binding port 0). Any thread.} */
     public int port() {
         return listeners.address().getPort();
     }
 
-    /** @return the bound address. Any thread. */
+    /** {@return the bound address. Any thread.} */
     public InetSocketAddress localAddress() {
         return listeners.address();
     }
 
-    /** @return the server's loop (the first of its loops when it serves a group). Any thread. */
+    /** {@return the server's loop (the first of its loops when it serves a group). Any thread.} */
     public EventLoop loop() {
         return listeners.loops().get(0);
     }
 
-    /** @return the loops that serve this server's connections, in order. Any thread. */
+    /** {@return the loops that serve this server's connections, in order. Any thread.} */
     public List<EventLoop> loops() {
         return listeners.loops();
     }
 
     /**
-     * @return whether each loop accepts on its own socket with {@code SO_REUSEPORT} ({@code false}
-     *     for a single loop, or a group whose first loop accepts for all). Any thread.
+     * {@return whether each loop accepts on its own socket with {@code SO_REUSEPORT} ({@code false} for a single loop, or a group whose first loop accepts for all). Any thread.}
+     *
      */
     public boolean usesReusePort() {
         return listeners.usesReusePort();
     }
 
-    /** @return whether the server still accepts connections. Any thread. */
+    /** {@return whether the server still accepts connections. Any thread.} */
     public boolean isOpen() {
         return listeners.isOpen();
     }

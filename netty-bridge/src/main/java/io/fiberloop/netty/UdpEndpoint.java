@@ -242,12 +242,12 @@ public final class UdpEndpoint implements AutoCloseable {
         conn.readTimeout(timeout);
     }
 
-    /** @return the bound address (with the actual port). Any thread. */
+    /** {@return the bound address (with the actual port). Any thread.} */
     public InetSocketAddress localAddress() {
         return local;
     }
 
-    /** @return whether the endpoint is open */
+    /** {@return whether the endpoint is open} */
     public boolean isOpen() {
         return conn.isOpen();
     }

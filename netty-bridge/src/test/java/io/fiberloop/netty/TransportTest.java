@@ -1,6 +1,8 @@
 package io.fiberloop.netty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,10 +27,11 @@ class TransportTest {
     }
 
     @Test
-    void autoPrefersIoUringThenEpollThenNio() {
+    void autoPrefersIoUringThenEpollThenKqueueThenNio() {
         System.clearProperty(NettyTransport.PROPERTY);
         NettyTransport expected = NettyTransport.IO_URING.isAvailable() ? NettyTransport.IO_URING
-                : NettyTransport.EPOLL.isAvailable() ? NettyTransport.EPOLL : NettyTransport.NIO;
+                : NettyTransport.EPOLL.isAvailable() ? NettyTransport.EPOLL
+                : NettyTransport.KQUEUE.isAvailable() ? NettyTransport.KQUEUE : NettyTransport.NIO;
         assertEquals(expected, NettyTransport.auto());
     }
 
@@ -96,6 +99,27 @@ class TransportTest {
         assertTrue(why.startsWith("the best available; io_uring is not: io_uring disabled by the kernel; epoll is not: "
                 + "no native library for " + System.getProperty("os.arch") + " (add io.netty:netty-transport-native-epoll "
                 + "with the classifier for this machine, e.g. linux-aarch_64)"), why);
+    }
+
+    @Test
+    void kqueueIsKnownButUnavailableOnLinuxWithNettysCause() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "kqueue is macOS and BSD only");
+        assertEquals(NettyTransport.KQUEUE, NettyTransport.of("KQueue"));
+        assertEquals("kqueue", NettyTransport.KQUEUE.id());
+        assertFalse(NettyTransport.KQUEUE.isAvailable());
+        Throwable cause = NettyTransport.KQUEUE.unavailabilityCause();
+        assertNotNull(cause, "Netty says why");
+        IllegalStateException e = assertThrows(IllegalStateException.class, NettyTransport.KQUEUE::driverFactory);
+        String reason = NettyTransport.KQUEUE.unavailabilityReason();
+        assertEquals("Only supported on OSX/BSD", reason, "Netty's reason, not the ExceptionInInitializerError around it");
+        assertEquals("Netty transport 'kqueue' is not available here: " + reason, e.getMessage());
+        assertEquals(cause, e.getCause());
+        System.setProperty(NettyTransport.PROPERTY, "kqueue");
+        IllegalStateException asked = assertThrows(IllegalStateException.class, NettyTransport::auto);
+        assertTrue(asked.getMessage().contains("remove the property"), asked.getMessage());
+        assertFalse(NettyTransport.KQUEUE.supportsReusePort(), "macOS's SO_REUSEPORT does not spread connections");
+        String why = NettyTransport.whyBest(NettyTransport.NIO, t -> new IllegalStateException("off"));
+        assertTrue(why.endsWith("; kqueue is not: macOS and BSD only"), why);
     }
 
     @Test

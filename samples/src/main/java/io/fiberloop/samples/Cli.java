@@ -90,7 +90,7 @@ final class Cli {
             }
             if (!t.isAvailable()) {
                 throw new TypeConversionException("transport '" + t.id() + "' is not available here ("
-                        + t.unavailabilityCause() + "); leave --transport out to use the best available");
+                        + t.unavailabilityReason() + "); leave --transport out to use the best available");
             }
             return t;
         }

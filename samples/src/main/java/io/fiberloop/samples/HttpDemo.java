@@ -42,7 +42,7 @@ final class HttpDemo implements Callable<Integer>, Cli.Listening {
         return port;
     }
 
-    @Option(names = "--transport", description = "Netty transport: io_uring, epoll or nio (default: the best available, "
+    @Option(names = "--transport", description = "Netty transport: io_uring, epoll, kqueue or nio (default: the best available, "
             + "or -Dfiberloop.transport).")
     NettyTransport transport;
 

@@ -43,7 +43,7 @@ final class ProxyServer implements Callable<Integer>, Cli.Listening {
     @Option(names = "--to", required = true, paramLabel = "HOST:PORT", description = "Where to forward connections, e.g. 127.0.0.1:7007.")
     String to;
 
-    @Option(names = "--transport", description = "Netty transport: io_uring, epoll or nio (default: the best available, "
+    @Option(names = "--transport", description = "Netty transport: io_uring, epoll, kqueue or nio (default: the best available, "
             + "or -Dfiberloop.transport).")
     NettyTransport transport;
 

@@ -77,8 +77,17 @@ class CliTest {
     @Test
     void anUnknownTransportIsOneLineListingTheKnownOnes() {
         for (String command : SERVERS) {
+            assertOneLine(run(withTo(command, "--transport", "carrier-pigeon")), 2,
+                    "fiberloop-samples " + command + ": ", "'carrier-pigeon'", "io_uring, epoll, kqueue, nio");
+        }
+    }
+
+    @Test
+    void aTransportThisMachineLacksIsOneLineWithNettysReason() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "kqueue is macOS and BSD only");
+        for (String command : SERVERS) {
             assertOneLine(run(withTo(command, "--transport", "kqueue")), 2,
-                    "fiberloop-samples " + command + ": ", "'kqueue'", "io_uring, epoll, nio");
+                    "fiberloop-samples " + command + ": ", "transport 'kqueue' is not available here (Only supported on OSX/BSD)", "leave --transport out");
         }
     }
 

@@ -207,7 +207,7 @@ public final class FiberContext {
             this.scoped = scoped;
         }
 
-        /** @return whether this snapshot carries nothing (no fiber locals, empty MDC, no bound scoped values) */
+        /** {@return whether this snapshot carries nothing (no fiber locals, empty MDC, no bound scoped values)} */
         public boolean isEmpty() {
             return values == null && mdc == null && scoped.length == 0;
         }
@@ -315,7 +315,7 @@ public final class FiberContext {
             return keys.length;
         }
 
-        /** @return the index of {@code key}, or -1 */
+        /** {@return the index of {@code key}, or -1} */
         int indexOf(FiberLocal<?> key) {
             FiberLocal<?>[] k = keys;
             for (int i = 0; i < k.length; i++) {
@@ -330,7 +330,7 @@ public final class FiberContext {
             return vals[i];
         }
 
-        /** @return {@code values} (may be null) with {@code key} set to {@code value} */
+        /** {@return {@code values} (may be null) with {@code key} set to {@code value}} */
         static Values with(Values values, FiberLocal<?> key, Object value) {
             if (!localsUsed) {
                 localsUsed = true;
@@ -355,7 +355,7 @@ public final class FiberContext {
             return new Values(k, v);
         }
 
-        /** @return {@code values} (may be null) without {@code key}; null when nothing is left */
+        /** {@return {@code values} (may be null) without {@code key}; null when nothing is left} */
         static Values without(Values values, FiberLocal<?> key) {
             if (values == null) {
                 return null;

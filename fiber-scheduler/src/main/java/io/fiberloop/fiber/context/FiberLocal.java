@@ -93,8 +93,8 @@ public final class FiberLocal<T> {
     }
 
     /**
-     * @return the calling fiber's (or thread's) value: the one it set, else the one inherited,
-     *     else the initial value
+     * {@return the calling fiber's (or thread's) value: the one it set, else the one inherited, else the initial value}
+     *
      */
     @SuppressWarnings("unchecked")
     public T get() {
@@ -140,7 +140,7 @@ public final class FiberLocal<T> {
         }
     }
 
-    /** @return whether the calling fiber (or thread) has a value, set or inherited */
+    /** {@return whether the calling fiber (or thread) has a value, set or inherited} */
     public boolean isPresent() {
         FiberContext.Values values = FiberContext.VALUES.get();
         return values != null && values.indexOf(this) >= 0;

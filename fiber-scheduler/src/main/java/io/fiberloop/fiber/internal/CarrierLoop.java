@@ -112,7 +112,7 @@ final class CarrierLoop implements Executor {
         next = continuation;
     }
 
-    /** @return whether a continuation is ready to run. Carrier */
+    /** {@return whether a continuation is ready to run. Carrier} */
     boolean hasReadyWork() {
         return next != null || !local.isEmpty() || !foreign.isEmpty();
     }
@@ -132,7 +132,7 @@ final class CarrierLoop implements Executor {
         closing = true;
     }
 
-    /** @return how many continuations ran */
+    /** {@return how many continuations ran} */
     long continuationsRun() {
         return run;
     }

@@ -162,12 +162,12 @@ public final class FiberHost implements LoopHost {
         return of(loop);
     }
 
-    /** @return the loop */
+    /** {@return the loop} */
     public EventLoop loop() {
         return loop;
     }
 
-    /** @return whether the caller runs on this loop's carrier (in a fiber or a callback) */
+    /** {@return whether the caller runs on this loop's carrier (in a fiber or a callback)} */
     public boolean onCarrier() {
         return loop.inLoop();
     }

@@ -26,7 +26,7 @@ public class IntrusiveList<N extends IntrusiveList.Node<N>> {
         protected Node() {
         }
 
-        /** @return the next (newer) node of its list, or {@code null} */
+        /** {@return the next (newer) node of its list, or {@code null}} */
         public final N next() {
             return next;
         }
@@ -88,12 +88,12 @@ public class IntrusiveList<N extends IntrusiveList.Node<N>> {
         return true;
     }
 
-    /** @return the oldest node, or {@code null} */
+    /** {@return the oldest node, or {@code null}} */
     public final N peek() {
         return head;
     }
 
-    /** @return the oldest node, removed, or {@code null} */
+    /** {@return the oldest node, removed, or {@code null}} */
     public final N poll() {
         N n = head;
         if (n != null) {
@@ -102,12 +102,12 @@ public class IntrusiveList<N extends IntrusiveList.Node<N>> {
         return n;
     }
 
-    /** @return whether no node is on the list */
+    /** {@return whether no node is on the list} */
     public final boolean isEmpty() {
         return head == null;
     }
 
-    /** @return how many nodes are on the list */
+    /** {@return how many nodes are on the list} */
     public final int size() {
         return size;
     }

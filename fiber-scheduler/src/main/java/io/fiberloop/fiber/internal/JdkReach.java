@@ -62,8 +62,9 @@ public final class JdkReach {
     }
 
     /**
+     * {@return a virtual-thread builder whose threads are scheduled by {@code scheduler}}
+     *
      * @param scheduler runs the continuations of the threads the builder makes
-     * @return a virtual-thread builder whose threads are scheduled by {@code scheduler}
      */
     static Thread.Builder.OfVirtual virtualThreadBuilder(Executor scheduler) {
         checkVirtualThreads();

@@ -146,7 +146,7 @@ public final class Scope implements Runnable {
         return ours;
     }
 
-    /** @return whether the scope caught its own cancellation at its exit */
+    /** {@return whether the scope caught its own cancellation at its exit} */
     public boolean cancelledCaught() {
         return caught;
     }
@@ -180,12 +180,12 @@ public final class Scope implements Runnable {
         }
     }
 
-    /** @return whether the scope was cancelled, by a call or its deadline. Any thread */
+    /** {@return whether the scope was cancelled, by a call or its deadline. Any thread} */
     public boolean cancelled() {
         return cancelled;
     }
 
-    /** @return whether its body runs now */
+    /** {@return whether its body runs now} */
     public boolean running() {
         return entered && !exited;
     }
@@ -197,7 +197,7 @@ public final class Scope implements Runnable {
 
     // ------------------------------------------------------------------ deadline and shield
 
-    /** @return the deadline on the loop's clock, or {@link Long#MAX_VALUE} for none (or none yet) */
+    /** {@return the deadline on the loop's clock, or {@link Long#MAX_VALUE} for none (or none yet)} */
     public long deadline() {
         return deadline;
     }
@@ -233,7 +233,7 @@ public final class Scope implements Runnable {
         }
     }
 
-    /** @return whether the scope shields its body from the cancellations outside it */
+    /** {@return whether the scope shields its body from the cancellations outside it} */
     public boolean shield() {
         return shield;
     }

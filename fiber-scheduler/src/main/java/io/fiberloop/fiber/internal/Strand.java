@@ -88,6 +88,12 @@ public final class Strand implements Executor, Runnable {
     /** A work strand only: the task strand it runs inline now, whose identity it takes while mounted. */
     private Strand standIn;
 
+    /** Whether its thread carries the fiber's name (given at start, by a rename, or on first suspension). */
+    private boolean threadNamed;
+
+    /** The fiberloop locks it holds, innermost first; {@code null} when it holds none. */
+    HeldLock heldLocks;
+
     /**
      * A strand that has not started.
      *
@@ -208,52 +214,52 @@ public final class Strand implements Executor, Runnable {
 
     // ------------------------------------------------------------------ accessors
 
-    /** @return the loop's fiber host */
+    /** {@return the loop's fiber host} */
     public FiberHost host() {
         return host;
     }
 
-    /** @return the loop this strand belongs to */
+    /** {@return the loop this strand belongs to} */
     public EventLoop loop() {
         return host.loop;
     }
 
-    /** @return what the strand runs */
+    /** {@return what the strand runs} */
     public Kind kind() {
         return kind;
     }
 
-    /** @return whether this is the fiber of a task */
+    /** {@return whether this is the fiber of a task} */
     public boolean isTask() {
         return kind == Kind.TASK;
     }
 
-    /** @return the public fiber; {@code null} for a work strand */
+    /** {@return the public fiber; {@code null} for a work strand} */
     public Fiber fiber() {
         return fiber;
     }
 
-    /** @return the virtual thread; {@code null} until started */
+    /** {@return the virtual thread; {@code null} until started} */
     public Thread thread() {
         return thread;
     }
 
-    /** @return the run state */
+    /** {@return the run state} */
     public Fiber.State state() {
         return state;
     }
 
-    /** @return what it waits for while suspended */
+    /** {@return what it waits for while suspended} */
     public Wait waiting() {
         return waiting;
     }
 
-    /** @return whether it is suspended in {@code switchTo} (so that a switch may resume it) */
+    /** {@return whether it is suspended in {@code switchTo} (so that a switch may resume it)} */
     public boolean suspendedInSwitch() {
         return state == Fiber.State.SUSPENDED && waiting == Wait.SWITCH;
     }
 
-    /** @return whether it has started and not ended */
+    /** {@return whether it has started and not ended} */
     public boolean started() {
         return state == Fiber.State.RUNNING || state == Fiber.State.SUSPENDED;
     }
@@ -297,6 +303,7 @@ public final class Strand implements Executor, Runnable {
     /** Creates the strand's virtual thread, not started; the strand counts as running from now on. */
     Thread newThread(String name, Runnable body) {
         Thread t = host.newThread(this, name, body);
+        threadNamed = name != null;
         thread = t;
         state = Fiber.State.RUNNING;
         return t;
@@ -314,6 +321,7 @@ public final class Strand implements Executor, Runnable {
      */
     public void runAsStandIn(Strand task, Runnable body) {
         assert kind == Kind.WORK && thread == Thread.currentThread() : "runAsStandIn off the work fiber";
+        String ownName = thread.getName();
         task.thread = thread;
         task.state = Fiber.State.RUNNING;
         standIn = task;
@@ -323,6 +331,36 @@ public final class Strand implements Executor, Runnable {
         } finally {
             standIn = null;
             host.mounted = this;
+            if (task.threadNamed) {
+                thread.setName(ownName); // the task had lent this thread its name
+            }
+        }
+    }
+
+    /**
+     * Gives the strand's thread the fiber's name, for the JDK's thread dumps: at once if the
+     * thread exists (a rename, or a task standing in on the work fiber's thread), else when it
+     * starts. Any thread.
+     *
+     * @param name the fiber's new name
+     */
+    public void nameThread(String name) {
+        Thread t = thread;
+        if (t != null && kind != Kind.WORK && state != Fiber.State.ENDED) {
+            t.setName(name);
+            threadNamed = true;
+        }
+    }
+
+    /**
+     * The strand's thread left the carrier for the first time without a name (an unnamed task or
+     * fiber): names it now, with the fiber's generated name, so that the JDK's thread dumps show
+     * every suspended fiber by name while a fiber that never suspends pays nothing for it.
+     */
+    private void nameOnFirstSuspension() {
+        threadNamed = true;
+        if (kind != Kind.WORK && state != Fiber.State.ENDED) {
+            thread.setName(fiber.name());
         }
     }
 
@@ -339,12 +377,17 @@ public final class Strand implements Executor, Runnable {
      * @return the value handed over
      */
     public Object suspendInSwitch() {
+        HeldLock held = heldLocks;
+        ParkedHoldingLockEvent holding = held == null ? null : ParkedHoldingLockEvent.beginIfEnabled();
         boolean interrupted = false;
         while (!resumed) {
             LockSupport.park(this);
             if (Thread.interrupted()) {
                 interrupted = true;
             }
+        }
+        if (holding != null) {
+            holding.endInFiber(this, held, "Fiber.switchTo");
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -392,6 +435,8 @@ public final class Strand implements Executor, Runnable {
         if (until.done()) {
             return;
         }
+        HeldLock held = heldLocks;
+        ParkedHoldingLockEvent holding = held == null ? null : ParkedHoldingLockEvent.beginIfEnabled();
         state = Fiber.State.SUSPENDED;
         waiting = Wait.AWAIT;
         try {
@@ -405,6 +450,9 @@ public final class Strand implements Executor, Runnable {
         } finally {
             state = Fiber.State.RUNNING;
             waiting = Wait.NONE;
+            if (holding != null) {
+                holding.endInFiber(this, held, "a fiberloop wait");
+            }
         }
     }
 
@@ -488,7 +536,7 @@ public final class Strand implements Executor, Runnable {
         return hit == null ? null : hit.exception();
     }
 
-    /** @return whether its task was cancelled (or its loop began to close under it) */
+    /** {@return whether its task was cancelled (or its loop began to close under it)} */
     public boolean cancelRequested() {
         return cancelRequested;
     }
@@ -587,12 +635,15 @@ public final class Strand implements Executor, Runnable {
      * extra time does nothing. Carrier only.
      */
     private void runMounted(Runnable c) {
-        Strand s = standIn;
-        host.mounted = s != null ? s : this;
+        Strand s = standIn != null ? standIn : this;
+        host.mounted = s;
         try {
             c.run();
         } finally {
             host.mounted = null;
+            if (!s.threadNamed) {
+                s.nameOnFirstSuspension();
+            }
         }
     }
 
@@ -602,9 +653,10 @@ public final class Strand implements Executor, Runnable {
         }
 
         /**
+         * {@return never returns}
+         *
          * @param t what to throw
          * @param <X> the type the compiler sees
-         * @return never returns
          * @throws X always
          */
         @SuppressWarnings("unchecked")

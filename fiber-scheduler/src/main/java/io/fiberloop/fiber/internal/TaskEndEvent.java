@@ -23,6 +23,10 @@ public final class TaskEndEvent {
     @Description("A fiberloop task ended by throwing")
     @StackTrace(false)
     public static final class Failed extends Event {
+        /** An event to fill in and commit. */
+        public Failed() {
+        }
+
         /** The task's name. */
         @Label("Task")
         public String task;
@@ -47,6 +51,10 @@ public final class TaskEndEvent {
     @Description("A fiberloop task ended cancelled")
     @StackTrace(false)
     public static final class Cancelled extends Event {
+        /** An event to fill in and commit. */
+        public Cancelled() {
+        }
+
         /** The task's name. */
         @Label("Task")
         public String task;

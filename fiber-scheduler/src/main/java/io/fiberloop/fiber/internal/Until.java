@@ -4,6 +4,6 @@ package io.fiberloop.fiber.internal;
 @FunctionalInterface
 public interface Until {
 
-    /** @return whether the wait is over */
+    /** {@return whether the wait is over} */
     boolean done();
 }

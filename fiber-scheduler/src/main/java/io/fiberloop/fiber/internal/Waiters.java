@@ -21,7 +21,11 @@ public final class Waiters extends IntrusiveList<Waiters.Waiter> {
         /** Set by the granter: the permit, token, lock or wake-up is this waiter's now. */
         public boolean granted;
 
-        /** @param strand the waiting fiber */
+        /**
+         * A waiter for {@code strand}, not granted yet.
+         *
+         * @param strand the waiting fiber
+         */
         public Waiter(Strand strand) {
             this.strand = strand;
         }

@@ -4,6 +4,7 @@ import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Fiber;
 import io.fiberloop.fiber.FiberCallable;
 import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.internal.HeldLock;
 import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.fiber.internal.Waiters;
 import java.time.Duration;
@@ -63,6 +64,13 @@ import java.util.Objects;
  * channel. Because a loop is single-threaded, the lock is plain fields: it costs no atomics, no
  * {@code volatile} access and no monitor.
  *
+ * <h2>Diagnostics</h2>
+ * While the owner is suspended, every fiber waiting for the lock waits too. A fiber that stays
+ * suspended for long while holding a lock (20 ms with the project's {@code fiberloop.jfc}) is
+ * reported by the JFR event {@code io.fiberloop.FiberParkedHoldingLock}, with the fiber's name,
+ * the locks it held, the call it was suspended in and for how long; {@link #named(String)} names
+ * a lock for that report and for {@link #toString()}.
+ *
  * <h2>Pitfalls</h2>
  * {@snippet :
  * // BAD: non-reentrant; the second lock() throws IllegalStateException (it would deadlock)
@@ -71,11 +79,15 @@ import java.util.Objects;
  * }
  */
 public final class Lock extends LoopBound {
+    private final String name;
+    private final HeldLock held;
     private Strand owner;
     private final Waiters waiters = new Waiters();
 
-    private Lock() {
+    private Lock(String name) {
         super("Lock");
+        this.name = name;
+        this.held = new HeldLock("Lock", name, this);
     }
 
     /**
@@ -86,7 +98,39 @@ public final class Lock extends LoopBound {
      * @return a new lock
      */
     public static Lock create() {
-        return new Lock();
+        return new Lock(null);
+    }
+
+    /**
+     * Creates a free lock with a name, which diagnostics show: {@link #toString()}, and the JFR
+     * event {@code io.fiberloop.FiberParkedHoldingLock} (a fiber suspended for long while holding
+     * it) names it {@code Lock 'name'} instead of {@code Lock@1b6d3586}. (Not an overload of
+     * {@link #create()}, so that the method reference {@code Lock::create} stays unambiguous.)
+     *
+     * <p>Threading: any thread.
+     *
+     * @param name what the lock guards, such as {@code "accounts"}
+     * @return a new lock
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
+    public static Lock named(String name) {
+        Objects.requireNonNull(name, "name");
+        if (name.isBlank()) {
+            throw new IllegalArgumentException("Lock.named(name): the name is blank; name the lock after what it guards "
+                    + "(\"accounts\"), or call Lock.create() for an unnamed one");
+        }
+        return new Lock(name);
+    }
+
+    /**
+     * The name given to {@link #named(String)}.
+     *
+     * <p>Threading: any thread.
+     *
+     * @return the name, or {@code null} for an unnamed lock
+     */
+    public String name() {
+        return name;
     }
 
     /**
@@ -104,7 +148,7 @@ public final class Lock extends LoopBound {
         Strand me = strand("Lock.lock()", "tryLock()");
         me.checkCancelled();
         if (owner == null) {
-            owner = me;
+            own(me);
             return;
         }
         checkNotOwner(me, "lock()");
@@ -123,7 +167,7 @@ public final class Lock extends LoopBound {
     public boolean tryLock() {
         Strand me = strand("Lock.tryLock()", null);
         if (owner == null) {
-            owner = me;
+            own(me);
             return true;
         }
         checkNotOwner(me, "tryLock()");
@@ -146,7 +190,7 @@ public final class Lock extends LoopBound {
         Strand me = strand("Lock.tryLock(timeout)", "tryLock()");
         me.checkCancelled();
         if (owner == null) {
-            owner = me;
+            own(me);
             return true;
         }
         checkNotOwner(me, "tryLock(timeout)");
@@ -266,7 +310,7 @@ public final class Lock extends LoopBound {
 
     @Override
     public String toString() {
-        return "Lock[" + (owner == null ? "free" : "held by " + owner) + ", " + waiters.size() + " waiting, " + loopName() + "]";
+        return "Lock[" + (name == null ? "" : "'" + name + "', ") + (owner == null ? "free" : "held by " + owner) + ", " + waiters.size() + " waiting, " + loopName() + "]";
     }
 
     // ------------------------------------------------------------------ internals (loop thread)
@@ -298,12 +342,19 @@ public final class Lock extends LoopBound {
     /** The owner (or a fiber it was handed to) gives the lock up: to the oldest waiter, or free. */
     void release() {
         Waiters.Waiter next = waiters.poll();
+        held.released();
         if (next == null) {
             owner = null;
         } else {
-            owner = next.strand;
+            own(next.strand);
             next.grant();
         }
+    }
+
+    /** {@code s} owns the lock from now on; the lock was free or just released. */
+    private void own(Strand s) {
+        owner = s;
+        held.heldBy(s);
     }
 
     /** Condition support: the owner is {@code me}. */
@@ -314,7 +365,7 @@ public final class Lock extends LoopBound {
     /** Condition support: takes the lock for {@code me} (a fiber of this loop), shielded from cancellation. */
     void relockShielded(Strand me) {
         if (owner == null) {
-            owner = me;
+            own(me);
             return;
         }
         Fibers.nonCancellable(() -> {

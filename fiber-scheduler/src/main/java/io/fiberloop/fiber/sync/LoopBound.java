@@ -24,7 +24,7 @@ abstract class LoopBound {
         this.loop = EventLoop.currentOrNull();
     }
 
-    /** @return the loop this primitive is bound to, or {@code null} if not used yet */
+    /** {@return the loop this primitive is bound to, or {@code null} if not used yet} */
     final EventLoop boundLoop() {
         return loop;
     }

@@ -25,14 +25,15 @@ public final class Exploration {
     }
 
     /**
+     * {@return a new exploration that makes its choices from {@code seed}}
+     *
      * @param seed the seed of the schedule
-     * @return a new exploration that makes its choices from {@code seed}
      */
     public static Exploration seeded(long seed) {
         return new Exploration(seed);
     }
 
-    /** @return the seed this exploration was made from */
+    /** {@return the seed this exploration was made from} */
     public long seed() {
         return seed;
     }

@@ -32,12 +32,12 @@ public final class JdkReach {
         }
     }
 
-    /** @return whether carriers of virtual threads can be told apart (java.lang is open to loop-core) */
+    /** {@return whether carriers of virtual threads can be told apart (java.lang is open to loop-core)} */
     public static boolean carrierExact() {
         return CURRENT_CARRIER != null;
     }
 
-    /** @return the caller's carrier thread: itself if it is a platform thread, else the thread it is mounted on */
+    /** {@return the caller's carrier thread: itself if it is a platform thread, else the thread it is mounted on} */
     public static Thread currentCarrier() {
         if (CURRENT_CARRIER == null) {
             return Thread.currentThread();

@@ -28,7 +28,7 @@ public abstract class LoopInternals {
         }
     }
 
-    /** @return the implementation (initialising the loop classes if needed) */
+    /** {@return the implementation (initialising the loop classes if needed)} */
     public static LoopInternals get() {
         LoopInternals i = instance;
         if (i == null) {
@@ -59,8 +59,9 @@ public abstract class LoopInternals {
     public abstract EventLoop.Builder limitVirtualTime(EventLoop.Builder builder, VirtualTimeLimit limit);
 
     /**
+     * {@return its exploration, or {@code null} (the usual FIFO order)}
+     *
      * @param loop a loop
-     * @return its exploration, or {@code null} (the usual FIFO order)
      */
     public abstract Exploration exploration(EventLoop loop);
 

@@ -19,6 +19,10 @@ import jdk.jfr.Timespan;
 @Description("A fiberloop event loop's carrier was held by one piece of work for longer than the watchdog's threshold")
 @StackTrace(false)
 public final class LoopStallEvent extends Event {
+    /** An event to fill in and commit. */
+    public LoopStallEvent() {
+    }
+
     /** The loop's name. */
     @Label("Loop")
     public String loop;

@@ -17,6 +17,8 @@ public final class VirtualTimeLimit {
     private Runnable onReached;
 
     /**
+     * A limit on how far the virtual clock may jump.
+     *
      * @param limitNanos the clock's time past which a jump is refused once
      * @param onReached runs on the loop the first time a jump would pass the limit
      */
@@ -25,7 +27,7 @@ public final class VirtualTimeLimit {
         this.onReached = onReached;
     }
 
-    /** @return the limit, on the clock's scale */
+    /** {@return the limit, on the clock's scale} */
     public long limitNanos() {
         return limitNanos;
     }

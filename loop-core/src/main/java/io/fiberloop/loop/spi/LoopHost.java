@@ -66,7 +66,7 @@ public interface LoopHost {
     default void onTerminated() {
     }
 
-    /** @return how many units of the host's work ran (continuations), for the loop's statistics */
+    /** {@return how many units of the host's work ran (continuations), for the loop's statistics} */
     default long workRun() {
         return 0;
     }

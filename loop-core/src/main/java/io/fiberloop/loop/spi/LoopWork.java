@@ -17,7 +17,7 @@ import io.fiberloop.loop.EventLoop;
  */
 public interface LoopWork {
 
-    /** @return the loop this work belongs to */
+    /** {@return the loop this work belongs to} */
     EventLoop loop();
 
     /**
@@ -29,7 +29,7 @@ public interface LoopWork {
      */
     void run(WorkRunner runner);
 
-    /** @return whether the work has finished: the loop closed, drained, and closed its driver */
+    /** {@return whether the work has finished: the loop closed, drained, and closed its driver} */
     boolean finished();
 
     /** Wakes a runner that waits (or is about to wait) in the driver's poll. Any thread. */
@@ -45,9 +45,9 @@ public interface LoopWork {
      */
     void idle(boolean idle);
 
-    /** @return what the watchdog was last told: whether the carrier is idle */
+    /** {@return what the watchdog was last told: whether the carrier is idle} */
     boolean idle();
 
-    /** @return the host that runs the carrier */
+    /** {@return the host that runs the carrier} */
     LoopHost host();
 }

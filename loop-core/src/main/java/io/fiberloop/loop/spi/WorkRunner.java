@@ -15,23 +15,25 @@ public final class WorkRunner {
     private boolean retired;
 
     /**
+     * A work runner.
+     *
      * @param id a number for the runner's name and log lines (the host's count of runners)
      */
     public WorkRunner(int id) {
         this.id = id;
     }
 
-    /** @return the runner's number */
+    /** {@return the runner's number} */
     public int id() {
         return id;
     }
 
-    /** @return whether the runner is inside a task or a timer callback right now */
+    /** {@return whether the runner is inside a task or a timer callback right now} */
     public boolean inTask() {
         return inTask;
     }
 
-    /** @return whether the runner was retired: it runs no more of the loop's work */
+    /** {@return whether the runner was retired: it runs no more of the loop's work} */
     public boolean retired() {
         return retired;
     }

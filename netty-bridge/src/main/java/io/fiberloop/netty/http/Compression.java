@@ -36,14 +36,15 @@ public final class Compression {
         this.level = level;
     }
 
-    /** @return gzip/deflate at level 6 for bodies of at least 1 KiB */
+    /** {@return gzip/deflate at level 6 for bodies of at least 1 KiB} */
     public static Compression defaults() {
         return DEFAULTS;
     }
 
     /**
+     * {@return a changed copy}
+     *
      * @param bytes the smallest body compressed (smaller ones gain nothing)
-     * @return a changed copy
      */
     public Compression minSize(int bytes) {
         if (bytes < 0) {
@@ -53,8 +54,9 @@ public final class Compression {
     }
 
     /**
+     * {@return a changed copy}
+     *
      * @param level the deflate level, 1 (fastest) to 9 (smallest)
-     * @return a changed copy
      */
     public Compression level(int level) {
         if (level < 1 || level > 9) {
@@ -63,12 +65,12 @@ public final class Compression {
         return new Compression(minSize, level);
     }
 
-    /** @return the smallest body compressed */
+    /** {@return the smallest body compressed} */
     public int minSize() {
         return minSize;
     }
 
-    /** @return the deflate level */
+    /** {@return the deflate level} */
     public int level() {
         return level;
     }

@@ -49,7 +49,7 @@ final class ContentTypes {
     private ContentTypes() {
     }
 
-    /** @return the content type for a file named {@code name} */
+    /** {@return the content type for a file named {@code name}} */
     static String of(String name) {
         int dot = name.lastIndexOf('.');
         int slash = name.lastIndexOf('/');

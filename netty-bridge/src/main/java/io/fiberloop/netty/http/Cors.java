@@ -59,7 +59,7 @@ public final class Cors {
         this.maxAge = b.maxAge;
     }
 
-    /** @return a builder: no origin allowed until one of its {@code allow*Origin*} methods is called */
+    /** {@return a builder: no origin allowed until one of its {@code allow*Origin*} methods is called} */
     public static Builder builder() {
         return new Builder();
     }
@@ -253,7 +253,7 @@ public final class Cors {
             return this;
         }
 
-        /** @return the CORS policy, for {@link HttpServerBuilder#cors(Cors)} */
+        /** {@return the CORS policy, for {@link HttpServerBuilder#cors(Cors)}} */
         public Cors build() {
             return new Cors(this);
         }

@@ -77,8 +77,9 @@ final class ErrorMappers {
     }
 
     /**
+     * {@return the handler mapped to its class or nearest superclass, or {@code null}}
+     *
      * @param error what a handler or filter threw
-     * @return the handler mapped to its class or nearest superclass, or {@code null}
      */
     @SuppressWarnings("unchecked")
     HttpServer.ErrorHandler<Throwable> find(Throwable error) {

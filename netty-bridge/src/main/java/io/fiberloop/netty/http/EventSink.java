@@ -71,8 +71,8 @@ public interface EventSink {
     void comment(String text) throws IOException;
 
     /**
-     * @return the {@code Last-Event-ID} the client sent (the id of the last event it received
-     *         before it reconnected), or {@code null}
+     * {@return the {@code Last-Event-ID} the client sent (the id of the last event it received before it reconnected), or {@code null}}
+     *
      */
     String lastEventId();
 }

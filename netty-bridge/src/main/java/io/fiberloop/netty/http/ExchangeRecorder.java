@@ -114,7 +114,7 @@ final class ExchangeRecorder {
         }
     }
 
-    /** @return whether any observer watches connections */
+    /** {@return whether any observer watches connections} */
     boolean observesConnections() {
         return observers.length > 0;
     }

@@ -7,10 +7,10 @@ package io.fiberloop.netty.http;
  * <p>Threading: the request's fiber.
  */
 interface ExchangeWriter extends BodyWriter {
-    /** @return the request this body answers */
+    /** {@return the request this body answers} */
     HttpRequest request();
 
-    /** @return whether a file region may go to the socket as it is (plain TCP, no compression) */
+    /** {@return whether a file region may go to the socket as it is (plain TCP, no compression)} */
     boolean zeroCopy();
 
     /**

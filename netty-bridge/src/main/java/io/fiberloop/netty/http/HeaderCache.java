@@ -48,8 +48,9 @@ final class HeaderCache {
     }
 
     /**
+     * {@return it, validated, possibly as a cached {@link AsciiString} of the same text}
+     *
      * @param name a header name from a handler's response
-     * @return it, validated, possibly as a cached {@link AsciiString} of the same text
      * @throws IllegalArgumentException if it is not a valid header name
      */
     CharSequence name(String name) {
@@ -69,8 +70,9 @@ final class HeaderCache {
     }
 
     /**
+     * {@return it, validated, possibly as a cached {@link AsciiString} of the same text}
+     *
      * @param value a header value from a handler's response
-     * @return it, validated, possibly as a cached {@link AsciiString} of the same text
      * @throws IllegalArgumentException if it contains a prohibited character
      */
     CharSequence value(String value) {
@@ -98,7 +100,7 @@ final class HeaderCache {
             return s.hashCode() & (SLOTS - 1);
         }
 
-        /** @return the cached text of this very object, or {@code null} (then validate it and call {@link #remember}) */
+        /** {@return the cached text of this very object, or {@code null} (then validate it and call {@link #remember})} */
         AsciiString hit(String s) {
             int slot = slot(s);
             return keys[slot] == s ? texts[slot] : null;
@@ -126,7 +128,7 @@ final class HeaderCache {
         }
     }
 
-    /** @return the decimal text of {@code n} ({@code n >= 0}) */
+    /** {@return the decimal text of {@code n} ({@code n >= 0})} */
     CharSequence length(long n) {
         if (n < LENGTHS) {
             int i = (int) n;
@@ -140,7 +142,7 @@ final class HeaderCache {
         return Long.toString(n);
     }
 
-    /** @return the {@code Date} header's value, formatted once a second */
+    /** {@return the {@code Date} header's value, formatted once a second} */
     AsciiString date() {
         long s = System.currentTimeMillis() / 1000;
         if (s != dateSecond) {
@@ -151,7 +153,7 @@ final class HeaderCache {
         return dateText;
     }
 
-    /** @return {@link #date()} as a {@code String} */
+    /** {@return {@link #date()} as a {@code String}} */
     String dateString() {
         date();
         return dateString;

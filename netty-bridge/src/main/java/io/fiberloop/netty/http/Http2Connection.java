@@ -404,7 +404,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
         return false;
     }
 
-    /** @return the handler that goes before the codec: see {@link FrameGuard} */
+    /** {@return the handler that goes before the codec: see {@link FrameGuard}} */
     ChannelInboundHandlerAdapter frameGuard() {
         return new FrameGuard();
     }

@@ -238,7 +238,7 @@ final class Http2Messages {
         }
     }
 
-    /** @return whether the frame {@code f} (of {@link #toFrames}) ends its stream */
+    /** {@return whether the frame {@code f} (of {@link #toFrames}) ends its stream} */
     static boolean endsStream(Object f) {
         return f instanceof Http2HeadersFrame h ? h.isEndStream() : f instanceof Http2DataFrame d && d.isEndStream();
     }

@@ -66,7 +66,7 @@ public final class Http2Options {
         this.stallTimeout = stallTimeout;
     }
 
-    /** @return the defaults (see the table above) */
+    /** {@return the defaults (see the table above)} */
     public static Http2Options defaults() {
         return DEFAULTS;
     }
@@ -91,8 +91,9 @@ public final class Http2Options {
     }
 
     /**
+     * {@return a copy with that limit}
+     *
      * @param streams the most streams a client may have open at once ({@code SETTINGS_MAX_CONCURRENT_STREAMS}), 1 or more
-     * @return a copy with that limit
      */
     public Http2Options maxConcurrentStreams(int streams) {
         return new Http2Options(positive(streams, "maxConcurrentStreams"), maxHeaderListSize, headerTableSize, initialWindowSize,
@@ -100,9 +101,10 @@ public final class Http2Options {
     }
 
     /**
+     * {@return a copy with that limit}
+     *
      * @param bytes the largest request header list accepted ({@code SETTINGS_MAX_HEADER_LIST_SIZE}: names, values and
      *        32 bytes per field, uncompressed)
-     * @return a copy with that limit
      */
     public Http2Options maxHeaderListSize(int bytes) {
         return new Http2Options(maxConcurrentStreams, positive(bytes, "maxHeaderListSize"), headerTableSize, initialWindowSize,
@@ -110,8 +112,9 @@ public final class Http2Options {
     }
 
     /**
+     * {@return a copy with that size}
+     *
      * @param bytes the size of the HPACK table the client may use for its requests ({@code SETTINGS_HEADER_TABLE_SIZE}), 0 or more
-     * @return a copy with that size
      */
     public Http2Options headerTableSize(int bytes) {
         if (bytes < 0) {
@@ -122,9 +125,10 @@ public final class Http2Options {
     }
 
     /**
+     * {@return a copy with that window}
+     *
      * @param bytes each stream's receive window ({@code SETTINGS_INITIAL_WINDOW_SIZE}): how much of a request body the
      *        client may send before the handler reads it; 1 .. 2^31-1
-     * @return a copy with that window
      */
     public Http2Options initialWindowSize(int bytes) {
         return new Http2Options(maxConcurrentStreams, maxHeaderListSize, headerTableSize, positive(bytes, "initialWindowSize"),
@@ -132,9 +136,10 @@ public final class Http2Options {
     }
 
     /**
+     * {@return a copy with that window}
+     *
      * @param bytes the connection's receive window: how much of all its streams' request bodies a client may send
      *        before their handlers read them; at least 65,535 (the protocol's initial value)
-     * @return a copy with that window
      */
     public Http2Options connectionWindowSize(int bytes) {
         if (bytes < 65_535) {
@@ -145,8 +150,9 @@ public final class Http2Options {
     }
 
     /**
+     * {@return a copy with that size}
+     *
      * @param bytes the largest frame payload the client may send ({@code SETTINGS_MAX_FRAME_SIZE}), 16,384 .. 16,777,215
-     * @return a copy with that size
      */
     public Http2Options maxFrameSize(int bytes) {
         if (bytes < 16_384 || bytes > 16_777_215) {
@@ -199,57 +205,57 @@ public final class Http2Options {
                 maxFrameSize, maxResets, resetWindow, maxControlFrames, controlFrameWindow, positive(timeout, "stallTimeout"));
     }
 
-    /** @return the most concurrent streams per connection */
+    /** {@return the most concurrent streams per connection} */
     public int maxConcurrentStreams() {
         return maxConcurrentStreams;
     }
 
-    /** @return the largest request header list, in bytes */
+    /** {@return the largest request header list, in bytes} */
     public int maxHeaderListSize() {
         return maxHeaderListSize;
     }
 
-    /** @return the HPACK table size for requests, in bytes */
+    /** {@return the HPACK table size for requests, in bytes} */
     public int headerTableSize() {
         return headerTableSize;
     }
 
-    /** @return each stream's receive window, in bytes */
+    /** {@return each stream's receive window, in bytes} */
     public int initialWindowSize() {
         return initialWindowSize;
     }
 
-    /** @return the connection's receive window, in bytes */
+    /** {@return the connection's receive window, in bytes} */
     public int connectionWindowSize() {
         return connectionWindowSize;
     }
 
-    /** @return the largest frame payload a client may send, in bytes */
+    /** {@return the largest frame payload a client may send, in bytes} */
     public int maxFrameSize() {
         return maxFrameSize;
     }
 
-    /** @return the most stream resets per {@link #resetWindow()} */
+    /** {@return the most stream resets per {@link #resetWindow()}} */
     public int maxResets() {
         return maxResets;
     }
 
-    /** @return the window of {@link #maxResets()} */
+    /** {@return the window of {@link #maxResets()}} */
     public Duration resetWindow() {
         return resetWindow;
     }
 
-    /** @return the most control frames per {@link #controlFrameWindow()} */
+    /** {@return the most control frames per {@link #controlFrameWindow()}} */
     public int maxControlFrames() {
         return maxControlFrames;
     }
 
-    /** @return the window of {@link #maxControlFrames()} */
+    /** {@return the window of {@link #maxControlFrames()}} */
     public Duration controlFrameWindow() {
         return controlFrameWindow;
     }
 
-    /** @return how long a response may be stalled by the client's flow control */
+    /** {@return how long a response may be stalled by the client's flow control} */
     public Duration stallTimeout() {
         return stallTimeout;
     }

@@ -59,7 +59,7 @@ final class Http2Setup {
         sl.open().install(p);
     }
 
-    /** @return whether {@code tls} offers {@code h2} by ALPN */
+    /** {@return whether {@code tls} offers {@code h2} by ALPN} */
     static boolean offersHttp2(SslContext tls) {
         return tls.applicationProtocolNegotiator().protocols().contains(ApplicationProtocolNames.HTTP_2);
     }

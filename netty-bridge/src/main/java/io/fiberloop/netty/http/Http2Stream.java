@@ -78,7 +78,7 @@ final class Http2Stream extends HttpConnection {
         this.ch = ctx.channel();
     }
 
-    /** @return the stream's id */
+    /** {@return the stream's id} */
     int id() {
         return stream.id();
     }
@@ -360,7 +360,7 @@ final class Http2Stream extends HttpConnection {
         }
     }
 
-    /** @return the task of the exchange running on this stream, or {@code null} */
+    /** {@return the task of the exchange running on this stream, or {@code null}} */
     io.fiberloop.fiber.Task<?> runningTask() {
         Exchange c = current;
         return c == null || c.done ? null : c.task;

@@ -558,17 +558,21 @@ public final class HttpClient implements AutoCloseable {
             this.charset = charset;
         }
 
-        /** @return the protocol that carried it: {@code HTTP/1.1} or {@code HTTP/2.0} */
+        /** {@return the protocol that carried it: {@code HTTP/1.1} or {@code HTTP/2.0}} */
         public String version() {
             return version;
         }
 
-        /** @return the status code */
+        /** {@return the status code} */
         public int status() {
             return status;
         }
 
-        /** @param name a header (case-insensitive) @return its first value, or {@code null} */
+        /**
+         * {@return the header's first value, or {@code null}}
+         *
+         * @param name a header (case-insensitive)
+         */
         public String header(String name) {
             for (Map.Entry<String, String> e : headers) {
                 if (e.getKey().equalsIgnoreCase(name)) {
@@ -578,17 +582,17 @@ public final class HttpClient implements AutoCloseable {
             return null;
         }
 
-        /** @return all headers in order */
+        /** {@return all headers in order} */
         public List<Map.Entry<String, String>> headers() {
             return headers;
         }
 
-        /** @return the body (a copy) */
+        /** {@return the body (a copy)} */
         public byte[] body() {
             return body.clone();
         }
 
-        /** @return the body decoded in its {@code Content-Type}'s charset (UTF-8 by default) */
+        /** {@return the body decoded in its {@code Content-Type}'s charset (UTF-8 by default)} */
         public String bodyString() {
             return new String(body, charset);
         }

@@ -63,11 +63,11 @@ abstract class HttpConnection extends ChannelCore {
     /** The response broke after its head went out: drop what carries it. A fiber of the loop. */
     abstract void abort();
 
-    /** @return whether the server that owns this connection is closing */
+    /** {@return whether the server that owns this connection is closing} */
     final boolean serverClosing() {
         return server.closing();
     }
 
-    /** @return the protocol the request came with, as {@link HttpRequest#version()} reports it */
+    /** {@return the protocol the request came with, as {@link HttpRequest#version()} reports it} */
     abstract String version(io.netty.handler.codec.http.HttpRequest head);
 }

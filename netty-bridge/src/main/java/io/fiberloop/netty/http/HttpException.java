@@ -12,11 +12,15 @@ package io.fiberloop.netty.http;
  */
 public class HttpException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    /** The response status. */
     private final int status;
 
     /**
+     * An error response with a plain-text body.
+     *
      * @param status the response status (400..599)
      * @param message the plain-text body of the response
+     * @throws IllegalArgumentException if {@code status} is not an error status
      */
     public HttpException(int status, String message) {
         super(message);
@@ -27,6 +31,8 @@ public class HttpException extends RuntimeException {
     }
 
     /**
+     * An error response with a plain-text body, caused by {@code cause}.
+     *
      * @param status the response status (400..599)
      * @param message the plain-text body of the response
      * @param cause the cause
@@ -36,7 +42,7 @@ public class HttpException extends RuntimeException {
         initCause(cause);
     }
 
-    /** @return the response status */
+    /** {@return the response status} */
     public int status() {
         return status;
     }

@@ -60,41 +60,42 @@ public final class HttpRequest {
 
     // ------------------------------------------------------------------ request line and headers
 
-    /** @return the method, e.g. {@code GET} */
+    /** {@return the method, e.g. {@code GET}} */
     public String method() {
         return head.method().name();
     }
 
-    /** @return the request target as sent, e.g. {@code /users/7?verbose=1} */
+    /** {@return the request target as sent, e.g. {@code /users/7?verbose=1}} */
     public String uri() {
         return head.uri();
     }
 
-    /** @return the decoded path, without the query, e.g. {@code /users/7} */
+    /** {@return the decoded path, without the query, e.g. {@code /users/7}} */
     public String path() {
         return path;
     }
 
-    /** @return the raw query string (after {@code ?}, not decoded), or {@code null} */
+    /** {@return the raw query string (after {@code ?}, not decoded), or {@code null}} */
     public String rawQuery() {
         return rawQuery;
     }
 
-    /** @return the protocol version, e.g. {@code HTTP/1.1} */
+    /** {@return the protocol version, e.g. {@code HTTP/1.1}} */
     public String version() {
         return exchange.conn.version(head);
     }
 
     /**
+     * {@return its first value in the query string (decoded), or {@code null}}
+     *
      * @param name the parameter name
-     * @return its first value in the query string (decoded), or {@code null}
      */
     public String queryParam(String name) {
         List<String> v = queryParams().get(name);
         return v == null || v.isEmpty() ? null : v.getFirst();
     }
 
-    /** @return every query parameter with its values, decoded (unmodifiable) */
+    /** {@return every query parameter with its values, decoded (unmodifiable)} */
     public Map<String, List<String>> queryParams() {
         if (query == null) {
             query = rawQuery == null ? Map.of() : new QueryStringDecoder(rawQuery, false).parameters();
@@ -103,8 +104,9 @@ public final class HttpRequest {
     }
 
     /**
+     * {@return its value in this request's path, or {@code null}}
+     *
      * @param name the name in the route, e.g. {@code id} for {@code /users/{id}}
-     * @return its value in this request's path, or {@code null}
      */
     public String pathParam(String name) {
         return pathParams.get(name);
@@ -174,53 +176,55 @@ public final class HttpRequest {
         return v == null ? defaultValue : ParamConverters.convert("query parameter", name, v, type);
     }
 
-    /** @return the path parameters of the matched route (unmodifiable) */
+    /** {@return the path parameters of the matched route (unmodifiable)} */
     public Map<String, String> pathParams() {
         return pathParams;
     }
 
-    /** @return the route pattern that matched, e.g. {@code /users/{id}}, or {@code null} (not found) */
+    /** {@return the route pattern that matched, e.g. {@code /users/{id}}, or {@code null} (not found)} */
     public String route() {
         return route;
     }
 
     /**
+     * {@return its first value, or {@code null}}
+     *
      * @param name a header name (case-insensitive)
-     * @return its first value, or {@code null}
      */
     public String header(String name) {
         return head.headers().get(name);
     }
 
     /**
+     * {@return all its values, in order}
+     *
      * @param name a header name (case-insensitive)
-     * @return all its values, in order
      */
     public List<String> headers(String name) {
         return head.headers().getAll(name);
     }
 
-    /** @return all headers in order as (name, value) entries */
+    /** {@return all headers in order as (name, value) entries} */
     public List<Map.Entry<String, String>> headers() {
         return head.headers().entries();
     }
 
-    /** @return the {@code Content-Length}, or {@code -1} when the body is chunked or absent */
+    /** {@return the {@code Content-Length}, or {@code -1} when the body is chunked or absent} */
     public long contentLength() {
         return HttpUtil.getContentLength(head, -1L);
     }
 
-    /** @return whether the connection stays open after this request (keep-alive) */
+    /** {@return whether the connection stays open after this request (keep-alive)} */
     public boolean keepAlive() {
         return HttpUtil.isKeepAlive(head);
     }
 
-    /** @return the client's address */
+    /** {@return the client's address} */
     public SocketAddress remoteAddress() {
         return exchange.conn.channel().remoteAddress();
     }
 
-    /** @return the server's address the request came in on */
+    /** {@return the server's address the request came in on} */
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) exchange.conn.channel().localAddress();
     }
@@ -243,8 +247,9 @@ public final class HttpRequest {
     }
 
     /**
+     * {@return the value stored by {@link #attribute(String, Object)}, or {@code null}}
+     *
      * @param key the key
-     * @return the value stored by {@link #attribute(String, Object)}, or {@code null}
      */
     public Object attribute(String key) {
         return attributes == null ? null : attributes.get(key);
@@ -378,8 +383,9 @@ public final class HttpRequest {
     }
 
     /**
+     * {@return its first value once the body has been read to its end, or {@code null}}
+     *
      * @param name a trailer field name (case-insensitive)
-     * @return its first value once the body has been read to its end, or {@code null}
      * @see #trailers()
      */
     public String trailer(String name) {

@@ -69,30 +69,33 @@ public final class HttpResponse {
         r.status = status;
     }
 
-    /** @return a new {@code 200 OK} with no body */
+    /** {@return a new {@code 200 OK} with no body} */
     public static HttpResponse ok() {
         return new HttpResponse(200);
     }
 
     /**
+     * {@return a new response with that status and no body}
+     *
      * @param status the status code
-     * @return a new response with that status and no body
      */
     public static HttpResponse status(int status) {
         return new HttpResponse(status);
     }
 
     /**
+     * {@return a {@code 200} with {@code Content-Type: text/plain; charset=UTF-8}}
+     *
      * @param text the body, sent in UTF-8
-     * @return a {@code 200} with {@code Content-Type: text/plain; charset=UTF-8}
      */
     public static HttpResponse text(String text) {
         return ok().contentType("text/plain; charset=UTF-8").body(text);
     }
 
     /**
+     * {@return a {@code 200} with {@code Content-Type: application/json}}
+     *
      * @param json the body (already serialised), sent in UTF-8
-     * @return a {@code 200} with {@code Content-Type: application/json}
      */
     public static HttpResponse json(String json) {
         return ok().contentType("application/json").body(json);
@@ -188,15 +191,16 @@ public final class HttpResponse {
     }
 
     /**
+     * {@return a response with that status and a {@code text/plain} body}
+     *
      * @param status an error status
      * @param message the plain-text body
-     * @return a response with that status and a {@code text/plain} body
      */
     public static HttpResponse error(int status, String message) {
         return status(status).contentType("text/plain; charset=UTF-8").body(message);
     }
 
-    /** @return the status code */
+    /** {@return the status code} */
     public int status() {
         return status;
     }
@@ -254,8 +258,9 @@ public final class HttpResponse {
     }
 
     /**
+     * {@return its first value, or {@code null}}
+     *
      * @param name the header name (case-insensitive)
-     * @return its first value, or {@code null}
      */
     public String headerOrNull(String name) {
         for (int i = 0; i < headers.size(); i += 2) {
@@ -266,7 +271,7 @@ public final class HttpResponse {
         return null;
     }
 
-    /** @return the headers in order, as (name, value) entries */
+    /** {@return the headers in order, as (name, value) entries} */
     public List<Map.Entry<String, String>> headers() {
         List<Map.Entry<String, String>> out = new ArrayList<>(headers.size() / 2);
         for (int i = 0; i < headers.size(); i += 2) {
@@ -329,22 +334,22 @@ public final class HttpResponse {
         return r;
     }
 
-    /** @return whether the connection switched protocols and nothing is to be written */
+    /** {@return whether the connection switched protocols and nothing is to be written} */
     boolean isSwitched() {
         return switched;
     }
 
-    /** @return the value to serialise as JSON, or {@code null} */
+    /** {@return the value to serialise as JSON, or {@code null}} */
     Object jsonValue() {
         return jsonValue;
     }
 
-    /** @return the body bytes, or {@code null} when there is none or it is streamed */
+    /** {@return the body bytes, or {@code null} when there is none or it is streamed} */
     public byte[] bodyBytes() {
         return body;
     }
 
-    /** @return the body writer of a streamed response, or {@code null} */
+    /** {@return the body writer of a streamed response, or {@code null}} */
     public Body streamBody() {
         return stream;
     }

@@ -116,8 +116,9 @@ public final class HttpServer implements AutoCloseable {
     @FunctionalInterface
     public interface BeforeFilter {
         /**
+         * {@return a response that ends the request here, or {@code null}}
+         *
          * @param request the request (path parameters are set)
-         * @return a response that ends the request here, or {@code null}
          * @throws Exception as a handler
          */
         HttpResponse before(HttpRequest request) throws Exception;
@@ -127,6 +128,8 @@ public final class HttpServer implements AutoCloseable {
     @FunctionalInterface
     public interface AfterFilter {
         /**
+         * Inspects or changes the response before it is sent.
+         *
          * @param request the request
          * @param response the response about to be sent
          * @throws Exception as a handler
@@ -180,7 +183,7 @@ public final class HttpServer implements AutoCloseable {
         this.observers = b.observers.toArray(new HttpObserver[0]);
     }
 
-    /** @return a new builder (see {@link HttpServerBuilder} for the defaults). Any thread. */
+    /** {@return a new builder (see {@link HttpServerBuilder} for the defaults)} Any thread. */
     public static HttpServerBuilder builder() {
         return new HttpServerBuilder();
     }
@@ -253,27 +256,27 @@ public final class HttpServer implements AutoCloseable {
 
     // ------------------------------------------------------------------ accessors
 
-    /** @return the bound port (useful after binding port 0). Any thread. */
+    /** {@return the bound port (useful after binding port 0). Any thread.} */
     public int port() {
         return listeners.address().getPort();
     }
 
-    /** @return the bound address. Any thread. */
+    /** {@return the bound address. Any thread.} */
     public InetSocketAddress localAddress() {
         return listeners.address();
     }
 
-    /** @return the server's loop (with {@link HttpServerBuilder#group}, the group's first). Any thread. */
+    /** {@return the server's loop (with {@link HttpServerBuilder#group}, the group's first)} Any thread. */
     public EventLoop loop() {
         return listeners.loops().get(0);
     }
 
-    /** @return the loops that serve this server, in order: one, or every loop of its group. Any thread. */
+    /** {@return the loops that serve this server, in order: one, or every loop of its group. Any thread.} */
     public List<EventLoop> loops() {
         return listeners.loops();
     }
 
-    /** @return whether the server still accepts connections. Any thread. */
+    /** {@return whether the server still accepts connections. Any thread.} */
     public boolean isOpen() {
         return listeners == null || listeners.isOpen();
     }
@@ -422,12 +425,12 @@ public final class HttpServer implements AutoCloseable {
         }
     }
 
-    /** @return the most response bytes one connection held for its client since the last reset (tests) */
+    /** {@return the most response bytes one connection held for its client since the last reset (tests)} */
     long maxBufferedResponseBytes() {
         return maxBufferedResponseBytes;
     }
 
-    /** @return completed once a connection stopped reading because its client did not read (tests) */
+    /** {@return completed once a connection stopped reading because its client did not read (tests)} */
     CompletableFuture<Void> readPaused() {
         return readPaused;
     }

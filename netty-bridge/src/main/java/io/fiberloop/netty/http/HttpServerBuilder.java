@@ -46,6 +46,8 @@ public final class HttpServerBuilder {
     }
 
     /**
+     * Sets the address to bind (default {@code 127.0.0.1}).
+     *
      * @param host the address to bind, e.g. {@code 127.0.0.1} or {@code 0.0.0.0}
      * @return this
      */
@@ -55,6 +57,8 @@ public final class HttpServerBuilder {
     }
 
     /**
+     * Sets the port to bind (default {@code 8080}).
+     *
      * @param port the port; {@code 0} for any free one (see {@link HttpServer#port()})
      * @return this
      */
@@ -296,6 +300,8 @@ public final class HttpServerBuilder {
     }
 
     /**
+     * Sets the longest request line accepted (default 4096 bytes).
+     *
      * @param bytes the longest request line accepted (longer: {@code 414})
      * @return this
      */
@@ -305,6 +311,8 @@ public final class HttpServerBuilder {
     }
 
     /**
+     * Sets the most header bytes accepted (default 8192).
+     *
      * @param bytes the most header bytes accepted (more: {@code 431})
      * @return this
      */
@@ -314,6 +322,8 @@ public final class HttpServerBuilder {
     }
 
     /**
+     * Sets the largest request body accepted (default 10 MiB).
+     *
      * @param bytes the largest request body accepted (larger: {@code 413})
      * @return this
      */

@@ -13,10 +13,10 @@ final class Ranges {
     }
 
     /**
+     * {@return {@code [first, last]} (inclusive), {@link #UNSATISFIABLE}, or {@code null} to ignore the header and send the whole (several ranges, another unit, bad syntax)}
+     *
      * @param header the {@code Range} header
      * @param size the representation's length
-     * @return {@code [first, last]} (inclusive), {@link #UNSATISFIABLE}, or {@code null} to ignore
-     *         the header and send the whole (several ranges, another unit, bad syntax)
      */
     static long[] single(String header, long size) {
         String h = header.trim();

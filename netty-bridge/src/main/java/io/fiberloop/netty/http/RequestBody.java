@@ -99,22 +99,22 @@ final class RequestBody {
         return ended;
     }
 
-    /** @return the trailer fields received with the end of the body (empty until then, or without any) */
+    /** {@return the trailer fields received with the end of the body (empty until then, or without any)} */
     java.util.List<java.util.Map.Entry<String, String>> trailers() {
         return trailers == null ? java.util.List.of() : trailers.entries();
     }
 
-    /** @return the first value of the trailer field {@code name}, or {@code null} */
+    /** {@return the first value of the trailer field {@code name}, or {@code null}} */
     String trailer(String name) {
         return trailers == null ? null : trailers.get(name);
     }
 
-    /** @return the body bytes received so far (for the access log and the metrics) */
+    /** {@return the body bytes received so far (for the access log and the metrics)} */
     long received() {
         return received;
     }
 
-    /** @return the bytes received and not taken yet */
+    /** {@return the bytes received and not taken yet} */
     long bufferedBytes() {
         return inboxBytes;
     }

@@ -19,9 +19,9 @@ interface ServedConnection {
      */
     void addRunning(java.util.List<io.fiberloop.fiber.Task<?>> tasks);
 
-    /** @return whether an exchange runs on this connection */
+    /** {@return whether an exchange runs on this connection} */
     boolean busy();
 
-    /** @return the connection's channel */
+    /** {@return the connection's channel} */
     Channel channel();
 }

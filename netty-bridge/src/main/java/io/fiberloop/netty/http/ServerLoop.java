@@ -63,7 +63,7 @@ final class ServerLoop {
         connections.remove(c);
     }
 
-    /** @return this loop's open connections, a copy. The loop. */
+    /** {@return this loop's open connections, a copy. The loop.} */
     List<ServedConnection> connections() {
         return List.copyOf(connections);
     }
@@ -74,7 +74,7 @@ final class ServerLoop {
         ws.onEnd = () -> webSockets.remove(ws);
     }
 
-    /** @return this loop's open WebSockets, a copy. The loop. */
+    /** {@return this loop's open WebSockets, a copy. The loop.} */
     List<WsConnection> webSockets() {
         return List.copyOf(webSockets);
     }
@@ -84,7 +84,7 @@ final class ServerLoop {
         active++;
     }
 
-    /** @return the exchanges in flight on this loop; any thread (a racy read) */
+    /** {@return the exchanges in flight on this loop; any thread (a racy read)} */
     int active() {
         return active;
     }

@@ -120,18 +120,20 @@ public final class StaticFiles implements HttpHandler {
     }
 
     /**
+     * {@return a changed copy}
+     *
      * @param names the files a directory request answers, tried in order (default {@code index.html});
      *        none to answer {@code 404} for directories
-     * @return a changed copy
      */
     public StaticFiles indexFiles(String... names) {
         return new StaticFiles(root, prefix, loader, List.of(names), cacheControl);
     }
 
     /**
+     * {@return a changed copy}
+     *
      * @param value the {@code Cache-Control} of every file, e.g. {@code max-age=3600}, or
      *        {@code null} for none (the default: browsers revalidate with the {@code ETag})
-     * @return a changed copy
      */
     public StaticFiles cacheControl(String value) {
         return new StaticFiles(root, prefix, loader, indexFiles, value);

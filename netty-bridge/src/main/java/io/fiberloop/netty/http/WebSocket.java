@@ -150,31 +150,31 @@ public interface WebSocket extends AutoCloseable {
      */
     void close(int code, String reason);
 
-    /** @return whether no close frame was sent or received and the connection is up */
+    /** {@return whether no close frame was sent or received and the connection is up} */
     boolean isOpen();
 
     /**
-     * @return the close code: the peer's (or {@link #NO_STATUS}), the one sent for the peer's
-     *         protocol error, this side's, or {@link #ABNORMAL_CLOSURE}; {@code -1} while open
+     * {@return the close code: the peer's (or {@link #NO_STATUS}), the one sent for the peer's protocol error, this side's, or {@link #ABNORMAL_CLOSURE}; {@code -1} while open}
+     *
      */
     int closeCode();
 
-    /** @return the close reason that went with {@link #closeCode()}, or {@code ""} */
+    /** {@return the close reason that went with {@link #closeCode()}, or {@code ""}} */
     String closeReason();
 
-    /** @return the subprotocol agreed in the handshake, or {@code null} */
+    /** {@return the subprotocol agreed in the handshake, or {@code null}} */
     String subprotocol();
 
-    /** @return whether the connection compresses its messages (permessage-deflate agreed) */
+    /** {@return whether the connection compresses its messages (permessage-deflate agreed)} */
     boolean compressed();
 
     /**
-     * @return the upgrade request on the server (its path and query parameters, headers); {@code null}
-     *         on the client
+     * {@return the upgrade request on the server (its path and query parameters, headers); {@code null} on the client}
+     *
      */
     HttpRequest request();
 
-    /** @return the peer's address */
+    /** {@return the peer's address} */
     SocketAddress remoteAddress();
 
     /**
@@ -201,16 +201,18 @@ public interface WebSocket extends AutoCloseable {
         }
 
         /**
+         * {@return a text message}
+         *
          * @param text the text
-         * @return a text message
          */
         public static Message text(String text) {
             return new Message(Objects.requireNonNull(text, "text"), null);
         }
 
         /**
+         * {@return a binary message}
+         *
          * @param data the bytes (copied)
-         * @return a binary message
          */
         public static Message binary(byte[] data) {
             return new Message(null, Objects.requireNonNull(data, "data").clone());
@@ -221,13 +223,14 @@ public interface WebSocket extends AutoCloseable {
             return new Message(null, data);
         }
 
-        /** @return whether this is a text message */
+        /** {@return whether this is a text message} */
         public boolean isText() {
             return text != null;
         }
 
         /**
-         * @return the text
+         * {@return the text}
+         *
          * @throws IllegalStateException if this is a binary message (use {@link #bytes()})
          */
         public String text() {
@@ -237,12 +240,12 @@ public interface WebSocket extends AutoCloseable {
             return text;
         }
 
-        /** @return the bytes (a copy): a binary message's, or a text message's in UTF-8 */
+        /** {@return the bytes (a copy): a binary message's, or a text message's in UTF-8} */
         public byte[] bytes() {
             return text != null ? text.getBytes(StandardCharsets.UTF_8) : data.clone();
         }
 
-        /** @return the payload's length in bytes */
+        /** {@return the payload's length in bytes} */
         public int length() {
             return text != null ? text.getBytes(StandardCharsets.UTF_8).length : data.length;
         }

@@ -51,15 +51,16 @@ public final class WebSocketOptions {
         this.originCheck = originCheck;
     }
 
-    /** @return the defaults (see the table above) */
+    /** {@return the defaults (see the table above)} */
     public static WebSocketOptions defaults() {
         return DEFAULTS;
     }
 
     /**
+     * {@return a changed copy}
+     *
      * @param bytes the largest message accepted, whole (its frames together) and as one frame, at
      *        most 2 GiB − 1; larger closes the connection with {@code 1009}
-     * @return a changed copy
      */
     public WebSocketOptions maxMessageSize(int bytes) {
         if (bytes <= 0) {
@@ -69,8 +70,9 @@ public final class WebSocketOptions {
     }
 
     /**
+     * {@return a changed copy}
+     *
      * @param interval how long after the last ping the next is sent; zero never pings
-     * @return a changed copy
      */
     public WebSocketOptions pingInterval(Duration interval) {
         return new WebSocketOptions(maxMessageSize, notNegative(interval, "pingInterval"), idleTimeout, closeTimeout, subprotocols,
@@ -78,10 +80,11 @@ public final class WebSocketOptions {
     }
 
     /**
+     * {@return a changed copy}
+     *
      * @param timeout how long the connection may receive nothing (no message, no pong) before it is
      *        closed with {@code 1001}; zero (the default) never. Pair it with a shorter
      *        {@link #pingInterval} so that a live peer's pongs keep the connection open.
-     * @return a changed copy
      */
     public WebSocketOptions idleTimeout(Duration timeout) {
         return new WebSocketOptions(maxMessageSize, pingInterval, notNegative(timeout, "idleTimeout"), closeTimeout, subprotocols,
@@ -89,8 +92,9 @@ public final class WebSocketOptions {
     }
 
     /**
+     * {@return a changed copy}
+     *
      * @param timeout how long a close waits for the peer's close frame before it ends the connection
-     * @return a changed copy
      */
     public WebSocketOptions closeTimeout(Duration timeout) {
         Duration t = notNegative(timeout, "closeTimeout");
@@ -115,8 +119,9 @@ public final class WebSocketOptions {
     }
 
     /**
+     * {@return a changed copy}
+     *
      * @param on whether to compress messages with permessage-deflate when the other side agrees
-     * @return a changed copy
      */
     public WebSocketOptions compression(boolean on) {
         return new WebSocketOptions(maxMessageSize, pingInterval, idleTimeout, closeTimeout, subprotocols, on, originCheck);
@@ -135,39 +140,40 @@ public final class WebSocketOptions {
                 Objects.requireNonNull(check, "check"));
     }
 
-    /** @return the largest message accepted, in bytes */
+    /** {@return the largest message accepted, in bytes} */
     public int maxMessageSize() {
         return maxMessageSize;
     }
 
-    /** @return the ping interval (zero: no pings) */
+    /** {@return the ping interval (zero: no pings)} */
     public Duration pingInterval() {
         return pingInterval;
     }
 
-    /** @return the idle timeout (zero: none) */
+    /** {@return the idle timeout (zero: none)} */
     public Duration idleTimeout() {
         return idleTimeout;
     }
 
-    /** @return how long a close waits for the peer's close frame */
+    /** {@return how long a close waits for the peer's close frame} */
     public Duration closeTimeout() {
         return closeTimeout;
     }
 
-    /** @return the subprotocols, preferred first */
+    /** {@return the subprotocols, preferred first} */
     public List<String> subprotocols() {
         return subprotocols;
     }
 
-    /** @return whether permessage-deflate is offered or accepted */
+    /** {@return whether permessage-deflate is offered or accepted} */
     public boolean compression() {
         return compression;
     }
 
     /**
+     * {@return whether the server accepts an upgrade from it}
+     *
      * @param origin the {@code Origin} header, or {@code null}
-     * @return whether the server accepts an upgrade from it
      */
     boolean originAllowed(String origin) {
         return originCheck == null || originCheck.test(origin);

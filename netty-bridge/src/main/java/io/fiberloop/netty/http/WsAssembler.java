@@ -67,7 +67,7 @@ final class WsAssembler {
         return toMessage(whole, partialText);
     }
 
-    /** @return whether a fragmented message is being gathered (its rest must still be read) */
+    /** {@return whether a fragmented message is being gathered (its rest must still be read)} */
     boolean gathering() {
         return partial != null;
     }

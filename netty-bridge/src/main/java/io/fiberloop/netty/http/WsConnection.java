@@ -112,7 +112,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
         this.compressed = compressed;
     }
 
-    /** @return whether the handler was put in a pipeline (the hand-over happened). Carrier. */
+    /** {@return whether the handler was put in a pipeline (the hand-over happened). Carrier.} */
     boolean installed() {
         return installed;
     }

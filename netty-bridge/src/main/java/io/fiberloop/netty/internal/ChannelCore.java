@@ -102,7 +102,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         this.queue = queue;
     }
 
-    /** @return the channel (null until the handler is added) */
+    /** {@return the channel (null until the handler is added)} */
     public Channel channel() {
         return ch;
     }
@@ -613,7 +613,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         wake(writer);
     }
 
-    /** @return whether the connection is open on both sides and has not failed */
+    /** {@return whether the connection is open on both sides and has not failed} */
     public boolean isOpen() {
         return !closedLocally && !inactive && failure == null;
     }
@@ -633,12 +633,12 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         }
     }
 
-    /** @return the user-facing type, for messages ("Connection") */
+    /** {@return the user-facing type, for messages ("Connection")} */
     protected String kind() {
         return "Connection";
     }
 
-    /** @return what the user holds, in prose, for messages ("a connection") */
+    /** {@return what the user holds, in prose, for messages ("a connection")} */
     protected String noun() {
         return "a connection";
     }
@@ -652,12 +652,12 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         return s;
     }
 
-    /** @return bytes queued here and not yet written to Netty. Carrier only. */
+    /** {@return bytes queued here and not yet written to Netty. Carrier only.} */
     protected final long outboxBytes() {
         return outboxBytes;
     }
 
-    /** @return bytes in Netty's outbound buffer, written but not yet taken by the socket (0 before registration or after close). Carrier only. */
+    /** {@return bytes in Netty's outbound buffer, written but not yet taken by the socket (0 before registration or after close). Carrier only.} */
     protected final long inNetty() {
         return ch == null ? 0 : Outbound.pendingBytes(ch);
     }

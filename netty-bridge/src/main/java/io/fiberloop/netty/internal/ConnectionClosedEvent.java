@@ -40,7 +40,7 @@ public final class ConnectionClosedEvent extends Event {
     @Timespan(Timespan.NANOSECONDS)
     public long lifetime;
 
-    /** @return whether a recording wants these events now */
+    /** {@return whether a recording wants these events now} */
     public static boolean enabled() {
         return PROBE.isEnabled();
     }

@@ -35,7 +35,7 @@ public final class ConnectionOpenedEvent extends Event {
     @Label("Loop")
     public String loop;
 
-    /** @return whether a recording wants these events now */
+    /** {@return whether a recording wants these events now} */
     public static boolean enabled() {
         return PROBE.isEnabled();
     }

@@ -59,7 +59,7 @@ public final class HttpRequestEvent extends Event {
     @Label("Protocol")
     public String protocol;
 
-    /** @return whether a recording wants these events now (no allocation) */
+    /** {@return whether a recording wants these events now (no allocation)} */
     public static boolean enabled() {
         return PROBE.isEnabled();
     }

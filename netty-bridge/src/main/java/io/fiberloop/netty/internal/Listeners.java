@@ -190,16 +190,16 @@ public final class Listeners {
         }
 
         /**
+         * {@return the server's state for this loop, or {@code null} if none was created yet. Any thread (a racy read from another).}
+         *
          * @param <T> its type
-         * @return the server's state for this loop, or {@code null} if none was created yet. Any
-         *     thread (a racy read from another).
          */
         @SuppressWarnings("unchecked")
         public <T> T peekAttachment() {
             return (T) attachment;
         }
 
-        /** @return the loop this listener serves on */
+        /** {@return the loop this listener serves on} */
         public EventLoop loop() {
             return loop;
         }
@@ -219,7 +219,7 @@ public final class Listeners {
             });
         }
 
-        /** @return the tracked tasks still running. Any thread (a racy read from another). */
+        /** {@return the tracked tasks still running. Any thread (a racy read from another).} */
         public int live() {
             return live;
         }
@@ -334,37 +334,37 @@ public final class Listeners {
         setup.accepted(ch, l);
     }
 
-    /** @return the bound address (every loop's listener binds the same). Any thread. */
+    /** {@return the bound address (every loop's listener binds the same). Any thread.} */
     public InetSocketAddress address() {
         return address;
     }
 
-    /** @return the listeners, one per loop, in the loops' order. Any thread. */
+    /** {@return the listeners, one per loop, in the loops' order. Any thread.} */
     public List<Listener> listeners() {
         return listeners;
     }
 
-    /** @return the loops, in order. Any thread. */
+    /** {@return the loops, in order. Any thread.} */
     public List<EventLoop> loops() {
         return listeners.stream().map(Listener::loop).toList();
     }
 
-    /** @return the transport of the loops. Any thread. */
+    /** {@return the transport of the loops. Any thread.} */
     public NettyTransport transport() {
         return transport;
     }
 
-    /** @return whether each loop binds its own listening channel with {@code SO_REUSEPORT}. Any thread. */
+    /** {@return whether each loop binds its own listening channel with {@code SO_REUSEPORT}. Any thread.} */
     public boolean usesReusePort() {
         return reusePort;
     }
 
-    /** @return whether new connections are accepted. Any thread. */
+    /** {@return whether new connections are accepted. Any thread.} */
     public boolean isOpen() {
         return !closing;
     }
 
-    /** @return the tracked tasks still running, on every loop (a racy sum). Any thread. */
+    /** {@return the tracked tasks still running, on every loop (a racy sum). Any thread.} */
     public int live() {
         int n = 0;
         for (Listener l : listeners) {

@@ -17,7 +17,8 @@ public final class Loops {
     @FunctionalInterface
     public interface IoCallable<T> {
         /**
-         * @return the result
+         * {@return the result}
+         *
          * @throws IOException as the work does
          */
         T call() throws IOException;

@@ -41,9 +41,9 @@ public final class NettyReach {
     }
 
     /**
+     * {@return its owning-thread reference, or {@code null} if it cannot be reached (see {@link #owningThreadProblem()})}
+     *
      * @param loop a Netty loop
-     * @return its owning-thread reference, or {@code null} if it cannot be reached (see
-     *     {@link #owningThreadProblem()})
      */
     @SuppressWarnings("unchecked")
     public static AtomicReference<Thread> owningThread(ManualIoEventLoop loop) {
@@ -57,7 +57,7 @@ public final class NettyReach {
         }
     }
 
-    /** @return why {@link #owningThread} cannot reach the field, or {@code null} if it can */
+    /** {@return why {@link #owningThread} cannot reach the field, or {@code null} if it can} */
     public static String owningThreadProblem() {
         return OWNER_FIELD_PROBLEM;
     }

@@ -40,9 +40,10 @@ public final class Outbound {
     }
 
     /**
+     * The bytes written to {@code c} and not yet taken by its socket.
+     *
      * @param c the channel
-     * @return the bytes written to {@code c} and not yet taken by its socket (0 before it is
-     *     registered or after it is closed)
+     * @return those bytes (0 before it is registered or after it is closed)
      */
     public static long pendingBytes(Channel c) {
         ChannelOutboundBuffer ob = c.unsafe().outboundBuffer();

@@ -5,21 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import ch.qos.logback.classic.Level;
 import io.fiberloop.fiber.Fibers;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -32,7 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 @Timeout(90)
 class ShutdownHookTest {
-    private static final long WAIT_SECONDS = 30;
+    private static final long WAIT_SECONDS = ChildJvm.WAIT_SECONDS;
 
     /**
      * The child: serves {@code /slow?ms=N} (prints "in flight", then works until N ms after the
@@ -62,8 +53,9 @@ class ShutdownHookTest {
 
     @Test
     void sigtermDrainsASlowRequestWithinTheGraceAndLogsIt() throws Exception {
-        try (Child child = Child.start(10_000)) {
-            try (RawHttp c = new RawHttp(child.port)) {
+        try (ChildJvm child = child(10_000)) {
+            int port = child.awaitPort();
+            try (RawHttp c = new RawHttp(port)) {
                 c.socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
                 c.send(RawHttp.get("/slow?ms=200"));
                 child.await("in flight");
@@ -75,18 +67,19 @@ class ShutdownHookTest {
                 assertEquals("close", r.header("Connection"), "a response during the drain closes its connection");
             }
             String out = child.waitForExit();
-            assertTrue(out.contains("JVM shutting down: closing the HTTP server on 127.0.0.1:" + child.port + " (grace 10000 ms)"), out);
-            assertTrue(out.contains("HTTP server on 127.0.0.1:" + child.port + ": stopped accepting; draining 1 request (GET /slow) on 1 connection within"), out);
-            assertTrue(out.contains("HTTP server on 127.0.0.1:" + child.port + ": drained after "), out);
-            assertTrue(out.contains("HTTP server on 127.0.0.1:" + child.port + " closed after "), out);
+            assertTrue(out.contains("JVM shutting down: closing the HTTP server on 127.0.0.1:" + port + " (grace 10000 ms)"), out);
+            assertTrue(out.contains("HTTP server on 127.0.0.1:" + port + ": stopped accepting; draining 1 request (GET /slow) on 1 connection within"), out);
+            assertTrue(out.contains("HTTP server on 127.0.0.1:" + port + ": drained after "), out);
+            assertTrue(out.contains("HTTP server on 127.0.0.1:" + port + " closed after "), out);
             assertFalse(out.contains("cutting off"), out);
         }
     }
 
     @Test
     void aRequestLongerThanTheGraceIsCutOffAndLoggedByName() throws Exception {
-        try (Child child = Child.start(300)) {
-            try (RawHttp c = new RawHttp(child.port)) {
+        try (ChildJvm child = child(300)) {
+            int port = child.awaitPort();
+            try (RawHttp c = new RawHttp(port)) {
                 c.socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
                 c.send(RawHttp.get("/slow?ms=60000"));
                 child.await("in flight");
@@ -112,75 +105,7 @@ class ShutdownHookTest {
         }
     }
 
-    /** A child JVM running {@link #main} with this JVM's flags and class path. */
-    private static final class Child implements AutoCloseable {
-        final Process process;
-        final StringBuffer output = new StringBuffer();
-        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final CountDownLatch ended = new CountDownLatch(1);
-        int port;
-
-        private Child(Process process) {
-            this.process = process;
-            Thread.ofPlatform().daemon().name("child-output").start(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String l; (l = r.readLine()) != null; ) {
-                        output.append(l).append('\n');
-                        lines.add(l);
-                    }
-                } catch (IOException e) {
-                    output.append("[reading failed: ").append(e).append("]\n");
-                } finally {
-                    ended.countDown();
-                }
-            });
-        }
-
-        static Child start(long graceMillis) throws Exception {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            // this JVM's flags (surefire's argLine: the jvmopts file, leak detection), up to its main jar or class
-            for (String arg : ProcessHandle.current().info().arguments().orElseThrow()) {
-                if (arg.equals("-jar") || arg.equals("-cp") || arg.equals("-classpath") || !(arg.startsWith("-") || arg.startsWith("@"))) {
-                    break;
-                }
-                if (!arg.startsWith("-javaagent") && !arg.startsWith("-agent")) {
-                    cmd.add(arg);
-                }
-            }
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ShutdownHookTest.class.getName(), String.valueOf(graceMillis)));
-            Child c = new Child(new ProcessBuilder(cmd).redirectErrorStream(true).start());
-            String line = c.await("listening on ");
-            c.port = Integer.parseInt(line.substring(line.indexOf("listening on ") + "listening on ".length()).trim());
-            return c;
-        }
-
-        /** Waits for a line that contains {@code what}; returns it. */
-        String await(String what) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-            for (;;) {
-                String l = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-                if (l == null) {
-                    fail("the child did not print '" + what + "' within " + WAIT_SECONDS + " s; its output:\n" + output);
-                }
-                if (l.contains(what)) {
-                    return l;
-                }
-            }
-        }
-
-        /** Waits for the child to exit after SIGTERM; returns its output. */
-        String waitForExit() throws InterruptedException {
-            assertTrue(process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS), "the child did not exit; its output:\n" + output);
-            assertTrue(ended.await(WAIT_SECONDS, TimeUnit.SECONDS));
-            return output.toString();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            if (process.isAlive()) {
-                process.destroyForcibly().waitFor(WAIT_SECONDS, TimeUnit.SECONDS);
-            }
-        }
+    private static ChildJvm child(long graceMillis) throws Exception {
+        return ChildJvm.start(ShutdownHookTest.class, List.of(), String.valueOf(graceMillis));
     }
 }
