@@ -90,6 +90,12 @@ public final class Strand implements Executor, Runnable {
 
     /** Whether its thread carries the fiber's name (given at start, by a rename, or on first suspension). */
     private boolean threadNamed;
+    /**
+     * A task strand only: whether it runs on the work fiber's thread and has not suspended yet
+     * ({@link #runAsStandIn}): the thread keeps the work fiber's name until the task first
+     * suspends, so a request answered at once renames no thread.
+     */
+    private boolean borrowing;
 
     /** The fiberloop locks it holds, innermost first; {@code null} when it holds none. */
     HeldLock heldLocks;
@@ -324,11 +330,14 @@ public final class Strand implements Executor, Runnable {
         String ownName = thread.getName();
         task.thread = thread;
         task.state = Fiber.State.RUNNING;
+        task.borrowing = true;
+        task.threadNamed = false; // named only if it suspends (runMounted)
         standIn = task;
         host.mounted = task;
         try {
             body.run();
         } finally {
+            task.borrowing = false;
             standIn = null;
             host.mounted = this;
             if (task.threadNamed) {
@@ -339,13 +348,17 @@ public final class Strand implements Executor, Runnable {
 
     /**
      * Gives the strand's thread the fiber's name, for the JDK's thread dumps: at once if the
-     * thread exists (a rename, or a task standing in on the work fiber's thread), else when it
-     * starts. Any thread.
+     * thread exists and is the strand's own, when it starts, or, for a task still running inline
+     * on the work fiber's thread, when it first suspends. Any thread.
      *
      * @param name the fiber's new name
      */
     public void nameThread(String name) {
         Thread t = thread;
+        if (borrowing) {
+            threadNamed = false; // still on the work fiber's thread: named if it suspends
+            return;
+        }
         if (t != null && kind != Kind.WORK && state != Fiber.State.ENDED) {
             t.setName(name);
             threadNamed = true;
@@ -359,6 +372,7 @@ public final class Strand implements Executor, Runnable {
      */
     private void nameOnFirstSuspension() {
         threadNamed = true;
+        borrowing = false; // suspended: the thread is the task's now
         if (kind != Kind.WORK && state != Fiber.State.ENDED) {
             thread.setName(fiber.name());
         }
@@ -635,12 +649,12 @@ public final class Strand implements Executor, Runnable {
      * extra time does nothing. Carrier only.
      */
     private void runMounted(Runnable c) {
-        Strand s = standIn != null ? standIn : this;
-        host.mounted = s;
+        host.mounted = standIn != null ? standIn : this;
         try {
             c.run();
         } finally {
             host.mounted = null;
+            Strand s = standIn != null ? standIn : this; // a task that began inline in this run and suspended
             if (!s.threadNamed) {
                 s.nameOnFirstSuspension();
             }
