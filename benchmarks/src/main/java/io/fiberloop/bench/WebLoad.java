@@ -106,7 +106,7 @@ public final class WebLoad {
         System.out.printf(Locale.ROOT, "%s: raw Netty's rate over the rounds %s%n", what, spread(samples, "raw-netty"));
     }
 
-    /** @return the lowest and highest rate of {@code server} and their spread as a share of the median */
+    /** {@return the lowest and highest rate of {@code server} and their spread as a share of the median} */
     private static String spread(List<Sample> samples, String server) {
         double[] v = samples.stream().filter(s -> s.server().equals(server)).mapToDouble(Sample::rate).sorted().toArray();
         if (v.length == 0) {

@@ -24,7 +24,7 @@ final class LeakWatch {
     private LeakWatch() {
     }
 
-    /** @return whether leaks are checked: Netty's detector runs at PARANOID */
+    /** {@return whether leaks are checked: Netty's detector runs at PARANOID} */
     static boolean enabled() {
         return ResourceLeakDetector.getLevel() == ResourceLeakDetector.Level.PARANOID;
     }

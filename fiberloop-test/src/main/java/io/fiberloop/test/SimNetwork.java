@@ -159,7 +159,7 @@ public final class SimNetwork {
         };
     }
 
-    /** @return the seed the random faults come from */
+    /** {@return the seed the random faults come from} */
     public long seed() {
         return seed;
     }
@@ -292,12 +292,12 @@ public final class SimNetwork {
         return this;
     }
 
-    /** @return how many connections the network has reset so far (loop thread) */
+    /** {@return how many connections the network has reset so far (loop thread)} */
     public long resets() {
         return resets;
     }
 
-    /** @return how many connections the network has stalled so far (loop thread) */
+    /** {@return how many connections the network has stalled so far (loop thread)} */
     public long stalls() {
         return stalls;
     }

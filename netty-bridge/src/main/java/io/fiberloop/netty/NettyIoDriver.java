@@ -483,7 +483,7 @@ final class NettyIoDriver implements IoDriver {
         return hasPending();
     }
 
-    /** @return makes the channels of client connections: the transport's, or the in-memory network's */
+    /** {@return the factory of client connections' channels: the transport's, or the in-memory network's} */
     ChannelFactory<? extends Channel> clientChannels() {
         if (closed) {
             throw new IllegalStateException("loop '" + loop.name() + "' is closed");
@@ -491,7 +491,7 @@ final class NettyIoDriver implements IoDriver {
         return clientChannels;
     }
 
-    /** @return whether this driver's TCP channels are an in-memory network's */
+    /** {@return whether this driver's TCP channels are an in-memory network's} */
     boolean inMemory() {
         return network != null;
     }

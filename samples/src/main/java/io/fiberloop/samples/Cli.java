@@ -29,7 +29,7 @@ final class Cli {
 
     /** A sample that listens on a TCP port of 127.0.0.1, named in its errors. */
     interface Listening {
-        /** @return the port the command line asked for (0: any free one) */
+        /** {@return the port the command line asked for (0: any free one)} */
         int port();
     }
 

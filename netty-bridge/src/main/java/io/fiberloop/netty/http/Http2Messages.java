@@ -311,7 +311,7 @@ final class Http2Messages {
             }
         }
 
-        /** @return the slot that holds {@code name}'s lower-case text and kind, filled now if it held another name */
+        /** {@return the slot that holds {@code name}'s lower-case text and kind, filled now if it held another name} */
         private int slot(CharSequence name) {
             int slot = System.identityHashCode(name) & (SLOTS - 1);
             if (keys[slot] != name) {

@@ -9,6 +9,6 @@ import io.netty.channel.ServerChannel;
  */
 public interface ChannelSource {
 
-    /** @return makes the listening channels of servers on this loop */
+    /** {@return the factory of the listening channels of servers on this loop} */
     ChannelFactory<? extends ServerChannel> serverChannels();
 }

@@ -19,13 +19,13 @@ import io.netty.channel.ServerChannel;
  */
 public interface InMemoryNetwork {
 
-    /** @return the factory of the Netty I/O handler that moves this network's bytes */
+    /** {@return the factory of the Netty I/O handler that moves this network's bytes} */
     IoHandlerFactory ioHandlerFactory();
 
-    /** @return makes the listening channels of servers */
+    /** {@return the factory of the servers' listening channels} */
     ChannelFactory<? extends ServerChannel> serverChannels();
 
-    /** @return makes the channels of client connections */
+    /** {@return the factory of the client connections' channels} */
     ChannelFactory<? extends Channel> clientChannels();
 
     /**
