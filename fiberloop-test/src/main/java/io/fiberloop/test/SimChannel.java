@@ -12,10 +12,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FileRegion;
-import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandle;
-import io.netty.channel.IoRegistration;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.DuplexChannel;
@@ -53,26 +50,9 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
 
     final SimNetwork network;
     private final Config config = new Config(this);
-    private final Handle handle = new Handle() {
-        @Override
-        public void handle(IoRegistration registration, IoEvent ioEvent) {
-        }
-
-        @Override
-        public void close() {
-            closeNow();
-        }
-
-        @Override
-        public void closeNow() {
-            if (isOpen()) {
-                unsafe().close(unsafe().voidPromise());
-            }
-        }
-    };
+    private final SimRegistration registration;
     /** Bytes (and {@link SimNetwork#EOF}) delivered and not yet read. */
     private final ArrayDeque<Object> inbound = new ArrayDeque<>();
-    private IoRegistration registration;
     private State state = State.OPEN;
     private InetSocketAddress local;
     private InetSocketAddress remote;
@@ -94,12 +74,14 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
     SimChannel(SimNetwork network) {
         super(null);
         this.network = network;
+        this.registration = new SimRegistration(this, network);
     }
 
     /** A connection {@code parent} accepted. */
     SimChannel(SimServerChannel parent, InetSocketAddress local, InetSocketAddress remote) {
         super(parent);
         this.network = parent.network;
+        this.registration = new SimRegistration(this, network);
         this.local = local;
         this.remote = remote;
         this.state = State.CONNECTED;
@@ -152,29 +134,17 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
 
     @Override
     protected boolean isCompatible(EventLoop loop) {
-        return loop instanceof IoEventLoop io && io.isCompatible(Handle.class);
+        return SimRegistration.compatible(loop);
     }
 
     @Override
     protected void doRegister(ChannelPromise promise) {
-        ((IoEventLoop) eventLoop()).register(handle).addListener(f -> {
-            if (f.isSuccess()) {
-                registration = (IoRegistration) f.getNow();
-                network.attach(eventLoop());
-                promise.setSuccess();
-            } else {
-                promise.setFailure(f.cause());
-            }
-        });
+        registration.register(promise);
     }
 
     @Override
     protected void doDeregister() {
-        IoRegistration r = registration;
-        registration = null;
-        if (r != null) {
-            r.cancel();
-        }
+        registration.cancel();
     }
 
     @Override

@@ -6,9 +6,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.EventLoop;
-import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
@@ -31,32 +28,16 @@ final class SimServerChannel extends AbstractServerChannel {
             return true;
         }
     };
-    private final SimChannel.Handle handle = new SimChannel.Handle() {
-        @Override
-        public void handle(IoRegistration registration, IoEvent ioEvent) {
-        }
-
-        @Override
-        public void close() {
-            closeNow();
-        }
-
-        @Override
-        public void closeNow() {
-            if (isOpen()) {
-                unsafe().close(unsafe().voidPromise());
-            }
-        }
-    };
+    private final SimRegistration registration;
     /** Connections established and not yet handed to the pipeline. */
     private final ArrayDeque<SimChannel> accepted = new ArrayDeque<>();
-    private IoRegistration registration;
     private InetSocketAddress local;
     private boolean open = true;
     private boolean readPending;
 
     SimServerChannel(SimNetwork network) {
         this.network = network;
+        this.registration = new SimRegistration(this, network);
     }
 
     @Override
@@ -86,29 +67,17 @@ final class SimServerChannel extends AbstractServerChannel {
 
     @Override
     protected boolean isCompatible(EventLoop loop) {
-        return loop instanceof IoEventLoop io && io.isCompatible(SimChannel.Handle.class);
+        return SimRegistration.compatible(loop);
     }
 
     @Override
     protected void doRegister(ChannelPromise promise) {
-        ((IoEventLoop) eventLoop()).register(handle).addListener(f -> {
-            if (f.isSuccess()) {
-                registration = (IoRegistration) f.getNow();
-                network.attach(eventLoop());
-                promise.setSuccess();
-            } else {
-                promise.setFailure(f.cause());
-            }
-        });
+        registration.register(promise);
     }
 
     @Override
     protected void doDeregister() {
-        IoRegistration r = registration;
-        registration = null;
-        if (r != null) {
-            r.cancel();
-        }
+        registration.cancel();
     }
 
     @Override
