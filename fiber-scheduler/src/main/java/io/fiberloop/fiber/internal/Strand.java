@@ -331,7 +331,6 @@ public final class Strand implements Executor, Runnable {
         task.thread = thread;
         task.state = Fiber.State.RUNNING;
         task.borrowing = true;
-        task.threadNamed = false; // named only if it suspends (runMounted)
         standIn = task;
         host.mounted = task;
         try {
