@@ -46,12 +46,13 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "HttpLoad", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"wrk against GET /plaintext of fiberloop, raw Netty, Vert.x 5 (event loop) and Vert.x 5 (virtual "
-                + "threads) (and fiberloop-jfr: fiberloop with a JFR recording of fiberloop.jfc), each in a child JVM "
+                + "threads) (and fiberloop-jfr: fiberloop with a JFR recording of fiberloop.jfc; fiberloop-base: "
+                + "the fiberloop server of --baseline-jar), each in a child JVM "
                 + "on one event loop, not pinned; alternating rounds, medians, ratios against "
                 + "raw Netty, issue 20's verdicts; a JSON result file. Needs wrk (apt-get install wrk)."})
 public final class HttpLoad implements Callable<Integer> {
     /** Every server the harness knows, in the default order. */
-    static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "vertx-vt", "fiberloop-jfr");
+    static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "vertx-vt", "fiberloop-jfr", "fiberloop-base");
     private static final long CLK_TCK = 100;
 
     @Mixin
@@ -202,6 +203,8 @@ public final class HttpLoad implements Callable<Integer> {
         return switch (server) {
             case "fiberloop" -> ChildJvm.start(server, jvm, ready, HttpServers.Fiberloop.class.getName(), common.transport);
             case "fiberloop-jfr" -> ChildJvm.start(server, withFiberloopRecording(jvm), ready, HttpServers.Fiberloop.class.getName(),
+                    common.transport);
+            case "fiberloop-base" -> ChildJvm.start(server, jvm, common.baselineClassPath(), ready, HttpServers.Fiberloop.class.getName(),
                     common.transport);
             case "raw" -> ChildJvm.start(server, jvm, ready, HttpServers.RawNetty.class.getName(), common.transport);
             case "vertx" -> ChildJvm.start(server, jvm, ready, VertxServers.class.getName(), "http", "eventloop", common.transport);

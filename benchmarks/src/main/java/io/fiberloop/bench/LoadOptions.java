@@ -36,6 +36,11 @@ final class LoadOptions {
                     + "(default: ${DEFAULT-VALUE}; 100 keeps every run).")
     int maxOthers;
 
+    @Option(names = "--baseline-jar", paramLabel = "JAR",
+            description = "An earlier build's benchmarks jar: its fiberloop server runs as the server fiberloop-base "
+                    + "(name it in --servers), an A/B of two builds in the same rounds.")
+    Path baselineJar;
+
     @Option(names = {"-o", "--out"}, paramLabel = "FILE",
             description = "The JSON result file (default: benchmarks/results/<harness>-<UTC time>.json under the git "
                     + "work tree, else the current directory).")
@@ -51,6 +56,9 @@ final class LoadOptions {
         check("--seconds", seconds, 1, 600);
         check("--rounds", rounds, 1, 50);
         check("--max-others", maxOthers, 1, 100);
+        if (baselineJar != null && !java.nio.file.Files.isRegularFile(baselineJar)) {
+            throw new IllegalArgumentException("--baseline-jar " + baselineJar + " is not a file: give a benchmarks.jar of an earlier build");
+        }
         transport = BenchTransports.norm(transport);
         BenchTransports.ioHandlerFactory(transport); // throws for an unknown name
     }
@@ -63,12 +71,27 @@ final class LoadOptions {
         m.put("rounds", rounds);
         m.put("maxOthersPct", maxOthers);
         m.put("serverJvmArgs", serverJvmArgs);
+        if (baselineJar != null) {
+            m.put("baselineJar", baselineJar.toString());
+        }
     }
 
     static void check(String option, long value, long min, long max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(option + " must be " + min + ".." + max + ", not " + value);
         }
+    }
+
+    /**
+     * {@return the class path of the {@code fiberloop-base} server}
+     *
+     * @throws IllegalArgumentException if no {@code --baseline-jar} was given
+     */
+    String baselineClassPath() {
+        if (baselineJar == null) {
+            throw new IllegalArgumentException("the server fiberloop-base needs --baseline-jar JAR (an earlier build's benchmarks jar)");
+        }
+        return baselineJar.toAbsolutePath().toString();
     }
 
     /** The servers in the order they run in {@code round}: as given in odd rounds, reversed in even ones. */

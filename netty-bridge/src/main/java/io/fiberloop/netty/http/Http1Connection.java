@@ -62,6 +62,8 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     static final String ENCODER = "fiberloop-http-encoder";
 
     private final Http1Decoder decoder;
+    /** The encoder's context: a write from it skips the encoder (for responses already encoded). */
+    private ChannelHandlerContext encoderCtx;
 
     // inbound (owning thread)
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
@@ -99,7 +101,22 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     void install(io.netty.channel.ChannelPipeline p) {
         p.addLast(DECODER, decoder);
         p.addLast(ENCODER, new io.netty.handler.codec.http.HttpResponseEncoder());
+        encoderCtx = p.context(ENCODER);
         p.addLast("fiberloop-http", this);
+    }
+
+    /**
+     * Writes a whole response already encoded ({@link WholeResponseEncoder}: a {@link ByteBuf})
+     * past Netty's encoder, and the rest (Netty's response objects, streamed parts) through it.
+     * Owning thread.
+     */
+    @Override
+    protected void writeOut(Object msg) {
+        if (msg instanceof ByteBuf b) {
+            encoderCtx.write(b, encoderCtx.voidPromise());
+        } else {
+            super.writeOut(msg);
+        }
     }
 
     /** The decoder's run begins (a read, or a pump). Owning thread. */

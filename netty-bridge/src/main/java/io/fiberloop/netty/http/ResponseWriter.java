@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import java.io.IOException;
 import java.util.List;
 
@@ -22,7 +23,9 @@ import java.util.List;
  * Turns a handler's {@link HttpResponse} into what goes on the wire: the status line and headers
  * (validated, with {@code Date}, {@code Content-Length} or chunked encoding, and
  * {@code Connection} set by the server), then the body, whole or streamed through a
- * {@link BodyWriter}. One per server and loop: its {@link HeaderCache} is not thread-safe.
+ * {@link BodyWriter}. A whole response over HTTP/1.x is written straight into one buffer
+ * ({@link WholeResponseEncoder}); the others become Netty's response objects for its encoder (HTTP/1.x)
+ * or HTTP/2 frames. One per server and loop: its {@link HeaderCache} is not thread-safe.
  *
  * <p>Threading: fibers of its loop.
  */
@@ -30,6 +33,7 @@ final class ResponseWriter {
     private static final byte[] EMPTY = new byte[0];
 
     private final HeaderCache headerCache = new HeaderCache();
+    private final WholeResponseEncoder whole = new WholeResponseEncoder();
 
     /** Sends {@code res} as the answer to {@code ex}. A fiber of the loop. */
     void write(Exchange ex, HttpResponse res) throws Exception {
@@ -56,6 +60,25 @@ final class ResponseWriter {
         }
         boolean keepAlive = HttpUtil.isKeepAlive(head) && !conn.closeAfter && !conn.serverClosing() && ex.body.ended()
                 && !ex.body.continueWithheld();
+        if (stream == null && conn instanceof Http1Connection && WholeResponseEncoder.handles(st, v)) {
+            byte[] body = res.bodyBytes() == null ? EMPTY : res.bodyBytes();
+            boolean sendBody = !isHead && body.length > 0;
+            AsciiString connection = null;
+            if (!keepAlive) {
+                connection = HttpHeaderValues.CLOSE;
+            } else if (v.minorVersion() == 0) {
+                connection = HttpHeaderValues.KEEP_ALIVE;
+            }
+            ByteBuf out = whole.encode(conn.channel().alloc(), v, st, res.rawHeaders(), headerCache, body, sendBody, connection);
+            if (!keepAlive) {
+                conn.closeAfter = true;
+            }
+            ex.status = st;
+            conn.sendResponsePart(out);
+            ex.headSent = true;
+            ex.bytesSent = sendBody ? body.length : 0;
+            return;
+        }
         HttpHeaders h = HeaderCache.newHeaders(); // validated here, by the cache
         List<String> raw = res.rawHeaders();
         HeaderCache hc = headerCache;
