@@ -31,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 
 /**
  * One WebSocket connection on the {@link ChannelCore}, server or client: the Netty handler at the
@@ -69,6 +70,8 @@ final class WsConnection extends ChannelCore implements WebSocket {
     private final ArrayDeque<Message> inbox = new ArrayDeque<>(4);
     private long inboxBytes;
     private final WsAssembler assembler;
+    /** What {@link #receive()} waits for (one object, not a lambda per wait). */
+    private final BooleanSupplier messageOrClose = () -> !inbox.isEmpty() || this.closeSent;
 
     /** The next read is asked from the queued operations (see {@link #channelReadComplete}). */
     private boolean readLater;
@@ -406,7 +409,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
                 return null;
             }
             requestRead();
-            if (!awaitReadable(() -> !inbox.isEmpty() || closeSent, timeoutNanos, "receive")) {
+            if (!awaitReadable(messageOrClose, timeoutNanos, "receive")) {
                 throw new SocketTimeoutException("no WebSocket message within " + Duration.ofNanos(timeoutNanos).toMillis() + " ms on " + this);
             }
         }
