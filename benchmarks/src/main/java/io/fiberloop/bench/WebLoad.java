@@ -57,7 +57,7 @@ public final class WebLoad {
     }
 
     /** One measurement: the rate, and the server's user and system CPU per unit. */
-    record Sample(String server, double rate, double userMicros, double sysMicros) {
+    record Sample(String server, int round, double rate, double userMicros, double sysMicros) {
         double cpuMicros() {
             return userMicros + sysMicros;
         }
@@ -100,11 +100,11 @@ public final class WebLoad {
                             + "jdk.NativeMethodSample#period=1ms,filename=" + Path.of(jfr, s[0] + "-r" + (r + 1) + ".jfr"));
                     String cp = s[0].equals("fiberloop-base") ? baseline : System.getProperty("java.class.path");
                     try (ChildJvm.Child c = ChildJvm.start(s[0], jvm, cp, Duration.ofSeconds(30), s[1], childArgs.toArray(String[]::new))) {
-                        Sample w = wsEcho(s[0], c, seconds);
+                        Sample w = wsEcho(s[0], r, c, seconds);
                         ws.add(w);
                         String fileLine = "";
                         if (filesToo) {
-                            Sample f = file(s[0], c, seconds);
+                            Sample f = file(s[0], r, c, seconds);
                             files.add(f);
                             fileLine = String.format(Locale.ROOT, " | file %,8.1f MiB/s %7.1f us/req", f.rate(), f.cpuMicros());
                         }
@@ -143,11 +143,33 @@ public final class WebLoad {
                         median(samples, server, true), median(samples, server, false), median(user), median(sys));
             }
         }
+        System.out.printf(Locale.ROOT, "%s: per-round ratios (medians): fiberloop / raw Netty rate %s, cpu %s; Vert.x / raw Netty rate %s, cpu %s%n",
+                what, roundRatio(samples, "fiberloop", "raw-netty", true), roundRatio(samples, "fiberloop", "raw-netty", false),
+                roundRatio(samples, "vertx", "raw-netty", true), roundRatio(samples, "vertx", "raw-netty", false));
         double br = median(samples, "fiberloop-base", true);
         if (!Double.isNaN(br)) {
-            System.out.printf(Locale.ROOT, "%s: fiberloop / fiberloop-base: rate %.3fx, cpu %.3fx%n", what, fr / br,
-                    fc / median(samples, "fiberloop-base", false));
+            System.out.printf(Locale.ROOT, "%s: fiberloop / fiberloop-base: rate %.3fx, cpu %.3fx (medians); per round: rate %s, cpu %s%n",
+                    what, fr / br, fc / median(samples, "fiberloop-base", false), roundRatio(samples, "fiberloop", "fiberloop-base", true),
+                    roundRatio(samples, "fiberloop", "fiberloop-base", false));
         }
+    }
+
+    /**
+     * {@return the median over the rounds of {@code a}'s rate (or CPU per unit) over {@code b}'s in the same round, "-" without
+     * both} Steadier than the ratio of medians when the machine's speed swings from round to round.
+     */
+    private static String roundRatio(List<Sample> samples, String a, String b, boolean rate) {
+        List<Double> ratios = new ArrayList<>();
+        for (Sample x : samples) {
+            if (x.server().equals(a)) {
+                samples.stream().filter(y -> y.server().equals(b) && y.round() == x.round()).findFirst()
+                        .ifPresent(y -> ratios.add(rate ? x.rate() / y.rate() : x.cpuMicros() / y.cpuMicros()));
+            }
+        }
+        if (ratios.isEmpty()) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, "%.3fx", median(ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray()));
     }
 
     /** {@return the lowest and highest rate of {@code server} and their spread as a share of the median} */
@@ -177,7 +199,7 @@ public final class WebLoad {
     }
 
     /** 100 connections, each echoing one 1 KiB message at a time: warm-up, then {@code seconds} measured. */
-    private static Sample wsEcho(String name, ChildJvm.Child c, int seconds) throws Exception {
+    private static Sample wsEcho(String name, int round, ChildJvm.Child c, int seconds) throws Exception {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, BenchTransports.ioHandlerFactory("epoll"));
         LongAdder received = new LongAdder();
         CountDownLatch open = new CountDownLatch(CONNECTIONS);
@@ -229,7 +251,7 @@ public final class WebLoad {
             long[] t1 = ChildJvm.cpuTicks(c.pid());
             double secs = (System.nanoTime() - s0) / 1e9;
             long msgs = n1 - n0;
-            return new Sample(name, msgs / secs, ticksToMicros(t0, t1, 0) / msgs, ticksToMicros(t0, t1, 1) / msgs);
+            return new Sample(name, round, msgs / secs, ticksToMicros(t0, t1, 0) / msgs, ticksToMicros(t0, t1, 1) / msgs);
         } finally {
             for (Channel ch : channels) {
                 ch.close();
@@ -239,7 +261,7 @@ public final class WebLoad {
     }
 
     /** wrk -t1 -c16 on the 1 MiB file: MiB/s and server CPU per request. */
-    private static Sample file(String name, ChildJvm.Child c, int seconds) throws Exception {
+    private static Sample file(String name, int round, ChildJvm.Child c, int seconds) throws Exception {
         String url = "http://127.0.0.1:" + c.port + "/files/big.bin";
         run(List.of("wrk", "-t1", "-c16", "-d2s", url)); // warm-up
         long[] t0 = ChildJvm.cpuTicks(c.pid());
@@ -252,7 +274,7 @@ public final class WebLoad {
         double rps = Double.parseDouble(m.group(1));
         double requests = rps * seconds;
         // 1 MiB per request: MiB/s = requests/s
-        return new Sample(name, rps, ticksToMicros(t0, t1, 0) / requests, ticksToMicros(t0, t1, 1) / requests);
+        return new Sample(name, round, rps, ticksToMicros(t0, t1, 0) / requests, ticksToMicros(t0, t1, 1) / requests);
     }
 
     private static String run(List<String> cmd) throws Exception {
