@@ -41,7 +41,12 @@ import java.util.regex.Pattern;
  * {@snippet :
  * flock -x /work/.cpu.lock ./fiberloop java -cp benchmarks/target/benchmarks.jar io.fiberloop.bench.WebLoad 5 10 epoll
  * }
- * Args: rounds (5), seconds per measurement (10), transport (epoll).
+ * Args: rounds (5), seconds per measurement (10), transport (epoll). System properties:
+ * {@code -Dwebload.baseline=JAR} adds {@code fiberloop-base}, fiberloop's server from another
+ * build's jar (an A/B in one session); {@code -Dwebload.only=ws} skips the file measurement;
+ * {@code -Dwebload.servers=fiberloop,raw-netty} runs only the servers named; {@code -Dwebload.jfr=DIR}
+ * records each server with JFR ({@code settings=profile}, Java and native samples every
+ * millisecond) into {@code DIR/LABEL-rROUND.jfr}.
  */
 public final class WebLoad {
     private static final int CONNECTIONS = 100;
@@ -51,7 +56,11 @@ public final class WebLoad {
     private WebLoad() {
     }
 
-    record Sample(String server, double rate, double cpuMicros) {
+    /** One measurement: the rate, and the server's user and system CPU per unit. */
+    record Sample(String server, int round, double rate, double userMicros, double sysMicros) {
+        double cpuMicros() {
+            return userMicros + sysMicros;
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -63,24 +72,44 @@ public final class WebLoad {
         new Random(1).nextBytes(mib);
         Files.write(dir.resolve("big.bin"), mib);
         // label, main class, its arguments (the transport and the directory are appended)
-        String[][] servers = {{"fiberloop", WebServers.Fiberloop.class.getName()}, {"raw-netty", WebServers.RawNetty.class.getName()},
-                {"vertx", VertxServers.class.getName(), "web", "eventloop"}};
+        List<String[]> servers = new ArrayList<>(List.of(new String[] {"fiberloop", WebServers.Fiberloop.class.getName()},
+                new String[] {"raw-netty", WebServers.RawNetty.class.getName()},
+                new String[] {"vertx", VertxServers.class.getName(), "web", "eventloop"}));
+        String baseline = System.getProperty("webload.baseline");
+        if (baseline != null) {
+            servers.add(new String[] {"fiberloop-base", WebServers.Fiberloop.class.getName()});
+        }
+        String only = System.getProperty("webload.servers");
+        if (only != null) {
+            List<String> names = List.of(only.split(","));
+            servers.removeIf(s -> !names.contains(s[0]));
+        }
+        boolean filesToo = !"ws".equals(System.getProperty("webload.only"));
+        String jfr = System.getProperty("webload.jfr");
         List<Sample> ws = new ArrayList<>();
         List<Sample> files = new ArrayList<>();
         try {
             for (int r = 0; r < rounds; r++) {
-                for (int i = 0; i < servers.length; i++) {
-                    String[] s = servers[(i + r) % servers.length];
+                for (int i = 0; i < servers.size(); i++) {
+                    String[] s = servers.get((i + r) % servers.size());
                     List<String> childArgs = new ArrayList<>(List.of(s).subList(2, s.length));
                     childArgs.add(transport);
                     childArgs.add(dir.toString());
-                    try (ChildJvm.Child c = ChildJvm.start(s[0], List.of(), Duration.ofSeconds(30), s[1], childArgs.toArray(String[]::new))) {
-                        Sample w = wsEcho(s[0], c, seconds);
-                        Sample f = file(s[0], c, seconds);
+                    List<String> jvm = jfr == null ? List.of()
+                            : List.of("-XX:StartFlightRecording=settings=profile,jdk.ExecutionSample#period=1ms,"
+                            + "jdk.NativeMethodSample#period=1ms,filename=" + Path.of(jfr, s[0] + "-r" + (r + 1) + ".jfr"));
+                    String cp = s[0].equals("fiberloop-base") ? baseline : System.getProperty("java.class.path");
+                    try (ChildJvm.Child c = ChildJvm.start(s[0], jvm, cp, Duration.ofSeconds(30), s[1], childArgs.toArray(String[]::new))) {
+                        Sample w = wsEcho(s[0], r, c, seconds);
                         ws.add(w);
-                        files.add(f);
-                        System.out.printf(Locale.ROOT, "round %d %-10s ws echo %,10.0f msg/s %6.2f us/msg | file %,8.1f MiB/s %7.1f us/req%n",
-                                r + 1, s[0], w.rate(), w.cpuMicros(), f.rate(), f.cpuMicros());
+                        String fileLine = "";
+                        if (filesToo) {
+                            Sample f = file(s[0], r, c, seconds);
+                            files.add(f);
+                            fileLine = String.format(Locale.ROOT, " | file %,8.1f MiB/s %7.1f us/req", f.rate(), f.cpuMicros());
+                        }
+                        System.out.printf(Locale.ROOT, "round %d %-14s ws echo %,10.0f msg/s %6.2f us/msg (user %6.2f, sys %6.2f)%s%n",
+                                r + 1, s[0], w.rate(), w.cpuMicros(), w.userMicros(), w.sysMicros(), fileLine);
                     }
                 }
             }
@@ -88,7 +117,9 @@ public final class WebLoad {
             ChildJvm.killAll();
         }
         report("WebSocket echo 1 KiB x 100 conns, msg/s", ws, 0.9, 1.15);
-        report("static 1 MiB file, MiB/s", files, 0.9, Double.NaN);
+        if (filesToo) {
+            report("static 1 MiB file, MiB/s", files, 0.9, Double.NaN);
+        }
     }
 
     private static void report(String what, List<Sample> samples, double minRate, double maxCpu) {
@@ -104,6 +135,41 @@ public final class WebLoad {
                         fc / rc <= maxCpu ? "met" : "MISSED"));
         System.out.printf(Locale.ROOT, "%s: Vert.x 5 %,.1f (cpu %.2f us): rate %.3fx raw Netty's, cpu %.3fx%n", what, vr, vc, vr / rr, vc / rc);
         System.out.printf(Locale.ROOT, "%s: raw Netty's rate over the rounds %s%n", what, spread(samples, "raw-netty"));
+        for (String server : List.of("fiberloop", "raw-netty", "vertx", "fiberloop-base")) {
+            double[] user = samples.stream().filter(s -> s.server().equals(server)).mapToDouble(Sample::userMicros).sorted().toArray();
+            double[] sys = samples.stream().filter(s -> s.server().equals(server)).mapToDouble(Sample::sysMicros).sorted().toArray();
+            if (user.length > 0) {
+                System.out.printf(Locale.ROOT, "%s: %-14s rate %,.1f, cpu %.2f us: user %.2f us, sys %.2f us (medians)%n", what, server,
+                        median(samples, server, true), median(samples, server, false), median(user), median(sys));
+            }
+        }
+        System.out.printf(Locale.ROOT, "%s: per-round ratios (medians): fiberloop / raw Netty rate %s, cpu %s; Vert.x / raw Netty rate %s, cpu %s%n",
+                what, roundRatio(samples, "fiberloop", "raw-netty", true), roundRatio(samples, "fiberloop", "raw-netty", false),
+                roundRatio(samples, "vertx", "raw-netty", true), roundRatio(samples, "vertx", "raw-netty", false));
+        double br = median(samples, "fiberloop-base", true);
+        if (!Double.isNaN(br)) {
+            System.out.printf(Locale.ROOT, "%s: fiberloop / fiberloop-base: rate %.3fx, cpu %.3fx (medians); per round: rate %s, cpu %s%n",
+                    what, fr / br, fc / median(samples, "fiberloop-base", false), roundRatio(samples, "fiberloop", "fiberloop-base", true),
+                    roundRatio(samples, "fiberloop", "fiberloop-base", false));
+        }
+    }
+
+    /**
+     * {@return the median over the rounds of {@code a}'s rate (or CPU per unit) over {@code b}'s in the same round, "-" without
+     * both} Steadier than the ratio of medians when the machine's speed swings from round to round.
+     */
+    private static String roundRatio(List<Sample> samples, String a, String b, boolean rate) {
+        List<Double> ratios = new ArrayList<>();
+        for (Sample x : samples) {
+            if (x.server().equals(a)) {
+                samples.stream().filter(y -> y.server().equals(b) && y.round() == x.round()).findFirst()
+                        .ifPresent(y -> ratios.add(rate ? x.rate() / y.rate() : x.cpuMicros() / y.cpuMicros()));
+            }
+        }
+        if (ratios.isEmpty()) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, "%.3fx", median(ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray()));
     }
 
     /** {@return the lowest and highest rate of {@code server} and their spread as a share of the median} */
@@ -119,15 +185,21 @@ public final class WebLoad {
     private static double median(List<Sample> samples, String server, boolean rate) {
         double[] v = samples.stream().filter(s -> s.server().equals(server)).mapToDouble(s -> rate ? s.rate() : s.cpuMicros())
                 .sorted().toArray();
+        return median(v);
+    }
+
+    private static double median(double[] sorted) {
+        double[] v = sorted;
         return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    private static double ticksToMicros(long[] a, long[] b) {
-        return ((b[0] + b[1]) - (a[0] + a[1])) * 10_000.0; // USER_HZ = 100
+    /** {@return the CPU time between two {@code /proc} readings, µs: user ({@code i == 0}) or system ({@code i == 1})} */
+    private static double ticksToMicros(long[] a, long[] b, int i) {
+        return (b[i] - a[i]) * 10_000.0; // USER_HZ = 100
     }
 
     /** 100 connections, each echoing one 1 KiB message at a time: warm-up, then {@code seconds} measured. */
-    private static Sample wsEcho(String name, ChildJvm.Child c, int seconds) throws Exception {
+    private static Sample wsEcho(String name, int round, ChildJvm.Child c, int seconds) throws Exception {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, BenchTransports.ioHandlerFactory("epoll"));
         LongAdder received = new LongAdder();
         CountDownLatch open = new CountDownLatch(CONNECTIONS);
@@ -179,7 +251,7 @@ public final class WebLoad {
             long[] t1 = ChildJvm.cpuTicks(c.pid());
             double secs = (System.nanoTime() - s0) / 1e9;
             long msgs = n1 - n0;
-            return new Sample(name, msgs / secs, ticksToMicros(t0, t1) / msgs);
+            return new Sample(name, round, msgs / secs, ticksToMicros(t0, t1, 0) / msgs, ticksToMicros(t0, t1, 1) / msgs);
         } finally {
             for (Channel ch : channels) {
                 ch.close();
@@ -189,7 +261,7 @@ public final class WebLoad {
     }
 
     /** wrk -t1 -c16 on the 1 MiB file: MiB/s and server CPU per request. */
-    private static Sample file(String name, ChildJvm.Child c, int seconds) throws Exception {
+    private static Sample file(String name, int round, ChildJvm.Child c, int seconds) throws Exception {
         String url = "http://127.0.0.1:" + c.port + "/files/big.bin";
         run(List.of("wrk", "-t1", "-c16", "-d2s", url)); // warm-up
         long[] t0 = ChildJvm.cpuTicks(c.pid());
@@ -201,7 +273,8 @@ public final class WebLoad {
         }
         double rps = Double.parseDouble(m.group(1));
         double requests = rps * seconds;
-        return new Sample(name, rps, ticksToMicros(t0, t1) / requests); // 1 MiB per request: MiB/s = requests/s
+        // 1 MiB per request: MiB/s = requests/s
+        return new Sample(name, round, rps, ticksToMicros(t0, t1, 0) / requests, ticksToMicros(t0, t1, 1) / requests);
     }
 
     private static String run(List<String> cmd) throws Exception {

@@ -4,6 +4,7 @@ import io.fiberloop.fiber.channel.Channel;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -189,7 +190,10 @@ public interface WebSocket extends AutoCloseable {
     Channel<Message> messages();
 
     /**
-     * A whole WebSocket message: text or binary. Immutable.
+     * A whole WebSocket message: text or binary. Immutable, and the receiver's to keep: its payload
+     * was copied out of the frame, so a message stays valid after the next {@link #receive()} and may
+     * be handed to other fibers (a chat room's broadcast). Read a binary payload with
+     * {@link #buffer()} (a read-only view, no copy) or {@link #bytes()} (a copy).
      */
     final class Message {
         private final String text;
@@ -243,6 +247,15 @@ public interface WebSocket extends AutoCloseable {
         /** {@return the bytes (a copy): a binary message's, or a text message's in UTF-8} */
         public byte[] bytes() {
             return text != null ? text.getBytes(StandardCharsets.UTF_8) : data.clone();
+        }
+
+        /**
+         * {@return the payload as a read-only buffer from position 0 to its length: a binary message's
+         * bytes without a copy, a text message's in UTF-8} Each call returns a new buffer (its own
+         * position and limit) over the same bytes.
+         */
+        public ByteBuffer buffer() {
+            return (text != null ? ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)) : ByteBuffer.wrap(data)).asReadOnlyBuffer();
         }
 
         /** {@return the payload's length in bytes} */

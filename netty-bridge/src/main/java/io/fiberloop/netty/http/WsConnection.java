@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -30,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 
 /**
  * One WebSocket connection on the {@link ChannelCore}, server or client: the Netty handler at the
@@ -44,7 +46,7 @@ import java.util.Objects;
  * protocol errors (unmasked client frames: {@code 1002}; invalid UTF-8: {@code 1007}; an oversized
  * frame: {@code 1009}) were answered by Netty's handlers with the close frame: they are recorded.
  * Reads are demand-driven: the next is asked while fewer than {@link #READ_AHEAD_BYTES} of whole
- * messages wait for the fiber.
+ * messages wait for the fiber, at the end of each read (on io_uring from the queued operations).
  *
  * <h2>Timers</h2>
  * One lazily re-armed loop timer for the ping interval and the idle timeout.
@@ -68,6 +70,8 @@ final class WsConnection extends ChannelCore implements WebSocket {
     private final ArrayDeque<Message> inbox = new ArrayDeque<>(4);
     private long inboxBytes;
     private final WsAssembler assembler;
+    /** What {@link #receive()} waits for (one object, not a lambda per wait). */
+    private final BooleanSupplier messageOrClose = () -> !inbox.isEmpty() || this.closeSent;
 
     /** The next read is asked from the queued operations (see {@link #channelReadComplete}). */
     private boolean readLater;
@@ -245,12 +249,18 @@ final class WsConnection extends ChannelCore implements WebSocket {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (!readRequested && wantsInput() && (inboxBytes < READ_AHEAD_BYTES || assembler.gathering())) {
-            // read on, but from the queued operations, outside this callback: io_uring does not
-            // always re-arm a read asked for while it delivers one, and a peer's reset would then
-            // go unnoticed until the next write
             readRequested = true;
-            readLater = true;
-            scheduleOps();
+            if (ch instanceof IoUringSocketChannel) {
+                // read on, but from the queued operations, outside this callback: io_uring does not
+                // always re-arm a read asked for while it delivers one, and a peer's reset would then
+                // go unnoticed until the next write
+                readLater = true;
+                scheduleOps();
+            } else {
+                // asked before the transport's read ends, the read interest stays set: epoll spares
+                // the two epoll_ctl calls (clear, set again) that a read asked later costs
+                ctx.read();
+            }
         }
         queue.endOfRead();
     }
@@ -399,7 +409,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
                 return null;
             }
             requestRead();
-            if (!awaitReadable(() -> !inbox.isEmpty() || closeSent, timeoutNanos, "receive")) {
+            if (!awaitReadable(messageOrClose, timeoutNanos, "receive")) {
                 throw new SocketTimeoutException("no WebSocket message within " + Duration.ofNanos(timeoutNanos).toMillis() + " ms on " + this);
             }
         }

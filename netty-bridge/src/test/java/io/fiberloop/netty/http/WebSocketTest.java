@@ -156,6 +156,42 @@ class WebSocketTest {
         assertEquals("1000 done", ended.get(10, TimeUnit.SECONDS));
     }
 
+    /**
+     * A received message is the receiver's to keep: still whole after the next receives (its payload is not the
+     * frame's buffer, which is reused or released), readable as a read-only view without a copy.
+     */
+    @Test
+    void messagesStayValidAfterLaterReceivesAndOfferABufferView() throws Exception {
+        String r = clientLoop.run(() -> {
+            try (HttpClient client = HttpClient.create(clientLoop);
+                 WebSocket ws = client.webSocket(HttpClient.Request.get(base() + "/echo"), WebSocketOptions.defaults().compression(false))) {
+                List<WebSocket.Message> kept = new ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    byte[] data = new byte[1024];
+                    java.util.Arrays.fill(data, (byte) i);
+                    ws.send(data);
+                    ws.send("text " + i);
+                    kept.add(ws.receive());
+                    kept.add(ws.receive());
+                }
+                for (int i = 0; i < 50; i++) {
+                    WebSocket.Message b = kept.get(2 * i);
+                    java.nio.ByteBuffer view = b.buffer();
+                    assertTrue(view.isReadOnly());
+                    assertEquals(1024, view.remaining());
+                    for (int j = 0; j < 1024; j++) {
+                        assertEquals((byte) i, view.get(j), "message " + i + " byte " + j);
+                    }
+                    assertEquals(1024, b.length());
+                    assertEquals("text " + i, kept.get(2 * i + 1).text());
+                    assertEquals("text " + i, StandardCharsets.UTF_8.decode(kept.get(2 * i + 1).buffer()).toString());
+                }
+                return "ok";
+            }
+        });
+        assertEquals("ok", r);
+    }
+
     @Test
     void subprotocolsQueryAndNoCompression() throws Exception {
         String r = clientLoop.run(() -> {
