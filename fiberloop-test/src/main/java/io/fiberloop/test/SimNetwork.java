@@ -1,6 +1,7 @@
 package io.fiberloop.test;
 
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.loop.spi.IoDriverFactory;
 import io.fiberloop.netty.internal.inmemory.InMemoryDrivers;
@@ -440,11 +441,17 @@ public final class SimNetwork {
         }
         if (armed != null) {
             armed.cancel();
-        }
-        armed = loop.scheduleAt(() -> {
             armed = null;
-            arm();
-        }, head.time);
+        }
+        try {
+            armed = loop.scheduleAt(() -> {
+                armed = null;
+                arm();
+            }, head.time);
+        } catch (LoopClosedException closing) {
+            // The loop began to close (from any thread, at any point of this turn): it takes no
+            // timers and polls no more; the driver's close drops what is still in flight.
+        }
     }
 
     private Delivery schedule(long time, ByteBuf payload, Runnable action) {
