@@ -60,7 +60,7 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
     /** The other end; set once connected (on the server side at accept). */
     SimChannel peer;
     /** What both ends share: byte count, stall and reset state. */
-    SimNetwork.Link link;
+    SimPipes.Link link;
     /** When the last byte this end sent arrives (deliveries keep their order). */
     long lastArrival;
     /** When this end's outgoing link is free again (bandwidth). */
@@ -164,7 +164,7 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
         releaseInbound();
         if (was == State.CONNECTED && !outputShutdown) {
             outputShutdown = true;
-            network.sendEnd(this);
+            network.pipes.sendEnd(this);
         }
         ChannelPromise p = connectPromise;
         connectPromise = null;
@@ -177,7 +177,7 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
     protected void doShutdownOutput() {
         if (!outputShutdown && state == State.CONNECTED) {
             outputShutdown = true;
-            network.sendEnd(this);
+            network.pipes.sendEnd(this);
         }
         outputShutdown = true;
     }
@@ -214,7 +214,7 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
             }
             if (msg instanceof ByteBuf b) {
                 if (b.isReadable()) {
-                    network.send(this, b);
+                    network.pipes.send(this, b);
                 }
                 in.remove();
             } else {
@@ -243,7 +243,7 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
                             break;
                         }
                     }
-                    network.send(this, copy);
+                    network.pipes.send(this, copy);
                 } finally {
                     copy.release();
                 }
@@ -260,7 +260,7 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
             state = State.CLOSED;
             outputShutdown = true;
             releaseInbound();
-            network.sendEnd(this);
+            network.pipes.sendEnd(this);
         }
         state = State.CLOSED;
     }
@@ -270,7 +270,7 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
         ChannelPromise p = connectPromise;
         connectPromise = null;
         if (state != State.CONNECTING || p == null) {
-            network.sendEnd(server); // the client gave up meanwhile: the server's end hears the close
+            network.pipes.sendEnd(server); // the client gave up meanwhile: the server's end hears the close
             return;
         }
         peer = server;
@@ -354,6 +354,13 @@ final class SimChannel extends AbstractChannel implements DuplexChannel {
         } else if (readPending && !inbound.isEmpty()) {
             network.readyToRead(this::readNow); // asked again (auto-read) while more had arrived
         }
+    }
+
+    /** {@return this end as a trace shows it: the client's port (which names the connection) and the direction} */
+    String describe() {
+        boolean client = parent() == null;
+        InetSocketAddress clientEnd = client ? local : remote;
+        return (clientEnd == null ? "?" : clientEnd.getPort()) + (client ? " c>s" : " s>c");
     }
 
     private void releaseInbound() {

@@ -1,6 +1,7 @@
 package io.fiberloop.test;
 
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.loop.spi.IoDriverFactory;
 import io.fiberloop.netty.internal.inmemory.InMemoryDrivers;
@@ -10,7 +11,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
-import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -19,10 +19,10 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
-import java.util.SplittableRandom;
 
 /**
  * A simulated TCP network for one test: servers and clients of the test's loop talk through
@@ -95,16 +95,8 @@ public final class SimNetwork {
     private static final int FIRST_PORT = 32768;
 
     private final long seed;
-    private final SplittableRandom random;
-    private volatile long latencyNanos;
-    private volatile long jitterNanos;
-    private volatile long bytesPerSecond;
-    private volatile int maxSegment = Integer.MAX_VALUE;
-    private volatile boolean randomSegments;
-    private volatile long resetAfter = Long.MAX_VALUE;
-    private volatile long stallAfter = Long.MAX_VALUE;
-    private volatile double resetChance;
-    private volatile double stallChance;
+    /** The faults, and how bytes cross each connection. */
+    final SimPipes pipes;
 
     // loop thread only
     private EventLoop loop;
@@ -117,12 +109,12 @@ public final class SimNetwork {
     private TimerHandle armed;
     private int nextServerPort = FIRST_PORT;
     private int nextClientPort = 50000;
-    private long resets;
-    private long stalls;
+    /** Where {@link #traced} records what happens, or null. */
+    private List<String> trace;
 
     private SimNetwork(long seed) {
         this.seed = seed;
-        this.random = new SplittableRandom(seed);
+        this.pipes = new SimPipes(this, seed);
     }
 
     /**
@@ -171,7 +163,7 @@ public final class SimNetwork {
      * @return this network
      */
     public SimNetwork latency(Duration oneWay) {
-        this.latencyNanos = nonNegative(oneWay, "latency");
+        pipes.latencyNanos = nonNegative(oneWay, "latency");
         return this;
     }
 
@@ -183,7 +175,7 @@ public final class SimNetwork {
      * @return this network
      */
     public SimNetwork jitter(Duration max) {
-        this.jitterNanos = nonNegative(max, "jitter");
+        pipes.jitterNanos = nonNegative(max, "jitter");
         return this;
     }
 
@@ -197,7 +189,7 @@ public final class SimNetwork {
         if (bytesPerSecond < 0) {
             throw new IllegalArgumentException("bandwidth must be bytes per second >= 0 (0: unlimited), was " + bytesPerSecond);
         }
-        this.bytesPerSecond = bytesPerSecond;
+        pipes.bytesPerSecond = bytesPerSecond;
         return this;
     }
 
@@ -212,7 +204,7 @@ public final class SimNetwork {
         if (bytes < 1) {
             throw new IllegalArgumentException("maxSegment must be >= 1 byte, was " + bytes);
         }
-        this.maxSegment = bytes;
+        pipes.maxSegment = bytes;
         return this;
     }
 
@@ -224,7 +216,7 @@ public final class SimNetwork {
      * @return this network
      */
     public SimNetwork randomSegments(boolean on) {
-        this.randomSegments = on;
+        pipes.randomSegments = on;
         return this;
     }
 
@@ -236,7 +228,7 @@ public final class SimNetwork {
      * @return this network
      */
     public SimNetwork resetAfter(long bytes) {
-        this.resetAfter = atLeast(bytes, 0, "resetAfter");
+        pipes.resetAfter = atLeast(bytes, 0, "resetAfter");
         return this;
     }
 
@@ -247,7 +239,7 @@ public final class SimNetwork {
      * @return this network
      */
     public SimNetwork resetChance(double chance) {
-        this.resetChance = probability(chance, "resetChance");
+        pipes.resetChance = probability(chance, "resetChance");
         return this;
     }
 
@@ -258,7 +250,7 @@ public final class SimNetwork {
      * @return this network
      */
     public SimNetwork stallAfter(long bytes) {
-        this.stallAfter = atLeast(bytes, 0, "stallAfter");
+        pipes.stallAfter = atLeast(bytes, 0, "stallAfter");
         return this;
     }
 
@@ -269,7 +261,7 @@ public final class SimNetwork {
      * @return this network
      */
     public SimNetwork stallChance(double chance) {
-        this.stallChance = probability(chance, "stallChance");
+        pipes.stallChance = probability(chance, "stallChance");
         return this;
     }
 
@@ -280,39 +272,23 @@ public final class SimNetwork {
      * @return this network
      */
     public SimNetwork healthy() {
-        latencyNanos = 0;
-        jitterNanos = 0;
-        bytesPerSecond = 0;
-        maxSegment = Integer.MAX_VALUE;
-        randomSegments = false;
-        resetAfter = Long.MAX_VALUE;
-        stallAfter = Long.MAX_VALUE;
-        resetChance = 0;
-        stallChance = 0;
+        pipes.healthy();
         return this;
     }
 
     /** {@return how many connections the network has reset so far (loop thread)} */
     public long resets() {
-        return resets;
+        return pipes.resets;
     }
 
     /** {@return how many connections the network has stalled so far (loop thread)} */
     public long stalls() {
-        return stalls;
+        return pipes.stalls;
     }
 
     @Override
     public String toString() {
-        return "SimNetwork[seed " + ExploreSeeds.format(seed) + ", latency " + Duration.ofNanos(latencyNanos)
-                + (jitterNanos > 0 ? " + up to " + Duration.ofNanos(jitterNanos) : "")
-                + (bytesPerSecond > 0 ? ", " + bytesPerSecond + " B/s" : "")
-                + (maxSegment < Integer.MAX_VALUE ? ", segments <= " + maxSegment + " B" : "")
-                + (randomSegments ? ", random segments" : "")
-                + (resetAfter < Long.MAX_VALUE ? ", reset after " + resetAfter + " B" : "")
-                + (resetChance > 0 ? ", reset chance " + resetChance : "")
-                + (stallAfter < Long.MAX_VALUE ? ", stall after " + stallAfter + " B" : "")
-                + (stallChance > 0 ? ", stall chance " + stallChance : "") + "]";
+        return "SimNetwork[seed " + ExploreSeeds.format(seed) + ", " + pipes + "]";
     }
 
     private static long nonNegative(Duration d, String what) {
@@ -381,8 +357,24 @@ public final class SimNetwork {
         }
     }
 
-    private long now() {
+    long now() {
         return loop.clock().nanoTime();
+    }
+
+    /**
+     * Records from now on what the network does (bytes, ends of stream, resets and stalls as they
+     * are sent, each delivery as it is made), one line each, into {@code sink}: two runs of one
+     * seed must record the same. For fiberloop-test's own tests. Loop thread, before any traffic.
+     */
+    void trace(List<String> sink) {
+        this.trace = sink;
+    }
+
+    /** Records that {@code from} sent {@code what} ({@code bytes} of it), if tracing. Loop thread. */
+    void traced(String what, SimChannel from, int bytes) {
+        if (trace != null) {
+            trace.add(now() + " " + from.describe() + " " + what + (bytes > 0 ? " " + bytes : "") + " as #" + sequence);
+        }
     }
 
     /** Whether a delivery or a read is due now. Loop thread. */
@@ -401,6 +393,9 @@ public final class SimNetwork {
         Delivery d;
         while ((d = timeline.peek()) != null && d.time <= now) {
             timeline.poll();
+            if (trace != null) {
+                trace.add(now + " deliver #" + d.seq);
+            }
             d.action.run();
             n++;
         }
@@ -440,14 +435,21 @@ public final class SimNetwork {
         }
         if (armed != null) {
             armed.cancel();
-        }
-        armed = loop.scheduleAt(() -> {
             armed = null;
-            arm();
-        }, head.time);
+        }
+        try {
+            armed = loop.scheduleAt(() -> {
+                armed = null;
+                arm();
+            }, head.time);
+        } catch (LoopClosedException closing) {
+            // The loop began to close (from any thread, at any point of this turn): it takes no
+            // timers and polls no more; the driver's close drops what is still in flight.
+        }
     }
 
-    private Delivery schedule(long time, ByteBuf payload, Runnable action) {
+    /** Puts {@code action} (delivering {@code payload}, or null) on the timeline at {@code time}. Loop thread. */
+    Delivery schedule(long time, ByteBuf payload, Runnable action) {
         Delivery d = new Delivery(time, sequence++, payload, action);
         timeline.add(d);
         arm();
@@ -502,7 +504,7 @@ public final class SimNetwork {
                     + " of the simulated network")));
             return;
         }
-        long lat = latencyNanos;
+        long lat = pipes.latencyNanos;
         schedule(now() + lat, null, () -> {
             SimServerChannel server = listeners.get(port);
             if (server == null || !server.isOpen()) {
@@ -513,7 +515,7 @@ public final class SimNetwork {
                 return;
             }
             SimChannel child = new SimChannel(server, server.localAddress(), client.localAddress());
-            Link link = new Link();
+            SimPipes.Link link = new SimPipes.Link();
             child.link = link;
             client.link = link;
             child.peer = client;
@@ -524,107 +526,8 @@ public final class SimNetwork {
         });
     }
 
-    /** Sends {@code data} (the caller keeps and releases it) from {@code from} to its peer. Owning thread. */
-    void send(SimChannel from, ByteBuf data) {
-        Link link = from.link;
-        SimChannel to = from.peer;
-        if (link == null || to == null || link.reset || link.stalled) {
-            return; // nothing crosses a stalled or reset connection
-        }
-        int index = data.readerIndex();
-        int end = data.writerIndex();
-        while (index < end) {
-            int n = segmentLength(end - index);
-            if (resetAfter - link.bytes < n || resetChance > 0 && random.nextDouble() < resetChance) {
-                int before = (int) Math.max(0, Math.min(n, resetAfter - link.bytes));
-                if (before > 0 && resetChance == 0) {
-                    carry(from, to, data, index, before);
-                }
-                reset(from, to, link);
-                return;
-            }
-            if (stallAfter - link.bytes < n || stallChance > 0 && random.nextDouble() < stallChance) {
-                int before = (int) Math.max(0, Math.min(n, stallAfter - link.bytes));
-                if (before > 0 && stallChance == 0) {
-                    carry(from, to, data, index, before);
-                }
-                link.stalled = true;
-                stalls++;
-                return;
-            }
-            carry(from, to, data, index, n);
-            index += n;
-        }
-    }
-
-    private int segmentLength(int remaining) {
-        int max = Math.min(remaining, maxSegment);
-        if (randomSegments && max > 1) {
-            return 1 + random.nextInt(max);
-        }
-        return max;
-    }
-
-    /** Puts {@code n} bytes of {@code data} from {@code index} on the way from {@code from} to {@code to}. */
-    private void carry(SimChannel from, SimChannel to, ByteBuf data, int index, int n) {
-        from.link.bytes += n;
-        ByteBuf copy = to.alloc().buffer(n);
-        copy.writeBytes(data, index, n);
-        long arrival = arrival(from, n);
-        schedule(arrival, copy, () -> {
-            if (!to.arrive(copy)) {
-                copy.release();
-            }
-        });
-    }
-
-    /** When {@code n} bytes sent now from {@code from} arrive: after bandwidth, latency and jitter, in order. */
-    private long arrival(SimChannel from, int n) {
-        long now = now();
-        long sent = now;
-        long bps = bytesPerSecond;
-        if (bps > 0) {
-            long start = Math.max(now, from.linkFree);
-            sent = start + (long) Math.ceil(n * 1e9 / bps);
-            from.linkFree = sent;
-        }
-        long t = sent + latencyNanos;
-        long j = jitterNanos;
-        if (j > 0) {
-            t += random.nextLong(j + 1);
-        }
-        t = Math.max(t, from.lastArrival);
-        from.lastArrival = t;
-        return t;
-    }
-
-    /** {@code from} shut its output or closed: the peer reads the end after the bytes before it. Owning thread. */
-    void sendEnd(SimChannel from) {
-        Link link = from.link;
-        SimChannel to = from.peer;
-        if (link == null || to == null || link.reset || link.stalled) {
-            return;
-        }
-        schedule(arrival(from, 0), null, () -> to.arrive(EOF));
-    }
-
-    private void reset(SimChannel from, SimChannel to, Link link) {
-        link.reset = true;
-        resets++;
-        long at = arrival(from, 0);
-        schedule(now() + latencyNanos, null, () -> from.reset(new SocketException("Connection reset (by the simulated network)")));
-        schedule(at, null, () -> to.reset(new SocketException("Connection reset (by the simulated network)")));
-    }
-
-    /** What both ends of a connection share. Owning thread. */
-    static final class Link {
-        long bytes;
-        boolean stalled;
-        boolean reset;
-    }
-
     /** Something that happens at a virtual time: bytes, an end of stream, a reset, a connect. */
-    private record Delivery(long time, long seq, ByteBuf payload, Runnable action) implements Comparable<Delivery> {
+    record Delivery(long time, long seq, ByteBuf payload, Runnable action) implements Comparable<Delivery> {
         @Override
         public int compareTo(Delivery o) {
             int c = Long.compare(time, o.time);

@@ -8,6 +8,7 @@ import io.fiberloop.fiber.internal.FiberHost;
 import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.loop.LoopClock;
+import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.VirtualClock;
 import io.fiberloop.loop.internal.Exploration;
 import io.fiberloop.loop.internal.LoopInternals;
@@ -67,6 +68,8 @@ final class TestSession implements AutoCloseable {
     private boolean timedOut;
     private boolean ran;
     private boolean closed;
+    /** Set by the main fiber once the loop's close is on its way ({@link #closeNext()}). */
+    private volatile boolean closeQueued;
 
     TestSession(String name, Long seed, Duration virtualLimit, Duration realLimit, SimNetwork network, boolean bufferLeakCheck) {
         this.seed = seed;
@@ -136,6 +139,8 @@ final class TestSession implements AutoCloseable {
                     inMain(invocation);
                 } catch (Throwable t) {
                     throw Strand.Sneaky.<RuntimeException>sneak(t); // checked ones come back wrapped in CompletionException
+                } finally {
+                    closeNext();
                 }
                 return null;
             });
@@ -182,6 +187,20 @@ final class TestSession implements AutoCloseable {
         if (failure != null) {
             throw withSeed(failure);
         }
+    }
+
+    /**
+     * Begins closing the loop in its next turn, from the main fiber as it ends: at a point of the
+     * schedule that the seed fixes, not whenever the test thread gets to it (which made the end of a
+     * run, and what the network delivered meanwhile, differ from run to run). Loop thread.
+     */
+    private void closeNext() {
+        try {
+            loop.execute(loop::close);
+        } catch (LoopClosedException alreadyClosing) {
+            // the test closed the loop itself
+        }
+        closeQueued = true;
     }
 
     /** The test method in the main fiber, then the checks that need the loop. */
@@ -333,7 +352,9 @@ final class TestSession implements AutoCloseable {
             return;
         }
         closed = true;
-        Thread closer = Thread.ofPlatform().daemon().name(loop.name() + "-closer").start(loop::close);
+        // the close is on its way when the test method returned; else (it ran past its real-time
+        // limit, or never started) a thread of its own begins it, to wait here for at most the limit
+        Thread closer = closeQueued ? null : Thread.ofPlatform().daemon().name(loop.name() + "-closer").start(loop::close);
         try {
             loop.terminationFuture().get(CLOSE_LIMIT.toNanos(), TimeUnit.NANOSECONDS);
         } catch (Exception e) {
@@ -350,7 +371,7 @@ final class TestSession implements AutoCloseable {
                     + ": a fiber ignores cancellation (it never suspends, or it catches CancelledException and goes on)"
                     + where, e);
         } finally {
-            if (closer.isAlive()) {
+            if (closer != null && closer.isAlive()) {
                 closer.interrupt();
             }
         }

@@ -142,12 +142,14 @@ final class Turns {
                 lastQueueDepth = 0;
                 lastTimerCount = timers.size();
                 IDLE.setOpaque(this, true);
-                driver.poll(timeout);
-                IDLE.setOpaque(this, false);
-            } else {
-                driver.poll(0);
             }
+            driver.poll(timeout);
+        } catch (Throwable t) {
+            // A driver's failure must not end the runner: the loop would never close (close()
+            // waits for a runner that is gone). It is reported, and the turn goes on.
+            loop.handleFailure(t, "the I/O driver's poll (" + driver + ")");
         } finally {
+            IDLE.setOpaque(this, false);
             pollThread = null;
         }
         in.pollerAwake();

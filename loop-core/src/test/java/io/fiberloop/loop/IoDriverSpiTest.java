@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -149,6 +150,41 @@ class IoDriverSpiTest {
             loop.close();
         }
         assertEquals(1, runners.get());
+    }
+
+    /**
+     * A poll that throws (a driver's bug, or a timer refused to code inside the poll as the loop
+     * closes) is reported, and the loop goes on: it used to end the loop's runner, after which
+     * {@code close()} waited forever for work that nobody ran.
+     */
+    @Test
+    void aPollThatThrowsIsReportedAndTheLoopRunsOnAndCloses() throws Exception {
+        AtomicBoolean failNext = new AtomicBoolean();
+        IoDriverFactory f = l -> new RecordingDriver(l) {
+            @Override
+            public int poll(long timeoutNanos) {
+                if (failNext.getAndSet(false)) {
+                    throw new IllegalStateException("the driver broke");
+                }
+                return super.poll(timeoutNanos);
+            }
+        };
+        List<Throwable> reported = new CopyOnWriteArrayList<>();
+        List<Object> sources = new CopyOnWriteArrayList<>();
+        EventLoop loop = quiet("spi-poll-throws").ioDriver(f).exceptionHandler((l, error, source) -> {
+            reported.add(error);
+            sources.add(source);
+        }).build();
+        onLoop(loop, () -> {
+            failNext.set(true); // the poll of the next turn throws
+            return null;
+        });
+        assertEquals("ran", onLoop(loop, () -> "ran"), "the loop runs tasks after the failed poll");
+        CompletableFuture.runAsync(loop::close);
+        loop.terminationFuture().get(5, TimeUnit.SECONDS); // before the fix: the carrier had died, and this timed out
+        assertEquals(1, reported.size(), reported.toString());
+        assertEquals("the driver broke", reported.get(0).getMessage());
+        assertTrue(String.valueOf(sources.get(0)).contains("poll"), String.valueOf(sources.get(0)));
     }
 
     @Test

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.TaskScope;
 import io.fiberloop.loop.EventLoop;
 import io.fiberloop.netty.Connection;
 import io.fiberloop.netty.Tcp;
@@ -26,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -164,6 +167,35 @@ class SimNetworkTest {
             }
         }
         assertEquals(1, net.stalls());
+    }
+
+    /**
+     * A server's close waits its grace period on the loop's clock: exactly 5 s of virtual time
+     * here (it used to be measured in real time, so the virtual wait fell short by however long
+     * the close took to run, and one seed did not replay one run).
+     */
+    @Test
+    void aServersGracePeriodIsTheLoopsTime(EventLoop loop, SimNetwork net, TestLoop t) throws Exception {
+        CompletableFuture<Void> inHandler = new CompletableFuture<>();
+        HttpServer server = HttpServer.builder().loop(loop).port(0).get("/slow", req -> {
+            inHandler.complete(null);
+            Fibers.sleep(Duration.ofHours(1));
+            return HttpResponse.text("late");
+        }).start();
+        try (HttpClient client = HttpClient.create(loop); TaskScope scope = TaskScope.open()) {
+            scope.fork(() -> {
+                try {
+                    return client.send(HttpClient.Request.get("http://127.0.0.1:" + server.port() + "/slow")).bodyString();
+                } catch (IOException cutOff) {
+                    return "cut off";
+                }
+            });
+            Fibers.await(inHandler); // the request waits in its handler
+            Duration closing = t.now();
+            server.close(Duration.ofSeconds(5));
+            assertEquals(closing.plusSeconds(5), t.now(), "the grace period, to the nanosecond");
+            scope.join();
+        }
     }
 
     /** Echoes every byte until end of stream, then closes. */

@@ -6,7 +6,7 @@ import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.internal.Listeners;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.channel.Channel;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -30,10 +30,11 @@ final class ServerLoop {
     final ExchangeRecorder recorder;
     /** The h2c upgrade, or {@code null} (HTTP/2 off, or TLS: ALPN chooses). */
     final H2cUpgrade h2c;
-    private final Set<ServedConnection> connections = new HashSet<>();
+    /** In the order they opened (a hash order would vary from run to run, and the close with it). */
+    private final Set<ServedConnection> connections = new LinkedHashSet<>();
     /** Exchanges in flight; written on the loop, read from any thread. */
     private volatile int active;
-    private final Set<WsConnection> webSockets = new HashSet<>();
+    private final Set<WsConnection> webSockets = new LinkedHashSet<>();
 
     ServerLoop(HttpServer owner, Listeners.Listener listener) {
         this.owner = owner;

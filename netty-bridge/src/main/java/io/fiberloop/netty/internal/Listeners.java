@@ -5,6 +5,7 @@ import io.fiberloop.fiber.Fiber;
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
+import io.fiberloop.loop.LoopClock;
 import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.netty.NettyFutures;
 import io.fiberloop.netty.NettyLoops;
@@ -385,10 +386,14 @@ public final class Listeners {
      */
     public void close(Duration grace, Drain drain) {
         closing = true;
-        long deadline = System.nanoTime() + grace.toNanos();
+        // on the caller's loop, its clock (a test's virtual clock: the grace must not depend on how
+        // fast the machine runs, or one seed would not replay one run); else real time
+        EventLoop here = EventLoop.currentOrNull();
+        LoopClock clock = here != null ? here.clock() : LoopClock.system();
+        long deadline = clock.nanoTime() + grace.toNanos();
         Fiber me = Fiber.currentOrNull();
         forEachLoop(me, l -> closeListener(l));
-        forEachLoop(me, l -> drainHere(l, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())), grace, me, drain));
+        forEachLoop(me, l -> drainHere(l, Duration.ofNanos(Math.max(0, deadline - clock.nanoTime())), grace, me, drain));
     }
 
     /** The server and, on a group, the loop, for the close's log: {@code HTTP server on 127.0.0.1:8080 (loop 'http-2')}. */
