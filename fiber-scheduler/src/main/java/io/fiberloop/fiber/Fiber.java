@@ -234,9 +234,8 @@ public final class Fiber {
         }
     }
 
-    /** Notes where a task came from (see {@link #name()}, {@link #spawner()}). The spawning thread. */
-    void origin(Object body) {
-        Strand s = Strand.here();
+    /** Notes where a task came from (see {@link #name()}, {@link #spawner()}); {@code s} is the spawning thread's {@code Strand.here()}. The spawning thread. */
+    void origin(Object body, Strand s) {
         if (s != null && s.kind() == Strand.Kind.TASK) {
             Fiber by = s.fiber();
             SpawnLink link = by.spawnLink;

@@ -73,7 +73,9 @@ public final class Fibers {
      */
     public static <T> Task<T> spawn(String name, Callable<T> body) {
         Objects.requireNonNull(body, "body");
-        return Task.spawn(FiberHost.here("spawn()", "use Fibers.spawn(loop, ...) from other threads"), name, body);
+        Strand here = Strand.here(); // looked up once: the host, and the spawner the task is named after
+        FiberHost host = here != null ? here.host() : FiberHost.here("spawn()", "use Fibers.spawn(loop, ...) from other threads");
+        return Task.spawn(host, here, name, body);
     }
 
     /**

@@ -117,10 +117,15 @@ public final class Task<T> implements Future<T> {
 
     /** A task of {@code host}, not started yet; captures the spawner's context (fiber locals, MDC) now. Any thread. */
     private static <T> Task<T> create(FiberHost host, String name, Callable<T> body) {
+        return create(host, Strand.here(), name, body);
+    }
+
+    /** As {@link #create(FiberHost, String, Callable)}, with the caller's strand ({@code Strand.here()}) at hand. */
+    private static <T> Task<T> create(FiberHost host, Strand here, String name, Callable<T> body) {
         FiberContext.Snapshot context = FiberContext.capture();
         Callable<T> inherited = context.isEmpty() ? body : () -> context.call(body);
         Fiber f = new Fiber(host, inherited, null, Strand.Kind.TASK, name);
-        f.origin(body);
+        f.origin(body, here);
         Task<T> task = new Task<>(f);
         f.task = task;
         return task;
@@ -128,7 +133,12 @@ public final class Task<T> implements Future<T> {
 
     /** Creates and starts a task on {@code host}. Loop thread only. */
     static <T> Task<T> spawn(FiberHost host, String name, Callable<T> body) {
-        Task<T> task = create(host, name, body);
+        return spawn(host, Strand.here(), name, body);
+    }
+
+    /** As {@link #spawn(FiberHost, String, Callable)}, with the caller's strand ({@code Strand.here()}) at hand. Loop thread only. */
+    static <T> Task<T> spawn(FiberHost host, Strand here, String name, Callable<T> body) {
+        Task<T> task = create(host, here, name, body);
         host.addLive(task.fiber.strand);
         task.fiber.start();
         return task;
