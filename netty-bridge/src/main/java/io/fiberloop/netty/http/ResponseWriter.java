@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -60,50 +61,23 @@ final class ResponseWriter {
         }
         boolean keepAlive = HttpUtil.isKeepAlive(head) && !conn.closeAfter && !conn.serverClosing() && ex.body.ended()
                 && !ex.body.continueWithheld();
-        if (stream == null && conn instanceof Http1Connection && WholeResponseEncoder.handles(st, v)) {
-            byte[] body = res.bodyBytes() == null ? EMPTY : res.bodyBytes();
-            boolean sendBody = !isHead && body.length > 0;
-            AsciiString connection = null;
-            if (!keepAlive) {
-                connection = HttpHeaderValues.CLOSE;
-            } else if (v.minorVersion() == 0) {
-                connection = HttpHeaderValues.KEEP_ALIVE;
-            }
-            ByteBuf out = whole.encode(conn.channel().alloc(), v, st, res.rawHeaders(), headerCache, body, sendBody, connection);
-            if (!keepAlive) {
-                conn.closeAfter = true;
-            }
-            ex.status = st;
-            conn.sendResponsePart(out);
-            ex.headSent = true;
-            ex.bytesSent = sendBody ? body.length : 0;
-            return;
-        }
-        HttpHeaders h = HeaderCache.newHeaders(); // validated here, by the cache
-        List<String> raw = res.rawHeaders();
-        HeaderCache hc = headerCache;
-        for (int i = 0; i < raw.size(); i += 2) {
-            h.add(hc.name(raw.get(i)), hc.value(raw.get(i + 1)));
-        }
-        h.set(HttpHeaderNames.DATE, hc.date());
         if (stream == null) {
             byte[] body = res.bodyBytes() == null ? EMPTY : res.bodyBytes();
-            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
-            if (noBody) {
-                h.remove(HttpHeaderNames.CONTENT_LENGTH);
-            } else {
-                h.set(HttpHeaderNames.CONTENT_LENGTH, hc.length(body.length));
-            }
-            connectionHeader(h, v, keepAlive, conn);
             boolean sendBody = !isHead && !noBody && body.length > 0;
-            DefaultFullHttpResponse out = new DefaultFullHttpResponse(v, HttpResponseStatus.valueOf(st),
-                    sendBody ? Unpooled.wrappedBuffer(body) : Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE);
+            AsciiString connection = connectionValue(v, keepAlive);
+            Object out = conn instanceof Http1Connection && WholeResponseEncoder.handles(st, v)
+                    ? whole.encode(conn.channel().alloc(), v, st, res.rawHeaders(), headerCache, body, sendBody, connection)
+                    : nettyWhole(v, st, res, body, noBody, sendBody, connection);
+            if (!keepAlive) {
+                conn.closeAfter = true; // once the response is built: a header that fails validation changes nothing
+            }
             ex.status = st;
             conn.sendResponsePart(out);
             ex.headSent = true;
             ex.bytesSent = sendBody ? body.length : 0;
             return;
         }
+        HttpHeaders h = nettyHeaders(res);
         boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
         if (noBody) {
             h.remove(HttpHeaderNames.CONTENT_LENGTH);
@@ -115,7 +89,10 @@ final class ResponseWriter {
                 keepAlive = false; // HTTP/1.0: the end of the body is the end of the connection
             }
         }
-        connectionHeader(h, v, keepAlive, conn);
+        setConnection(h, connectionValue(v, keepAlive));
+        if (!keepAlive) {
+            conn.closeAfter = true;
+        }
         ex.status = st;
         conn.sendResponsePart(new DefaultHttpResponse(v, HttpResponseStatus.valueOf(st), h));
         ex.headSent = true;
@@ -161,14 +138,49 @@ final class ResponseWriter {
         return coding;
     }
 
-    private static void connectionHeader(HttpHeaders h, HttpVersion v, boolean keepAlive, HttpConnection conn) {
-        if (!keepAlive) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            conn.closeAfter = true;
-        } else if (v.minorVersion() == 0) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    /**
+     * A whole response as Netty's message, for its encoder (the statuses and versions
+     * {@link WholeResponseEncoder} leaves alone).
+     */
+    private FullHttpResponse nettyWhole(HttpVersion v, int st, HttpResponse res, byte[] body, boolean noBody, boolean sendBody,
+            AsciiString connection) {
+        HttpHeaders h = nettyHeaders(res);
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        if (noBody) {
+            h.remove(HttpHeaderNames.CONTENT_LENGTH);
         } else {
+            h.set(HttpHeaderNames.CONTENT_LENGTH, headerCache.length(body.length));
+        }
+        setConnection(h, connection);
+        return new DefaultFullHttpResponse(v, HttpResponseStatus.valueOf(st),
+                sendBody ? Unpooled.wrappedBuffer(body) : Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE);
+    }
+
+    /** The handler's headers, validated by the cache, and the server's {@code Date}, as Netty's headers. */
+    private HttpHeaders nettyHeaders(HttpResponse res) {
+        HttpHeaders h = HeaderCache.newHeaders(); // validated here, by the cache
+        List<String> raw = res.rawHeaders();
+        HeaderCache hc = headerCache;
+        for (int i = 0; i < raw.size(); i += 2) {
+            h.add(hc.name(raw.get(i)), hc.value(raw.get(i + 1)));
+        }
+        h.set(HttpHeaderNames.DATE, hc.date());
+        return h;
+    }
+
+    /** {@return the {@code Connection} header's value: {@code close}, {@code keep-alive} (HTTP/1.0), or {@code null} for none} */
+    private static AsciiString connectionValue(HttpVersion v, boolean keepAlive) {
+        if (!keepAlive) {
+            return HttpHeaderValues.CLOSE;
+        }
+        return v.minorVersion() == 0 ? HttpHeaderValues.KEEP_ALIVE : null;
+    }
+
+    private static void setConnection(HttpHeaders h, AsciiString value) {
+        if (value == null) {
             h.remove(HttpHeaderNames.CONNECTION);
+        } else {
+            h.set(HttpHeaderNames.CONNECTION, value);
         }
     }
 
