@@ -317,26 +317,6 @@ final class NettyIoDriver implements IoDriver {
         }
     }
 
-    /** {@link QueuedOps.Queue#borrowOwner()}: a fiber of the loop, which checked that it runs on the loop. */
-    Thread borrowOwner() {
-        AtomicReference<Thread> ref = ownerRef;
-        if (ref == null || closed || ownerLost) {
-            return null;
-        }
-        Thread owner = ref.get();
-        Thread me = Thread.currentThread();
-        if (owner == null || owner == me || !me.isVirtual()) {
-            return null;
-        }
-        ref.set(me);
-        return owner;
-    }
-
-    /** {@link QueuedOps.Queue#returnOwner}: the fiber that borrowed it. */
-    void returnOwner(Thread owner) {
-        ownerRef.compareAndSet(Thread.currentThread(), owner);
-    }
-
     private int parkWithoutNetty(long timeoutNanos) {
         if (timeoutNanos > 0 && !woken) {
             parkedPoller = Thread.currentThread();
@@ -545,16 +525,6 @@ final class NettyIoDriver implements IoDriver {
         @Override
         public void enqueue(QueuedOps ops) {
             driver.enqueue(ops);
-        }
-
-        @Override
-        public Thread borrowOwner() {
-            return driver.borrowOwner();
-        }
-
-        @Override
-        public void returnOwner(Thread owner) {
-            driver.returnOwner(owner);
         }
 
         @Override

@@ -601,15 +601,6 @@ final class WsConnection extends ChannelCore implements WebSocket {
         return channel;
     }
 
-    /**
-     * Yes: a message sent goes through the frame encoder at once (no hop through the driver's
-     * queue); its flush is the turn's.
-     */
-    @Override
-    protected boolean writesFromFibers() {
-        return true;
-    }
-
     @Override
     protected String kind() {
         return "WebSocket";

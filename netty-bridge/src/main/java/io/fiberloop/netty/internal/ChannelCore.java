@@ -34,9 +34,7 @@ import javax.net.ssl.SSLHandshakeException;
  *       connection once on the loop's I/O driver ({@link QueuedOps}); the driver runs
  *       {@link #runQueued()} at the start of its next poll, on Netty's owning thread, which writes
  *       the outbox and flushes once: the writes a fiber makes within one turn go out in one
- *       flush. Code already on Netty's owning thread (a Netty handler) writes directly, and so
- *       does a fiber of a connection that opts in ({@link #writesFromFibers()}), with Netty's
- *       loop lent to it for the write; only the flush waits for the poll then.</li>
+ *       flush. Code already on Netty's owning thread (a Netty handler) writes directly.</li>
  *   <li><b>Backpressure.</b> {@link #flush()} waits until the queued writes reached Netty;
  *       {@link #drain()} returns at once while little waits to go out, else waits while the channel
  *       is not writable (asyncio's {@code drain}).</li>
@@ -422,19 +420,10 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
             b.release();
             return;
         }
-        Thread owner;
         if (canWriteNow()) {
             // Netty's owning thread (a handler running inline on the loop's work fiber): straight to
             // Netty; the flush waits for the driver's next poll, which begins with the queued operations
             writeOut(msg);
-            unflushed = true;
-        } else if (writesFromFibers() && (outbox == null || outbox.isEmpty()) && (owner = queue.borrowOwner()) != null) {
-            // a fiber on the loop's carrier: straight to Netty too, as its owner for this write
-            try {
-                writeOut(msg);
-            } finally {
-                queue.returnOwner(owner);
-            }
             unflushed = true;
         } else {
             if (outbox == null) {
@@ -458,20 +447,6 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
      */
     protected final boolean canWriteNow() {
         return (outbox == null || outbox.isEmpty()) && ch.eventLoop().inEventLoop();
-    }
-
-    /**
-     * Whether {@link #send} from a fiber writes the message through the pipeline at once (Netty's
-     * loop lent to the fiber for the write, {@link QueuedOps.Queue#borrowOwner()}) rather than
-     * queueing it for the driver's next poll; either way the flush is the per-turn one. Saves the
-     * queue's hop for a connection whose fiber writes a message per turn. A subclass that says yes
-     * must have no state that its {@link #writeOut} or its pipeline's handlers expect to see
-     * only from the work fiber. Default: no.
-     *
-     * @return whether fibers write straight through
-     */
-    protected boolean writesFromFibers() {
-        return false;
     }
 
     /** A write was queued (for an idle timer's activity). Carrier only. */

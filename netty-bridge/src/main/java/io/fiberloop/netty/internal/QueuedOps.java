@@ -46,31 +46,6 @@ public interface QueuedOps {
         void endOfRead();
 
         /**
-         * Makes the calling fiber Netty's owning thread for one write, so that the write goes
-         * through the pipeline at once (see {@code ChannelCore.send}); {@link #returnOwner} must
-         * follow in a {@code finally}, with nothing between that could suspend. Sound because every
-         * fiber of the loop runs on its carrier, one at a time, and the work fiber (the owner) is
-         * suspended meanwhile, between its polls or in a slice (between two channels' events). A
-         * fiber of the loop.
-         *
-         * @return the owner to give back, or {@code null} if the fiber may not borrow it (the
-         *         driver is closed or has not polled yet, or Netty's field is out of reach): queue
-         *         the write instead
-         */
-        default Thread borrowOwner() {
-            return null;
-        }
-
-        /**
-         * Gives Netty's loop back to {@code owner} after {@link #borrowOwner}, unless it moved on
-         * meanwhile. The fiber that borrowed it.
-         *
-         * @param owner what {@link #borrowOwner} returned
-         */
-        default void returnOwner(Thread owner) {
-        }
-
-        /**
          * The queue of the loop whose Netty loop is {@code netty}.
          *
          * @param netty {@code NettyLoops.nettyLoop(loop)}
