@@ -454,13 +454,8 @@ public final class EchoLoad implements Callable<Integer> {
         }
 
         @Override
-        public long pid() {
-            return child.pid();
-        }
-
-        @Override
-        public boolean alive() {
-            return child.process.isAlive();
+        public Child child() {
+            return child;
         }
 
         @Override

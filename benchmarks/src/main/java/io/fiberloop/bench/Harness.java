@@ -37,11 +37,18 @@ final class Harness {
      * measures slice by slice. Harness thread only.
      */
     interface Contender extends AutoCloseable {
+        /** {@return the server's child JVM} */
+        ChildJvm.Child child();
+
         /** {@return the server child's process id} */
-        long pid();
+        default long pid() {
+            return child().pid();
+        }
 
         /** {@return whether the server child is still running} */
-        boolean alive();
+        default boolean alive() {
+            return child().process.isAlive();
+        }
 
         /** Puts load on the server for {@code seconds}, unmeasured. */
         void warmUp(int seconds) throws Exception;

@@ -255,13 +255,8 @@ public final class HttpLoad implements Callable<Integer> {
         }
         return new Harness.Contender() {
             @Override
-            public long pid() {
-                return child.pid();
-            }
-
-            @Override
-            public boolean alive() {
-                return child.process.isAlive();
+            public Child child() {
+                return child;
             }
 
             @Override

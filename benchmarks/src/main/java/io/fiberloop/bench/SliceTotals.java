@@ -27,6 +27,8 @@ final class SliceTotals {
     private long machineTicks;
     private final List<Double> p50s = new ArrayList<>();
     private final List<Double> p99s = new ArrayList<>();
+    private final List<Double> sliceRates = new ArrayList<>();
+    private final List<Double> sliceUserUs = new ArrayList<>();
     private final Map<String, List<Object>> extras = new LinkedHashMap<>();
 
     /**
@@ -76,6 +78,8 @@ final class SliceTotals {
         machineTicks += machine;
         p50s.add(slice.p50Us());
         p99s.add(slice.p99Us());
+        sliceRates.add(slice.seconds() > 0 ? slice.operations() / slice.seconds() : Double.NaN);
+        sliceUserUs.add(slice.operations() > 0 ? user * 1e6 / ticksPerSecond / slice.operations() : Double.NaN);
         slice.extra().forEach((k, v) -> extras.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
     }
 
@@ -87,7 +91,9 @@ final class SliceTotals {
      * This server's sample of {@code round}. Its {@code extra} holds the load generator's own
      * figures merged over the slices (whole numbers summed, a name starting {@code min} or
      * {@code max} the least or greatest, other fractions the median, text the first non-null),
-     * then {@code operations}, {@code slices}, {@code measuredSec}, and the shares of a core that
+     * then {@code operations}, {@code slices}, {@code measuredSec}, each slice's rate and user CPU
+     * per operation ({@code sliceRates}, {@code sliceUserUs}: whether a round's difference between
+     * two servers holds in every slice or comes from a few), and the shares of a core that
      * the server, the load generator, the idle servers and the rest of the machine took over the
      * slices ({@code serverCorePct}, {@code loadCorePct}, {@code idleServersCorePct},
      * {@code othersCorePct}).
@@ -99,6 +105,8 @@ final class SliceTotals {
         extra.put("operations", operations);
         extra.put("slices", slices);
         extra.put("measuredSec", seconds);
+        extra.put("sliceRates", List.copyOf(sliceRates));
+        extra.put("sliceUserUs", List.copyOf(sliceUserUs));
         extra.put("serverCorePct", corePct(userTicks + sysTicks));
         extra.put("loadCorePct", corePct(loadTicks));
         extra.put("idleServersCorePct", corePct(idleServerTicks));

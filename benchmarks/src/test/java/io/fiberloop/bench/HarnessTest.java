@@ -77,6 +77,11 @@ class HarnessTest {
     private static Harness.Contender fake(String name, List<String> log, String failOnSlice) {
         return new Harness.Contender() {
             @Override
+            public ChildJvm.Child child() {
+                throw new UnsupportedOperationException("no child: pid() and alive() say so");
+            }
+
+            @Override
             public long pid() {
                 return ProcessHandle.current().pid();
             }

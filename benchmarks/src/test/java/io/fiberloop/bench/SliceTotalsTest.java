@@ -55,6 +55,8 @@ class SliceTotalsTest {
         assertEquals(4000, s.p99Us());                            // median of 4000, 9000, 3000
         assertEquals(600_000L, s.extra().get("operations"));
         assertEquals(3, s.extra().get("slices"));
+        assertEquals(List.of(100_000.0, 50_000.0, 150_000.0), s.extra().get("sliceRates"));
+        assertEquals(List.of(3.0, 4.0, 80 * 1e4 / 300_000), s.extra().get("sliceUserUs"));
         assertEquals(100.0, (double) s.extra().get("serverCorePct"), 1e-9);      // 600 ticks in 6 s
         assertEquals(10.0, (double) s.extra().get("loadCorePct"), 1e-9);         // 60 ticks in 6 s
         assertEquals(2.0 / 6, (double) s.extra().get("idleServersCorePct"), 1e-9);
