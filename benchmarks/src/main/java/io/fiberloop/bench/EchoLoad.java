@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,10 +37,12 @@ import picocli.CommandLine.Option;
  * loop and Vert.x 5 in virtual-thread mode, each in a child JVM of its own on one event loop of the
  * same transport (epoll by default), none pinned to a CPU, driven in turn by the same Netty client:
  * one event loop in this JVM, N connections each doing ping-pong of {@code size} bytes. Every
- * (size, connections) pair is a cell; every round runs every server once (the order reversed in
- * even rounds), a fresh child each time. Per cell it prints the medians over the rounds of round
- * trips a second, p50/p99 latency (HdrHistogram, on the client) and the server's CPU per round trip
- * split into user and system time ({@code /proc/<pid>/stat}), the median of the per-round ratios
+ * (size, connections) pair is a cell; every round measures every server with fresh children, by
+ * default in interleaved slices (all servers connected, measured in turns while the others' connections
+ * idle), else one after the other ({@link Harness#runCell}). Per cell it prints the medians over the
+ * rounds of round trips a second, p50/p99 latency (HdrHistogram, on the client; the median of the
+ * slices') and the server's CPU per round trip split into user and system time
+ * ({@code /proc/<pid>/stat} around each slice), the median of the per-round ratios
  * against raw Netty, issue 20's verdict on them, and raw's spread over the rounds; it writes
  * everything to a JSON file ({@link ResultsFile}) that {@link Charts} renders.
  *
@@ -60,7 +61,6 @@ import picocli.CommandLine.Option;
 public final class EchoLoad implements Callable<Integer> {
     /** Every server the harness knows; {@code fiberloop-turn} writes without {@code drain()}, relying on the per-turn flush. */
     static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "vertx-vt", "fiberloop-turn", "fiberloop-base");
-    private static final long CLK_TCK = 100;
 
     @Mixin
     LoadOptions common = new LoadOptions();
@@ -149,25 +149,26 @@ public final class EchoLoad implements Callable<Integer> {
             return 2;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(ChildJvm::killAll, "kill-echo-servers"));
-        int runs = connections.size() * sizes.size() * common.rounds * servers.size();
-        long budgetSec = runs * (common.warmup + common.seconds + 60L)
-                + (clientWarmup > 0 ? common.warmup + clientWarmup + 60L : 0) + 60;
+        long budgetSec = common.budgetSeconds(connections.size() * sizes.size(), servers.size())
+                + (clientWarmup > 0 ? common.warmup + clientWarmup + 60L : 0);
         Thread guard = Harness.timeGuard("EchoLoad", budgetSec);
 
         ResultsFile results = new ResultsFile("EchoLoad", args, options());
-        System.out.printf("EchoLoad: %s, commit %s, transport %s, client %s, sizes %s, connections %s, warm-up %d s, "
-                        + "measured %d s, %d rounds, servers %s, not pinned, open files limit %s, load average %s%n",
+        System.out.printf("EchoLoad: %s, commit %s, transport %s, client %s, sizes %s, connections %s, %s, "
+                        + "%d rounds, servers %s, not pinned, open files limit %s, load average %s%n",
                 ResultsFile.machine(), ResultsFile.commit(), common.transport, clientTransport, sizes, connections,
-                common.warmup, common.seconds, common.rounds, servers, maxFds(), ChildJvm.loadavg());
+                common.describeMode(), common.rounds, servers, maxFds(), ChildJvm.loadavg());
         MultiThreadIoEventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1,
                 new DefaultThreadFactory("echo-client"), BenchTransports.ioHandlerFactory(clientTransport));
         boolean ok = true;
         try {
             if (clientWarmup > 0) {
                 String server = servers.contains("raw") ? "raw" : servers.get(0);
-                try {
-                    Sample w = run(server, 0, connections.get(0), sizes.get(0), clientWarmup, clientGroup);
-                    System.out.printf(Locale.ROOT, "client warm-up against %s (not recorded): %.0f rt/s%n", server, w.rate());
+                try (Harness.Contender c = contender(server, connections.get(0), sizes.get(0), clientGroup)) {
+                    c.warmUp(common.warmup);
+                    Harness.Slice w = c.slice(clientWarmup);
+                    System.out.printf(Locale.ROOT, "client warm-up against %s (not recorded): %.0f rt/s%n", server,
+                            w.operations() / w.seconds());
                 } catch (Exception e) {
                     System.out.printf("FAILED client warm-up against %s: %s%n", server, e);
                     results.fail("client warm-up against " + server + ": " + e);
@@ -178,7 +179,7 @@ public final class EchoLoad implements Callable<Integer> {
                 for (int conns : connections) {
                     ok &= Harness.runCell("echo " + sizeText(size) + " x " + conns, "rt", Map.of("size", size, "connections", conns),
                             Goal.ECHO, common, servers,
-                            (server, round) -> run(server, round, conns, size, common.seconds, clientGroup),
+                            server -> contender(server, conns, size, clientGroup),
                             EchoLoad::printRun, s -> (long) s.extra().get("errors") == 0, results);
                 }
             }
@@ -232,6 +233,10 @@ public final class EchoLoad implements Callable<Integer> {
         volatile long roundTrips;
         volatile long errors;
         volatile boolean stopping;
+        /** While set, a connection whose echo is complete sends nothing more: the server goes idle. Client loop only. */
+        boolean paused;
+        /** Pings sent whose echo is not complete (or failed) yet. Client loop only. */
+        int inFlight;
         final AtomicReference<Throwable> firstError = new AtomicReference<>();
 
         ClientState(int size) {
@@ -250,6 +255,9 @@ public final class EchoLoad implements Callable<Integer> {
         private ChannelHandlerContext ctx;
         private int got;
         private long sentAt;
+        /** A ping is out and its echo not complete. */
+        private boolean waiting;
+        private boolean failed;
 
         Pinger(ClientState st) {
             this.st = st;
@@ -260,8 +268,17 @@ public final class EchoLoad implements Callable<Integer> {
             this.ctx = ctx;
         }
 
+        /** Sends the next ping unless one is out or the connection failed. Event-loop thread. */
+        void resume() {
+            if (!waiting && !failed) {
+                send();
+            }
+        }
+
         /** Event-loop thread. */
         void send() {
+            st.inFlight++;
+            waiting = true;
             sentAt = System.nanoTime();
             ctx.writeAndFlush(st.payload.retainedDuplicate(), ctx.voidPromise());
         }
@@ -269,6 +286,10 @@ public final class EchoLoad implements Callable<Integer> {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf m = (ByteBuf) msg;
+            if (failed) {
+                m.release();
+                return;
+            }
             // Check the first byte of each message: the echo must come back in order.
             if (got == 0 && m.isReadable() && m.getByte(m.readerIndex()) != st.payload.getByte(0)) {
                 fail(new IllegalStateException("corrupt echo: first byte " + m.getByte(m.readerIndex())));
@@ -284,13 +305,20 @@ public final class EchoLoad implements Callable<Integer> {
                 long now = System.nanoTime();
                 st.histogram.recordValue(Math.max(0, now - sentAt));
                 st.roundTrips = st.roundTrips + 1; // single writer: the client's event-loop thread
-                if (!st.stopping) {
+                st.inFlight--;
+                waiting = false;
+                if (!st.stopping && !st.paused) {
                     send();
                 }
             }
         }
 
         private void fail(Throwable t) {
+            if (waiting) {
+                waiting = false;
+                st.inFlight--; // this connection's ping will never complete
+            }
+            failed = true;
             st.firstError.compareAndSet(null, t);
             st.errors = st.errors + 1;
             ctx.close();
@@ -379,13 +407,17 @@ public final class EchoLoad implements Callable<Integer> {
 
     // ---------------------------------------------------------------- one run
 
-    /** One server's run of one cell: start it, connect, warm up, measure {@code seconds}, stop it. */
-    Sample run(String server, int round, int conns, int size, int seconds, MultiThreadIoEventLoopGroup clientGroup)
-            throws Exception {
-        String loadBefore = ChildJvm.loadavg();
-        try (Child child = startServer(server)) {
-            ClientState st = new ClientState(size);
-            IoEventLoop loop = (IoEventLoop) clientGroup.next();
+    /**
+     * Starts {@code server}, pre-warms it ({@code --prewarm}) and connects {@code conns} connections
+     * of the client's loop, idle until the first warm-up or slice.
+     */
+    Harness.Contender contender(String server, int conns, int size, MultiThreadIoEventLoopGroup clientGroup) throws Exception {
+        Child child = startServer(server);
+        ClientState st = new ClientState(size);
+        IoEventLoop loop = (IoEventLoop) clientGroup.next();
+        List<Channel> channels = new ArrayList<>(conns);
+        EchoContender c = new EchoContender(server, child, st, loop, channels);
+        try {
             Bootstrap b = new Bootstrap().group(loop).channel(BenchTransports.socketChannel(clientTransport))
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
@@ -395,103 +427,144 @@ public final class EchoLoad implements Callable<Integer> {
                             ch.pipeline().addLast(new Pinger(st));
                         }
                     });
-            List<Channel> channels = new ArrayList<>(conns);
             prewarm(server, loop, child.port);
-            try {
-                connectInBatches(b, child.port, conns, "connect to " + server, channels::add);
-                loop.submit(() -> {
-                    for (Channel ch : channels) {
-                        ch.pipeline().get(Pinger.class).send();
-                    }
-                }).sync();
-                Thread.sleep(common.warmup * 1000L);
+            connectInBatches(b, child.port, conns, "connect to " + server, channels::add);
+            return c;
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+    }
 
-                // The measured window: reset the histogram on the client loop, then read the counters.
-                long[] c0 = ChildJvm.cpuTicks(child.pid());
-                Map<String, Long> jit0 = ChildJvm.jitTicks(child.pid());
-                long self0 = sum(ChildJvm.cpuTicks(ProcessHandle.current().pid()));
-                long m0 = ChildJvm.machineBusy();
-                long[] start = loop.submit(() -> {
-                    st.histogram.reset();
-                    return new long[] {System.nanoTime(), st.roundTrips};
-                }).get(10, TimeUnit.SECONDS);
-                double minRate = Double.MAX_VALUE;
-                double maxRate = 0;
-                long prevN = start[1];
-                long prevT = start[0];
-                long end = start[0] + seconds * 1_000_000_000L;
-                while (System.nanoTime() < end) {
-                    Thread.sleep(Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
-                    long n = st.roundTrips;
-                    long t = System.nanoTime();
-                    if (t - prevT >= 500_000_000L) {
-                        double r = (n - prevN) * 1e9 / (t - prevT);
-                        minRate = Math.min(minRate, r);
-                        maxRate = Math.max(maxRate, r);
-                        prevN = n;
-                        prevT = t;
-                    }
+    /** One server with its connections on the client's loop; paused (no ping out) between slices. Harness thread. */
+    private static final class EchoContender implements Harness.Contender {
+        private final String server;
+        private final Child child;
+        private final ClientState st;
+        private final IoEventLoop loop;
+        private final List<Channel> channels;
+        private long errorsReported;
+
+        EchoContender(String server, Child child, ClientState st, IoEventLoop loop, List<Channel> channels) {
+            this.server = server;
+            this.child = child;
+            this.st = st;
+            this.loop = loop;
+            this.channels = channels;
+        }
+
+        @Override
+        public Child child() {
+            return child;
+        }
+
+        @Override
+        public void warmUp(int seconds) throws Exception {
+            slice(seconds);
+        }
+
+        /**
+         * Resumes every connection, lets them ping-pong for {@code seconds}, pauses them and waits
+         * until no ping is out: the round trips and the time count from the resume to the last echo,
+         * the latency up to the pause.
+         */
+        @Override
+        public Harness.Slice slice(int seconds) throws Exception {
+            Map<String, Long> jit0 = ChildJvm.jitTicks(child.pid());
+            long[] start = loop.submit(() -> {
+                st.histogram.reset();
+                st.paused = false;
+                long[] at = {System.nanoTime(), st.roundTrips};
+                for (Channel ch : channels) {
+                    ch.pipeline().get(Pinger.class).resume();
                 }
-                Object[] stop = loop.submit(() -> new Object[] {System.nanoTime(), st.roundTrips, st.histogram.copy()})
+                return at;
+            }).get(10, TimeUnit.SECONDS);
+            double minRate = Double.MAX_VALUE;
+            double maxRate = 0;
+            long prevN = start[1];
+            long prevT = start[0];
+            long end = start[0] + seconds * 1_000_000_000L;
+            while (System.nanoTime() < end) {
+                Thread.sleep(Math.max(1, Math.min(500, (end - System.nanoTime()) / 1_000_000)));
+                long n = st.roundTrips;
+                long t = System.nanoTime();
+                if (t - prevT >= 500_000_000L) {
+                    double r = (n - prevN) * 1e9 / (t - prevT);
+                    minRate = Math.min(minRate, r);
+                    maxRate = Math.max(maxRate, r);
+                    prevN = n;
+                    prevT = t;
+                }
+            }
+            Histogram h = loop.submit(() -> {
+                st.paused = true;
+                return st.histogram.copy();
+            }).get(10, TimeUnit.SECONDS);
+            long[] stop = drained();
+            Map<String, Long> jit1 = ChildJvm.jitTicks(child.pid());
+            long errors = st.errors;
+            Throwable err = st.firstError.get();
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("jitTicks", ChildJvm.jitTicksBetween(jit0, jit1));
+            extra.put("minRatePerHalfSecond", minRate == Double.MAX_VALUE ? Double.NaN : minRate);
+            extra.put("maxRatePerHalfSecond", maxRate);
+            extra.put("errors", errors - errorsReported);
+            extra.put("firstError", err == null ? null : err.toString());
+            errorsReported = errors;
+            return new Harness.Slice(stop[1] - start[1], (stop[0] - start[0]) / 1e9, h.getValueAtPercentile(50) / 1e3,
+                    h.getValueAtPercentile(99) / 1e3, 0, extra);
+        }
+
+        /** Waits (up to 10 s) until no ping is out; {@return the time and the round trips then} */
+        private long[] drained() throws Exception {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (true) {
+                long[] now = loop.submit(() -> st.inFlight == 0 ? new long[] {System.nanoTime(), st.roundTrips} : null)
                         .get(10, TimeUnit.SECONDS);
-                long[] c1 = ChildJvm.cpuTicks(child.pid());
-                Map<String, Long> jit1 = ChildJvm.jitTicks(child.pid());
-                long self1 = sum(ChildJvm.cpuTicks(ProcessHandle.current().pid()));
-                long m1 = ChildJvm.machineBusy();
-                if (!child.process.isAlive()) {
-                    throw new IllegalStateException(server + " server died during the run");
+                if (now != null) {
+                    return now;
                 }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(server + ": pings still unanswered 10 s after the slice ended");
+                }
+                Thread.sleep(1);
+            }
+        }
 
-                double elapsed = ((long) stop[0] - start[0]) / 1e9;
-                long n = (long) stop[1] - start[1];
-                Histogram h = (Histogram) stop[2];
-                long serverTicks = sum(c1) - sum(c0);
-                double[] cpu = Sample.cpuPerOp(c1[0] - c0[0], c1[1] - c0[1], CLK_TCK, n);
-                long jitTicks = ChildJvm.jitTicksBetween(jit0, jit1);
-                double otherSec = ((m1 - m0) - serverTicks - (self1 - self0)) / (double) CLK_TCK;
-                st.stopping = true;
-                Throwable err = st.firstError.get();
-                Map<String, Object> extra = new LinkedHashMap<>();
-                extra.put("roundTrips", n);
-                extra.put("jitUsPerRt", n == 0 || jitTicks < 0 ? Double.NaN : jitTicks * 1e6 / CLK_TCK / n);
-                extra.put("minRatePerHalfSecond", minRate == Double.MAX_VALUE ? Double.NaN : minRate);
-                extra.put("maxRatePerHalfSecond", maxRate);
-                extra.put("serverCorePct", 100 * serverTicks / (double) CLK_TCK / elapsed);
-                extra.put("clientCorePct", 100 * (self1 - self0) / (double) CLK_TCK / elapsed);
-                extra.put("othersCorePct", 100 * Math.max(0, otherSec) / elapsed);
-                extra.put("finishedAt", Instant.now().toString());
-                extra.put("loadBefore", loadBefore);
-                extra.put("loadAfter", ChildJvm.loadavg());
-                extra.put("errors", st.errors);
-                extra.put("firstError", err == null ? null : err.toString());
-                return new Sample(server, round, n / elapsed, h.getValueAtPercentile(50) / 1e3,
-                        h.getValueAtPercentile(99) / 1e3, cpu[0], cpu[1], cpu[2], extra);
-            } finally {
-                st.stopping = true;
+        @Override
+        public void close() {
+            st.stopping = true;
+            try {
                 for (Channel ch : channels) {
                     ch.close();
                 }
                 for (Channel ch : channels) {
-                    ch.closeFuture().await(5, TimeUnit.SECONDS);
+                    ch.closeFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
                 }
+            } finally {
                 st.payload.unwrap().release(); // the unreleasable wrapper's direct buffer
+                child.close();
             }
         }
     }
 
-    static long sum(long[] a) {
-        return a[0] + a[1];
+    /** The server's JIT compiler threads' CPU per round trip over the measured slices, µs; NaN when unknown. */
+    static double jitUsPerOp(Sample s) {
+        long jit = (long) s.extra().get("jitTicks");
+        long n = (long) s.extra().get("operations");
+        return n == 0 || jit < 0 ? Double.NaN : jit * 1e6 / Harness.CLK_TCK / n;
     }
 
     static void printRun(String cell, Sample s) {
         Map<String, Object> x = s.extra();
         System.out.printf(Locale.ROOT,
                 "run %-14s %s round %d: %9.0f rt/s (per half second min %.0f max %.0f), p50 %s p99 %s, "
-                        + "server CPU %.2f µs/rt (user %.2f, sys %.2f, JIT %.2f), server %.0f%% client %.0f%% others %.0f%% "
-                        + "of a core, load %s -> %s%s%n",
+                        + "server CPU %.2f µs/rt (user %.2f, sys %.2f, JIT %.2f), server %.0f%% client %.0f%% "
+                        + "idle servers %.1f%% others %.0f%% of a core, load %s -> %s%s%n",
                 s.server(), cell, s.round(), s.rate(), x.get("minRatePerHalfSecond"), x.get("maxRatePerHalfSecond"),
-                Report.us(s.p50Us()), Report.us(s.p99Us()), s.cpuUs(), s.userUs(), s.sysUs(), x.get("jitUsPerRt"),
-                x.get("serverCorePct"), x.get("clientCorePct"), x.get("othersCorePct"), x.get("loadBefore"),
+                Report.us(s.p50Us()), Report.us(s.p99Us()), s.cpuUs(), s.userUs(), s.sysUs(), jitUsPerOp(s),
+                x.get("serverCorePct"), x.get("loadCorePct"), x.get("idleServersCorePct"), x.get("othersCorePct"), x.get("loadBefore"),
                 x.get("loadAfter"), (long) x.get("errors") > 0 ? ", ERRORS " + x.get("errors") + " (" + x.get("firstError") + ")" : "");
     }
 }

@@ -2,59 +2,135 @@ package io.fiberloop.bench;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 
-/** What both load harnesses do around their runs: the rounds of a cell, the time guard, the result file. */
+/**
+ * What both load harnesses do around their runs: the rounds of a cell in either mode (sequential or
+ * interleaved), the CPU accounting around each measured slice, the time guard, the result file.
+ */
 final class Harness {
     private Harness() {
     }
 
-    /** One server's measured run in one round. */
-    interface Run {
-        Sample run(String server, int round) throws Exception;
+    /**
+     * What the load generator saw in one slice (or one sequential run) against one server.
+     *
+     * @param operations requests or round trips completed in the slice
+     * @param seconds the slice's length as the load generator measured it
+     * @param p50Us its median latency, µs
+     * @param p99Us its 99th percentile latency, µs
+     * @param loadTicks CPU ticks of a load generator outside the harness JVM ({@code wrk}), 0 for none
+     * @param extra the generator's own figures, merged over the slices by {@link SliceTotals#merge}
+     */
+    record Slice(long operations, double seconds, double p50Us, double p99Us, long loadTicks, Map<String, Object> extra) {
     }
 
     /**
-     * Runs one cell: every round runs every server once ({@link LoadOptions#roundOrder}), prints each
-     * run and then the cell's summary, and adds the cell (and any failed run) to {@code results}.
+     * A started and checked server with its load generator, which the harness warms up and then
+     * measures slice by slice. Harness thread only.
+     */
+    interface Contender extends AutoCloseable {
+        /** {@return the server's child JVM} */
+        ChildJvm.Child child();
+
+        /** {@return the server child's process id} */
+        default long pid() {
+            return child().pid();
+        }
+
+        /** {@return whether the server child is still running} */
+        default boolean alive() {
+            return child().process.isAlive();
+        }
+
+        /** Puts load on the server for {@code seconds}, unmeasured. */
+        void warmUp(int seconds) throws Exception;
+
+        /**
+         * Puts load on the server for about {@code seconds} and returns what the load generator saw.
+         * When it returns, the server has no request of this slice left to answer: its CPU, read
+         * around this call, is this slice's alone, and it stays idle until the next call.
+         */
+        Slice slice(int seconds) throws Exception;
+
+        /** Stops the load generator and the server; never throws. */
+        @Override
+        void close();
+    }
+
+    /** Starts one server and its load generator, and checks that the server answers. */
+    interface Starter {
+        Contender start(String server) throws Exception;
+    }
+
+    /**
+     * Runs one cell: every round measures every server (see {@link LoadOptions#mode}), prints each
+     * server's figures of the round and then the cell's summary, and adds the cell (and any failed
+     * run) to {@code results}.
+     *
+     * <p>Sequential mode: each server in turn ({@link LoadOptions#roundOrder}) gets a fresh child,
+     * a warm-up and one measured run of {@code --seconds}. Interleaved mode: every server of the
+     * round is started and warmed up first, then {@code --slices} passes each measure every server
+     * for {@code --slice-seconds} in rotating order ({@link SliceTotals#rotation}), the idle ones
+     * waiting; each server's figures are summed over its slices. A round (interleaved) or a run
+     * (sequential) during which the rest of the machine was busier than {@code --max-others} is
+     * discarded and run again, at most {@link #MAX_RETRIES} times.
      *
      * @param cell the cell's name, e.g. {@code http -c100}
      * @param op what one operation is, {@code req} or {@code rt}
      * @param params the cell's parameters, for the result file
      * @param goals the goals to judge the servers by
-     * @param common the rounds, and the bound on the machine's other load beyond which a run is
-     *     discarded and run again (at most {@link #MAX_RETRIES} times)
-     * @param print prints one run's line
-     * @param clean whether a run was free of errors
+     * @param common the rounds, the mode and the bound on the machine's other load
+     * @param starter starts a server with its load generator
+     * @param print prints one server's figures of a round
+     * @param clean whether a server's figures were free of errors
      * @return whether every run completed and was clean
      */
     static boolean runCell(String cell, String op, Map<String, Object> params, List<Goal> goals, LoadOptions common,
-                           List<String> servers, Run run, BiConsumer<String, Sample> print, Predicate<Sample> clean,
+                           List<String> servers, Starter starter, BiConsumer<String, Sample> print, Predicate<Sample> clean,
+                           ResultsFile results) {
+        return runCell(cell, op, params, goals, common, servers, (group, round) -> measure(group, round, common, starter),
+                print, clean, results);
+    }
+
+    /** Measures a group of servers together in one round: {@link #measure}, or a stand-in in tests. */
+    interface Measure {
+        List<Sample> measure(List<String> group, int round) throws Exception;
+    }
+
+    /** As the other {@code runCell}, each group of servers measured by {@code measure}. */
+    static boolean runCell(String cell, String op, Map<String, Object> params, List<Goal> goals, LoadOptions common,
+                           List<String> servers, Measure measure, BiConsumer<String, Sample> print, Predicate<Sample> clean,
                            ResultsFile results) {
         boolean ok = true;
         List<Sample> samples = new ArrayList<>();
         for (int round = 1; round <= common.rounds; round++) {
-            for (String server : LoadOptions.roundOrder(servers, round)) {
+            List<String> order = LoadOptions.roundOrder(servers, round);
+            List<List<String>> groups = common.interleaved() ? List.of(order) : order.stream().map(List::of).toList();
+            for (List<String> group : groups) {
                 try {
-                    Sample s = run.run(server, round);
-                    print.accept(cell, s);
-                    for (int retry = 0; retry < MAX_RETRIES && disturbed(s, common.maxOthers); retry++) {
-                        String why = String.format(Locale.ROOT, "disturbed run discarded: %s round %d of %s, others %.0f%% of a core",
-                                server, round, cell, (double) s.extra().get("othersCorePct"));
+                    List<Sample> got = measure.measure(group, round);
+                    got.forEach(s -> print.accept(cell, s));
+                    for (int retry = 0; retry < MAX_RETRIES && got.stream().anyMatch(s -> disturbed(s, common.maxOthers)); retry++) {
+                        String why = String.format(Locale.ROOT, "disturbed run discarded: %s round %d of %s, others %s%% of a core",
+                                group, round, cell, got.stream().map(s -> String.format(Locale.ROOT, "%.0f",
+                                        (double) s.extra().get("othersCorePct"))).toList());
                         System.out.println(why + "; running it again");
                         results.discard(why);
-                        s = run.run(server, round);
-                        print.accept(cell, s);
+                        got = measure.measure(group, round);
+                        got.forEach(s -> print.accept(cell, s));
                     }
-                    samples.add(s);
-                    ok &= clean.test(s);
+                    samples.addAll(got);
+                    ok &= got.stream().allMatch(clean);
                 } catch (Exception e) {
-                    String what = String.format("%s round %d of %s: %s", server, round, cell,
+                    String what = String.format("%s round %d of %s: %s", String.join(",", group), round, cell,
                             e + (e.getCause() != null ? " (" + e.getCause() + ")" : ""));
                     System.out.println("FAILED " + what);
                     results.fail(what);
@@ -64,9 +140,97 @@ final class Harness {
         }
         CellSummary summary = CellSummary.of(cell, samples, goals);
         Report.print(summary, op, System.out);
+        String ab = Report.abLine(cell, samples);
+        if (ab != null) {
+            System.out.println(ab);
+        }
         results.add(new ResultsFile.Cell(cell, op, params, samples, summary));
         return ok;
     }
+
+    /**
+     * Measures the servers of {@code group} together: starts and warms up each, then runs the
+     * passes of slices ({@code --slices} of {@code --slice-seconds} when interleaved; one of
+     * {@code --seconds} when sequential, the group then being one server), then stops them all.
+     *
+     * @return one sample per server, in the group's order
+     */
+    static List<Sample> measure(List<String> group, int round, LoadOptions common, Starter starter) throws Exception {
+        Map<String, Contender> running = new LinkedHashMap<>();
+        String loadBefore = ChildJvm.loadavg();
+        try {
+            for (String server : group) {
+                running.put(server, starter.start(server));
+            }
+            if (common.warmup > 0) {
+                for (Contender c : running.values()) {
+                    c.warmUp(common.warmup);
+                }
+            }
+            Map<String, SliceTotals> totals = new LinkedHashMap<>();
+            group.forEach(s -> totals.put(s, new SliceTotals(s, CLK_TCK)));
+            int passes = common.interleaved() ? common.slices : 1;
+            int seconds = common.interleaved() ? common.sliceSeconds : common.seconds;
+            for (int pass = 0; pass < passes; pass++) {
+                for (String server : SliceTotals.rotation(group, pass)) {
+                    measureSlice(server, running, seconds, totals.get(server));
+                }
+            }
+            List<Sample> out = new ArrayList<>();
+            for (SliceTotals t : totals.values()) {
+                Sample s = t.sample(round);
+                s.extra().put("finishedAt", Instant.now().toString());
+                s.extra().put("loadBefore", loadBefore);
+                s.extra().put("loadAfter", ChildJvm.loadavg());
+                out.add(s);
+            }
+            return out;
+        } finally {
+            running.values().forEach(Contender::close);
+        }
+    }
+
+    /** One slice of {@code server}, its CPU and the rest of the machine's read from /proc right around it. */
+    private static void measureSlice(String server, Map<String, Contender> running, int seconds, SliceTotals into)
+            throws Exception {
+        Contender c = running.get(server);
+        long self = ProcessHandle.current().pid();
+        long[] c0 = ChildJvm.cpuTicks(c.pid());
+        long idle0 = idleTicks(server, running);
+        long self0 = sum(ChildJvm.cpuTicks(self));
+        long m0 = ChildJvm.machineBusy();
+        long t0 = System.nanoTime();
+        Slice s = c.slice(seconds);
+        long[] c1 = ChildJvm.cpuTicks(c.pid());
+        long idle1 = idleTicks(server, running);
+        long self1 = sum(ChildJvm.cpuTicks(self));
+        long m1 = ChildJvm.machineBusy();
+        double wall = (System.nanoTime() - t0) / 1e9;
+        for (Map.Entry<String, Contender> e : running.entrySet()) {
+            if (!e.getValue().alive()) {
+                throw new IllegalStateException(e.getKey() + " server died during " + server + "'s slice");
+            }
+        }
+        into.add(s, c1[0] - c0[0], c1[1] - c0[1], idle1 - idle0, self1 - self0 + s.loadTicks(), m1 - m0, wall);
+    }
+
+    /** The summed CPU ticks of every running server but {@code busy}. */
+    private static long idleTicks(String busy, Map<String, Contender> running) {
+        long sum = 0;
+        for (Map.Entry<String, Contender> e : running.entrySet()) {
+            if (!e.getKey().equals(busy)) {
+                sum += sum(ChildJvm.cpuTicks(e.getValue().pid()));
+            }
+        }
+        return sum;
+    }
+
+    static long sum(long[] ticks) {
+        return ticks[0] + ticks[1];
+    }
+
+    /** The kernel's clock ticks a second ({@code CLK_TCK}): 100 on Linux. */
+    static final long CLK_TCK = 100;
 
     /** How often a disturbed run is run again before it is kept anyway. */
     static final int MAX_RETRIES = 2;

@@ -9,7 +9,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,11 +27,12 @@ import picocli.CommandLine.Option;
  * {@code HttpServer}, raw Netty ({@code HttpServerCodec} and a hand-written handler), Vert.x 5's
  * event-loop {@code HttpServer} and Vert.x 5 in virtual-thread mode. Each server runs in a child JVM
  * of its own, one event loop (one thread) each, on the same transport (epoll by default), none
- * pinned to a CPU. Every round runs every server once (the order reversed in even rounds), a fresh
- * child each time: a check request, a warm-up {@code wrk} run, then the measured {@code wrk --latency}
- * run. Per connection count (a cell) it prints the medians over the rounds of requests/s, p50/p99
- * (wrk's) and the server's CPU per request split into user and system time (from
- * {@code /proc/<pid>/stat} over the measured run), the median of the per-round ratios against raw
+ * pinned to a CPU. Every round measures every server with fresh children (a check request, a warm-up
+ * {@code wrk} run, then {@code wrk --latency}): by default in interleaved slices, all servers running
+ * and measured in turns, else one after the other ({@link Harness#runCell}). Per connection count (a
+ * cell) it prints the medians over the rounds of requests/s, p50/p99 (wrk's; the median of the
+ * slices') and the server's CPU per request split into user and system time (from
+ * {@code /proc/<pid>/stat} around each measured slice), the median of the per-round ratios against raw
  * Netty, issue 20's verdict on them, and raw's own spread over the rounds; it writes everything to
  * a JSON file ({@link ResultsFile}) that {@link Charts} renders.
  *
@@ -53,7 +53,6 @@ import picocli.CommandLine.Option;
 public final class HttpLoad implements Callable<Integer> {
     /** Every server the harness knows, in the default order. */
     static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "vertx-vt", "fiberloop-jfr", "fiberloop-base");
-    private static final long CLK_TCK = 100;
 
     @Mixin
     LoadOptions common = new LoadOptions();
@@ -109,20 +108,18 @@ public final class HttpLoad implements Callable<Integer> {
             return 2;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(ChildJvm::killAll, "kill-http-servers"));
-        int runs = connections.size() * common.rounds * servers.size();
-        long budgetSec = runs * (common.warmup + common.seconds + 60L) + 60;
-        Thread guard = Harness.timeGuard("HttpLoad", budgetSec);
+        Thread guard = Harness.timeGuard("HttpLoad", common.budgetSeconds(connections.size(), servers.size()));
 
         ResultsFile results = new ResultsFile("HttpLoad", args, options());
-        System.out.printf("HttpLoad: %s, commit %s, transport %s, wrk -t%d -c%s, warm-up %d s, measured %d s, %d rounds, "
+        System.out.printf("HttpLoad: %s, commit %s, transport %s, wrk -t%d -c%s, %s, %d rounds, "
                         + "servers %s, not pinned, load average %s%n", ResultsFile.machine(), ResultsFile.commit(),
-                common.transport, threads, connections, common.warmup, common.seconds, common.rounds, servers,
+                common.transport, threads, connections, common.describeMode(), common.rounds, servers,
                 ChildJvm.loadavg());
         boolean ok = true;
         try {
             for (int conns : connections) {
                 ok &= Harness.runCell("http -c" + conns, "req", Map.of("connections", conns, "threads", threads), Goal.HTTP,
-                        common, servers, (server, round) -> run(server, round, conns), HttpLoad::printRun,
+                        common, servers, server -> contender(server, conns), HttpLoad::printRun,
                         s -> (long) s.extra().get("socketErrors") == 0 && (long) s.extra().get("non2xx") == 0, results);
             }
         } finally {
@@ -247,55 +244,54 @@ public final class HttpLoad implements Callable<Integer> {
         }
     }
 
-    Sample run(String server, int round, int conns) throws Exception {
-        try (Child child = startServer(server)) {
+    /** Starts {@code server}, checks its answer; wrk with {@code conns} connections is its load. */
+    Harness.Contender contender(String server, int conns) throws Exception {
+        Child child = startServer(server);
+        try {
             check(child.port, server);
-            String loadBefore = ChildJvm.loadavg();
-            if (common.warmup > 0) {
-                runWrk(child.port, conns, common.warmup, null);
-            }
-            long[] c0 = ChildJvm.cpuTicks(child.pid());
-            long m0 = ChildJvm.machineBusy();
-            long t0 = System.nanoTime();
-            long[] wrkTicks = new long[2];
-            WrkOutput w = runWrk(child.port, conns, common.seconds, wrkTicks);
-            long[] c1 = ChildJvm.cpuTicks(child.pid());
-            long m1 = ChildJvm.machineBusy();
-            double elapsed = (System.nanoTime() - t0) / 1e9;
-            if (!child.process.isAlive()) {
-                throw new IllegalStateException(server + " server died during the run");
-            }
-            long user = c1[0] - c0[0];
-            long sys = c1[1] - c0[1];
-            double[] cpu = Sample.cpuPerOp(user, sys, CLK_TCK, w.requests());
-            double serverSec = (user + sys) / (double) CLK_TCK;
-            double wrkSec = (wrkTicks[0] + wrkTicks[1]) / (double) CLK_TCK;
-            double othersSec = Math.max(0, (m1 - m0) / (double) CLK_TCK - serverSec - wrkSec);
-            Map<String, Object> extra = new LinkedHashMap<>();
-            extra.put("requests", w.requests());
-            extra.put("durationSec", w.durationSec());
-            extra.put("p90Us", w.p90Us());
-            extra.put("maxUs", w.maxUs());
-            extra.put("socketErrors", w.socketErrors());
-            extra.put("non2xx", w.non2xx());
-            extra.put("serverCorePct", 100 * serverSec / elapsed);
-            extra.put("wrkCorePct", 100 * wrkSec / elapsed);
-            extra.put("othersCorePct", 100 * othersSec / elapsed);
-            extra.put("finishedAt", Instant.now().toString());
-            extra.put("loadBefore", loadBefore);
-            extra.put("loadAfter", ChildJvm.loadavg());
-            return new Sample(server, round, w.requestsPerSec(), w.p50Us(), w.p99Us(), cpu[0], cpu[1], cpu[2], extra);
+        } catch (IOException | RuntimeException e) {
+            child.close();
+            throw e;
         }
+        return new Harness.Contender() {
+            @Override
+            public Child child() {
+                return child;
+            }
+
+            @Override
+            public void warmUp(int seconds) throws Exception {
+                runWrk(child.port, conns, seconds, null);
+            }
+
+            @Override
+            public Harness.Slice slice(int seconds) throws Exception {
+                long[] wrkTicks = new long[2];
+                WrkOutput w = runWrk(child.port, conns, seconds, wrkTicks);
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("p90Us", w.p90Us());
+                extra.put("maxUs", w.maxUs());
+                extra.put("socketErrors", w.socketErrors());
+                extra.put("non2xx", w.non2xx());
+                return new Harness.Slice(w.requests(), w.durationSec(), w.p50Us(), w.p99Us(), wrkTicks[0] + wrkTicks[1], extra);
+            }
+
+            @Override
+            public void close() {
+                child.close();
+            }
+        };
     }
 
     static void printRun(String cell, Sample s) {
         Map<String, Object> x = s.extra();
         System.out.printf(Locale.ROOT,
                 "run %-9s %s round %d: %9.0f req/s, p50 %s p99 %s max %s, server CPU %.2f µs/req (user %.2f, sys %.2f), "
-                        + "server %.0f%% wrk %.0f%% others %.0f%% of a core, socket errors %d, non-2xx %d, load %s -> %s%n",
+                        + "server %.0f%% wrk %.0f%% idle servers %.1f%% others %.0f%% of a core, socket errors %d, non-2xx %d, "
+                        + "load %s -> %s%n",
                 s.server(), cell, s.round(), s.rate(), Report.us(s.p50Us()), Report.us(s.p99Us()),
                 Report.us((double) x.get("maxUs")), s.cpuUs(), s.userUs(), s.sysUs(), x.get("serverCorePct"),
-                x.get("wrkCorePct"), x.get("othersCorePct"), x.get("socketErrors"), x.get("non2xx"), x.get("loadBefore"),
-                x.get("loadAfter"));
+                x.get("loadCorePct"), x.get("idleServersCorePct"), x.get("othersCorePct"), x.get("socketErrors"),
+                x.get("non2xx"), x.get("loadBefore"), x.get("loadAfter"));
     }
 }

@@ -8,17 +8,31 @@ import picocli.CommandLine.Option;
 
 /** The options both load harnesses ({@link HttpLoad}, {@link EchoLoad}) take (a picocli mixin). */
 final class LoadOptions {
+    @Option(names = "--mode", defaultValue = "interleaved", paramLabel = "M",
+            description = "interleaved: per round, start every server, warm each up, then measure them in turns of "
+                    + "--slice-seconds, --slices turns each, in rotating order; sequential: per round, each server in "
+                    + "turn gets a fresh child, a warm-up and one run of --seconds (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--slices", defaultValue = "8", paramLabel = "K",
+            description = "Interleaved mode: measured slices per server and round (default: ${DEFAULT-VALUE}).")
+    int slices;
+
+    @Option(names = "--slice-seconds", defaultValue = "2", paramLabel = "S",
+            description = "Interleaved mode: seconds of each slice (default: ${DEFAULT-VALUE}).")
+    int sliceSeconds;
+
     @Option(names = {"-w", "--warmup"}, defaultValue = "5", paramLabel = "S",
-            description = "Warm-up seconds before each measured run, on the same fresh server (default: ${DEFAULT-VALUE}).")
+            description = "Warm-up seconds of each fresh server before it is measured (default: ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = {"-d", "--seconds"}, defaultValue = "10", paramLabel = "S",
-            description = "Measured seconds of each run (default: ${DEFAULT-VALUE}).")
+            description = "Sequential mode: measured seconds of each run (default: ${DEFAULT-VALUE}).")
     int seconds;
 
     @Option(names = {"-r", "--rounds"}, defaultValue = "5", paramLabel = "R",
-            description = "Rounds: each server runs once per round, a fresh child JVM each time, in the given order in odd "
-                    + "rounds and reversed in even ones; the figures are medians over the rounds (default: ${DEFAULT-VALUE}).")
+            description = "Rounds: each round measures every server, fresh child JVMs each round, in the given order in "
+                    + "odd rounds and reversed in even ones; the figures are medians over the rounds (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--transport", defaultValue = "epoll", paramLabel = "T",
@@ -55,6 +69,11 @@ final class LoadOptions {
         check("--warmup", warmup, 0, 600);
         check("--seconds", seconds, 1, 600);
         check("--rounds", rounds, 1, 50);
+        check("--slices", slices, 1, 100);
+        check("--slice-seconds", sliceSeconds, 1, 60);
+        if (!mode.equals("interleaved") && !mode.equals("sequential")) {
+            throw new IllegalArgumentException("--mode must be interleaved or sequential, not " + mode);
+        }
         check("--max-others", maxOthers, 1, 100);
         if (baselineJar != null && !java.nio.file.Files.isRegularFile(baselineJar)) {
             throw new IllegalArgumentException("--baseline-jar " + baselineJar + " is not a file: give a benchmarks.jar of an earlier build");
@@ -66,14 +85,43 @@ final class LoadOptions {
     /** Adds these options to a result file's options. */
     void describe(Map<String, Object> m) {
         m.put("transport", transport);
+        m.put("mode", mode);
+        if (interleaved()) {
+            m.put("slices", slices);
+            m.put("sliceSeconds", sliceSeconds);
+        }
         m.put("warmupSeconds", warmup);
-        m.put("seconds", seconds);
+        m.put("seconds", measuredSeconds());
         m.put("rounds", rounds);
         m.put("maxOthersPct", maxOthers);
         m.put("serverJvmArgs", serverJvmArgs);
         if (baselineJar != null) {
             m.put("baselineJar", baselineJar.toString());
         }
+    }
+
+    /** E.g. {@code interleaved: warm-up 5 s, 8 slices of 2 s} or {@code sequential: warm-up 5 s, measured 10 s}. */
+    String describeMode() {
+        return interleaved() ? "interleaved: warm-up " + warmup + " s, " + slices + " slices of " + sliceSeconds + " s"
+                : "sequential: warm-up " + warmup + " s, measured " + seconds + " s";
+    }
+
+    /** Whether the servers of a round are measured in interleaved slices ({@code --mode interleaved}). */
+    boolean interleaved() {
+        return mode.equals("interleaved");
+    }
+
+    /** The measured seconds of each server in each round: {@code --slices × --slice-seconds}, or {@code --seconds}. */
+    int measuredSeconds() {
+        return interleaved() ? slices * sliceSeconds : seconds;
+    }
+
+    /**
+     * The time a harness may take for {@code cells} cells of {@code servers} servers, with a minute
+     * per server and round for starting and stopping, before its time guard stops it.
+     */
+    long budgetSeconds(int cells, int servers) {
+        return (long) cells * rounds * servers * (warmup + measuredSeconds() + 60L) + 60;
     }
 
     static void check(String option, long value, long min, long max) {

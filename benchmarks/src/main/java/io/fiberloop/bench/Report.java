@@ -1,6 +1,7 @@
 package io.fiberloop.bench;
 
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Locale;
 
 /** The load harnesses' console summary of a cell: a markdown table of medians and ratios, the verdicts, raw's spread. */
@@ -59,6 +60,34 @@ final class Report {
         return c.rawStable() ? line : line + String.format(Locale.ROOT,
                 "%nWARNING: raw Netty's spread exceeds %.0f%%: fix the method (longer warm-up or rounds, a quieter machine) before comparing",
                 100 * CellSummary.MAX_RAW_SPREAD);
+    }
+
+    /** The server that {@code --baseline-jar} adds: the same fiberloop server from another build. */
+    static final String BASE = "fiberloop-base";
+
+    /**
+     * The A/B of two fiberloop builds in the same rounds, when both ran: per round, fiberloop's
+     * rate, user CPU and CPU per operation over {@code fiberloop-base}'s, their median and their
+     * spread ({@code max - min}); null when either did not run. With the same build on both sides
+     * this spread is the method's resolution.
+     */
+    static String abLine(String cell, List<Sample> samples) {
+        List<Sample> a = samples.stream().filter(s -> s.server().equals("fiberloop")).toList();
+        List<Sample> b = samples.stream().filter(s -> s.server().equals(BASE)).toList();
+        if (a.isEmpty() || b.isEmpty()) {
+            return null;
+        }
+        StringBuilder out = new StringBuilder("A/B fiberloop / " + BASE + ", " + cell + ", per round:");
+        for (Metric m : new Metric[] {Metric.RATE, Metric.USER, Metric.CPU}) {
+            double[] r = CellSummary.ratios(a, b, m);
+            out.append(String.format(Locale.ROOT, "%n  %-4s", m.label));
+            for (double v : r) {
+                out.append(String.format(Locale.ROOT, " %.3f", v));
+            }
+            out.append(String.format(Locale.ROOT, "  (median %.3f, range %.3f-%.3f: spread %.1f%%)", Stats.median(r),
+                    Stats.min(r), Stats.max(r), 100 * (Stats.max(r) - Stats.min(r))));
+        }
+        return out.toString();
     }
 
     static String ratio(CellSummary.ServerSummary s, Metric m) {

@@ -111,4 +111,18 @@ class CellSummaryTest {
         assertEquals(List.of("vertx", "raw", "fiberloop"), LoadOptions.roundOrder(servers, 2));
         assertEquals(servers, LoadOptions.roundOrder(servers, 3));
     }
+
+    @Test
+    void theAbLinePairsTwoBuildsRoundByRound() {
+        List<Sample> s = new ArrayList<>();
+        s.add(sample("fiberloop", 1, 102, 1000, 4.0, 6));
+        s.add(sample("fiberloop-base", 1, 100, 1000, 4.0, 6));
+        s.add(sample("fiberloop", 2, 49, 1000, 8.4, 12));
+        s.add(sample("fiberloop-base", 2, 50, 1000, 8.0, 12));
+        s.add(sample("raw", 1, 100, 1000, 4.0, 6));
+        String line = Report.abLine("http -c100", s);
+        assertTrue(line.contains("rate 1.020 0.980  (median 1.000, range 0.980-1.020: spread 4.0%)"), line);
+        assertTrue(line.contains("user 1.000 1.050  (median 1.025"), line);
+        assertEquals(null, Report.abLine("http -c100", s.stream().filter(x -> !x.server().equals("fiberloop-base")).toList()));
+    }
 }
