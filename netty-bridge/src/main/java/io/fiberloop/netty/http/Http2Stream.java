@@ -197,6 +197,7 @@ final class Http2Stream extends HttpConnection {
         }
         server.exchangeStarted();
         loop.execute(ex); // runs this turn, inline on the loop's work fiber until it first suspends
+        owner.exchangeBegun();
     }
 
     /** Writes a response (its frames) from Netty's side, flushed with this poll's connection flush. */
