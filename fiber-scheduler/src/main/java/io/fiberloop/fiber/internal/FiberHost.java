@@ -185,8 +185,7 @@ public final class FiberHost implements LoopHost {
     }
 
     Thread newThread(Strand strand, String name, Runnable body) {
-        Thread.Builder.OfVirtual b = JdkReach.virtualThreadBuilder(strand);
-        return (name != null ? b.name(name) : b).unstarted(body);
+        return JdkReach.newVirtualThread(strand, name, body);
     }
 
     /** An unstarted work fiber of this loop that runs {@code body}. */

@@ -46,6 +46,9 @@ final class Exchange implements Runnable, Callable<Void> {
     public void run() {
         task = Inline.task(conn.server.fibers, null, this);
         Inline.run(task);
+        if (done) {
+            conn.answeredInline(this);
+        }
     }
 
     /** The task's body (the exchange is its own {@code Callable}: no object per request for it). The request's fiber. */

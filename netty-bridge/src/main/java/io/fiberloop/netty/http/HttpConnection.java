@@ -60,6 +60,14 @@ abstract class HttpConnection extends ChannelCore {
         scheduleOps();
     }
 
+    /**
+     * The exchange's handler answered inline, without suspending, and its task has ended: a
+     * connection may flush and finish it now rather than at the driver's next poll. Owning thread
+     * (the loop task that ran the exchange).
+     */
+    void answeredInline(Exchange ex) {
+    }
+
     /** The response broke after its head went out: drop what carries it. A fiber of the loop. */
     abstract void abort();
 
