@@ -95,7 +95,7 @@ final class Http2Stream extends HttpConnection {
     void onHeaders(Http2HeadersFrame h) {
         if (!began) {
             began = true;
-            Http2Messages.Head head = Http2Messages.toRequest(h.headers());
+            Http2Messages.Head head = Http2Messages.toRequest(h.headers(), owner.headerNames);
             if (head == null) {
                 resetNow(Http2Error.PROTOCOL_ERROR); // RFC 9113 8.3.1: a request without :method, :scheme or :path
                 return;
