@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +43,7 @@ import java.util.regex.Pattern;
  * flock -x /work/.cpu.lock ./fiberloop java -cp benchmarks/target/benchmarks.jar io.fiberloop.bench.WebLoad 5 10 epoll
  * }
  * Args: rounds (5), seconds per measurement (10), transport (epoll). System properties:
+ * {@code -Dwebload.fileWarmup=SECONDS} (10) is the file's warm-up;
  * {@code -Dwebload.baseline=JAR} adds {@code fiberloop-base}, fiberloop's server from another
  * build's jar (an A/B in one session); {@code -Dwebload.only=ws} skips the file measurement;
  * {@code -Dwebload.servers=fiberloop,raw-netty} runs only the servers named; {@code -Dwebload.jfr=DIR}
@@ -56,8 +58,11 @@ public final class WebLoad {
     private WebLoad() {
     }
 
-    /** One measurement: the rate, and the server's user and system CPU per unit. */
-    record Sample(String server, int round, double rate, double userMicros, double sysMicros) {
+    /**
+     * One measurement: the rate, the server's user and system CPU per unit, and the part of that CPU
+     * its JIT compiler threads spent (code still being compiled in the window; NaN if unreadable).
+     */
+    record Sample(String server, int round, double rate, double userMicros, double sysMicros, double jitMicros) {
         double cpuMicros() {
             return userMicros + sysMicros;
         }
@@ -106,10 +111,11 @@ public final class WebLoad {
                         if (filesToo) {
                             Sample f = file(s[0], r, c, seconds);
                             files.add(f);
-                            fileLine = String.format(Locale.ROOT, " | file %,8.1f MiB/s %7.1f us/req", f.rate(), f.cpuMicros());
+                            fileLine = String.format(Locale.ROOT, " | file %,8.1f MiB/s %7.1f us/req (user %6.1f, sys %6.1f, jit %6.1f)",
+                                    f.rate(), f.cpuMicros(), f.userMicros(), f.sysMicros(), f.jitMicros());
                         }
-                        System.out.printf(Locale.ROOT, "round %d %-14s ws echo %,10.0f msg/s %6.2f us/msg (user %6.2f, sys %6.2f)%s%n",
-                                r + 1, s[0], w.rate(), w.cpuMicros(), w.userMicros(), w.sysMicros(), fileLine);
+                        System.out.printf(Locale.ROOT, "round %d %-14s ws echo %,10.0f msg/s %6.2f us/msg (user %6.2f, sys %6.2f, jit %5.2f)%s%n",
+                                r + 1, s[0], w.rate(), w.cpuMicros(), w.userMicros(), w.sysMicros(), w.jitMicros(), fileLine);
                     }
                 }
             }
@@ -138,9 +144,11 @@ public final class WebLoad {
         for (String server : List.of("fiberloop", "raw-netty", "vertx", "fiberloop-base")) {
             double[] user = samples.stream().filter(s -> s.server().equals(server)).mapToDouble(Sample::userMicros).sorted().toArray();
             double[] sys = samples.stream().filter(s -> s.server().equals(server)).mapToDouble(Sample::sysMicros).sorted().toArray();
+            double[] jit = samples.stream().filter(s -> s.server().equals(server)).mapToDouble(Sample::jitMicros).sorted().toArray();
             if (user.length > 0) {
-                System.out.printf(Locale.ROOT, "%s: %-14s rate %,.1f, cpu %.2f us: user %.2f us, sys %.2f us (medians)%n", what, server,
-                        median(samples, server, true), median(samples, server, false), median(user), median(sys));
+                System.out.printf(Locale.ROOT, "%s: %-14s rate %,.1f, cpu %.2f us: user %.2f us, sys %.2f us; of the cpu, JIT compiling %.2f us "
+                        + "(medians)%n", what, server, median(samples, server, true), median(samples, server, false), median(user), median(sys),
+                        median(jit));
             }
         }
         System.out.printf(Locale.ROOT, "%s: per-round ratios (medians): fiberloop / raw Netty rate %s, cpu %s; Vert.x / raw Netty rate %s, cpu %s%n",
@@ -198,6 +206,12 @@ public final class WebLoad {
         return (b[i] - a[i]) * 10_000.0; // USER_HZ = 100
     }
 
+    /** {@return the JIT compiler threads' CPU between two readings, µs, or NaN when unreadable} */
+    private static double jitMicros(Map<String, Long> before, Map<String, Long> after) {
+        long ticks = ChildJvm.jitTicksBetween(before, after);
+        return ticks < 0 ? Double.NaN : ticks * 10_000.0; // USER_HZ = 100
+    }
+
     /** 100 connections, each echoing one 1 KiB message at a time: warm-up, then {@code seconds} measured. */
     private static Sample wsEcho(String name, int round, ChildJvm.Child c, int seconds) throws Exception {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, BenchTransports.ioHandlerFactory("epoll"));
@@ -245,13 +259,16 @@ public final class WebLoad {
             Thread.sleep(3000); // warm-up
             long n0 = received.sum();
             long[] t0 = ChildJvm.cpuTicks(c.pid());
+            Map<String, Long> jit0 = ChildJvm.jitTicks(c.pid());
             long s0 = System.nanoTime();
             Thread.sleep(seconds * 1000L);
             long n1 = received.sum();
             long[] t1 = ChildJvm.cpuTicks(c.pid());
+            Map<String, Long> jit1 = ChildJvm.jitTicks(c.pid());
             double secs = (System.nanoTime() - s0) / 1e9;
             long msgs = n1 - n0;
-            return new Sample(name, round, msgs / secs, ticksToMicros(t0, t1, 0) / msgs, ticksToMicros(t0, t1, 1) / msgs);
+            return new Sample(name, round, msgs / secs, ticksToMicros(t0, t1, 0) / msgs, ticksToMicros(t0, t1, 1) / msgs,
+                    jitMicros(jit0, jit1) / msgs);
         } finally {
             for (Channel ch : channels) {
                 ch.close();
@@ -260,13 +277,20 @@ public final class WebLoad {
         }
     }
 
-    /** wrk -t1 -c16 on the 1 MiB file: MiB/s and server CPU per request. */
+    /**
+     * wrk -t1 -c16 on the 1 MiB file: MiB/s and server CPU per request. The warm-up
+     * ({@code -Dwebload.fileWarmup}, seconds, default 10) must outlast the JIT compiling the file
+     * path: after 3 s the compiler threads still spent about 150 µs a request and the loop ran
+     * partly unoptimised code, more than the whole difference between the servers.
+     */
     private static Sample file(String name, int round, ChildJvm.Child c, int seconds) throws Exception {
         String url = "http://127.0.0.1:" + c.port + "/files/big.bin";
-        run(List.of("wrk", "-t1", "-c16", "-d2s", url)); // warm-up
+        run(List.of("wrk", "-t1", "-c16", "-d" + Integer.getInteger("webload.fileWarmup", 10) + "s", url)); // warm-up
         long[] t0 = ChildJvm.cpuTicks(c.pid());
+        Map<String, Long> jit0 = ChildJvm.jitTicks(c.pid());
         String out = run(List.of("wrk", "-t1", "-c16", "-d" + seconds + "s", url));
         long[] t1 = ChildJvm.cpuTicks(c.pid());
+        Map<String, Long> jit1 = ChildJvm.jitTicks(c.pid());
         Matcher m = WRK_RATE.matcher(out);
         if (!m.find()) {
             throw new IllegalStateException("wrk printed no rate: " + out);
@@ -274,7 +298,8 @@ public final class WebLoad {
         double rps = Double.parseDouble(m.group(1));
         double requests = rps * seconds;
         // 1 MiB per request: MiB/s = requests/s
-        return new Sample(name, round, rps, ticksToMicros(t0, t1, 0) / requests, ticksToMicros(t0, t1, 1) / requests);
+        return new Sample(name, round, rps, ticksToMicros(t0, t1, 0) / requests, ticksToMicros(t0, t1, 1) / requests,
+                jitMicros(jit0, jit1) / requests);
     }
 
     private static String run(List<String> cmd) throws Exception {

@@ -7,7 +7,6 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.URLConnection;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -49,8 +48,9 @@ import java.util.Objects;
  * backslash or NUL; a file reached through a symbolic link that leaves the root directory is
  * {@code 404} too. Hidden files (names starting with {@code .}) are not served.
  *
- * <p>Threading: immutable once configured; shared by every loop of the server. File metadata is
- * read in the request's fiber (a short blocking call).
+ * <p>Threading: immutable once configured (it keeps the validators of the file it served last, an
+ * immutable memo); shared by every loop of the server. File metadata is read in the request's
+ * fiber (a short blocking call).
  */
 public final class StaticFiles implements HttpHandler {
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
@@ -61,6 +61,8 @@ public final class StaticFiles implements HttpHandler {
     private final ClassLoader loader;
     private final List<String> indexFiles;
     private final String cacheControl;
+    /** The validators of the file served last (most requests are for a few hot files): formatting a date costs more than the checks. */
+    private volatile Validators lastValidators = new Validators(-1, -1, "", "");
 
     private StaticFiles(Path root, String prefix, ClassLoader loader, List<String> indexFiles, String cacheControl) {
         this.root = root;
@@ -143,6 +145,10 @@ public final class StaticFiles implements HttpHandler {
     private record Found(Path path, URL url, long length, long modifiedMillis, String name) {
     }
 
+    /** A version of a file's {@code ETag} and {@code Last-Modified}, from its length and modification time. */
+    private record Validators(long length, long modifiedMillis, String etag, String lastModified) {
+    }
+
     @Override
     public HttpResponse handle(HttpRequest req) throws Exception {
         String rest = req.pathParam("*");
@@ -153,16 +159,11 @@ public final class StaticFiles implements HttpHandler {
         if (clean == null) {
             return notFound(req);
         }
-        if (root != null && !req.path().endsWith("/") && !indexFiles.isEmpty() && isDirectory(clean)) {
-            // a directory without its slash: the page's relative links need it
-            String q = req.rawQuery();
-            return HttpResponse.status(301).header("Location", req.uri().split("\\?", 2)[0] + "/" + (q == null ? "" : "?" + q));
+        if (root != null) {
+            return fromDirectory(req, clean);
         }
-        Found f = root != null ? fromDirectory(clean) : fromClasspath(clean);
-        if (f == null) {
-            return notFound(req);
-        }
-        return respond(req, f);
+        Found f = fromClasspath(clean);
+        return f == null ? notFound(req) : respond(req, f);
     }
 
     private static HttpResponse notFound(HttpRequest req) {
@@ -190,46 +191,65 @@ public final class StaticFiles implements HttpHandler {
         return sb.toString();
     }
 
-    private boolean isDirectory(String clean) {
+    /**
+     * The answer from the directory: the file, a directory's index file, a redirect of a directory
+     * path without its final slash, or 404. The path's attributes are read once.
+     */
+    private HttpResponse fromDirectory(HttpRequest req, String clean) throws IOException {
         Path p = root.resolve(clean).normalize();
-        return p.startsWith(root) && Files.isDirectory(p);
-    }
-
-    private Found fromDirectory(String clean) throws IOException {
-        Path p = root.resolve(clean).normalize();
-        if (!p.startsWith(root)) {
-            return null;
+        BasicFileAttributes a = p.startsWith(root) ? attributes(p) : null;
+        if (a == null) {
+            return notFound(req);
         }
-        if (Files.isDirectory(p)) {
-            for (String index : indexFiles) {
-                Found f = fileAt(p.resolve(index));
-                if (f != null) {
-                    return f;
-                }
+        if (!a.isDirectory()) {
+            Found f = fileAt(p, a);
+            return f == null ? notFound(req) : respond(req, f);
+        }
+        if (indexFiles.isEmpty()) {
+            return notFound(req);
+        }
+        if (!req.path().endsWith("/")) {
+            // a directory without its slash: the page's relative links need it
+            String q = req.rawQuery();
+            return HttpResponse.status(301).header("Location", req.uri().split("\\?", 2)[0] + "/" + (q == null ? "" : "?" + q));
+        }
+        for (String index : indexFiles) {
+            Path ip = p.resolve(index);
+            BasicFileAttributes ia = attributes(ip);
+            Found f = ia == null ? null : fileAt(ip, ia);
+            if (f != null) {
+                return respond(req, f);
             }
-            return null;
         }
-        return fileAt(p);
+        return notFound(req);
     }
 
-    /** A regular file whose real path stays under the root (symbolic links out of it are refused). */
-    private Found fileAt(Path p) throws IOException {
+    /** {@return the attributes of what {@code p} names, through symbolic links, or {@code null} if nothing is there} */
+    private static BasicFileAttributes attributes(Path p) throws IOException {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A regular file whose real path stays under the root (symbolic links out of it are refused).
+     *
+     * @param p the file's path under the root
+     * @param a its attributes, through symbolic links: those of its real path
+     */
+    private Found fileAt(Path p, BasicFileAttributes a) throws IOException {
+        if (!a.isRegularFile()) {
+            return null;
+        }
         Path real;
         try {
             real = p.toRealPath();
         } catch (NoSuchFileException e) {
             return null;
         }
-        if (!real.startsWith(root)) {
-            return null;
-        }
-        BasicFileAttributes a;
-        try {
-            a = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return null;
-        }
-        if (!a.isRegularFile() || !Files.isReadable(real)) {
+        if (!real.startsWith(root) || !Files.isReadable(real)) {
             return null;
         }
         return new Found(real, null, a.size(), a.lastModifiedTime().toMillis(), real.getFileName().toString());
@@ -283,9 +303,10 @@ public final class StaticFiles implements HttpHandler {
     }
 
     private HttpResponse respond(HttpRequest req, Found f) throws IOException {
-        String etag = "\"" + Long.toHexString(f.length()) + "-" + Long.toHexString(f.modifiedMillis()) + "\"";
+        Validators v = validators(f);
+        String etag = v.etag();
         long modifiedSeconds = f.modifiedMillis() / 1000;
-        String lastModified = HTTP_DATE.format(Instant.ofEpochSecond(modifiedSeconds));
+        String lastModified = v.lastModified();
         HttpResponse base = HttpResponse.ok().header("ETag", etag).header("Accept-Ranges", "bytes");
         if (f.modifiedMillis() > 0) {
             base.header("Last-Modified", lastModified);
@@ -333,6 +354,18 @@ public final class StaticFiles implements HttpHandler {
                 }
             }
         });
+    }
+
+    /** {@return the file's {@code ETag} and {@code Last-Modified}: the last ones if it is the file served last, in the same version} */
+    private Validators validators(Found f) {
+        Validators v = lastValidators;
+        if (v.length() != f.length() || v.modifiedMillis() != f.modifiedMillis()) {
+            v = new Validators(f.length(), f.modifiedMillis(),
+                    "\"" + Long.toHexString(f.length()) + "-" + Long.toHexString(f.modifiedMillis()) + "\"",
+                    HTTP_DATE.format(Instant.ofEpochSecond(f.modifiedMillis() / 1000)));
+            lastValidators = v;
+        }
+        return v;
     }
 
     private static boolean matches(String ifNoneMatch, String etag) {
