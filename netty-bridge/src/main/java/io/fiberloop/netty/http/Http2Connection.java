@@ -33,9 +33,12 @@ import java.util.List;
  *       request's first {@code HEADERS}; Netty's close of a stream (its end, a reset either way,
  *       the connection's close) ends it. A stream error (a malformed request the codec rejects)
  *       resets that stream with the error's code.</li>
- *   <li><b>One flush per poll</b> for all its streams: a stream's queued writes reach the codec
- *       when the driver runs its operations, and the stream asks this connection to flush
- *       ({@link #flushSoon()}), which it does once, after them (it is a {@link QueuedOps} too).</li>
+ *   <li><b>One flush per read batch</b>: the exchanges of the streams a read began run as loop
+ *       tasks in this turn, and a task queued after them ({@link #flushBatch()}) flushes what they
+ *       wrote at once, as Netty's own handlers flush at the end of a read, while the frames are
+ *       still in the CPU's caches. Writes made later (a handler that suspended, a stream's queued
+ *       writes) ask for a flush ({@link #flushSoon()}), done once for all streams when the driver
+ *       next runs its operations (this connection is a {@link QueuedOps} too).</li>
  *   <li><b>Budgets</b> against floods: frames that ask for work but carry no request
  *       ({@code PING}, {@code SETTINGS}, {@code PRIORITY}, unknown types) count against
  *       {@link Http2Options#maxControlFrames}; past it the peer gets
@@ -66,6 +69,10 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
 
     private boolean queued;
     private boolean wantFlush;
+    /** Streams began in the read under way: their exchanges are loop tasks, and the batch's flush follows them. */
+    private boolean begunInRead;
+    /** {@link #flushBatch()}, made once. */
+    private final Runnable flushBatch = this::flushBatch;
     private boolean wantShutdown;
     private boolean goingAway;
     private boolean closed;
@@ -182,7 +189,29 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (begunInRead) {
+            begunInRead = false;
+            server.loop.execute(flushBatch); // after the exchanges this read began (their tasks are queued already)
+        }
         server.queue.endOfRead();
+    }
+
+    /** A stream of this read began its exchange (a loop task): the read's end queues the batch's flush after it. Owning thread. */
+    void exchangeBegun() {
+        begunInRead = true;
+    }
+
+    /**
+     * The read batch's flush, a loop task after the exchanges the read began: what the ones that
+     * answered at once wrote goes out now, in one write for the batch. On a work fiber that is not
+     * Netty's owning thread (an exchange suspended and the loop's work moved on), the flush waits
+     * for the driver's operations instead. Loop task.
+     */
+    private void flushBatch() {
+        if (wantFlush && !closed && ch.eventLoop().inEventLoop()) {
+            wantFlush = false;
+            ch.flush();
+        }
     }
 
     @Override

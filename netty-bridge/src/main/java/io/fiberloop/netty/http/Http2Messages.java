@@ -52,9 +52,10 @@ final class Http2Messages {
      * served). One pass over the block picks up the pseudo-headers (Netty's HPACK decoder has
      * checked them: known, before the regular fields, none twice) and the fields the server checks
      * ({@code host}, {@code expect}, {@code content-length}); the fields are not copied (see
-     * {@link Head}).
+     * {@link Head}). The path and host become strings through {@code names}, which keeps the last
+     * ones: a connection's repeated values are the same objects, from HPACK's dynamic table.
      */
-    static Head toRequest(Http2Headers h) {
+    static Head toRequest(Http2Headers h, Names names) {
         CharSequence method = null, path = null, scheme = null, authority = null, host = null, expect = null, length = null;
         int hosts = 0;
         for (Map.Entry<CharSequence, CharSequence> e : h) {
@@ -82,8 +83,8 @@ final class Http2Messages {
         if (method == null || path == null || scheme == null || path.isEmpty()) {
             return null;
         }
-        return new Head(method(method), path.toString(), h, authority, authority != null ? authority : host != null ? host : "",
-                authority != null || hosts <= 1, expect, length);
+        return new Head(method(method), names.pathText(path), h, authority,
+                names.hostText(authority != null ? authority : host != null ? host : ""), authority != null || hosts <= 1, expect, length);
     }
 
     /**
@@ -105,12 +106,12 @@ final class Http2Messages {
         final String contentLength;
         private HttpHeaders fields;
 
-        private Head(HttpMethod method, String uri, Http2Headers block, CharSequence authority, CharSequence host, boolean oneHost,
+        private Head(HttpMethod method, String uri, Http2Headers block, CharSequence authority, String host, boolean oneHost,
                      CharSequence expect, CharSequence contentLength) {
             super(HttpVersion.HTTP_1_1, method, uri, EmptyHttpHeaders.INSTANCE);
             this.block = block;
             this.authority = authority;
-            this.host = host.toString();
+            this.host = host;
             this.oneHost = oneHost;
             this.expect = expect == null ? null : expect.toString();
             this.contentLength = contentLength == null ? null : contentLength.toString();
@@ -255,6 +256,31 @@ final class Http2Messages {
         private final Object[] keys = new Object[SLOTS];
         private final AsciiString[] lower = new AsciiString[SLOTS];
         private final byte[] kinds = new byte[SLOTS];
+        /** The last request's path and host, and their strings: {@link #pathText}, {@link #hostText}. */
+        private CharSequence lastPath, lastHost;
+        private String lastPathText, lastHostText;
+
+        /**
+         * {@return {@code path} as a string: the last one's again if it is the same object} HPACK
+         * gives a value it indexed as its dynamic table's object each time, so a client that asks
+         * for the same path again costs no new string.
+         */
+        String pathText(CharSequence path) {
+            if (path != lastPath) {
+                lastPathText = path.toString();
+                lastPath = path;
+            }
+            return lastPathText;
+        }
+
+        /** {@return {@code host} as a string, the last one's again if it is the same object (as {@link #pathText})} */
+        String hostText(CharSequence host) {
+            if (host != lastHost) {
+                lastHostText = host.toString();
+                lastHost = host;
+            }
+            return lastHostText;
+        }
 
         Http2Headers headers(HttpResponse res) {
             DefaultHttp2Headers h = new DefaultHttp2Headers(false, res.headers().size() + 1);

@@ -103,7 +103,8 @@ final class Http2Setup {
      */
     static void warmUp(ServerConfig c) {
         Http2FrameCodec codec = newCodec(c);
-        Http2Messages.toRequest(new io.netty.handler.codec.http2.DefaultHttp2Headers().method("GET").path("/").scheme("http"));
+        Http2Messages.toRequest(new io.netty.handler.codec.http2.DefaultHttp2Headers().method("GET").path("/").scheme("http"),
+                new Http2Messages.Names());
         codec.encoder().close();
         codec.decoder().close();
     }

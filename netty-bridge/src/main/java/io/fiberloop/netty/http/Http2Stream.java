@@ -95,7 +95,7 @@ final class Http2Stream extends HttpConnection {
     void onHeaders(Http2HeadersFrame h) {
         if (!began) {
             began = true;
-            Http2Messages.Head head = Http2Messages.toRequest(h.headers());
+            Http2Messages.Head head = Http2Messages.toRequest(h.headers(), owner.headerNames);
             if (head == null) {
                 resetNow(Http2Error.PROTOCOL_ERROR); // RFC 9113 8.3.1: a request without :method, :scheme or :path
                 return;
@@ -197,6 +197,7 @@ final class Http2Stream extends HttpConnection {
         }
         server.exchangeStarted();
         loop.execute(ex); // runs this turn, inline on the loop's work fiber until it first suspends
+        owner.exchangeBegun();
     }
 
     /** Writes a response (its frames) from Netty's side, flushed with this poll's connection flush. */

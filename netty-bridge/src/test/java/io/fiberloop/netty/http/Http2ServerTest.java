@@ -9,8 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Fibers;
+import io.fiberloop.fiber.sync.Event;
+import io.fiberloop.loop.EventLoop;
+import io.fiberloop.netty.NettyLoops;
+import io.fiberloop.netty.NettyTransport;
 import io.fiberloop.netty.NoLeaks;
 import io.fiberloop.netty.TestCerts;
+import io.netty.channel.Channel;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient.Version;
@@ -336,6 +341,45 @@ class Http2ServerTest {
             c.request(5, true, "GET", "/plaintext");
             Frame refused = c.await(RST_STREAM, 5);
             assertEquals(REFUSED_STREAM, refused.errorCode());
+        }
+    }
+
+    /**
+     * What the exchanges of one read answer at once leaves in that turn of the loop, in one flush
+     * after the batch (as a Netty handler flushes at the end of its read), not when the loop next
+     * polls: a fiber the handler wakes runs after the turn, and finds nothing left to write (on
+     * NIO, whose flush writes at once; io_uring's would be submitted with the next poll).
+     */
+    @Test
+    void theAnswersOfOneReadAreFlushedInItsTurn() throws Exception {
+        try (EventLoop loop = NettyLoops.builder(NettyTransport.NIO).build()) {
+            Event answered = Event.create();
+            Channel[] conn = new Channel[1];
+            CompletableFuture<Void> waiting = new CompletableFuture<>();
+            CompletableFuture<Long> unflushed = new CompletableFuture<>();
+            HttpServer s = HttpServer.builder().loop(loop).port(0)
+                    .get("/now", req -> {
+                        conn[0] = req.exchange.conn.channel();
+                        answered.set();
+                        return HttpResponse.text("now");
+                    })
+                    .start();
+            try {
+                Fibers.spawn(loop, () -> {
+                    waiting.complete(null);
+                    answered.await(); // resumes after the turn that served the request, before the loop polls again
+                    unflushed.complete(conn[0].unsafe().outboundBuffer().totalPendingWriteBytes());
+                    return null;
+                });
+                waiting.get(10, TimeUnit.SECONDS);
+                try (RawH2 c = RawH2.connect(s.port())) {
+                    c.request(1, true, "GET", "/now");
+                    assertEquals("now", c.response(1).text());
+                }
+                assertEquals(0L, unflushed.get(10, TimeUnit.SECONDS), "bytes the turn's answer left unflushed");
+            } finally {
+                s.close(Duration.ofSeconds(1));
+            }
         }
     }
 
