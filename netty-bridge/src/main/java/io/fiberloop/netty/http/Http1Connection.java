@@ -465,7 +465,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     @Override
     void answeredInline(Exchange ex) {
         if (finished == ex && pending.isEmpty() && canWriteNow()) {
-            runQueued();
+            runQueuedNow();
         }
     }
 

@@ -216,9 +216,23 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         wake(reader);
     }
 
-    /** Carries out the queued operations. Owning thread (inside the driver's poll). */
+    /**
+     * Carries out the queued operations. Owning thread (inside the driver's poll). Does nothing if
+     * {@link #runQueuedNow()} carried them out since they were queued.
+     */
     @Override
     public void runQueued() {
+        if (queued) {
+            runQueuedNow();
+        }
+    }
+
+    /**
+     * Carries out the queued operations at once, before the driver's next poll; the driver's pass
+     * then skips this connection unless more was queued meanwhile. Owning thread (a loop task on
+     * the work fiber that owns Netty's loop, e.g. the end of an exchange answered inline).
+     */
+    protected final void runQueuedNow() {
         queued = false;
         Channel c = ch;
         if (wantRead) {
