@@ -53,6 +53,23 @@ class ReadHandlerTest {
     }
 
     @Test
+    void aFlushInACallGoesOutAtOnceWithoutSuspendingIt() throws Exception {
+        LinkedBlockingQueue<Boolean> inline = new LinkedBlockingQueue<>();
+        try (EventLoop loop = NettyLoops.builder().name("reads-flush").build()) {
+            TcpServer server = TcpServer.bindReads(loop, "127.0.0.1", 0, (conn, data) -> {
+                conn.write(data);
+                conn.flush(); // on Netty's thread: flushed now, not at the driver's next poll
+                inline.add(NettyLoops.nettyLoop(loop).inEventLoop()); // still inline: the call never suspended
+            });
+            try (Socket s = new Socket("127.0.0.1", server.port())) {
+                assertArrayEquals(ascii("ping"), Echo.roundTrip(s, ascii("ping")));
+            }
+            server.close();
+        }
+        assertEquals(Boolean.TRUE, inline.poll(10, TimeUnit.SECONDS), "the call stayed on the work fiber through flush()");
+    }
+
+    @Test
     void twoHundredConnectionsEchoConcurrently() throws Exception {
         int connections = 200;
         int roundTrips = 10;
