@@ -147,37 +147,51 @@ final class RequestHead {
      */
     private static io.fiberloop.netty.http.HttpRequest target(HttpRequest r, String expect, String length, boolean continueAllowed,
             long maxBodySize, boolean keepAlive) {
+        // one pass over the target: no control characters or non-ASCII, where the query starts, any
+        // fragment, any percent-encoding in the path
         String uri = r.uri();
-        for (int i = 0; i < uri.length(); i++) {
+        int n = uri.length();
+        int q = -1;
+        boolean fragment = false;
+        boolean escaped = false;
+        for (int i = 0; i < n; i++) {
             char ch = uri.charAt(i);
             if (ch <= ' ' || ch >= 0x7f) {
                 throw new HttpException(400, "bad request: a control character or non-ASCII byte in the request target");
             }
+            if (ch == '?') {
+                if (q < 0) {
+                    q = i;
+                }
+            } else if (ch == '#') {
+                fragment = true;
+            } else if (ch == '%' && q < 0) {
+                escaped = true;
+            }
         }
         String rawPath;
         String rawQuery = null;
-        if (uri.startsWith("/")) {
-            int q = uri.indexOf('?');
-            rawPath = q < 0 ? uri : uri.substring(0, q);
-            rawQuery = q < 0 ? null : uri.substring(q + 1);
-            if (rawPath.indexOf('#') >= 0 || (rawQuery != null && rawQuery.indexOf('#') >= 0)) {
+        if (n > 0 && uri.charAt(0) == '/') {
+            if (fragment) {
                 throw new HttpException(400, "bad request: a request target has no fragment");
             }
+            rawPath = q < 0 ? uri : uri.substring(0, q);
+            rawQuery = q < 0 ? null : uri.substring(q + 1);
         } else if (uri.equals("*") && r.method().equals(HttpMethod.OPTIONS)) {
             rawPath = "*";
         } else if (uri.startsWith("http://") || uri.startsWith("https://")) {
             int slash = uri.indexOf('/', uri.indexOf("//") + 2);
             String rest = slash < 0 ? "/" : uri.substring(slash);
-            int q = rest.indexOf('?');
-            rawPath = q < 0 ? rest : rest.substring(0, q);
-            rawQuery = q < 0 ? null : rest.substring(q + 1);
+            int rq = rest.indexOf('?');
+            rawPath = rq < 0 ? rest : rest.substring(0, rq);
+            rawQuery = rq < 0 ? null : rest.substring(rq + 1);
+            escaped = rawPath.indexOf('%') >= 0;
         } else {
             throw new HttpException(400, "bad request: bad request target");
         }
         String path;
         try {
-            path = rawPath.indexOf('%') < 0 ? rawPath
-                    : QueryStringDecoder.decodeComponent(rawPath.replace("+", "%2B"), StandardCharsets.UTF_8);
+            path = !escaped ? rawPath : QueryStringDecoder.decodeComponent(rawPath.replace("+", "%2B"), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw new HttpException(400, "bad request: bad percent-encoding in the path");
         }
