@@ -115,6 +115,7 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
             served.listener.connectionClosed();
         }
         super.handlerRemoved(ctx);
+        releaseInbound(); // nothing reads the connection after this (a loop closing under it never calls onEnd)
     }
 
     @Override
@@ -174,9 +175,13 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
             try {
                 loop.execute(runCalls);
             } catch (LoopClosedException e) {
-                // the loop closed under the connection (its channels close with it): nothing more runs
+                // the loop closed under the connection (its channels close with it): nothing more
+                // runs, and no onEnd (the loop is gone)
                 runQueued = false;
+                ending = true;
+                endCalled = true;
                 call.cancel();
+                call = null;
                 releaseInbound();
             }
         }
@@ -205,6 +210,10 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
             Task<Void> t = call;
             Inline.run(t);
             call = null;
+            if (t.isCancelled()) {
+                // cancelled (the server's grace ran out, the loop is closing): the input is dropped
+                ending = true;
+            }
             if (!ch.eventLoop().inEventLoop()) {
                 // the call suspended: this is the work fiber it retired, which must only end now;
                 // the loop's current work fiber takes the next call

@@ -32,7 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A TCP server that runs a handler in a new fiber for each accepted connection.
+ * A TCP server that runs a handler in a new fiber for each accepted connection
+ * ({@link #bind(EventLoop, String, int, Handler) bind}), or serves each connection a read at a time
+ * with a {@link ReadHandler} and no fiber of its own ({@link #bindReads(EventLoop, String, int,
+ * ReadHandler) bindReads}).
  * {@snippet :
  * try (EventLoop loop = NettyLoops.newLoop();
  *      TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, conn -> {
@@ -50,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * Each accepted connection gets a {@link Connection} (or, with a {@link PipelineInitializer}, a
  * {@link MessageConnection} that reads and writes decoded messages) and a new fiber (a task of
  * the loop that serves the connection) that runs the handler. {@link TcpOptions} add TLS and
- * timeouts. The handler's connection is closed when the handler returns or throws; the connection is closed when the handler returns or throws. An
+ * timeouts. The connection is closed when the handler returns or throws. An
  * {@link IOException} escaping a handler (a peer that vanished) is logged at DEBUG, anything else
  * at WARN.
  *
@@ -58,7 +61,8 @@ import org.slf4j.LoggerFactory;
  * {@link #close(Duration)} stops accepting at once, waits up to the grace period for the
  * handlers to finish, then cancels those still running (they see
  * {@link io.fiberloop.fiber.CancelledException} at their current or next suspension point) and
- * waits for them to unwind. Closing the loop closes the server's channels too.
+ * waits for them to unwind. A read-handler server ends its idle connections at once and gives the
+ * calls in progress the grace. Closing the loop closes the server's channels too.
  *
  * <h2>Multi-core</h2>
  * Bound on a {@link LoopGroup} ({@link #bind(LoopGroup, String, int, TcpOptions, Handler)}), the
@@ -68,10 +72,10 @@ import org.slf4j.LoggerFactory;
  * round-robin. Either way a connection, its Netty handlers and its fiber live on one loop.
  *
  * <h2>Threading</h2>
- * {@link #bind(EventLoop, String, int, Handler)}, {@link #close()} and the accessors are safe from
- * any thread: from a fiber of the loop they suspend that fiber, from any other thread they block.
- * The loop must have been built with the Netty driver ({@link NettyLoops}). The handler runs in
- * fibers of the server's loop.
+ * {@code bind}, {@code bindReads}, {@link #close()} and the accessors are safe from any thread:
+ * from a fiber of the loop they suspend that fiber, from any other thread they block. The loop
+ * must have been built with the Netty driver ({@link NettyLoops}). A handler runs in fibers of
+ * the server's loop; a read handler's calls on the loop, inline until they suspend.
  */
 public final class TcpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TcpServer.class);
@@ -136,7 +140,8 @@ public final class TcpServer implements AutoCloseable {
      * times out, the handler closes it, or the server closes, {@link #onEnd} is called once, after
      * the last {@code onRead} has returned, and then the connection is closed. What was buffered
      * is handed out first when the peer ended its output, dropped otherwise. A call that throws
-     * ends the connection (an {@link IOException} is logged at DEBUG, anything else at WARN).
+     * ends the connection (an {@link IOException} is logged at DEBUG, anything else at WARN). When
+     * the loop itself closes under a connection, {@code onEnd} may not run.
      * <p>Threading: calls run on the connection's loop, one at a time; the connection's methods may
      * be called from them as from any fiber of the loop.
      */
@@ -146,7 +151,8 @@ public final class TcpServer implements AutoCloseable {
          * Handles bytes that arrived on {@code connection}.
          *
          * @param connection the connection (write, drain, close it; it may also be read for more)
-         * @param data the bytes, readable; owned by the call: write it on, or release it
+         * @param data the bytes, readable; owned by the call: write it on, or release it (in a
+         *     {@code finally} if the call may throw before it does, as with a Netty handler's message)
          * @throws Exception anything; it ends this connection (after {@link #onEnd})
          */
         void onRead(Connection connection, ByteBuf data) throws Exception;
@@ -347,9 +353,39 @@ public final class TcpServer implements AutoCloseable {
      * @param handler called for each read of each connection, on the loop
      * @return the bound server
      * @throws IOException if the address cannot be bound
+     * @throws IllegalStateException if the loop has no Netty driver
      */
     public static TcpServer bindReads(EventLoop loop, String host, int port, ReadHandler handler) throws IOException {
         return bindReads(loop, host, port, TcpOptions.defaults(), handler);
+    }
+
+    /**
+     * Binds a read-handler server on the loop the calling fiber runs on (see {@link ReadHandler}).
+     * <p>Threading: a fiber of a loop built with the Netty driver.
+     *
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one
+     * @param handler called for each read of each connection, on the loop
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static TcpServer bindReads(String host, int port, ReadHandler handler) throws IOException {
+        return bindReads(NettyIoDriver.current("TcpServer.bindReads()").loop, host, port, handler);
+    }
+
+    /**
+     * Binds a read-handler server that accepts on every loop of {@code group} (see "Multi-core" above).
+     * <p>Threading: any thread; a fiber is suspended, another thread blocks.
+     *
+     * @param group loops built with the Netty driver, all on one transport
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one
+     * @param handler called for each read of each connection, on the loop that serves it
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static TcpServer bindReads(LoopGroup group, String host, int port, ReadHandler handler) throws IOException {
+        return bindReads(group, host, port, TcpOptions.defaults(), handler);
     }
 
     /**
@@ -579,7 +615,11 @@ public final class TcpServer implements AutoCloseable {
 
     /**
      * Stops accepting, waits up to {@code grace} for the connection handlers to return, then
-     * cancels the ones still running and waits for them to unwind. Idempotent; a second call
+     * cancels the ones still running and waits for them to unwind. A server of {@code bindReads}
+     * ends its idle connections at once ({@code onEnd}, then closed), waits up to {@code grace} for
+     * the calls in progress and the {@code onEnd} that follows them, then cancels what is left and
+     * closes every connection (an {@code onEnd} cut off that way runs after the close, and its
+     * writes fail). Idempotent; a second call
      * waits for the first's handlers the same way. A handler that calls this does not wait for
      * itself. On a group, every loop's part closes at the same time.
      * <p>Threading: any thread; suspends a fiber, blocks another thread. Skips loops that are

@@ -302,6 +302,42 @@ class ReadHandlerTest {
     }
 
     @Test
+    void aCallThatEndsWithinTheGraceGetsItsOnEndBeforeTheClose() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        CompletableFuture<Void> inCall = new CompletableFuture<>();
+        AtomicInteger ends = new AtomicInteger();
+        try (EventLoop loop = NettyLoops.builder().name("reads-grace").build()) {
+            TcpServer server = TcpServer.bindReads(loop, "127.0.0.1", 0, new TcpServer.ReadHandler() {
+                @Override
+                public void onRead(Connection conn, ByteBuf data) {
+                    data.release();
+                    inCall.complete(null);
+                    Fibers.await(release); // suspends: a call in progress when the server closes
+                }
+
+                @Override
+                public void onEnd(Connection conn) throws Exception {
+                    ends.incrementAndGet();
+                    conn.write("bye");
+                }
+            });
+            try (Socket s = new Socket("127.0.0.1", server.port())) {
+                s.getOutputStream().write('x');
+                inCall.get(10, TimeUnit.SECONDS);
+                Thread closer = Thread.ofPlatform().name("closer").start(() -> server.close(Duration.ofMinutes(1)));
+                while (server.isOpen()) {
+                    Thread.onSpinWait(); // close has begun once the server stops accepting
+                }
+                release.complete(null); // the call returns within the grace
+                assertArrayEquals(ascii("bye"), s.getInputStream().readNBytes(3), "onEnd ran before the close and could write");
+                assertEquals(-1, s.getInputStream().read());
+                closer.join();
+            }
+        }
+        assertEquals(1, ends.get(), "onEnd ran once");
+    }
+
+    @Test
     void closingTheLoopClosesItsConnectionsAndReleasesWhatTheyHold() throws Exception {
         CompletableFuture<Void> inCall = new CompletableFuture<>();
         EventLoop loop = NettyLoops.builder().name("reads-loop-close").build();

@@ -471,22 +471,33 @@ public final class Listeners {
             long start = System.nanoTime();
             String server = describe(drain, l);
             log.info("{}: stopped accepting; draining {} within {} ms", server, drain.draining(l, live), grace.toMillis());
-            // waits on views of the tasks: awaitAllSettled would cancel them at the deadline, before they could be logged as cut off
-            CompletableFuture<?>[] settled = new CompletableFuture<?>[live.size()];
-            for (int i = 0; i < settled.length; i++) {
-                settled[i] = live.get(i).toCompletableFuture().exceptionally(e -> null);
+            // Waits on views of the tasks (awaitAllSettled would cancel them at the deadline, before
+            // they could be logged as cut off), and again while tasks the ended ones started remain
+            // (a read handler's onEnd after its last call) and the grace lasts.
+            long deadline = l.loop.now() + grace.toNanos();
+            List<Task<?>> left = live;
+            while (!left.isEmpty()) {
+                long remaining = deadline - l.loop.now();
+                if (remaining <= 0) {
+                    break;
+                }
+                CompletableFuture<?>[] settled = new CompletableFuture<?>[left.size()];
+                for (int i = 0; i < settled.length; i++) {
+                    settled[i] = left.get(i).toCompletableFuture().exceptionally(e -> null);
+                }
+                Fibers.withTimeoutOrNull(Duration.ofNanos(remaining), () -> Fibers.await(CompletableFuture.allOf(settled)));
+                left = others(drain.running(l), caller);
             }
-            Fibers.withTimeoutOrNull(grace, () -> Fibers.await(CompletableFuture.allOf(settled)));
-            List<Task<?>> left = others(drain.running(l), caller);
             if (left.isEmpty()) {
                 log.info("{}: drained after {} ms", server, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
             } else {
                 log.warn("{}: the grace period of {} ms is over; cutting off {}", server, fullGrace.toMillis(), drain.draining(l, left));
             }
-            for (Task<?> t : left) {
+            List<Task<?>> cut = left;
+            for (Task<?> t : cut) {
                 t.cancel();
             }
-            Fibers.nonCancellable(() -> Fibers.awaitAllSettled(left));
+            Fibers.nonCancellable(() -> Fibers.awaitAllSettled(cut));
         } else if (log.isDebugEnabled()) {
             log.debug("{}: stopped accepting; nothing to drain", describe(drain, l));
         }
