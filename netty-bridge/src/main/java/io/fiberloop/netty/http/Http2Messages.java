@@ -83,7 +83,7 @@ final class Http2Messages {
         if (method == null || path == null || scheme == null || path.isEmpty()) {
             return null;
         }
-        return new Head(method(method), names.pathText(path), h, authority,
+        return new Head(names.method(method), names.pathText(path), h, authority,
                 names.hostText(authority != null ? authority : host != null ? host : ""), authority != null || hosts <= 1, expect, length);
     }
 
@@ -259,6 +259,50 @@ final class Http2Messages {
         /** The last request's path and host, and their strings: {@link #pathText}, {@link #hostText}. */
         private CharSequence lastPath, lastHost;
         private String lastPathText, lastHostText;
+        /** The last request's {@code :method} value and its method: {@link #method}. */
+        private CharSequence lastMethodValue;
+        private HttpMethod lastMethod;
+        /** The last head {@link #checked} found good, and what its checks depended on. */
+        private String checkedUri, checkedHost;
+        private HttpMethod checkedMethod;
+        private RequestHead checked;
+
+        /**
+         * {@return the method named {@code m}, the last one's again if {@code m} is the same object}
+         * (HPACK gives {@code :method GET} as its static table's value object every time).
+         */
+        HttpMethod method(CharSequence m) {
+            if (m != lastMethodValue) {
+                lastMethod = Http2Messages.method(m);
+                lastMethodValue = m;
+            }
+            return lastMethod;
+        }
+
+        /**
+         * {@return the checked parts of {@code h} ({@link RequestHead#parseHttp2})}: the last good
+         * head's again when this one has the same target, host and method objects (the strings
+         * {@link #pathText} and {@link #hostText} keep) and nothing else its checks look at (one
+         * host, no {@code expect}, no {@code content-length}): a client that asks for the same
+         * target again is not checked again.
+         *
+         * @throws HttpException the rejection, as {@link RequestHead#parseHttp2}
+         */
+        RequestHead checked(Head h, long maxBodySize) {
+            boolean plain = h.oneHost && h.expect == null && h.contentLength == null;
+            String uri = h.uri();
+            if (plain && uri == checkedUri && h.host == checkedHost && h.method() == checkedMethod) {
+                return checked;
+            }
+            RequestHead r = RequestHead.parseHttp2(h, maxBodySize);
+            if (plain) {
+                checkedUri = uri;
+                checkedHost = h.host;
+                checkedMethod = h.method();
+                checked = r;
+            }
+            return r;
+        }
 
         /**
          * {@return {@code path} as a string: the last one's again if it is the same object} HPACK
