@@ -68,7 +68,7 @@ public final class Charts implements Callable<Integer> {
     static final int HEADER_H = 56;
     private static final Map<String, Color> SERVER_COLORS = Map.of(
             "fiberloop", new Color(0x1f77b4), "raw", new Color(0x7f7f7f), "vertx", new Color(0xff7f0e),
-            "vertx-vt", new Color(0x2ca02c), "fiberloop-turn", new Color(0x9467bd));
+            "vertx-vt", new Color(0x2ca02c), "fiberloop-turn", new Color(0x9467bd), "fiberloop-reads", new Color(0x8c564b));
     private static final Font TITLE = new Font(Font.SANS_SERIF, Font.BOLD, 15);
     private static final Font SMALL = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
 

@@ -60,7 +60,8 @@ import picocli.CommandLine.Option;
                 + "rounds, medians, ratios against raw Netty, issue 20's verdicts; a JSON result file."})
 public final class EchoLoad implements Callable<Integer> {
     /** Every server the harness knows; {@code fiberloop-turn} writes without {@code drain()}, relying on the per-turn flush. */
-    static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "vertx-vt", "fiberloop-turn", "fiberloop-base");
+    static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "vertx-vt", "fiberloop-turn", "fiberloop-base",
+            "fiberloop-reads");
 
     @Mixin
     LoadOptions common = new LoadOptions();
@@ -75,7 +76,8 @@ public final class EchoLoad implements Callable<Integer> {
     List<Integer> sizes;
 
     @Option(names = "--servers", split = ",", defaultValue = "fiberloop,raw,vertx,vertx-vt", paramLabel = "LIST",
-            description = "Servers, in the order of odd rounds: fiberloop, raw, vertx, vertx-vt, fiberloop-turn, "
+            description = "Servers, in the order of odd rounds: fiberloop, raw, vertx, vertx-vt, fiberloop-turn, fiberloop-reads (a "
+                    + "TcpServer.ReadHandler: no fiber per connection), "
                     + "fiberloop-base (the fiberloop server of --baseline-jar) "
                     + "(default: ${DEFAULT-VALUE}).")
     List<String> servers;
@@ -393,6 +395,7 @@ public final class EchoLoad implements Callable<Integer> {
         return switch (server) {
             case "fiberloop" -> ChildJvm.start(server, jvm, ready, fiberloop, fiberloopArgs("drain"));
             case "fiberloop-turn" -> ChildJvm.start(server, jvm, ready, fiberloop, fiberloopArgs("turn"));
+            case "fiberloop-reads" -> ChildJvm.start(server, jvm, ready, fiberloop, fiberloopArgs("reads"));
             case "fiberloop-base" -> ChildJvm.start(server, jvm, common.baselineClassPath(), ready, fiberloop, fiberloopArgs("drain"));
             case "raw" -> ChildJvm.start(server, jvm, ready, EchoServers.RawNetty.class.getName(), common.transport);
             case "vertx" -> ChildJvm.start(server, jvm, ready, VertxServers.class.getName(), "echo", "eventloop", common.transport);

@@ -13,6 +13,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -23,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * closed it, or died).
  *
  * <p>Usage (normally only through {@link EchoLoad}):
- * {@code java ... -cp benchmarks.jar 'io.fiberloop.bench.EchoServers$Fiberloop' epoll [drain|turn [probe=S]]}
+ * {@code java ... -cp benchmarks.jar 'io.fiberloop.bench.EchoServers$Fiberloop' epoll [drain|turn|reads [probe=S]]}
  * ({@code probe=S}: run a {@link TimerProbe} and print its line at the end, leaving out the first S seconds)
  * and {@code 'io.fiberloop.bench.EchoServers$RawNetty' epoll}.
  */
@@ -35,7 +36,9 @@ public final class EchoServers {
      * fiberloop's echo server: one Netty-driven loop, a {@link TcpServer} with a fiber per
      * connection that reads and writes back. Mode {@code drain} (the default, as the samples'
      * {@code echo}): write, then {@code drain()} (which waits for the flush, then for
-     * writability). Mode {@code turn}: write only and rely on the loop's per-turn flush.
+     * writability). Mode {@code turn}: write only and rely on the loop's per-turn flush. Mode
+     * {@code reads}: a {@link TcpServer.ReadHandler} (no fiber per connection) that writes what
+     * arrived and drains, inline on the loop.
      */
     public static final class Fiberloop {
         private Fiberloop() {
@@ -45,14 +48,14 @@ public final class EchoServers {
             String transport = args.length > 0 ? args[0] : "epoll";
             String mode = args.length > 1 ? args[1] : "drain";
             int probeAfterSeconds = args.length > 2 ? Integer.parseInt(args[2].substring("probe=".length())) : -1;
-            boolean drain = switch (mode) {
-                case "drain" -> true;
-                case "turn" -> false;
-                default -> throw new IllegalArgumentException("mode must be drain or turn: " + mode);
-            };
+            if (!List.of("drain", "turn", "reads").contains(mode)) {
+                throw new IllegalArgumentException("mode must be drain, turn or reads: " + mode);
+            }
             NettyTransport t = NettyTransport.of(BenchTransports.norm(transport));
             EventLoop loop = NettyLoops.builder(t).name("echo-loop").build();
-            TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, drain ? Fiberloop::echoDrain : Fiberloop::echoTurn);
+            TcpServer server = mode.equals("reads")
+                    ? TcpServer.bindReads(loop, "127.0.0.1", 0, Fiberloop::echoRead)
+                    : TcpServer.bind(loop, "127.0.0.1", 0, mode.equals("drain") ? Fiberloop::echoDrain : Fiberloop::echoTurn);
             TimerProbe probe = probeAfterSeconds >= 0 ? TimerProbe.start(loop, Duration.ofSeconds(probeAfterSeconds)) : null;
             ChildJvm.serveUntilStdinEof(server.port(), () -> {
                 if (probe != null) {
@@ -71,6 +74,12 @@ public final class EchoServers {
                 conn.write(buf);
                 conn.drain();
             }
+        }
+
+        /** A read handler (no fiber per connection): write what arrived, then drain, inline on the loop. */
+        static void echoRead(Connection conn, ByteBuf data) throws Exception {
+            conn.write(data);
+            conn.drain();
         }
 
         /** Write only: the loop flushes once per turn; no backpressure (fine for ping-pong). */

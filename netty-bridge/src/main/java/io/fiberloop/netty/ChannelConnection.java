@@ -244,6 +244,11 @@ abstract class ChannelConnection extends ChannelCore {
     @Override
     public void flush() throws IOException {
         checkLoop("flush()");
+        if (ch.eventLoop().inEventLoop()) {
+            // Netty's owning thread (a read handler's call, inline on the work fiber): flush now,
+            // rather than suspend the call until the driver's next poll does it
+            runQueued();
+        }
         super.flush();
     }
 

@@ -13,7 +13,7 @@ import java.util.Objects;
  * the byte-level reads (lines, exact lengths, delimiters) and writes (buffers, arrays, strings).
  * With TLS, the {@code SslHandler} sits in front of it and it sees plain bytes.
  */
-final class ConnectionImpl extends ChannelConnection implements Connection {
+class ConnectionImpl extends ChannelConnection implements Connection {
 
     ConnectionImpl(NettyIoDriver driver) {
         super(driver);

@@ -15,6 +15,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -111,6 +112,57 @@ public final class TcpServer implements AutoCloseable {
         void handle(MessageConnection<I, O> connection) throws Exception;
     }
 
+    /**
+     * Serves a connection a read at a time, with no fiber of its own: the Netty handler's shape
+     * with blocking-style code inside. Each buffer that arrives is one call of
+     * {@link #onRead}, which runs on the loop at once (inline on the loop's work fiber) and, only
+     * if it suspends (a {@code drain()} that waits for a slow peer, a read of more bytes, an
+     * await), carries on as a fiber of its own. A call that returns at once costs no fiber switch,
+     * which makes this the cheapest way to serve a protocol where each read is answered by itself
+     * (echo, a request per packet); a protocol that is a conversation (read a line, answer, read
+     * the next) reads best as a {@link Handler}.
+     * {@snippet :
+     * TcpServer server = TcpServer.bindReads(loop, "127.0.0.1", 7000, (conn, data) -> {
+     *     conn.write(data);   // echo: write takes ownership of the buffer
+     *     conn.drain();       // backpressure: if the peer is slow, this call waits in a fiber of its own
+     * });
+     * }
+     * <h2>Order, backpressure, the end</h2>
+     * One call at a time per connection, in the order the bytes arrived; while a call waits, what
+     * arrives is buffered up to the connection's read-ahead bound (see {@link Connection}), then
+     * Netty stops reading and TCP flow control slows the peer. A call may read more from the
+     * connection itself ({@code conn.readExactly(n)} for the rest of a frame): it takes the bytes
+     * that would have been the next calls'. When the peer ends its output, the connection fails or
+     * times out, the handler closes it, or the server closes, {@link #onEnd} is called once, after
+     * the last {@code onRead} has returned, and then the connection is closed. What was buffered
+     * is handed out first when the peer ended its output, dropped otherwise. A call that throws
+     * ends the connection (an {@link IOException} is logged at DEBUG, anything else at WARN).
+     * <p>Threading: calls run on the connection's loop, one at a time; the connection's methods may
+     * be called from them as from any fiber of the loop.
+     */
+    @FunctionalInterface
+    public interface ReadHandler {
+        /**
+         * Handles bytes that arrived on {@code connection}.
+         *
+         * @param connection the connection (write, drain, close it; it may also be read for more)
+         * @param data the bytes, readable; owned by the call: write it on, or release it
+         * @throws Exception anything; it ends this connection (after {@link #onEnd})
+         */
+        void onRead(Connection connection, ByteBuf data) throws Exception;
+
+        /**
+         * The connection is over for reading (see above): the last call, before it is closed. By
+         * default nothing. After the peer ended its output, the connection can still be written
+         * (a half-close: the last answer goes out before the close).
+         *
+         * @param connection the connection
+         * @throws Exception anything; it is logged, and the connection is closed
+         */
+        default void onEnd(Connection connection) throws Exception {
+        }
+    }
+
     /** What runs in a connection's fiber. */
     private interface Body {
         void run(ChannelConnection c) throws Exception;
@@ -119,14 +171,17 @@ public final class TcpServer implements AutoCloseable {
     private final TcpOptions options;
     private final PipelineInitializer pipeline;
     private final Body body;
+    /** The read handler of a server from {@code bindReads} (then {@code body} is null). */
+    private final ReadHandler reads;
     private Listeners listeners;
     /** The JVM shutdown hook of {@link #closeOnShutdown}, or {@code null}. */
     private volatile ShutdownHook shutdownHook;
 
-    private TcpServer(TcpOptions options, PipelineInitializer pipeline, Body body) {
+    private TcpServer(TcpOptions options, PipelineInitializer pipeline, Body body, ReadHandler reads) {
         this.options = TcpOptions.orDefaults(options);
         this.pipeline = pipeline;
         this.body = body;
+        this.reads = reads;
     }
 
     /**
@@ -281,15 +336,70 @@ public final class TcpServer implements AutoCloseable {
         return start(group, host, port, options, pipeline, c -> handler.handle(cast(c)));
     }
 
+    /**
+     * Binds a server on {@code loop} whose connections are served a read at a time by
+     * {@code handler}, with no fiber per connection (see {@link ReadHandler}).
+     * <p>Threading: any thread (a fiber of {@code loop} is suspended, another thread blocks).
+     *
+     * @param loop a loop built with the Netty driver ({@link NettyLoops})
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one
+     * @param handler called for each read of each connection, on the loop
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static TcpServer bindReads(EventLoop loop, String host, int port, ReadHandler handler) throws IOException {
+        return bindReads(loop, host, port, TcpOptions.defaults(), handler);
+    }
+
+    /**
+     * As {@link #bindReads(EventLoop, String, int, ReadHandler)}, with connection options (TLS,
+     * timeouts, socket options; a read timeout applies to the reads a call makes itself).
+     * <p>Threading: any thread (a fiber of {@code loop} is suspended, another thread blocks).
+     *
+     * @param loop a loop built with the Netty driver
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one
+     * @param options TLS, timeouts and socket options of each connection
+     * @param handler called for each read of each connection, on the loop
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static TcpServer bindReads(EventLoop loop, String host, int port, TcpOptions options, ReadHandler handler)
+            throws IOException {
+        Objects.requireNonNull(loop, "loop");
+        Objects.requireNonNull(handler, "handler");
+        return start(List.of(loop), NettyLoops.transport(loop), host, port, options, null, null, handler);
+    }
+
+    /**
+     * As {@link #bindReads(EventLoop, String, int, TcpOptions, ReadHandler)}, accepting on every
+     * loop of {@code group} (see "Multi-core" above).
+     * <p>Threading: any thread; a fiber is suspended, another thread blocks.
+     *
+     * @param group loops built with the Netty driver, all on one transport
+     * @param host the address to bind
+     * @param port the port, {@code 0} for any free one
+     * @param options TLS, timeouts and socket options of each connection
+     * @param handler called for each read of each connection, on the loop that serves it
+     * @return the bound server
+     * @throws IOException if the address cannot be bound
+     */
+    public static TcpServer bindReads(LoopGroup group, String host, int port, TcpOptions options, ReadHandler handler)
+            throws IOException {
+        Objects.requireNonNull(handler, "handler");
+        return start(group.loops(), NettyLoops.transport(group), host, port, options, null, null, handler);
+    }
+
     @SuppressWarnings("unchecked")
     private static <I, O> MessageConnection<I, O> cast(ChannelConnection c) {
         return (MessageConnection<I, O>) c;
     }
 
     private static TcpServer start(List<EventLoop> loops, NettyTransport transport, String host, int port, TcpOptions options,
-            PipelineInitializer pipeline, Body body) throws IOException {
+            PipelineInitializer pipeline, Body body, ReadHandler reads) throws IOException {
         Objects.requireNonNull(host, "host");
-        TcpServer server = new TcpServer(options, pipeline, body);
+        TcpServer server = new TcpServer(options, pipeline, body, reads);
         server.listeners = Listeners.bind(loops, transport, host, port, server.new Setup());
         return server;
     }
@@ -297,13 +407,13 @@ public final class TcpServer implements AutoCloseable {
     private static TcpServer start(EventLoop loop, String host, int port, TcpOptions options, PipelineInitializer pipeline, Body body)
             throws IOException {
         Objects.requireNonNull(loop, "loop");
-        return start(List.of(loop), NettyLoops.transport(loop), host, port, options, pipeline, body);
+        return start(List.of(loop), NettyLoops.transport(loop), host, port, options, pipeline, body, null);
     }
 
     private static TcpServer start(LoopGroup group, String host, int port, TcpOptions options, PipelineInitializer pipeline, Body body)
             throws IOException {
         NettyTransport t = NettyLoops.transport(group); // one transport for all
-        return start(group.loops(), t, host, port, options, pipeline, body);
+        return start(group.loops(), t, host, port, options, pipeline, body, null);
     }
 
     /** The bootstrap's options, and each accepted connection's set-up. */
@@ -325,6 +435,14 @@ public final class TcpServer implements AutoCloseable {
             ChannelPipeline p = ch.pipeline();
             if (options.tls() != null) {
                 p.addLast("tls", options.tls().newHandler(ch.alloc()));
+            }
+            if (reads != null) {
+                ReadHandlerConnection conn = new ReadHandlerConnection(driver, reads,
+                        l.attachment(() -> new ReadHandlerConnection.Served(l)));
+                p.addLast("fiberloop-connection", conn);
+                options.applyTo(conn);
+                conn.start();
+                return;
             }
             if (pipeline != null) {
                 pipeline.initialize(p);
@@ -359,6 +477,36 @@ public final class TcpServer implements AutoCloseable {
                     }
                 }
             });
+        }
+    }
+
+    /** Closing a read-handler server: idle connections end at once, busy ones get the grace for their call. */
+    private static final class ReadsDrain implements Listeners.Drain {
+        @Override
+        public void beforeWait(Listeners.Listener l) {
+            ReadHandlerConnection.Served s = l.peekAttachment();
+            if (s != null) {
+                s.closing();
+            }
+        }
+
+        @Override
+        public List<Task<?>> running(Listeners.Listener l) {
+            ReadHandlerConnection.Served s = l.peekAttachment();
+            return s == null ? List.of() : s.calls();
+        }
+
+        @Override
+        public void afterWait(Listeners.Listener l) {
+            ReadHandlerConnection.Served s = l.peekAttachment();
+            if (s != null) {
+                s.closeAll();
+            }
+        }
+
+        @Override
+        public String draining(Listeners.Listener l, List<Task<?>> running) {
+            return Listeners.count(running.size(), "connection") + " in a read handler's call";
         }
     }
 
@@ -412,7 +560,8 @@ public final class TcpServer implements AutoCloseable {
     }
 
     /**
-     * The number of connection handlers running now, on every loop of the server.
+     * The number of connection handlers running now (for a server of {@code bindReads}: the
+     * connections open now), on every loop of the server.
      * <p>Threading: any thread (each loop counts its own; from another thread the sum may be a
      * moment old).
      *
@@ -440,7 +589,7 @@ public final class TcpServer implements AutoCloseable {
      */
     public void close(Duration grace) {
         Objects.requireNonNull(grace, "grace");
-        listeners.close(grace, new Listeners.Drain() { });
+        listeners.close(grace, reads == null ? new Listeners.Drain() { } : new ReadsDrain());
         ShutdownHook hook = shutdownHook;
         if (hook != null) {
             hook.unregister();

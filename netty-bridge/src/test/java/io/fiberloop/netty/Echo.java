@@ -34,6 +34,35 @@ public final class Echo {
         return b;
     }
 
+    /**
+     * Opens {@code connections} plain sockets to {@code port} at once, each sending {@code roundTrips}
+     * random 1 KiB messages and checking each echo; returns the round trips made.
+     */
+    static int concurrentEchoes(int port, int connections, int roundTrips) throws Exception {
+        try (java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            java.util.List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
+            for (int i = 0; i < connections; i++) {
+                long seed = i;
+                results.add(clients.submit(() -> {
+                    try (Socket s = new Socket("127.0.0.1", port)) {
+                        for (int r = 0; r < roundTrips; r++) {
+                            byte[] msg = random(1024, seed * 1000 + r);
+                            if (!Arrays.equals(msg, roundTrip(s, msg))) {
+                                throw new AssertionError("connection " + seed + ", round trip " + r + ": the echo differs");
+                            }
+                        }
+                    }
+                    return roundTrips;
+                }));
+            }
+            int total = 0;
+            for (java.util.concurrent.Future<Integer> f : results) {
+                total += f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            return total;
+        }
+    }
+
     /** Writes {@code data} and reads the same number of bytes back, on a plain socket. */
     static byte[] roundTrip(Socket s, byte[] data) throws IOException {
         OutputStream out = s.getOutputStream();

@@ -6,11 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fiberloop.loop.EventLoop;
 import java.net.Socket;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -55,26 +50,9 @@ class EchoServerTest {
     void twoHundredConcurrentConnectionsEchoCorrectly(NettyTransport transport) throws Exception {
         int connections = 200;
         int roundTrips = 10;
-        try (EventLoop loop = NettyLoops.builder(transport).name("echo200-" + transport).build();
-             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (EventLoop loop = NettyLoops.builder(transport).name("echo200-" + transport).build()) {
             TcpServer server = TcpServer.bind(loop, "127.0.0.1", 0, Echo.HANDLER);
-            List<Future<Integer>> results = new ArrayList<>();
-            for (int i = 0; i < connections; i++) {
-                long seed = i;
-                results.add(clients.submit(() -> {
-                    try (Socket s = new Socket("127.0.0.1", server.port())) {
-                        for (int r = 0; r < roundTrips; r++) {
-                            byte[] msg = Echo.random(1024, seed * 1000 + r);
-                            assertArrayEquals(msg, Echo.roundTrip(s, msg));
-                        }
-                    }
-                    return roundTrips;
-                }));
-            }
-            int total = 0;
-            for (Future<Integer> f : results) {
-                total += f.get(60, TimeUnit.SECONDS);
-            }
+            int total = Echo.concurrentEchoes(server.port(), connections, roundTrips);
             assertEquals(connections * roundTrips, total);
             server.close();
         }

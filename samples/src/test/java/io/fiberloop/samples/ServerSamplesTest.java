@@ -52,12 +52,14 @@ class ServerSamplesTest {
 
     // ------------------------------------------------------------------ echo
 
-    @Test
-    void echoSendsBackWhatEachClientSendsAndClosesAfterItsEndOfStream() throws Exception {
-        try (Sample echo = Sample.start("echo", "--port", "0");
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"reads", "fiber"})
+    void echoSendsBackWhatEachClientSendsAndClosesAfterItsEndOfStream(String mode) throws Exception {
+        try (Sample echo = Sample.start("echo", "--port", "0", "--mode", mode);
              Socket a = echo.connect();
              Socket b = echo.connect()) {
-            // two connections at once, interleaved: each has its own fiber, an idle one holds up nobody
+            assertTrue(echo.banner.contains(mode), echo.banner);
+            // two connections at once, interleaved: an idle one holds up nobody
             roundTrip(a, "hello from a");
             roundTrip(b, "hello from b");
             roundTrip(a, "again from a");
@@ -67,8 +69,8 @@ class ServerSamplesTest {
             a.shutdownOutput();
             assertEquals(-1, a.getInputStream().read(), "after the client's end of stream the server closes");
             roundTrip(b, "b outlives a");
-            // stopped with b still connected: the shutdown hook's TcpServer.close() waits out its grace
-            // period (5 s) for b's handler, then cancels it, and the loop closes
+            // stopped with b still connected: the shutdown hook's TcpServer.close() closes it (reads: at
+            // once, it is idle; fiber: after the grace period of 5 s for b's handler, then cancelled)
             echo.stopAndCheck();
         }
     }

@@ -11,10 +11,13 @@ import java.util.concurrent.Callable;
  *
  * <p>Threading: the carrier of the connection's loop.
  */
-final class Exchange implements Runnable, Callable<Void> {
-    final HttpConnection conn;
+final class Exchange extends RequestBody implements Runnable, Callable<Void> {
     final HttpRequest request;
-    final RequestBody body;
+    /**
+     * The request's body as it arrives: the exchange itself (it extends {@link RequestBody}, so a
+     * request costs one object of server state), named so that the body's calls read as such.
+     */
+    final RequestBody body = this;
     /** When the exchange began, if the access log, an observer or JFR needs it (else 0): {@link ExchangeRecorder#begin}. */
     long startNanos;
     /** Its JFR event, begun when a recording wanted it, else {@code null}. */
@@ -30,10 +33,16 @@ final class Exchange implements Runnable, Callable<Void> {
     /** Whether the handler is done (its response is queued, or it failed). */
     boolean done;
 
-    Exchange(HttpConnection conn, io.netty.handler.codec.http.HttpRequest head, RequestHead parsed) {
-        this.conn = conn;
-        this.request = new HttpRequest(this, head, parsed.path(), parsed.rawQuery());
-        this.body = new RequestBody(this, parsed.expectContinue());
+    /**
+     * Makes a checked request ({@link RequestHead}) an exchange on {@code conn}.
+     *
+     * @param conn the connection
+     * @param request the request, not yet part of an exchange
+     */
+    Exchange(HttpConnection conn, HttpRequest request) {
+        super(conn, request.expectContinue);
+        this.request = request;
+        request.exchange = this;
         conn.server.recorder.begin(this);
     }
 

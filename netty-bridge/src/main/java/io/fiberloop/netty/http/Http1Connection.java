@@ -275,7 +275,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
             closeGracefully();
             return;
         }
-        RequestHead parsed;
+        HttpRequest parsed;
         try {
             parsed = RequestHead.parse(head, config.maxBodySize);
         } catch (HttpException rejected) {
@@ -287,7 +287,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
         if (server.h2c != null && server.h2c.tryUpgrade(this, ctx, head)) {
             return; // the request goes on as HTTP/2 stream 1
         }
-        Exchange ex = new Exchange(this, head, parsed);
+        Exchange ex = new Exchange(this, parsed);
         current = ex;
         receiving = ex;
         if (head instanceof HttpContent c && ex.body.offer(c)) {

@@ -173,7 +173,7 @@ final class Http2Stream extends HttpConnection {
 
     /** A request head: its exchange starts as a loop task (inline, see Exchange), or a rejected one is answered at once. */
     private void begin(io.netty.handler.codec.http.HttpRequest head, boolean endStream) {
-        RequestHead parsed;
+        HttpRequest parsed;
         try {
             parsed = head instanceof Http2Messages.Head h2 ? owner.headerNames.checked(h2, config.maxBodySize)
                     : RequestHead.parseHttp2(head, config.maxBodySize);
@@ -190,7 +190,7 @@ final class Http2Stream extends HttpConnection {
                     Unpooled.wrappedBuffer(body), h, EmptyHttpHeaders.INSTANCE));
             return;
         }
-        Exchange ex = new Exchange(this, head, parsed);
+        Exchange ex = new Exchange(this, parsed);
         current = ex;
         receiving = !endStream;
         if (endStream) {
@@ -326,7 +326,7 @@ final class Http2Stream extends HttpConnection {
         byte[] body = res.bodyBytes() == null ? NO_BYTES : res.bodyBytes();
         boolean sendBody = !isHead && !noBody && body.length > 0;
         int st = res.status();
-        Http2Headers h = owner.headerNames.response(st, res.rawHeaders(), cache, noBody ? null : cache.length(body.length));
+        Http2Headers h = owner.headerNames.response(st, res.rawHeaderList(), cache, noBody ? null : cache.length(body.length));
         ex.status = st;
         if (inactive) {
             throw new IOException("the client reset the stream");

@@ -42,20 +42,26 @@ import java.util.Map;
  * another thread.
  */
 public final class HttpRequest {
-    final Exchange exchange;
+    /** The exchange it belongs to: set once, when the exchange is made of it. */
+    Exchange exchange;
     final io.netty.handler.codec.http.HttpRequest head;
     private final String path;
     private final String rawQuery;
+    /** Whether the client waits for {@code 100 Continue} before it sends the body. */
+    final boolean expectContinue;
+    private final boolean keepAlive;
     private Map<String, List<String>> query;
     Map<String, String> pathParams = Map.of();
     String route;
     private Map<String, Object> attributes;
 
-    HttpRequest(Exchange exchange, io.netty.handler.codec.http.HttpRequest head, String path, String rawQuery) {
-        this.exchange = exchange;
+    /** A checked request head's parts ({@link RequestHead}); {@link Exchange} makes it part of an exchange. */
+    HttpRequest(io.netty.handler.codec.http.HttpRequest head, String path, String rawQuery, boolean expectContinue, boolean keepAlive) {
         this.head = head;
         this.path = path;
         this.rawQuery = rawQuery;
+        this.expectContinue = expectContinue;
+        this.keepAlive = keepAlive;
     }
 
     // ------------------------------------------------------------------ request line and headers
@@ -216,7 +222,7 @@ public final class HttpRequest {
 
     /** {@return whether the connection stays open after this request (keep-alive)} */
     public boolean keepAlive() {
-        return HttpUtil.isKeepAlive(head);
+        return keepAlive;
     }
 
     /** {@return the client's address} */

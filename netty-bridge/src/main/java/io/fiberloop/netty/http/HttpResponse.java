@@ -3,6 +3,7 @@ package io.fiberloop.netty.http;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -49,8 +50,12 @@ public final class HttpResponse {
         void send(EventSink sink) throws Exception;
     }
 
+    private static final String[] NO_HEADERS = {};
+
     private int status;
-    private final List<String> headers = new ArrayList<>(4); // name, value, name, value...
+    /** The headers: name, value, name, value... in {@code [0, headerEnd)}; an array made by the first header. */
+    private String[] headers = NO_HEADERS;
+    private int headerEnd;
     private byte[] body;
     private Body stream;
     /** A value the server serialises as JSON when it sends the response. */
@@ -224,8 +229,16 @@ public final class HttpResponse {
      * @return this
      */
     public HttpResponse header(String name, Object value) {
-        headers.add(Objects.requireNonNull(name, "name"));
-        headers.add(String.valueOf(Objects.requireNonNull(value, "value")));
+        Objects.requireNonNull(name, "name");
+        String v = String.valueOf(Objects.requireNonNull(value, "value"));
+        String[] h = headers;
+        int end = headerEnd;
+        if (end == h.length) {
+            headers = h = Arrays.copyOf(h, end == 0 ? 4 : end * 2); // two headers, the usual at most, before it grows
+        }
+        h[end] = name;
+        h[end + 1] = v;
+        headerEnd = end + 2;
         return this;
     }
 
@@ -248,12 +261,17 @@ public final class HttpResponse {
      * @return this
      */
     public HttpResponse removeHeader(String name) {
-        for (int i = headers.size() - 2; i >= 0; i -= 2) {
-            if (headers.get(i).equalsIgnoreCase(name)) {
-                headers.remove(i + 1);
-                headers.remove(i);
+        String[] h = headers;
+        int kept = 0;
+        for (int i = 0; i < headerEnd; i += 2) {
+            if (!h[i].equalsIgnoreCase(name)) {
+                h[kept] = h[i];
+                h[kept + 1] = h[i + 1];
+                kept += 2;
             }
         }
+        Arrays.fill(h, kept, headerEnd, null);
+        headerEnd = kept;
         return this;
     }
 
@@ -263,9 +281,9 @@ public final class HttpResponse {
      * @param name the header name (case-insensitive)
      */
     public String headerOrNull(String name) {
-        for (int i = 0; i < headers.size(); i += 2) {
-            if (headers.get(i).equalsIgnoreCase(name)) {
-                return headers.get(i + 1);
+        for (int i = 0; i < headerEnd; i += 2) {
+            if (headers[i].equalsIgnoreCase(name)) {
+                return headers[i + 1];
             }
         }
         return null;
@@ -273,9 +291,9 @@ public final class HttpResponse {
 
     /** {@return the headers in order, as (name, value) entries} */
     public List<Map.Entry<String, String>> headers() {
-        List<Map.Entry<String, String>> out = new ArrayList<>(headers.size() / 2);
-        for (int i = 0; i < headers.size(); i += 2) {
-            out.add(Map.entry(headers.get(i), headers.get(i + 1)));
+        List<Map.Entry<String, String>> out = new ArrayList<>(headerEnd / 2);
+        for (int i = 0; i < headerEnd; i += 2) {
+            out.add(Map.entry(headers[i], headers[i + 1]));
         }
         return out;
     }
@@ -354,9 +372,19 @@ public final class HttpResponse {
         return stream;
     }
 
-    // internal: raw header list
-    List<String> rawHeaders() {
+    /** {@return the headers as they are kept: name, value, name, value... up to {@link #headerEnd()}; not to be changed} */
+    String[] rawHeaders() {
         return headers;
+    }
+
+    /** {@return where the headers end in {@link #rawHeaders()}: twice their number} */
+    int headerEnd() {
+        return headerEnd;
+    }
+
+    /** {@return the headers as a list: name, value, name, value... (a view, for reading)} */
+    List<String> rawHeaderList() {
+        return Arrays.asList(headers).subList(0, headerEnd);
     }
 
     @Override

@@ -21,11 +21,14 @@ import java.util.Objects;
  * client expects it. A body over the server's limit, malformed, cut short by a half-close or
  * stalled past the request timeout fails the read with its {@link HttpException}.
  *
+ * <p>The body half of an {@link Exchange}, which extends it: one object per request holds the
+ * server's state of the exchange and of its body.
+ *
  * <p>Threading: the carrier of the connection's loop (Netty's side and the exchange's fibers).
  */
-final class RequestBody {
-    private final Exchange exchange;
-    private final HttpConnection conn;
+abstract sealed class RequestBody permits Exchange {
+    /** The connection the exchange runs on. */
+    final HttpConnection conn;
     private final boolean expectContinue;
     /** Pieces not taken yet; created by the first non-empty piece (a request without a body never needs it). */
     private ArrayDeque<ByteBuf> inbox;
@@ -40,10 +43,14 @@ final class RequestBody {
     /** The piece a {@link Stream} is reading from. */
     private ByteBuf streamChunk;
 
-    RequestBody(Exchange exchange, boolean expectContinue) {
-        this.exchange = exchange;
-        this.conn = exchange.conn;
+    RequestBody(HttpConnection conn, boolean expectContinue) {
+        this.conn = conn;
         this.expectContinue = expectContinue;
+    }
+
+    /** The exchange this is the body of. */
+    private Exchange exchange() {
+        return (Exchange) this;
     }
 
     // ------------------------------------------------------------------ Netty's side
@@ -59,7 +66,7 @@ final class RequestBody {
         ByteBuf b = c.content();
         int n = b.readableBytes();
         received += n;
-        if (exchange.done || failure != null || n == 0) {
+        if (exchange().done || failure != null || n == 0) {
             c.release();
         } else if (received > conn.config.maxBodySize) {
             c.release();
@@ -151,7 +158,7 @@ final class RequestBody {
     void take(String what) {
         conn.checkLoop("HttpRequest." + what);
         if (taken) {
-            throw new IllegalStateException("the body of " + exchange.request + " was already read; " + what
+            throw new IllegalStateException("the body of " + exchange().request + " was already read; " + what
                     + " reads it once: keep what the first read returned");
         }
         taken = true;
@@ -165,10 +172,10 @@ final class RequestBody {
     /** The next piece (the caller owns it), or {@code null} at the end. A fiber of the loop; suspends it. */
     ByteBuf next() throws IOException {
         conn.checkLoop("HttpRequest.readChunk()");
-        if (expectContinue && !continueSent && !ended && !exchange.headSent) {
+        if (expectContinue && !continueSent && !ended && !exchange().headSent) {
             // (once the response's head is out, a 100 would come after the final status: not sent)
             continueSent = true;
-            conn.sendResponsePart(new DefaultFullHttpResponse(exchange.request.head.protocolVersion(), HttpResponseStatus.CONTINUE,
+            conn.sendResponsePart(new DefaultFullHttpResponse(exchange().request.head.protocolVersion(), HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
         }
         for (;;) {

@@ -13,12 +13,10 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import java.io.IOException;
-import java.util.List;
 
 /**
  * Turns a handler's {@link HttpResponse} into what goes on the wire: the status line and headers
@@ -59,14 +57,14 @@ final class ResponseWriter {
             h2.sendWhole(ex, res, headerCache, isHead, noBody); // straight into HTTP/2's header block
             return;
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(head) && !conn.closeAfter && !conn.serverClosing() && ex.body.ended()
+        boolean keepAlive = ex.request.keepAlive() && !conn.closeAfter && !conn.serverClosing() && ex.body.ended()
                 && !ex.body.continueWithheld();
         if (stream == null) {
             byte[] body = res.bodyBytes() == null ? EMPTY : res.bodyBytes();
             boolean sendBody = !isHead && !noBody && body.length > 0;
             AsciiString connection = connectionValue(v, keepAlive);
             Object out = conn instanceof Http1Connection && WholeResponseEncoder.handles(st, v)
-                    ? whole.encode(conn.channel().alloc(), v, st, res.rawHeaders(), headerCache, body, sendBody, connection)
+                    ? whole.encode(conn.channel().alloc(), v, st, res, headerCache, body, sendBody, connection)
                     : nettyWhole(v, st, res, body, noBody, sendBody, connection);
             if (!keepAlive) {
                 conn.closeAfter = true; // once the response is built: a header that fails validation changes nothing
@@ -159,10 +157,10 @@ final class ResponseWriter {
     /** The handler's headers, validated by the cache, and the server's {@code Date}, as Netty's headers. */
     private HttpHeaders nettyHeaders(HttpResponse res) {
         HttpHeaders h = HeaderCache.newHeaders(); // validated here, by the cache
-        List<String> raw = res.rawHeaders();
+        String[] raw = res.rawHeaders();
         HeaderCache hc = headerCache;
-        for (int i = 0; i < raw.size(); i += 2) {
-            h.add(hc.name(raw.get(i)), hc.value(raw.get(i + 1)));
+        for (int i = 0; i < res.headerEnd(); i += 2) {
+            h.add(hc.name(raw[i]), hc.value(raw[i + 1]));
         }
         h.set(HttpHeaderNames.DATE, hc.date());
         return h;

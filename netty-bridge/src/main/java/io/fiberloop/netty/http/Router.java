@@ -23,8 +23,8 @@ final class Router {
     record Match(Route route, Map<String, String> params, Set<String> allowed) {
     }
 
-    /** Literal path → method → the match (made once: a literal route's match has no parameters). */
-    private final Map<String, Map<String, Match>> literal = new HashMap<>();
+    /** Literal path → its routes (a literal route's match has no parameters: made once, when it is added). */
+    private final Map<String, Literal> literal = new HashMap<>();
     private final List<Route> patterns = new ArrayList<>();
     private final Set<String> methods = new java.util.HashSet<>();
 
@@ -51,9 +51,13 @@ final class Router {
         Route r = new Route(method, pattern, segs, handler, method + " " + pattern);
         methods.add(method);
         if (isLiteral) {
-            Match old = literal.computeIfAbsent(pattern, k -> new LinkedHashMap<>()).putIfAbsent(method, new Match(r, Map.of(), null));
-            if (old != null) {
+            Literal l = literal.computeIfAbsent(pattern, k -> new Literal());
+            Match m = new Match(r, Map.of(), null);
+            if (l.byMethod.putIfAbsent(method, m) != null) {
                 throw new IllegalArgumentException("route " + method + " " + pattern + " is defined twice");
+            }
+            if (method.equals("GET")) {
+                l.get = m;
             }
         } else {
             for (Route p : patterns) {
@@ -80,20 +84,29 @@ final class Router {
         return methods.contains(method) || (method.equals("HEAD") && methods.contains("GET"));
     }
 
+    /**
+     * Finds the route of a request: a literal path's in one hash lookup (and no other for
+     * {@code GET}), else the first pattern that matches.
+     *
+     * @param method the request's method
+     * @param path its decoded path
+     * @return the route and its parameters, or the methods allowed on the path, or neither
+     */
     Match find(String method, String path) {
-        Map<String, Match> byMethod = literal.get(path);
-        if (byMethod != null) {
-            Match m = byMethod.get(method);
-            if (m == null && method.equals("HEAD")) {
-                m = byMethod.get("GET");
+        Literal lit = literal.get(path);
+        if (lit != null) {
+            boolean get = method.equals("GET");
+            Match m = get ? lit.get : lit.byMethod.get(method);
+            if (m == null && !get && method.equals("HEAD")) {
+                m = lit.get;
             }
             if (m != null) {
                 return m;
             }
         }
         Set<String> allowed = null;
-        if (byMethod != null) {
-            allowed = new TreeSet<>(byMethod.keySet());
+        if (lit != null) {
+            allowed = new TreeSet<>(lit.byMethod.keySet());
         }
         if (!patterns.isEmpty()) {
             String[] segs = split(path);
@@ -122,6 +135,12 @@ final class Router {
             allowed.add("HEAD");
         }
         return new Match(null, Map.of(), allowed);
+    }
+
+    /** The routes of one literal path: by method, and its {@code GET} route at hand (the usual request, and {@code HEAD}'s fallback). */
+    private static final class Literal {
+        final Map<String, Match> byMethod = new LinkedHashMap<>();
+        Match get;
     }
 
     private static Map<String, String> match(String[] pattern, String[] path) {

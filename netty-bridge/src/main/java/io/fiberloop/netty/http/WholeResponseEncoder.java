@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Writes a whole HTTP/1.x response (a status, headers and a body held as bytes) straight into one
@@ -55,7 +54,7 @@ final class WholeResponseEncoder {
      * @param alloc where the buffer comes from
      * @param v the request's version
      * @param status the status code
-     * @param raw the handler's headers: name, value, name, value...
+     * @param res the handler's response, for its headers
      * @param hc validates (and caches) names and values
      * @param body the body's bytes (its length is the {@code Content-Length})
      * @param sendBody whether the body is written (not for a {@code HEAD} request)
@@ -63,12 +62,13 @@ final class WholeResponseEncoder {
      * @return the encoded response (the caller owns it)
      * @throws IllegalArgumentException if a header name or value is not valid
      */
-    ByteBuf encode(ByteBufAllocator alloc, HttpVersion v, int status, List<String> raw, HeaderCache hc, byte[] body,
+    ByteBuf encode(ByteBufAllocator alloc, HttpVersion v, int status, HttpResponse res, HeaderCache hc, byte[] body,
             boolean sendBody, AsciiString connection) {
         byte[] line = statusLine(v, status);
         AsciiString date = hc.date();
         CharSequence length = hc.length(body.length);
-        int n = raw.size();
+        String[] raw = res.rawHeaders();
+        int n = res.headerEnd();
         CharSequence[] kept = n <= scratch.length ? scratch : (scratch = new CharSequence[n]);
         int size = line.length + DATE.length() + date.length() + CONTENT_LENGTH.length() + length.length() + 4 * 2 + 2;
         if (connection != null) {
@@ -77,12 +77,12 @@ final class WholeResponseEncoder {
         int k = 0;
         try {
             for (int i = 0; i < n; i += 2) {
-                String name = raw.get(i);
+                String name = raw[i];
                 if (serverOwned(name)) {
                     continue;
                 }
                 CharSequence nm = hc.name(name);
-                CharSequence val = hc.value(raw.get(i + 1));
+                CharSequence val = hc.value(raw[i + 1]);
                 kept[k++] = nm;
                 kept[k++] = val;
                 size += nm.length() + val.length() + 4;

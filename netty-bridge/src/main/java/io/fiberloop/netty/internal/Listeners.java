@@ -165,6 +165,8 @@ public final class Listeners {
         private final IoEventLoop netty;
         private final Set<Task<?>> tasks = new LinkedHashSet<>();
         private volatile int live;
+        /** Connections served without a task of their own (a read handler's), counted in {@link #live}. */
+        private int untracked;
         private Channel serverChannel;
         private volatile Object attachment;
 
@@ -213,14 +215,26 @@ public final class Listeners {
          */
         public void track(Task<?> task) {
             tasks.add(task);
-            live = tasks.size();
+            live = tasks.size() + untracked;
             task.onComplete((v, e) -> {
                 tasks.remove(task);
-                live = tasks.size();
+                live = tasks.size() + untracked;
             });
         }
 
-        /** {@return the tracked tasks still running. Any thread (a racy read from another).} */
+        /** A connection served without a task of its own opened: counted in {@link #live()}. The listener's loop. */
+        public void connectionOpened() {
+            untracked++;
+            live = tasks.size() + untracked;
+        }
+
+        /** A connection counted by {@link #connectionOpened()} closed. The listener's loop. */
+        public void connectionClosed() {
+            untracked--;
+            live = tasks.size() + untracked;
+        }
+
+        /** {@return the tracked tasks still running, plus the connections served without one. Any thread (a racy read from another).} */
         public int live() {
             return live;
         }

@@ -94,11 +94,11 @@ class WholeResponseEncoderTest {
     void anInvalidHeaderThrowsBeforeAnythingIsAllocated() {
         HttpResponse r = HttpResponse.ok().header("X-Ok", "fine").header("X-Bad", "a\r\nInjected: yes");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> encoder.encode(ByteBufAllocator.DEFAULT, HttpVersion.HTTP_1_1, 200, r.rawHeaders(), hc, new byte[0], false, null));
+                () -> encoder.encode(ByteBufAllocator.DEFAULT, HttpVersion.HTTP_1_1, 200, r, hc, new byte[0], false, null));
         assertTrue(e.getMessage().contains("prohibited character"), e.getMessage());
         HttpResponse n = HttpResponse.ok().header("Bad Name", "x");
         assertThrows(IllegalArgumentException.class,
-                () -> encoder.encode(ByteBufAllocator.DEFAULT, HttpVersion.HTTP_1_1, 200, n.rawHeaders(), hc, new byte[0], false, null));
+                () -> encoder.encode(ByteBufAllocator.DEFAULT, HttpVersion.HTTP_1_1, 200, n, hc, new byte[0], false, null));
     }
 
     /** Encodes {@code r} both ways and compares the bytes. */
@@ -108,7 +108,7 @@ class WholeResponseEncoderTest {
         AsciiString connection = !keepAlive ? HttpHeaderValues.CLOSE : v.minorVersion() == 0 ? HttpHeaderValues.KEEP_ALIVE : null;
         for (;;) {
             AsciiString date = hc.date(); // the same object all through one second
-            ByteBuf ours = encoder.encode(ByteBufAllocator.DEFAULT, v, r.status(), r.rawHeaders(), hc, body, sendBody, connection);
+            ByteBuf ours = encoder.encode(ByteBufAllocator.DEFAULT, v, r.status(), r, hc, body, sendBody, connection);
             try {
                 String expected = netty(v, r, body, sendBody, connection);
                 if (hc.date() != date) {
@@ -125,7 +125,7 @@ class WholeResponseEncoderTest {
     /** What the server's path through Netty's encoder writes (as ResponseWriter builds it there). */
     private String netty(HttpVersion v, HttpResponse r, byte[] body, boolean sendBody, AsciiString connection) {
         HttpHeaders h = HeaderCache.newHeaders();
-        var raw = r.rawHeaders();
+        var raw = r.rawHeaderList();
         for (int i = 0; i < raw.size(); i += 2) {
             h.add(hc.name(raw.get(i)), hc.value(raw.get(i + 1)));
         }
@@ -152,7 +152,7 @@ class WholeResponseEncoderTest {
 
     @Test
     void bytesAreWrittenAsNettyWritesStrings() {
-        ByteBuf b = encoder.encode(ByteBufAllocator.DEFAULT, HttpVersion.HTTP_1_1, 200, HttpResponse.ok().header("X", "\u00e9\u0101").rawHeaders(),
+        ByteBuf b = encoder.encode(ByteBufAllocator.DEFAULT, HttpVersion.HTTP_1_1, 200, HttpResponse.ok().header("X", "\u00e9\u0101"),
                 hc, new byte[0], false, null);
         try {
             String s = ByteBufUtil.hexDump(b);
