@@ -262,10 +262,10 @@ final class Http2Messages {
         /** The last request's {@code :method} value and its method: {@link #method}. */
         private CharSequence lastMethodValue;
         private HttpMethod lastMethod;
-        /** The last head {@link #checked} found good, and what its checks depended on. */
+        /** The last head {@link #checked} found good, what its checks depended on, and its path and query. */
         private String checkedUri, checkedHost;
         private HttpMethod checkedMethod;
-        private RequestHead checked;
+        private String checkedPath, checkedQuery;
 
         /**
          * {@return the method named {@code m}, the last one's again if {@code m} is the same object}
@@ -280,26 +280,28 @@ final class Http2Messages {
         }
 
         /**
-         * {@return the checked parts of {@code h} ({@link RequestHead#parseHttp2})}: the last good
-         * head's again when this one has the same target, host and method objects (the strings
-         * {@link #pathText} and {@link #hostText} keep) and nothing else its checks look at (one
-         * host, no {@code expect}, no {@code content-length}): a client that asks for the same
-         * target again is not checked again.
+         * {@return the request {@code h} asks for, checked ({@link RequestHead#parseHttp2})}: when
+         * it has the same target, host and method objects as the last good head (the strings
+         * {@link #pathText} and {@link #hostText} keep) and nothing else the checks look at (one
+         * host, no {@code expect}, no {@code content-length}), the checks are not run again and the
+         * last head's decoded path and query are reused: a client that asks for the same target
+         * again is checked once per connection.
          *
          * @throws HttpException the rejection, as {@link RequestHead#parseHttp2}
          */
-        RequestHead checked(Head h, long maxBodySize) {
+        HttpRequest checked(Head h, long maxBodySize) {
             boolean plain = h.oneHost && h.expect == null && h.contentLength == null;
             String uri = h.uri();
             if (plain && uri == checkedUri && h.host == checkedHost && h.method() == checkedMethod) {
-                return checked;
+                return new HttpRequest(h, checkedPath, checkedQuery, false, true);
             }
-            RequestHead r = RequestHead.parseHttp2(h, maxBodySize);
+            HttpRequest r = RequestHead.parseHttp2(h, maxBodySize);
             if (plain) {
                 checkedUri = uri;
                 checkedHost = h.host;
                 checkedMethod = h.method();
-                checked = r;
+                checkedPath = r.path();
+                checkedQuery = r.rawQuery();
             }
             return r;
         }

@@ -29,30 +29,36 @@ class Http2MessagesTest {
         return h;
     }
 
-    private static RequestHead check(Http2Messages.Names names, Http2Headers block) {
+    private static HttpRequest check(Http2Messages.Names names, Http2Headers block) {
         return names.checked(Http2Messages.toRequest(block, names), 1 << 20);
     }
 
     @Test
     void aRepeatedTargetIsCheckedOnceAndItsPartsReused() {
         Http2Messages.Names names = new Http2Messages.Names();
-        RequestHead first = check(names, block(GET, PATH, HOST));
+        HttpRequest first = check(names, block(GET, PATH, HOST));
         assertEquals("/plaintext", first.path());
         assertEquals("x=1", first.rawQuery());
         Http2Messages.Head again = Http2Messages.toRequest(block(GET, PATH, HOST), names);
         assertSame(HttpMethod.GET, again.method());
-        assertSame(first, names.checked(again, 1 << 20), "the same target, host and method objects: the last head's parts");
+        HttpRequest second = names.checked(again, 1 << 20);
+        assertNotSame(first, second, "a request object per exchange");
+        assertSame(again, second.head);
+        assertSame(first.path(), second.path(), "the same target, host and method objects: the last head's path, not decoded again");
+        assertSame(first.rawQuery(), second.rawQuery());
+        assertEquals(false, second.expectContinue);
     }
 
     @Test
     void anotherTargetOrHostIsCheckedAgainAndABadOneRejected() {
         Http2Messages.Names names = new Http2Messages.Names();
-        RequestHead good = check(names, block(GET, PATH, HOST));
+        HttpRequest good = check(names, block(GET, PATH, HOST));
         HttpException badTarget = assertThrows(HttpException.class, () -> check(names, block(GET, new AsciiString("/a#b"), HOST)));
         assertEquals(400, badTarget.status());
         HttpException badHost = assertThrows(HttpException.class, () -> check(names, block(GET, PATH, new AsciiString("a b"))));
         assertEquals(400, badHost.status());
-        assertNotSame(good, check(names, block(GET, new AsciiString("/plaintext?x=1"), HOST)), "an equal but new path object: checked again");
+        assertNotSame(good.path(), check(names, block(GET, new AsciiString("/plaintext?x=1"), HOST)).path(),
+                "an equal but new path object: checked again");
     }
 
     @Test
@@ -64,7 +70,7 @@ class Http2MessagesTest {
         Http2Headers tooLong = block(GET, PATH, HOST).add("content-length", "99999999");
         assertEquals(413, assertThrows(HttpException.class, () -> check(names, tooLong)).status());
         Http2Headers continues = block(GET, PATH, HOST).add("expect", "100-continue");
-        assertTrue(check(names, continues).expectContinue());
-        assertEquals(false, check(names, block(GET, PATH, HOST)).expectContinue(), "the plain head's parts, not the last one's");
+        assertTrue(check(names, continues).expectContinue);
+        assertEquals(false, check(names, block(GET, PATH, HOST)).expectContinue, "the plain head's parts, not the last one's");
     }
 }
