@@ -18,6 +18,8 @@ record Goal(Metric metric, boolean atLeast, double bound) {
     /** Echo: ≥ 0.95× raw's round trips a second, ≤ 1.10× its CPU and ≤ 1.25× its user CPU per round trip. */
     static final List<Goal> ECHO = List.of(new Goal(Metric.RATE, true, 0.95), new Goal(Metric.CPU, false, 1.10),
             new Goal(Metric.USER, false, 1.25));
+    /** HTTP/2 {@code /plaintext} under {@code h2load -c10 -m100} (issue 25): ≥ 0.9× raw's req/s at ≤ 1.15× its CPU per request. */
+    static final List<Goal> H2 = List.of(new Goal(Metric.RATE, true, 0.90), new Goal(Metric.CPU, false, 1.15));
 
     /** Whether a ratio meets this goal (NaN never does). */
     boolean met(double ratio) {

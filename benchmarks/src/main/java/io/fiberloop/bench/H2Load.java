@@ -1,126 +1,200 @@
 package io.fiberloop.bench;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import io.fiberloop.bench.ChildJvm.Child;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
 
 /**
- * HTTP/2 load: {@code h2load -c10 -m100} on {@code /plaintext} against fiberloop's server, raw
- * Netty's HTTP/2 handler and Vert.x 5 ({@link H2Servers}), each in its own unpinned child JVM on one
- * event loop ({@link HttpServers.Fiberloop} speaks HTTP/2 as well), in alternating rounds (the order rotates each round); per round and server:
- * requests/s, and the server's user and system CPU per request from {@code /proc}. Prints each
- * round and the medians, with fiberloop's ratios to raw Netty. A benchmark, not a test: run it
- * under {@code flock -x /work/.cpu.lock}.
+ * The HTTP/2 load benchmark: {@code h2load -c10 -m100 -t1} (10 connections, 100 concurrent streams
+ * each) against {@code GET /plaintext} over h2c with prior knowledge, of fiberloop's
+ * {@code HttpServer} ({@link HttpServers.Fiberloop}, which speaks HTTP/2 as well), raw Netty's
+ * {@code Http2FrameCodec} with a hand-written handler and Vert.x 5's event-loop server
+ * ({@link H2Servers}), each in a child JVM of its own on one event loop, not pinned. The method is
+ * {@link HttpLoad}'s ({@link Harness#runCell}): by default every round starts all servers, warms
+ * each up (12 s: long enough for the JIT to finish before the first slice) and measures them in
+ * interleaved slices; per server the medians over the rounds of requests/s and CPU per request
+ * (user and system, from {@code /proc}), the median of the per-round ratios against raw Netty and
+ * issue 25's verdict on them (≥ 0.9× the rate at ≤ 1.15× the CPU), and a JSON result file.
+ * {@code h2load} reports no latency percentiles, so p50 and p99 are left empty; its mean and
+ * greatest time per request are in the result file ({@code meanUs}, {@code maxUs}).
+ *
  * <pre>
- * java @fiberloop.jvmopts -cp benchmarks/target/benchmarks.jar io.fiberloop.bench.H2Load [rounds] [seconds] [transport]
+ * apt-get install nghttp2-client   # h2load; not needed by CI
+ * ./fiberloop java -cp benchmarks/target/benchmarks.jar io.fiberloop.bench.H2Load --help
  * </pre>
- * Defaults: 5 rounds of 10 s (after a 3 s warm-up per server start), epoll. With
- * {@code -Dh2load.baseline=<jar>} an earlier build's fiberloop server ({@code fiberloop-base}, from
- * that jar) runs in the same rounds: an A/B of two builds in one session.
+ * Exits 2 for bad options or without {@code h2load}, 1 when a run failed or saw failed requests or
+ * non-2xx responses.
  */
-public final class H2Load {
-    private static final Pattern REQS = Pattern.compile("finished in [0-9.]+m?s, ([0-9.]+) req/s");
-    private static final Pattern DONE = Pattern.compile("requests: (\\d+) total, \\d+ started, (\\d+) done, (\\d+) succeeded, (\\d+) failed, (\\d+) errored");
+@Command(name = "H2Load", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
+        defaultValueProvider = H2Load.Defaults.class,
+        description = {"h2load -c10 -m100 -t1 against GET /plaintext (h2c, prior knowledge) of fiberloop, raw Netty "
+                + "(Http2FrameCodec) and Vert.x 5 (and fiberloop-base: the fiberloop server of --baseline-jar), each in a "
+                + "child JVM on one event loop, not pinned; interleaved slices, medians, ratios against raw Netty, "
+                + "issue 25's verdicts; a JSON result file. Needs h2load (apt-get install nghttp2-client)."})
+public final class H2Load implements Callable<Integer> {
+    /** Every server the harness knows, in the default order. */
+    static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "fiberloop-base");
+    /** The warm-up when {@code --warmup} is not given: the HTTP/2 servers' JIT needs longer than HTTP/1.1's. */
+    static final String WARMUP = "12";
 
-    private H2Load() {
-    }
+    @Mixin
+    LoadOptions common = new LoadOptions();
 
-    record Sample(double reqPerSec, long requests, double userUs, double sysUs, long failed) {
-    }
+    @Option(names = {"-c", "--connections"}, defaultValue = "10", paramLabel = "N",
+            description = "h2load's -c (default: ${DEFAULT-VALUE}).")
+    int connections;
 
-    public static void main(String[] args) throws Exception {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-        int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        String transport = args.length > 2 ? args[2] : "epoll";
-        Map<String, String> servers = new LinkedHashMap<>();
-        servers.put("netty", "io.fiberloop.bench.H2Servers$RawNetty");
-        servers.put("fiberloop", "io.fiberloop.bench.HttpServers$Fiberloop");
-        servers.put("vertx", "io.fiberloop.bench.H2Servers$Vertx");
-        String baseline = System.getProperty("h2load.baseline");
-        if (baseline != null) {
-            servers.put("fiberloop-base", "io.fiberloop.bench.HttpServers$Fiberloop");
+    @Option(names = {"-m", "--streams"}, defaultValue = "100", paramLabel = "N",
+            description = "h2load's -m: concurrent streams per connection (default: ${DEFAULT-VALUE}).")
+    int streams;
+
+    @Option(names = "--servers", split = ",", defaultValue = "fiberloop,raw,vertx", paramLabel = "LIST",
+            description = "Servers, in the order of odd rounds (default: ${DEFAULT-VALUE}).")
+    List<String> servers;
+
+    private final List<String> args = new ArrayList<>();
+
+    /** The mixin's defaults, but {@link #WARMUP} for {@code --warmup}. */
+    static final class Defaults implements CommandLine.IDefaultValueProvider {
+        @Override
+        public String defaultValue(ArgSpec arg) {
+            return arg instanceof OptionSpec o && o.longestName().equals("--warmup") ? WARMUP : arg.defaultValue();
         }
-        Map<String, List<Sample>> results = new LinkedHashMap<>();
-        servers.keySet().forEach(k -> results.put(k, new ArrayList<>()));
-        List<String> order = new ArrayList<>(servers.keySet());
-        for (int r = 1; r <= rounds; r++) {
-            for (String name : order) {
-                String cp = name.equals("fiberloop-base") ? baseline : System.getProperty("java.class.path");
-                Sample s = run(name, servers.get(name), cp, transport, seconds);
-                results.get(name).add(s);
-                System.out.printf(Locale.ROOT, "round %d %-14s %9.0f req/s  user %6.2f us/req  sys %6.2f us/req  failed %d%n",
-                        r, name, s.reqPerSec, s.userUs, s.sysUs, s.failed);
+    }
+
+    /**
+     * Runs the harness.
+     *
+     * @param args see {@code --help}
+     */
+    public static void main(String[] args) {
+        H2Load h = new H2Load();
+        h.args.addAll(List.of(args));
+        System.exit(new CommandLine(h).execute(args));
+    }
+
+    void validate() {
+        common.validate();
+        LoadOptions.checkServers(servers, SERVERS);
+        LoadOptions.check("--connections", connections, 1, 1_000);
+        LoadOptions.check("--streams", streams, 1, 100);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        try {
+            validate();
+        } catch (IllegalArgumentException e) {
+            System.err.println("H2Load: " + e.getMessage() + " (see --help)");
+            return 2;
+        }
+        if (!installed()) {
+            System.err.println("H2Load: h2load is not on the PATH. Install it (Debian/Ubuntu package nghttp2-client): "
+                    + "apt-get install nghttp2-client, then run this command again.");
+            return 2;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(ChildJvm::killAll, "kill-h2-servers"));
+        Thread guard = Harness.timeGuard("H2Load", common.budgetSeconds(1, servers.size()));
+        ResultsFile results = new ResultsFile("H2Load", args, options());
+        String cell = "h2 -c" + connections + " -m" + streams;
+        System.out.printf("H2Load: %s, commit %s, transport %s, h2load -c%d -m%d -t1, %s, %d rounds, servers %s, not pinned, "
+                        + "load average %s%n", ResultsFile.machine(), ResultsFile.commit(), common.transport, connections, streams,
+                common.describeMode(), common.rounds, servers, ChildJvm.loadavg());
+        boolean ok;
+        try {
+            ok = Harness.runCell(cell, "req", Map.of("connections", connections, "streams", streams), Goal.H2, common, servers,
+                    this::contender, H2Load::printRun,
+                    s -> (long) s.extra().get("failed") == 0 && (long) s.extra().get("non2xx") == 0, results);
+        } finally {
+            ChildJvm.killAll();
+        }
+        Harness.finish(results, common.out, guard);
+        return ok ? 0 : 1;
+    }
+
+    Map<String, Object> options() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("connections", connections);
+        m.put("streams", streams);
+        m.put("servers", servers);
+        common.describe(m);
+        return m;
+    }
+
+    static boolean installed() {
+        try {
+            return Harness.runGenerator(List.of("h2load", "--version")).exit() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** Runs h2load against {@code port} for {@code seconds} ({@code -D}), or for {@code requests} requests ({@code -n}). */
+    Harness.Generated h2load(int port, String limit, int value) throws Exception {
+        return Harness.runGenerator(List.of("h2load", "-c" + connections, "-m" + streams, "-t1", limit, Integer.toString(value),
+                "http://127.0.0.1:" + port + "/plaintext"));
+    }
+
+    H2Output parsed(Harness.Generated g, String server) {
+        if (g.exit() != 0) {
+            throw new IllegalStateException(server + ": h2load exited " + g.exit() + ":\n" + g.output());
+        }
+        return H2Output.parse(g.output());
+    }
+
+    Child startServer(String server) throws Exception {
+        Duration ready = Duration.ofSeconds(60);
+        List<String> jvm = common.serverJvmArgs;
+        return switch (server) {
+            case "fiberloop" -> ChildJvm.start(server, jvm, ready, HttpServers.Fiberloop.class.getName(), common.transport);
+            case "fiberloop-base" -> ChildJvm.start(server, jvm, common.baselineClassPath(), ready, HttpServers.Fiberloop.class.getName(),
+                    common.transport);
+            case "raw" -> ChildJvm.start(server, jvm, ready, H2Servers.RawNetty.class.getName(), common.transport);
+            case "vertx" -> ChildJvm.start(server, jvm, ready, H2Servers.Vertx.class.getName(), common.transport);
+            default -> throw new IllegalArgumentException(server);
+        };
+    }
+
+    /** Starts {@code server} and checks that it answers a first batch of requests over h2c, every one with a 2xx. */
+    Harness.Contender contender(String server) throws Exception {
+        Child child = startServer(server);
+        return Harness.contender(child, ignored -> {
+            H2Output first = parsed(h2load(child.port, "-n", connections * streams), server);
+            if (first.done() != (long) connections * streams || first.failed() != 0 || first.non2xx() != 0) {
+                throw new IllegalStateException(server + " did not answer " + connections * streams + " requests with 2xx: " + first);
             }
-            order.add(order.remove(0));
-        }
-        System.out.println();
-        System.out.println("medians of " + rounds + " rounds, h2load -c10 -m100 -D " + seconds + " /plaintext, " + transport + ":");
-        Map<String, double[]> med = new LinkedHashMap<>();
-        for (var e : results.entrySet()) {
-            double rps = median(e.getValue().stream().mapToDouble(Sample::reqPerSec).toArray());
-            double user = median(e.getValue().stream().mapToDouble(Sample::userUs).toArray());
-            double sys = median(e.getValue().stream().mapToDouble(Sample::sysUs).toArray());
-            med.put(e.getKey(), new double[] {rps, user, sys});
-            System.out.printf(Locale.ROOT, "  %-14s %9.0f req/s  cpu %6.2f us/req (user %6.2f, sys %6.2f)%n", e.getKey(), rps, user + sys, user, sys);
-        }
-        double[] n = med.get("netty");
-        double[] f = med.get("fiberloop");
-        System.out.printf(Locale.ROOT, "fiberloop / netty: %.3fx req/s (goal >= 0.9), %.3fx cpu/req (goal <= 1.15), user %.3fx, sys %.3fx%n",
-                f[0] / n[0], (f[1] + f[2]) / (n[1] + n[2]), f[1] / n[1], f[2] / n[2]);
-        double[] v = med.get("vertx");
-        System.out.printf(Locale.ROOT, "vertx / netty:     %.3fx req/s, %.3fx cpu/req%n", v[0] / n[0], (v[1] + v[2]) / (n[1] + n[2]));
-        double[] b = med.get("fiberloop-base");
-        if (b != null) {
-            System.out.printf(Locale.ROOT, "fiberloop-base / netty: %.3fx req/s, %.3fx cpu/req (user %.3fx, sys %.3fx)%n",
-                    b[0] / n[0], (b[1] + b[2]) / (n[1] + n[2]), b[1] / n[1], b[2] / n[2]);
-        }
+            return null;
+        }, seconds -> {
+            Harness.Generated g = h2load(child.port, "-D", seconds);
+            H2Output h = parsed(g, server);
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("meanUs", h.meanUs());
+            extra.put("maxUs", h.maxUs());
+            extra.put("failed", h.failed());
+            extra.put("non2xx", h.non2xx());
+            return new Harness.Slice(h.done(), h.durationSec(), Double.NaN, Double.NaN, g.ticks(), extra);
+        });
     }
 
-    private static Sample run(String name, String mainClass, String classPath, String transport, int seconds) throws Exception {
-        try (ChildJvm.Child child = ChildJvm.start(name, List.of(), classPath, Duration.ofSeconds(30), mainClass, transport)) {
-            String url = "http://127.0.0.1:" + child.port + "/plaintext";
-            h2load(url, 3); // warm-up: JIT, pools
-            long[] before = ChildJvm.cpuTicks(child.pid());
-            String out = h2load(url, seconds);
-            long[] after = ChildJvm.cpuTicks(child.pid());
-            Matcher m = REQS.matcher(out);
-            Matcher d = DONE.matcher(out);
-            if (!m.find() || !d.find()) {
-                throw new IllegalStateException(name + ": cannot read h2load's output:\n" + out);
-            }
-            long done = Long.parseLong(d.group(3));
-            long failed = Long.parseLong(d.group(4)) + Long.parseLong(d.group(5));
-            double tick = 1e6 / 100; // clock ticks are 10 ms
-            return new Sample(Double.parseDouble(m.group(1)), done, (after[0] - before[0]) * tick / done, (after[1] - before[1]) * tick / done,
-                    failed);
-        }
-    }
-
-    private static String h2load(String url, int seconds) throws Exception {
-        Process p = new ProcessBuilder("h2load", "-c10", "-m100", "-t1", "-D", Integer.toString(seconds), url).redirectErrorStream(true).start();
-        ChildJvm.track(p);
-        StringBuilder sb = new StringBuilder();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                sb.append(line).append('\n');
-            }
-        }
-        p.waitFor();
-        ChildJvm.untrack(p);
-        return sb.toString();
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        java.util.Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    static void printRun(String cell, Sample s) {
+        Map<String, Object> x = s.extra();
+        System.out.printf(Locale.ROOT,
+                "run %-14s %s round %d: %9.0f req/s, mean %s max %s, server CPU %.2f µs/req (user %.2f, sys %.2f), "
+                        + "server %.0f%% h2load %.0f%% idle servers %.1f%% others %.0f%% of a core, failed %d, non-2xx %d, "
+                        + "load %s -> %s%n",
+                s.server(), cell, s.round(), s.rate(), Report.us((double) x.get("meanUs")), Report.us((double) x.get("maxUs")),
+                s.cpuUs(), s.userUs(), s.sysUs(), x.get("serverCorePct"), x.get("loadCorePct"), x.get("idleServersCorePct"),
+                x.get("othersCorePct"), x.get("failed"), x.get("non2xx"), x.get("loadBefore"), x.get("loadAfter"));
     }
 }

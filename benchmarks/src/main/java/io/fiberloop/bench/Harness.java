@@ -1,6 +1,9 @@
 package io.fiberloop.bench;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 
@@ -63,6 +67,46 @@ final class Harness {
         /** Stops the load generator and the server; never throws. */
         @Override
         void close();
+    }
+
+    /** Puts load on a server for some seconds: a warm-up or a measured slice. */
+    interface Load {
+        Slice run(int seconds) throws Exception;
+    }
+
+    /**
+     * A contender whose load generator is an external process run per warm-up and slice
+     * ({@code wrk}, {@code h2load}): checks the started server with {@code check} first (and
+     * stops it if that fails), warms up and measures with {@code load}, and stops the child on close.
+     */
+    static Contender contender(ChildJvm.Child child, Load check, Load load) throws Exception {
+        try {
+            check.run(0);
+        } catch (Exception e) {
+            child.close();
+            throw e;
+        }
+        return new Contender() {
+            @Override
+            public ChildJvm.Child child() {
+                return child;
+            }
+
+            @Override
+            public void warmUp(int seconds) throws Exception {
+                load.run(seconds);
+            }
+
+            @Override
+            public Slice slice(int seconds) throws Exception {
+                return load.run(seconds);
+            }
+
+            @Override
+            public void close() {
+                child.close();
+            }
+        };
     }
 
     /** Starts one server and its load generator, and checks that the server answers. */
@@ -227,6 +271,48 @@ final class Harness {
 
     static long sum(long[] ticks) {
         return ticks[0] + ticks[1];
+    }
+
+    /**
+     * What an external load generator ({@code wrk}, {@code h2load}) printed and the CPU it took.
+     *
+     * @param output its standard output and error
+     * @param exit its exit status
+     * @param ticks its user + system CPU ticks (the last /proc sample before it exited)
+     */
+    record Generated(String output, int exit, long ticks) {
+    }
+
+    /**
+     * Runs a load generator to completion, sampling its CPU ticks every 100 ms (a process's
+     * /proc entry is gone once it is reaped, so the last sample stands for its total). It is
+     * killed with the servers if the harness stops meanwhile ({@link ChildJvm#track}).
+     */
+    static Generated runGenerator(List<String> cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ChildJvm.track(p);
+        try {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            Thread reader = Thread.ofPlatform().daemon().start(() -> {
+                try (InputStream in = p.getInputStream()) {
+                    in.transferTo(buf);
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            });
+            long[] last = {0, 0};
+            while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
+                long[] t = ChildJvm.cpuTicks(p.pid());
+                if (t[0] >= 0) {
+                    last = t;
+                }
+            }
+            reader.join(5_000);
+            return new Generated(buf.toString(StandardCharsets.UTF_8), p.exitValue(), sum(last));
+        } finally {
+            p.destroyForcibly();
+            ChildJvm.untrack(p);
+        }
     }
 
     /** The kernel's clock ticks a second ({@code CLK_TCK}): 100 on Linux. */

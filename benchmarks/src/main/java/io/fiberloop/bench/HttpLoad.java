@@ -1,9 +1,7 @@
 package io.fiberloop.bench;
 
 import io.fiberloop.bench.ChildJvm.Child;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -156,40 +154,15 @@ public final class HttpLoad implements Callable<Integer> {
 
     /** Runs wrk to completion; {@code wrkTicksOut} gets its CPU ticks (the last /proc sample before it exits). */
     WrkOutput runWrk(int port, int conns, int seconds, long[] wrkTicksOut) throws Exception {
-        List<String> cmd = List.of("wrk", "-t" + threads, "-c" + conns, "-d" + seconds + "s", "--latency",
-                "http://127.0.0.1:" + port + "/plaintext");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        ChildJvm.track(p);
-        try {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            Thread reader = Thread.ofPlatform().daemon().start(() -> {
-                try (InputStream in = p.getInputStream()) {
-                    in.transferTo(buf);
-                } catch (IOException ignored) {
-                    // the process ended
-                }
-            });
-            long[] last = {0, 0};
-            while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
-                long[] t = ChildJvm.cpuTicks(p.pid());
-                if (t[0] >= 0) {
-                    last = t;
-                }
-            }
-            reader.join(5_000);
-            if (wrkTicksOut != null) {
-                wrkTicksOut[0] = last[0];
-                wrkTicksOut[1] = last[1];
-            }
-            String out = buf.toString(StandardCharsets.UTF_8);
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException("wrk exited " + p.exitValue() + ":\n" + out);
-            }
-            return WrkOutput.parse(out);
-        } finally {
-            p.destroyForcibly();
-            ChildJvm.untrack(p);
+        Harness.Generated g = Harness.runGenerator(List.of("wrk", "-t" + threads, "-c" + conns, "-d" + seconds + "s", "--latency",
+                "http://127.0.0.1:" + port + "/plaintext"));
+        if (wrkTicksOut != null) {
+            wrkTicksOut[0] = g.ticks();
         }
+        if (g.exit() != 0) {
+            throw new IllegalStateException("wrk exited " + g.exit() + ":\n" + g.output());
+        }
+        return WrkOutput.parse(g.output());
     }
 
     // ---------------------------------------------------------------- one run
@@ -247,40 +220,19 @@ public final class HttpLoad implements Callable<Integer> {
     /** Starts {@code server}, checks its answer; wrk with {@code conns} connections is its load. */
     Harness.Contender contender(String server, int conns) throws Exception {
         Child child = startServer(server);
-        try {
+        return Harness.contender(child, ignored -> {
             check(child.port, server);
-        } catch (IOException | RuntimeException e) {
-            child.close();
-            throw e;
-        }
-        return new Harness.Contender() {
-            @Override
-            public Child child() {
-                return child;
-            }
-
-            @Override
-            public void warmUp(int seconds) throws Exception {
-                runWrk(child.port, conns, seconds, null);
-            }
-
-            @Override
-            public Harness.Slice slice(int seconds) throws Exception {
-                long[] wrkTicks = new long[2];
-                WrkOutput w = runWrk(child.port, conns, seconds, wrkTicks);
-                Map<String, Object> extra = new LinkedHashMap<>();
-                extra.put("p90Us", w.p90Us());
-                extra.put("maxUs", w.maxUs());
-                extra.put("socketErrors", w.socketErrors());
-                extra.put("non2xx", w.non2xx());
-                return new Harness.Slice(w.requests(), w.durationSec(), w.p50Us(), w.p99Us(), wrkTicks[0] + wrkTicks[1], extra);
-            }
-
-            @Override
-            public void close() {
-                child.close();
-            }
-        };
+            return null;
+        }, seconds -> {
+            long[] wrkTicks = new long[1];
+            WrkOutput w = runWrk(child.port, conns, seconds, wrkTicks);
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("p90Us", w.p90Us());
+            extra.put("maxUs", w.maxUs());
+            extra.put("socketErrors", w.socketErrors());
+            extra.put("non2xx", w.non2xx());
+            return new Harness.Slice(w.requests(), w.durationSec(), w.p50Us(), w.p99Us(), wrkTicks[0], extra);
+        });
     }
 
     static void printRun(String cell, Sample s) {

@@ -92,7 +92,7 @@ final class Report {
 
     static String ratio(CellSummary.ServerSummary s, Metric m) {
         Double r = s.ratio().get(m);
-        return r == null ? "—" : String.format(Locale.ROOT, "%.2f", r);
+        return r == null || r.isNaN() ? "—" : String.format(Locale.ROOT, "%.2f", r);
     }
 
     /** A latency in µs as {@code 512 µs} or {@code 12.3 ms}. */

@@ -62,6 +62,8 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     final Http2FrameCodec codec;
     /** The streams being served, by id. */
     private final IntObjectHashMap<Http2Stream> streams = new IntObjectHashMap<>();
+    /** The highest id in {@link #streams} so far: a {@code HEADERS} above it opens a new stream, without a lookup. */
+    private int highestId;
     private ChannelHandlerContext ctx;
     private Channel ch;
     /** The request that came with an {@code Upgrade: h2c}, served as stream 1. */
@@ -131,7 +133,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Http2HeadersFrame h) {
             int id = h.stream().id();
-            Http2Stream s = streams.get(id);
+            Http2Stream s = id > highestId ? null : streams.get(id); // (a client's new streams' ids rise: RFC 9113 5.1.1)
             if (s == null) {
                 if (closed) {
                     return;
@@ -265,6 +267,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
 
     void streamOpened(Http2Stream s) {
         streams.put(s.id(), s);
+        highestId = Math.max(highestId, s.id());
         armTimer(server.loop.now() + checkPeriod());
     }
 

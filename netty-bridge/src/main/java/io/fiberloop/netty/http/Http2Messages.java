@@ -83,7 +83,7 @@ final class Http2Messages {
         if (method == null || path == null || scheme == null || path.isEmpty()) {
             return null;
         }
-        return new Head(method(method), names.pathText(path), h, authority,
+        return new Head(names.method(method), names.pathText(path), h, authority,
                 names.hostText(authority != null ? authority : host != null ? host : ""), authority != null || hosts <= 1, expect, length);
     }
 
@@ -259,6 +259,52 @@ final class Http2Messages {
         /** The last request's path and host, and their strings: {@link #pathText}, {@link #hostText}. */
         private CharSequence lastPath, lastHost;
         private String lastPathText, lastHostText;
+        /** The last request's {@code :method} value and its method: {@link #method}. */
+        private CharSequence lastMethodValue;
+        private HttpMethod lastMethod;
+        /** The last head {@link #checked} found good, what its checks depended on, and its path and query. */
+        private String checkedUri, checkedHost;
+        private HttpMethod checkedMethod;
+        private String checkedPath, checkedQuery;
+
+        /**
+         * {@return the method named {@code m}, the last one's again if {@code m} is the same object}
+         * (HPACK gives {@code :method GET} as its static table's value object every time).
+         */
+        HttpMethod method(CharSequence m) {
+            if (m != lastMethodValue) {
+                lastMethod = Http2Messages.method(m);
+                lastMethodValue = m;
+            }
+            return lastMethod;
+        }
+
+        /**
+         * {@return the request {@code h} asks for, checked ({@link RequestHead#parseHttp2})}: when
+         * it has the same target, host and method objects as the last good head (the strings
+         * {@link #pathText} and {@link #hostText} keep) and nothing else the checks look at (one
+         * host, no {@code expect}, no {@code content-length}), the checks are not run again and the
+         * last head's decoded path and query are reused: a client that asks for the same target
+         * again is checked once per connection.
+         *
+         * @throws HttpException the rejection, as {@link RequestHead#parseHttp2}
+         */
+        HttpRequest checked(Head h, long maxBodySize) {
+            boolean plain = h.oneHost && h.expect == null && h.contentLength == null;
+            String uri = h.uri();
+            if (plain && uri == checkedUri && h.host == checkedHost && h.method() == checkedMethod) {
+                return new HttpRequest(h, checkedPath, checkedQuery, false, true);
+            }
+            HttpRequest r = RequestHead.parseHttp2(h, maxBodySize);
+            if (plain) {
+                checkedUri = uri;
+                checkedHost = h.host;
+                checkedMethod = h.method();
+                checkedPath = r.path();
+                checkedQuery = r.rawQuery();
+            }
+            return r;
+        }
 
         /**
          * {@return {@code path} as a string: the last one's again if it is the same object} HPACK

@@ -175,7 +175,8 @@ final class Http2Stream extends HttpConnection {
     private void begin(io.netty.handler.codec.http.HttpRequest head, boolean endStream) {
         HttpRequest parsed;
         try {
-            parsed = RequestHead.parseHttp2(head, config.maxBodySize);
+            parsed = head instanceof Http2Messages.Head h2 ? owner.headerNames.checked(h2, config.maxBodySize)
+                    : RequestHead.parseHttp2(head, config.maxBodySize);
         } catch (HttpException rejected) {
             ReferenceCountUtil.release(head);
             Dispatcher.log.debug("rejecting a request on {} with {}: {}", ch, rejected.status(), rejected.getMessage());
