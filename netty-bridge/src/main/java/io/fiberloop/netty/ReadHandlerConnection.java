@@ -1,6 +1,5 @@
 package io.fiberloop.netty;
 
-import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.fiber.internal.FiberHost;
 import io.fiberloop.fiber.internal.Inline;
@@ -9,14 +8,11 @@ import io.fiberloop.netty.internal.Listeners;
 import io.fiberloop.netty.internal.Outbound;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A byte connection served a read at a time by a {@link TcpServer.ReadHandler}, with no fiber of
@@ -42,8 +38,6 @@ import org.slf4j.LoggerFactory;
  * fiber after they suspend; everything on the loop's carrier.
  */
 final class ReadHandlerConnection extends ConnectionImpl implements Callable<Void> {
-    private static final Logger log = LoggerFactory.getLogger(TcpServer.class);
-
     /** The read-handler connections of one listener (its attachment), for closing the server. The listener's loop. */
     static final class Served {
         final Listeners.Listener listener;
@@ -178,7 +172,6 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
                 // the loop closed under the connection (its channels close with it): nothing more
                 // runs, and no onEnd (the loop is gone)
                 runQueued = false;
-                ending = true;
                 endCalled = true;
                 call.cancel();
                 call = null;
@@ -223,7 +216,7 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
                 }
                 return;
             }
-            if (endCalled || !nextCall()) {
+            if (!nextCall()) { // false once onEnd was called
                 break;
             }
         }
@@ -260,13 +253,7 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
 
     /** A call threw: logged as a connection handler's failure is, and the connection ends. */
     private void failed(String what, Throwable e) {
-        if (e instanceof CancelledException) {
-            log.debug("{} on {} was cancelled", what, this);
-        } else if (e instanceof IOException) {
-            log.debug("{} on {} ended with {}", what, this, e.toString());
-        } else {
-            log.warn("{} on {} failed", what, this, e);
-        }
+        TcpServer.logEnd(what + " on " + this, e);
         ending = true;
         releaseInbound();
     }

@@ -503,16 +503,27 @@ public final class TcpServer implements AutoCloseable {
             l.track(task);
             task.onComplete((v, e) -> {
                 if (e != null) {
-                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                    if (cause instanceof CancelledException) {
-                        log.debug("connection handler '{}' was cancelled", task.name());
-                    } else if (cause instanceof IOException) {
-                        log.debug("connection handler '{}' ended with {}", task.name(), cause.toString());
-                    } else {
-                        log.warn("connection handler '{}' failed", task.name(), cause);
-                    }
+                    logEnd("connection handler '" + task.name() + "'",
+                            e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
                 }
             });
+        }
+    }
+
+    /**
+     * Logs how a connection's handler, or a read handler's call, ended by throwing: cancelled or
+     * an {@link IOException} (a peer that vanished) at DEBUG, anything else at WARN.
+     *
+     * @param who what threw, for the message
+     * @param cause what it threw
+     */
+    static void logEnd(String who, Throwable cause) {
+        if (cause instanceof CancelledException) {
+            log.debug("{} was cancelled", who);
+        } else if (cause instanceof IOException) {
+            log.debug("{} ended with {}", who, cause.toString());
+        } else {
+            log.warn("{} failed", who, cause);
         }
     }
 
