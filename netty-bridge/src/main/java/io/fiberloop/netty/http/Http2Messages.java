@@ -322,16 +322,30 @@ final class Http2Messages {
          * string, and the same string lets {@link #checked} skip the checks.
          */
         String pathText(CharSequence path) {
-            if (path != lastPath && !AsciiString.contentEquals(path, lastPath)) {
+            if (path != lastPath && !sameText(path, lastPath)) {
                 lastPathText = path.toString();
             }
             lastPath = path;
             return lastPathText;
         }
 
+        /**
+         * {@return whether {@code a} has the text of {@code last}} For HPACK's values (each an
+         * {@link AsciiString} over its own bytes) one comparison of the byte ranges, without the
+         * hash codes {@link AsciiString#contentEquals} computes for two {@code AsciiString}s first.
+         */
+        private static boolean sameText(CharSequence a, CharSequence last) {
+            if (a instanceof AsciiString x && last instanceof AsciiString y) {
+                int n = x.length();
+                return n == y.length() && Arrays.equals(x.array(), x.arrayOffset(), x.arrayOffset() + n,
+                        y.array(), y.arrayOffset(), y.arrayOffset() + n);
+            }
+            return last != null && AsciiString.contentEquals(a, last);
+        }
+
         /** {@return {@code host} as a string, the last one's again if it has the same text (as {@link #pathText})} */
         String hostText(CharSequence host) {
-            if (host != lastHost && !AsciiString.contentEquals(host, lastHost)) {
+            if (host != lastHost && !sameText(host, lastHost)) {
                 lastHostText = host.toString();
             }
             lastHost = host;
