@@ -82,6 +82,11 @@ public final class EchoLoad implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     List<String> servers;
 
+    @Option(names = "--baseline-mode", defaultValue = "drain", paramLabel = "MODE",
+            description = "How fiberloop-base serves: drain (a fiber per connection, as fiberloop), turn, or reads "
+                    + "(a read handler, as fiberloop-reads) (default: ${DEFAULT-VALUE}).")
+    String baselineMode;
+
     @Option(names = "--client-transport", defaultValue = "epoll", paramLabel = "T",
             description = "The client's transport, the same for every server (default: ${DEFAULT-VALUE}).")
     String clientTransport;
@@ -138,6 +143,9 @@ public final class EchoLoad implements Callable<Integer> {
         }
         LoadOptions.check("--prewarm", prewarm, 0, 100_000);
         LoadOptions.check("--client-warmup", clientWarmup, 0, 600);
+        if (!List.of("drain", "turn", "reads").contains(baselineMode)) {
+            throw new IllegalArgumentException("--baseline-mode must be drain, turn or reads, not " + baselineMode);
+        }
         clientTransport = BenchTransports.norm(clientTransport);
         BenchTransports.ioHandlerFactory(clientTransport);
     }
@@ -396,7 +404,7 @@ public final class EchoLoad implements Callable<Integer> {
             case "fiberloop" -> ChildJvm.start(server, jvm, ready, fiberloop, fiberloopArgs("drain"));
             case "fiberloop-turn" -> ChildJvm.start(server, jvm, ready, fiberloop, fiberloopArgs("turn"));
             case "fiberloop-reads" -> ChildJvm.start(server, jvm, ready, fiberloop, fiberloopArgs("reads"));
-            case "fiberloop-base" -> ChildJvm.start(server, jvm, common.baselineClassPath(), ready, fiberloop, fiberloopArgs("drain"));
+            case "fiberloop-base" -> ChildJvm.start(server, jvm, common.baselineClassPath(), ready, fiberloop, fiberloopArgs(baselineMode));
             case "raw" -> ChildJvm.start(server, jvm, ready, EchoServers.RawNetty.class.getName(), common.transport);
             case "vertx" -> ChildJvm.start(server, jvm, ready, VertxServers.class.getName(), "echo", "eventloop", common.transport);
             case "vertx-vt" -> ChildJvm.start(server, jvm, ready, VertxServers.class.getName(), "echo", "virtual", common.transport);

@@ -76,10 +76,9 @@ public final class EchoServers {
             }
         }
 
-        /** A read handler (no fiber per connection): write what arrived, then drain, inline on the loop. */
+        /** A read handler (no fiber per connection): write what arrived, inline on the loop. */
         static void echoRead(Connection conn, ByteBuf data) throws Exception {
-            conn.write(data);
-            conn.drain();
+            conn.write(data); // no drain(): the connection holds the next call back while the peer does not read
         }
 
         /** Write only: the loop flushes once per turn; no backpressure (fine for ping-pong). */

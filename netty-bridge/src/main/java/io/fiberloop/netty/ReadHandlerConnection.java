@@ -27,6 +27,10 @@ import java.util.concurrent.Callable;
  * arrives waits in the inbox, within the read-ahead bound of {@link ChannelConnection}; past it
  * Netty reads nothing more, and TCP flow control slows the peer. After the last call of a read the
  * connection's writes are flushed at once (as a Netty handler's {@code channelReadComplete} does).
+ * While the writes are backed up (Netty's channel is not writable: more than its high-water mark
+ * waits for a peer that does not read), the next call waits until they drain below the low-water
+ * mark, as a Netty handler that turns auto-read off on {@code channelWritabilityChanged} does; so
+ * a call that only writes needs no {@code drain()}, and never suspends for it.
  *
  * <h2>The end</h2>
  * When the peer ends its output, the connection fails or times out, this side closes it, or the
@@ -81,7 +85,12 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
     /** The call queued or running: set when it is queued, cleared when it has returned. */
     private Task<Void> call;
     /** Whether {@link #runCalls} is queued on the loop. */
-    private boolean runQueued;
+    private boolean callsQueued;
+    /**
+     * Whether {@link #runCalls} is running calls inline: the events its flushes fire (writable
+     * again, a failed write's close) leave the next call to it.
+     */
+    private boolean running;
     /** The server is closing, or a call failed: drop the input and end. */
     private boolean ending;
     /** Whether {@code onEnd} was called (or is running). */
@@ -159,19 +168,37 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
         return eof || inactive || dropsInput();
     }
 
+    /**
+     * The peer does not read what the calls wrote: Netty's channel is above its high-water mark.
+     * Calls with data wait for {@link #onWritable} (an end is handed out regardless). Carrier.
+     */
+    private boolean writesBackedUp() {
+        return !writable() && active();
+    }
+
+    @Override
+    protected void onWritable() {
+        if (call == null && !callsQueued && !running && !endCalled) {
+            dispatch();
+            if (call == null && !inputOver()) {
+                requestRead();
+            }
+        }
+    }
+
     /** Queues the next call, if there is one and none is queued or running. Carrier. */
     private void dispatch() {
-        if (call != null || runQueued || endCalled) {
+        if (call != null || callsQueued || running || endCalled) {
             return;
         }
         if (nextCall()) {
-            runQueued = true;
+            callsQueued = true;
             try {
                 loop.execute(runCalls);
             } catch (LoopClosedException e) {
                 // the loop closed under the connection (its channels close with it): nothing more
                 // runs, and no onEnd (the loop is gone)
-                runQueued = false;
+                callsQueued = false;
                 endCalled = true;
                 call.cancel();
                 call = null;
@@ -181,12 +208,16 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
     }
 
     /**
-     * Creates the next call's task, if there is something to hand out: a buffer, or the end.
-     * (Created here rather than when it runs, so that closing the server finds it and waits for it.)
+     * Creates the next call's task, if there is something to hand out now: a buffer (unless the
+     * writes are backed up), or the end. (Created here rather than when it runs, so that closing
+     * the server finds it and waits for it.)
      */
     private boolean nextCall() {
         if (endCalled || inbox.isEmpty() && !inputOver()) {
             return false;
+        }
+        if (!inbox.isEmpty() && !dropsInput() && writesBackedUp()) {
+            return false; // onWritable() dispatches it
         }
         call = Inline.task(fibers, null, this);
         return true;
@@ -198,7 +229,8 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
      * task.
      */
     private void runCalls() {
-        runQueued = false;
+        callsQueued = false;
+        running = true;
         while (call != null) {
             Task<Void> t = call;
             Inline.run(t);
@@ -210,17 +242,22 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
             if (!ch.eventLoop().inEventLoop()) {
                 // the call suspended: this is the work fiber it retired, which must only end now;
                 // the loop's current work fiber takes the next call
+                running = false;
                 dispatch();
-                if (call == null && !inputOver()) {
+                if (call == null && !inputOver() && !writesBackedUp()) {
                     requestRead();
                 }
                 return;
             }
-            if (!nextCall()) { // false once onEnd was called
+            if (outboxBytes() + inNetty() > ch.config().getWriteBufferHighWaterMark()) {
+                runQueued(); // hand the writes to the socket now, so that writable() says whether the peer keeps up
+            }
+            if (!nextCall()) { // false once onEnd was called, or while the writes are backed up
                 break;
             }
         }
-        if (!endCalled) {
+        running = false; // from here on, writable again (in the flush below) dispatches the next call
+        if (!endCalled && !writesBackedUp()) {
             requestRead();
         }
         runQueued(); // flushes what the calls wrote, as a Netty handler flushes when its read completes
@@ -249,6 +286,11 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
             close();
         }
         return null;
+    }
+
+    /** {@return whether input waits, unread and with no call, for the writes to drain (tests)} Carrier. */
+    boolean heldBackByWrites() {
+        return !inbox.isEmpty() && call == null && !callsQueued && !running && !readRequested && writesBackedUp();
     }
 
     /** A call threw: logged as a connection handler's failure is, and the connection ends. */

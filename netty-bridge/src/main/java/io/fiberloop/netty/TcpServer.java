@@ -128,13 +128,15 @@ public final class TcpServer implements AutoCloseable {
      * {@snippet :
      * TcpServer server = TcpServer.bindReads(loop, "127.0.0.1", 7000, (conn, data) -> {
      *     conn.write(data);   // echo: write takes ownership of the buffer
-     *     conn.drain();       // backpressure: if the peer is slow, this call waits in a fiber of its own
      * });
      * }
      * <h2>Order, backpressure, the end</h2>
      * One call at a time per connection, in the order the bytes arrived; while a call waits, what
      * arrives is buffered up to the connection's read-ahead bound (see {@link Connection}), then
-     * Netty stops reading and TCP flow control slows the peer. A call may read more from the
+     * Netty stops reading and TCP flow control slows the peer. While the peer does not read what
+     * the calls wrote (Netty's channel is above its write high-water mark), the next call waits
+     * until the writes drain below the low-water mark: a call that only writes needs no
+     * {@code drain()} (which would suspend it). A call may read more from the
      * connection itself ({@code conn.readExactly(n)} for the rest of a frame): it takes the bytes
      * that would have been the next calls'. When the peer ends its output, the connection fails or
      * times out, the handler closes it, or the server closes, {@link #onEnd} is called once, after

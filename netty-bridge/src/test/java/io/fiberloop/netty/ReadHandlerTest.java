@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -242,6 +243,45 @@ class ReadHandlerTest {
                 }
                 int held = onLoop(loop, () -> conn.maxInboxBytes);
                 assertTrue(held <= ChannelConnection.MAX_BUFFERED_BYTES, "buffered up to " + held + " bytes while a call waited");
+            }
+            server.close();
+        }
+    }
+
+    @Test
+    void callsThatOnlyWriteAreHeldBackWhileThePeerDoesNotRead() throws Exception {
+        int total = 32 * 1024 * 1024;
+        AtomicLong mostBuffered = new AtomicLong();
+        CompletableFuture<ReadHandlerConnection> served = new CompletableFuture<>();
+        try (EventLoop loop = NettyLoops.builder().name("reads-backed-up").build()) {
+            TcpServer server = TcpServer.bindReads(loop, "127.0.0.1", 0, (conn, data) -> {
+                ReadHandlerConnection c = (ReadHandlerConnection) conn;
+                served.complete(c);
+                conn.write(data); // no drain(): the connection holds the next call back instead
+                mostBuffered.accumulateAndGet(c.bufferedBytes(), Math::max);
+            });
+            try (Socket s = new Socket()) {
+                s.setReceiveBufferSize(64 * 1024);
+                s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+                byte[] sent = Echo.random(total, 7);
+                CompletableFuture<Void> written = CompletableFuture.runAsync(() -> {
+                    try {
+                        s.getOutputStream().write(sent);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, runnable -> Thread.ofPlatform().start(runnable));
+                ReadHandlerConnection conn = served.get(10, TimeUnit.SECONDS);
+                // Nothing is read back yet. Held back, the server stops taking calls and reading while
+                // its writes wait for this peer; not held back, it takes everything and the writer finishes.
+                while (!written.isDone() && !onLoop(loop, conn::heldBackByWrites)) {
+                    Thread.onSpinWait();
+                }
+                assertTrue(mostBuffered.get() <= 4L * ChannelConnection.MAX_BUFFERED_BYTES,
+                        "the server held " + mostBuffered.get() + " bytes for a peer that did not read");
+                byte[] echoed = s.getInputStream().readNBytes(total);
+                written.get(30, TimeUnit.SECONDS);
+                assertArrayEquals(sent, echoed);
             }
             server.close();
         }

@@ -58,10 +58,9 @@ final class EchoServer implements Callable<Integer>, Cli.Listening {
         return 0;
     }
 
-    /** One read of a connection: write it back; if the peer is slow, wait in a fiber of its own. */
+    /** One read of a connection: write it back (while the peer does not read, the next read waits). */
     static void echoRead(Connection conn, ByteBuf data) throws Exception {
         conn.write(data);
-        conn.drain();
     }
 
     /** One connection, in its own fiber: echo every buffer back until the client closes its side. */
