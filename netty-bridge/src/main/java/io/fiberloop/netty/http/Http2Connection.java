@@ -268,7 +268,11 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     void streamOpened(Http2Stream s) {
         streams.put(s.id(), s);
         highestId = Math.max(highestId, s.id());
-        armTimer(server.loop.now() + checkPeriod());
+        if (streams.size() == 1) {
+            // the first open stream: the idle timer becomes the stall check (with streams open, the
+            // check re-arms itself every period, so a further stream needs no clock read)
+            armTimer(server.loop.now() + checkPeriod());
+        }
     }
 
     void streamClosed(Http2Stream s) {

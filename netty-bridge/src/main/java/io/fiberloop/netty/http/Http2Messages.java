@@ -23,6 +23,7 @@ import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -266,6 +267,13 @@ final class Http2Messages {
         private String checkedUri, checkedHost;
         private HttpMethod checkedMethod;
         private String checkedPath, checkedQuery;
+        /** The last block {@link #response} built, and what it was built from (fields only up to {@link #MAX_BLOCK_FIELDS}). */
+        private Http2Headers block;
+        private int blockStatus;
+        private CharSequence blockLength;
+        private AsciiString blockDate;
+        private String[] blockFields;
+        private static final int MAX_BLOCK_FIELDS = 8;
 
         /**
          * {@return the method named {@code m}, the last one's again if {@code m} is the same object}
@@ -307,24 +315,40 @@ final class Http2Messages {
         }
 
         /**
-         * {@return {@code path} as a string: the last one's again if it is the same object} HPACK
-         * gives a value it indexed as its dynamic table's object each time, so a client that asks
-         * for the same path again costs no new string.
+         * {@return {@code path} as a string: the last one's again if it has the same text} HPACK
+         * gives a value it indexed as its dynamic table's object each time, but a client may send
+         * the path as a literal each time (nghttp2 never indexes {@code :path}): the text is
+         * compared (a few bytes), so a client that asks for the same path again costs no new
+         * string, and the same string lets {@link #checked} skip the checks.
          */
         String pathText(CharSequence path) {
-            if (path != lastPath) {
+            if (path != lastPath && !sameText(path, lastPath)) {
                 lastPathText = path.toString();
-                lastPath = path;
             }
+            lastPath = path;
             return lastPathText;
         }
 
-        /** {@return {@code host} as a string, the last one's again if it is the same object (as {@link #pathText})} */
-        String hostText(CharSequence host) {
-            if (host != lastHost) {
-                lastHostText = host.toString();
-                lastHost = host;
+        /**
+         * {@return whether {@code a} has the text of {@code last}} For HPACK's values (each an
+         * {@link AsciiString} over its own bytes) one comparison of the byte ranges, without the
+         * hash codes {@link AsciiString#contentEquals} computes for two {@code AsciiString}s first.
+         */
+        private static boolean sameText(CharSequence a, CharSequence last) {
+            if (a instanceof AsciiString x && last instanceof AsciiString y) {
+                int n = x.length();
+                return n == y.length() && Arrays.equals(x.array(), x.arrayOffset(), x.arrayOffset() + n,
+                        y.array(), y.arrayOffset(), y.arrayOffset() + n);
             }
+            return last != null && AsciiString.contentEquals(a, last);
+        }
+
+        /** {@return {@code host} as a string, the last one's again if it has the same text (as {@link #pathText})} */
+        String hostText(CharSequence host) {
+            if (host != lastHost && !sameText(host, lastHost)) {
+                lastHostText = host.toString();
+            }
+            lastHost = host;
             return lastHostText;
         }
 
@@ -345,31 +369,58 @@ final class Http2Messages {
          * The header block of a whole response, built straight from a handler's fields (no HTTP/1.1
          * headers in between): each name and value validated by {@code cache}, the name lower-cased,
          * the fields HTTP/2 forbids dropped, and {@code Date} and {@code Content-Length} the
-         * server's (a handler's own are replaced, as on HTTP/1.1).
+         * server's (a handler's own are replaced, as on HTTP/1.1). A response like the last one
+         * (the same status, the same field name and value objects, length and date) gets the last
+         * one's block again: nothing changes a block once it is built (Netty's encoder only reads it),
+         * so a handler that answers with constants costs one block per connection and second.
          *
          * @param status the status code
          * @param raw the handler's fields: name, value, name, value...
+         * @param end where the fields end in {@code raw}
          * @param cache validates the handler's names and values; gives the date
          * @param length the {@code Content-Length} value, or {@code null} for a status without a body
          * @throws IllegalArgumentException if a name or value is not valid
          */
-        Http2Headers response(int status, List<String> raw, HeaderCache cache, CharSequence length) {
-            DefaultHttp2Headers h = new DefaultHttp2Headers(false, raw.size() / 2 + 3);
+        Http2Headers response(int status, String[] raw, int end, HeaderCache cache, CharSequence length) {
+            AsciiString date = cache.date();
+            if (status == blockStatus && length == blockLength && date == blockDate && sameFields(raw, end)) {
+                return block;
+            }
+            DefaultHttp2Headers h = new DefaultHttp2Headers(false, end / 2 + 3);
             h.status(io.netty.handler.codec.http.HttpResponseStatus.valueOf(status).codeAsText());
-            for (int i = 0; i < raw.size(); i += 2) {
-                CharSequence name = cache.name(raw.get(i));
-                CharSequence value = cache.value(raw.get(i + 1));
+            for (int i = 0; i < end; i += 2) {
+                CharSequence name = cache.name(raw[i]);
+                CharSequence value = cache.value(raw[i + 1]);
                 int slot = slot(name);
                 byte kind = kinds[slot];
                 if (kind == FIELD || kind == TE && HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(value)) {
                     h.add(lower[slot], value);
                 }
             }
-            h.add(HttpHeaderNames.DATE, cache.date());
+            h.add(HttpHeaderNames.DATE, date);
             if (length != null) {
                 h.add(HttpHeaderNames.CONTENT_LENGTH, length);
             }
+            block = h;
+            blockStatus = status;
+            blockLength = length;
+            blockDate = date;
+            blockFields = end <= 2 * MAX_BLOCK_FIELDS ? Arrays.copyOf(raw, end) : null;
             return h;
+        }
+
+        /** {@return whether {@code raw} holds the very field objects the last block was built from} */
+        private boolean sameFields(String[] raw, int end) {
+            String[] f = blockFields;
+            if (f == null || f.length != end) {
+                return false;
+            }
+            for (int i = 0; i < end; i++) {
+                if (f[i] != raw[i]) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         private void copy(HttpHeaders from, Http2Headers to) {

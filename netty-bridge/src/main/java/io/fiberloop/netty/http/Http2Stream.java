@@ -326,7 +326,7 @@ final class Http2Stream extends HttpConnection {
         byte[] body = res.bodyBytes() == null ? NO_BYTES : res.bodyBytes();
         boolean sendBody = !isHead && !noBody && body.length > 0;
         int st = res.status();
-        Http2Headers h = owner.headerNames.response(st, res.rawHeaderList(), cache, noBody ? null : cache.length(body.length));
+        Http2Headers h = owner.headerNames.response(st, res.rawHeaders(), res.headerEnd(), cache, noBody ? null : cache.length(body.length));
         ex.status = st;
         if (inactive) {
             throw new IOException("the client reset the stream");
