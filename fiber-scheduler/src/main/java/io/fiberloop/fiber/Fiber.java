@@ -539,6 +539,11 @@ public final class Fiber {
         } catch (Throwable t) {
             failure = t;
         }
+        finish(result, failure);
+    }
+
+    /** The target returned {@code result} or threw {@code failure}: ends the fiber (and settles its task). */
+    private void finish(Object result, Throwable failure) {
         if (failure instanceof InterruptedException && task != null && strand.cancelRequested()) {
             // cancel() interrupted a JDK blocking call and the task let the interrupt escape: it was cancelled
             CancelledException ce = new CancelledException("task '" + name() + "' was cancelled");
@@ -619,6 +624,16 @@ public final class Fiber {
                 return; // cancelled before it could start: settled already
             }
             work.runAsStandIn(f.strand, f::body);
+        }
+
+        @Override
+        public Strand strandOf(Task<?> task) {
+            return task.fiber.strand;
+        }
+
+        @Override
+        public void finishInline(Task<?> task, Object result, Throwable failure) {
+            task.fiber.finish(result, failure);
         }
 
         @Override

@@ -88,6 +88,24 @@ public abstract class FiberAccess {
     public abstract void runInline(Strand work, io.fiberloop.fiber.Task<?> task);
 
     /**
+     * The strand of a task's fiber.
+     *
+     * @param task a task
+     * @return its strand
+     */
+    public abstract Strand strandOf(io.fiberloop.fiber.Task<?> task);
+
+    /**
+     * Ends the fiber of an inline task whose body ran outside it ({@link InlineCall}): as if its
+     * target had returned {@code result} or thrown {@code failure}; settles the task.
+     *
+     * @param task a task from {@link #newInlineTask} whose strand runs
+     * @param result what the body returned
+     * @param failure what it threw, or {@code null}
+     */
+    public abstract void finishInline(io.fiberloop.fiber.Task<?> task, Object result, Throwable failure);
+
+    /**
      * The failure of a task that nobody has retrieved (joined, read, watched) yet.
      *
      * @param task a task

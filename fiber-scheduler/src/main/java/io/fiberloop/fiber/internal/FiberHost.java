@@ -48,6 +48,8 @@ public final class FiberHost implements LoopHost {
     private int liveCount;
     /** Set once the loop has terminated: spawning on it is refused. */
     private volatile boolean terminated;
+    /** Set as the loop begins to close ({@link #onClose()}), when its live tasks are cancelled. Loop thread. */
+    boolean closing;
 
     private FiberHost(LoopWork work) {
         this.loop = work.loop();
@@ -95,6 +97,7 @@ public final class FiberHost implements LoopHost {
      * @return the strands
      */
     public List<Strand> liveSnapshot(int max) {
+        includeRunningCall();
         List<Strand> all = new ArrayList<>();
         for (Strand s = liveHead; s != null && all.size() < max; s = s.liveNext) {
             all.add(s);
@@ -267,15 +270,29 @@ public final class FiberHost implements LoopHost {
      * @return the number of live tasks
      */
     public int liveCount() {
+        includeRunningCall();
         return liveCount;
     }
 
     private List<Strand> liveTasks() {
+        includeRunningCall();
         List<Strand> all = new ArrayList<>();
         for (Strand s = liveHead; s != null; s = s.liveNext) {
             all.add(s);
         }
         return all;
+    }
+
+    /**
+     * Called from an {@link InlineCall} that has no task yet (a handler that asks how many tasks
+     * live, dumps them, or closes the loop): makes it a task first, so that it counts as one.
+     * Nothing on another thread, or outside an inline call.
+     */
+    private void includeRunningCall() {
+        Strand m = mounted;
+        if (m != null && m.lazy != null && m.thread() == Thread.currentThread()) {
+            m.lazy.becomeTask(true);
+        }
     }
 
     /**
@@ -362,7 +379,8 @@ public final class FiberHost implements LoopHost {
         if (s == null) {
             return null;
         }
-        StringBuilder sb = new StringBuilder(String.valueOf(s));
+        InlineCall<?> call = s.lazy; // an inline call that has no task yet: named as its task would be
+        StringBuilder sb = new StringBuilder(call != null ? call.describe() : String.valueOf(s));
         Thread t = s.thread();
         if (t != null) {
             for (StackTraceElement e : t.getStackTrace()) {
@@ -374,6 +392,7 @@ public final class FiberHost implements LoopHost {
 
     @Override
     public void onClose() {
+        closing = true;
         carrier.closing();
         for (Strand s : liveTasks()) {
             s.requestCancel();

@@ -12,12 +12,15 @@ import java.util.concurrent.Callable;
  * cancellation, deadlines, fiber locals and every suspension point work.
  * {@snippet :
  * loop.execute(() -> {                       // a loop task, on the work fiber
- *     Task<Void> t = Inline.task(loop, "GET /users/{id}", () -> { serve(); return null; });
- *     exchange.task = t;                     // whoever may cancel it needs it first
- *     Inline.run(t);                         // returns when the body returns or first suspends
+ *     InlineCall<Void> c = Inline.call(host, "GET /users/{id}", () -> { serve(); return null; });
+ *     exchange.call = c;                     // whoever may cancel it needs it first
+ *     Inline.run(c);                         // returns when the body has returned
  * });
  * }
- * Not an API: netty-bridge's HTTP server uses it for its exchanges.
+ * An {@link InlineCall} goes further than a task made up front ({@link #task}): it becomes a task
+ * only when something needs one, so that a handler that answers at once costs no task at all.
+ * Not an API: netty-bridge's HTTP server uses calls for its exchanges, its TCP read handlers
+ * tasks.
  *
  * <p>Threading: both methods in a loop task (a callback of {@code execute}) of a loop that hosts
  * fibers, on its work fiber.
@@ -49,11 +52,41 @@ public final class Inline {
      * @throws IllegalStateException if not called on a work fiber
      */
     public static void run(Task<?> task) {
+        FiberAccess.get().runInline(workHere(), task);
+    }
+
+    /**
+     * A call to run with {@link #run(InlineCall)}: a task only once something needs one (see
+     * {@link InlineCall}). What a server makes per request, where most handlers answer at once.
+     *
+     * @param host the loop's fiber host
+     * @param name the task's name, or {@code null}
+     * @param body the work
+     * @param <T> its result type
+     * @return the call, not started
+     */
+    public static <T> InlineCall<T> call(FiberHost host, String name, Callable<T> body) {
+        return new InlineCall<>(host, name, body);
+    }
+
+    /**
+     * Runs {@code call} on the calling work fiber, as {@link #run(Task)} runs a task: returns when
+     * its body has returned or thrown, or, if it suspended, when the work fiber may go on after
+     * the body finally returns.
+     *
+     * @param call a call from {@link #call} that has not run
+     * @throws IllegalStateException if not called on a work fiber
+     */
+    public static void run(InlineCall<?> call) {
+        call.run(workHere());
+    }
+
+    private static Strand workHere() {
         Strand work = Strand.here();
         if (work == null || work.kind() != Strand.Kind.WORK) {
             throw new IllegalStateException("Inline.run() runs a task on the loop's work fiber: call it from a loop task (execute()), "
                     + "not from " + (work == null ? "thread '" + Thread.currentThread().getName() + "'" : work));
         }
-        FiberAccess.get().runInline(work, task);
+        return work;
     }
 }

@@ -87,6 +87,11 @@ public final class Strand implements Executor, Runnable {
     private Runnable pending;
     /** A work strand only: the task strand it runs inline now, whose identity it takes while mounted. */
     private Strand standIn;
+    /**
+     * A work strand only: the inline call it runs now that has no task yet ({@link InlineCall}):
+     * whoever asks for the current strand, and the first suspension, make it one.
+     */
+    InlineCall<?> lazy;
 
     /** Whether its thread carries the fiber's name (given at start, by a rename, or on first suspension). */
     private boolean threadNamed;
@@ -141,7 +146,7 @@ public final class Strand implements Executor, Runnable {
         if (EventLoop.currentOrNull() instanceof LoopWork w && w.host() instanceof FiberHost h) {
             Strand m = h.mounted;
             if (m != null && m.thread == Thread.currentThread()) {
-                return m;
+                return m.lazy == null ? m : m.lazy.becomeTask(true);
             }
             return Thread.currentThread().isVirtual() ? IMPLICIT.get() : null;
         }
@@ -328,20 +333,45 @@ public final class Strand implements Executor, Runnable {
     public void runAsStandIn(Strand task, Runnable body) {
         assert kind == Kind.WORK && thread == Thread.currentThread() : "runAsStandIn off the work fiber";
         String ownName = thread.getName();
+        beginStandIn(task, true);
+        try {
+            body.run();
+        } finally {
+            endStandIn(task, ownName);
+        }
+    }
+
+    /**
+     * From now on this work strand stands in for {@code task} (see {@link #runAsStandIn}): the
+     * task counts as running on this strand's thread, which keeps its name until the task
+     * suspends. Carrier only.
+     *
+     * @param task a task strand that has not started
+     * @param mountedNow whether this strand's thread is mounted now (so that the task becomes the current strand at once)
+     */
+    void beginStandIn(Strand task, boolean mountedNow) {
         task.thread = thread;
         task.state = Fiber.State.RUNNING;
         task.borrowing = true;
         standIn = task;
-        host.mounted = task;
-        try {
-            body.run();
-        } finally {
-            task.borrowing = false;
-            standIn = null;
-            host.mounted = this;
-            if (task.threadNamed) {
-                thread.setName(ownName); // the task had lent this thread its name
-            }
+        if (mountedNow) {
+            host.mounted = task;
+        }
+    }
+
+    /**
+     * Ends {@link #beginStandIn}: this strand is itself again, under its own name. On this
+     * strand's thread.
+     *
+     * @param task the task it stood in for
+     * @param ownName this strand's thread's name before
+     */
+    void endStandIn(Strand task, String ownName) {
+        task.borrowing = false;
+        standIn = null;
+        host.mounted = this;
+        if (task.threadNamed) {
+            thread.setName(ownName); // the task had lent this thread its name
         }
     }
 
@@ -653,6 +683,9 @@ public final class Strand implements Executor, Runnable {
             c.run();
         } finally {
             host.mounted = null;
+            if (lazy != null) {
+                lazy.becomeTask(false); // an inline call suspended (in a JDK blocking call) before anyone asked for its task
+            }
             Strand s = standIn != null ? standIn : this; // a task that began inline in this run and suspended
             if (!s.threadNamed) {
                 s.nameOnFirstSuspension();

@@ -1,7 +1,7 @@
 package io.fiberloop.netty.http;
 
 import io.fiberloop.fiber.CancelledException;
-import io.fiberloop.fiber.Task;
+import io.fiberloop.fiber.internal.InlineCall;
 import io.fiberloop.loop.internal.MustLog;
 import java.io.IOException;
 import java.util.Set;
@@ -129,15 +129,15 @@ final class Dispatcher {
      * dumps, stall reports and failure logs show.
      */
     private static void nameTask(Exchange ex, Router.Route route) {
-        Task<Void> t = ex.task;
+        InlineCall<Void> t = ex.task;
         if (t != null) {
-            t.fiber().name(route != null ? route.name() : ex.request.method() + " (no route)");
+            t.name(route != null ? route.name() : ex.request.method() + " (no route)");
         }
     }
 
     /** The name of the exchange's task, {@code GET /users/{id}}, for the failure log. */
     private static String taskName(Exchange ex) {
-        Task<Void> t = ex.task;
+        InlineCall<Void> t = ex.task;
         return t != null ? t.name() : ex.request.method() + " (no route)";
     }
 

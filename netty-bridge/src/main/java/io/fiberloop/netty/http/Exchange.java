@@ -1,7 +1,7 @@
 package io.fiberloop.netty.http;
 
-import io.fiberloop.fiber.Task;
 import io.fiberloop.fiber.internal.Inline;
+import io.fiberloop.fiber.internal.InlineCall;
 import java.util.concurrent.Callable;
 
 /**
@@ -22,8 +22,11 @@ final class Exchange extends RequestBody implements Runnable, Callable<Void> {
     long startNanos;
     /** Its JFR event, begun when a recording wanted it, else {@code null}. */
     io.fiberloop.netty.internal.HttpRequestEvent jfr;
-    /** The fiber that serves it; {@code null} before it starts. */
-    Task<Void> task;
+    /**
+     * The call that serves it, a task once something needs one ({@link InlineCall}: a handler that
+     * answers at once never makes it one); {@code null} before it starts.
+     */
+    InlineCall<Void> task;
     /** The status sent, once the head went out. */
     int status;
     /** Body bytes sent. */
@@ -49,11 +52,11 @@ final class Exchange extends RequestBody implements Runnable, Callable<Void> {
     /**
      * Serves the exchange: a loop task, which runs the handler inline on the loop's work fiber
      * until it first suspends (see {@link Inline}); a handler that answers at once costs no fiber
-     * of its own. Owning thread.
+     * of its own, nor a task. Owning thread.
      */
     @Override
     public void run() {
-        task = Inline.task(conn.server.fibers, null, this);
+        task = Inline.call(conn.server.fibers, null, this);
         Inline.run(task);
         if (done) {
             conn.answeredInline(this);

@@ -439,7 +439,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     public void addRunning(java.util.List<io.fiberloop.fiber.Task<?>> tasks) {
         Exchange c = current;
         if (c != null && !c.done && c.task != null) {
-            tasks.add(c.task);
+            tasks.add(c.task.task());
         }
     }
 

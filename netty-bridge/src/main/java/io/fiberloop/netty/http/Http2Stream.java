@@ -154,7 +154,7 @@ final class Http2Stream extends HttpConnection {
                 // (a stream closed by the response's end is not cancelled: its task is finishing)
                 a.task.cancel();
                 // a task cancelled before it started never serves: its exchange is finished here
-                a.task.onComplete((v, e) -> {
+                a.task.task().onComplete((v, e) -> {
                     if (!a.done) {
                         a.done = true;
                         a.body.release();
@@ -365,7 +365,7 @@ final class Http2Stream extends HttpConnection {
     /** {@return the task of the exchange running on this stream, or {@code null}} */
     io.fiberloop.fiber.Task<?> runningTask() {
         Exchange c = current;
-        return c == null || c.done ? null : c.task;
+        return c == null || c.done || c.task == null ? null : c.task.task();
     }
 
     @Override

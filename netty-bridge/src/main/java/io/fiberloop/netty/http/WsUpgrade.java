@@ -99,7 +99,7 @@ final class WsUpgrade implements HttpHandler {
         if (!ws.installed()) {
             return HttpResponse.switched(); // the client left before the 101 went out
         }
-        ws.session = ex.task;
+        ws.session = ex.task.task(); // a task from now on: closing the server cancels the session
         sl.webSocketOpened(ws);
         int code = WebSocket.NORMAL_CLOSURE;
         String reason = "";
