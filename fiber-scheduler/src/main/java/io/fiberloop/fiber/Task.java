@@ -145,7 +145,7 @@ public final class Task<T> implements Future<T> {
     }
 
     /**
-     * A task for {@code Inline.run} on {@code host}'s work fiber: live, not started, inheriting no
+     * A task for an {@code InlineCall} to run on {@code host}'s work fiber: live, not started, inheriting no
      * context (a loop task has none, and capturing the MDC would copy it per task). Loop thread.
      */
     static <T> Task<T> inline(FiberHost host, String name, Callable<T> body) {

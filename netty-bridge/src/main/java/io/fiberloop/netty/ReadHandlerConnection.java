@@ -3,6 +3,7 @@ package io.fiberloop.netty;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.fiber.internal.FiberHost;
 import io.fiberloop.fiber.internal.Inline;
+import io.fiberloop.fiber.internal.InlineCall;
 import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.netty.internal.Listeners;
 import io.fiberloop.netty.internal.Outbound;
@@ -55,9 +56,9 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
         List<Task<?>> calls() {
             List<Task<?>> l = new ArrayList<>();
             for (ReadHandlerConnection c : open) {
-                Task<Void> t = c.call;
+                InlineCall<Void> t = c.call;
                 if (t != null) {
-                    l.add(t);
+                    l.add(t.task()); // a task from now on, which the drain can wait for and cancel
                 }
             }
             return l;
@@ -83,7 +84,7 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
     private final Served served;
     private final Runnable runCalls = this::runCalls;
     /** The call queued or running: set when it is queued, cleared when it has returned. */
-    private Task<Void> call;
+    private InlineCall<Void> call;
     /** Whether {@link #runCalls} is queued on the loop. */
     private boolean callsQueued;
     /**
@@ -219,7 +220,7 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
         if (!inbox.isEmpty() && !dropsInput() && writesBackedUp()) {
             return false; // onWritable() dispatches it
         }
-        call = Inline.task(fibers, null, this);
+        call = Inline.call(fibers, null, this);
         return true;
     }
 
@@ -232,7 +233,7 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
         callsQueued = false;
         running = true;
         while (call != null) {
-            Task<Void> t = call;
+            InlineCall<Void> t = call;
             Inline.run(t);
             call = null;
             if (t.isCancelled()) {

@@ -1,6 +1,5 @@
 package io.fiberloop.fiber.internal;
 
-import io.fiberloop.fiber.Task;
 import java.util.concurrent.Callable;
 
 /**
@@ -17,42 +16,15 @@ import java.util.concurrent.Callable;
  *     Inline.run(c);                         // returns when the body has returned
  * });
  * }
- * An {@link InlineCall} goes further than a task made up front ({@link #task}): it becomes a task
- * only when something needs one, so that a handler that answers at once costs no task at all.
- * Not an API: netty-bridge's HTTP server uses calls for its exchanges, its TCP read handlers
- * tasks.
+ * An {@link InlineCall} becomes a task only when something needs one, so that a handler that
+ * answers at once costs no task at all. Not an API: netty-bridge's HTTP server runs its exchanges
+ * as calls, its TCP read handlers each read.
  *
  * <p>Threading: both methods in a loop task (a callback of {@code execute}) of a loop that hosts
  * fibers, on its work fiber.
  */
 public final class Inline {
     private Inline() {
-    }
-
-    /**
-     * A task to run with {@link #run}, in the same loop task. It inherits no context (fiber
-     * locals, MDC): a loop task has none.
-     *
-     * @param host the loop's fiber host
-     * @param name the task's name, or {@code null}
-     * @param body the task's work
-     * @param <T> its result type
-     * @return the task, live (closing the loop cancels it) but not started
-     */
-    public static <T> Task<T> task(FiberHost host, String name, Callable<T> body) {
-        return FiberAccess.get().newInlineTask(host, name, body);
-    }
-
-    /**
-     * Runs {@code task} on the calling work fiber. Returns when its body has returned or thrown
-     * (the task is done), or, if the body suspended, when the work fiber may go on after the
-     * body finally returns (the loop's work has moved on to a new work fiber meanwhile).
-     *
-     * @param task a task from {@link #task}
-     * @throws IllegalStateException if not called on a work fiber
-     */
-    public static void run(Task<?> task) {
-        FiberAccess.get().runInline(workHere(), task);
     }
 
     /**
@@ -70,9 +42,9 @@ public final class Inline {
     }
 
     /**
-     * Runs {@code call} on the calling work fiber, as {@link #run(Task)} runs a task: returns when
-     * its body has returned or thrown, or, if it suspended, when the work fiber may go on after
-     * the body finally returns.
+     * Runs {@code call} on the calling work fiber: returns when its body has returned or thrown, or,
+     * if it suspended, when the work fiber may go on after the body finally returns (the loop's
+     * work has moved on to a new work fiber meanwhile).
      *
      * @param call a call from {@link #call} that has not run
      * @throws IllegalStateException if not called on a work fiber

@@ -23,7 +23,7 @@ final class ServerLoop {
     final QueuedOps.Queue queue;
     final Dispatcher dispatcher;
     final ResponseWriter writer = new ResponseWriter();
-    /** The loop's fibers, for the exchanges' inline tasks. */
+    /** The loop's fibers, for the exchanges' inline calls. */
     final FiberHost fibers;
     final Listeners.Listener listener;
     /** The access log, observers and JFR events of this loop's exchanges. */
