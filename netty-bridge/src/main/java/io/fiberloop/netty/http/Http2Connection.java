@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
@@ -161,10 +162,10 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
                 s.onReset(r.errorCode());
             }
         } else {
+            ReferenceCountUtil.release(msg);
             if (msg instanceof Http2GoAwayFrame) {
-                goingAway = true; // the client opens no more streams here
-            }
-            ReferenceCountUtil.release(msg); // SETTINGS, PING, PRIORITY, WINDOW_UPDATE, unknown types (counted by the guard)
+                clientDone(); // the client opens no more streams here
+            } // SETTINGS, PING, PRIORITY, WINDOW_UPDATE, unknown types (counted by the guard)
         }
     }
 
@@ -186,7 +187,21 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
             } // other state changes: a stream starts with its HEADERS and ends with Netty's close (the listener above)
             return;
         }
+        if (evt == ChannelInputShutdownEvent.INSTANCE) {
+            clientDone(); // the client sends nothing more (it closed its side, as Node's session.close() does)
+        }
         ctx.fireUserEventTriggered(evt); // (the tail releases what is counted: an upgrade's event)
+    }
+
+    /**
+     * The client opens no more streams (its GOAWAY, or the end of its input): the connection
+     * closes once its open streams have ended, at once if none is open. Owning thread.
+     */
+    private void clientDone() {
+        goingAway = true;
+        if (streams.isEmpty() && !closed && ch.isActive()) {
+            closeWhenFlushed();
+        }
     }
 
     @Override
