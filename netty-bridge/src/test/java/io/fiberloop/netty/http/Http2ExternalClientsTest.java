@@ -48,12 +48,19 @@ class Http2ExternalClientsTest {
         return r.out().split("\n");
     }
 
+    /** Asks {@code url}'s {@code /version} with curl's {@code options}: answered over HTTP/2. */
+    private static void versionIsH2(String url, String... options) throws Exception {
+        String[] args = java.util.Arrays.copyOf(options, options.length + 1);
+        args[options.length] = url + "/version";
+        String[] r = curl(args);
+        assertEquals("HTTP/2.0", r[0], "the handler saw HTTP/2");
+        assertEquals("2", r[1], "curl used HTTP/2");
+    }
+
     @Test
     void curlWithPriorKnowledgeGetsTheRoutesOverH2c() throws Exception {
         server = routes().start();
-        String[] r = curl("--http2-prior-knowledge", "http://127.0.0.1:" + server.port() + "/version");
-        assertEquals("HTTP/2.0", r[0]);
-        assertEquals("2", r[1]);
+        versionIsH2("http://127.0.0.1:" + server.port(), "--http2-prior-knowledge");
         String[] echo = curl("--http2-prior-knowledge", "--data-binary", "ping", "http://127.0.0.1:" + server.port() + "/echo");
         assertEquals("ping", echo[0]);
     }
@@ -61,17 +68,13 @@ class Http2ExternalClientsTest {
     @Test
     void curlUpgradesToH2c() throws Exception {
         server = routes().start();
-        String[] r = curl("--http2", "http://127.0.0.1:" + server.port() + "/version");
-        assertEquals("HTTP/2.0", r[0]);
-        assertEquals("2", r[1]);
+        versionIsH2("http://127.0.0.1:" + server.port(), "--http2");
     }
 
     @Test
     void curlNegotiatesH2ByAlpnOverTls() throws Exception {
         server = routes().tls(TestCerts.get().serverWithAlpn()).start();
-        String[] r = curl("--http2", "-k", "https://127.0.0.1:" + server.port() + "/version");
-        assertEquals("HTTP/2.0", r[0]);
-        assertEquals("2", r[1]);
+        versionIsH2("https://127.0.0.1:" + server.port(), "--http2", "-k");
     }
 
     @Test
