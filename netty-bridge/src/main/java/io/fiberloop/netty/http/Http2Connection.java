@@ -164,7 +164,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
         } else {
             ReferenceCountUtil.release(msg);
             if (msg instanceof Http2GoAwayFrame) {
-                clientDone(); // the client opens no more streams here
+                noMoreStreams(); // the client opens no more streams here
             } // SETTINGS, PING, PRIORITY, WINDOW_UPDATE, unknown types (counted by the guard)
         }
     }
@@ -188,16 +188,17 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
             return;
         }
         if (evt == ChannelInputShutdownEvent.INSTANCE) {
-            clientDone(); // the client sends nothing more (it closed its side, as Node's session.close() does)
+            noMoreStreams(); // the client sends nothing more (it closed its side, as Node's session.close() does)
         }
         ctx.fireUserEventTriggered(evt); // (the tail releases what is counted: an upgrade's event)
     }
 
     /**
-     * The client opens no more streams (its GOAWAY, or the end of its input): the connection
-     * closes once its open streams have ended, at once if none is open. Owning thread.
+     * No more streams will open (the client's GOAWAY or the end of its input, or this server's
+     * GOAWAY): the connection closes once its open streams have ended ({@link #streamClosed}), at
+     * once if none is open. Owning thread.
      */
-    private void clientDone() {
+    private void noMoreStreams() {
         goingAway = true;
         if (streams.isEmpty() && !closed && ch.isActive()) {
             closeWhenFlushed();
@@ -322,12 +323,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
         if (wantShutdown) {
             wantShutdown = false;
             if (!closed && ch.isActive()) {
-                goingAway = true;
                 ctx.write(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
                 wantFlush = true;
-                if (streams.isEmpty()) {
-                    closeWhenFlushed();
-                }
+                noMoreStreams();
             }
         }
         if (wantFlush) {
