@@ -8,16 +8,12 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.function.BooleanSupplier;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLHandshakeException;
 
 /**
  * The one connection core under every protocol of netty-bridge: TCP byte and message connections,
@@ -189,11 +185,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
      */
     public void fail(Throwable cause) {
         if (failure == null) {
-            Throwable c = cause;
-            if (c instanceof DecoderException && c.getCause() instanceof SSLException ssl) {
-                c = ssl;
-            }
-            failure = c instanceof IOException io ? io : new IOException(c.toString(), c);
+            failure = Failures.recorded(cause);
         }
         wake(reader);
         wake(writer);
@@ -558,29 +550,15 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
 
     /**
      * Throws a fresh exception for the recorded failure (so its stack trace shows this call), of
-     * the same well-known type: {@link SocketTimeoutException} for a timeout,
-     * {@link SSLHandshakeException} / {@link SSLException} for TLS, else {@link IOException}.
+     * the same well-known type ({@link Failures#rethrown}).
      *
      * @throws IOException if the connection failed
      */
     public void checkFailure() throws IOException {
         IOException f = failure;
-        if (f == null) {
-            return;
+        if (f != null) {
+            throw Failures.rethrown(f);
         }
-        IOException e;
-        if (f instanceof SocketTimeoutException) {
-            e = new SocketTimeoutException(f.getMessage());
-            e.initCause(f);
-        } else if (f instanceof SSLHandshakeException) {
-            e = new SSLHandshakeException(f.getMessage());
-            e.initCause(f);
-        } else if (f instanceof SSLException) {
-            e = new SSLException(f.getMessage(), f);
-        } else {
-            e = new IOException(f.getMessage(), f);
-        }
-        throw e;
     }
 
     /** Shuts the output down once the queued writes are out (TCP half-close). A fiber of the loop. */
