@@ -60,8 +60,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Slices (io_uring, epoll)</h2>
  * Netty's io_uring handler processes completions for as long as they keep arriving, so one run can
- * read every connection's input before any fiber runs; an epoll poll of 64 ready channels can read
- * 4 MiB, more than the CPU's cache holds. With {@link NettyTransport#sliceBytes()}
+ * read every connection's input before any fiber runs; an epoll poll of 16 ready channels can read
+ * 1 MiB, more than the CPU's cache holds. With {@link NettyTransport#sliceBytes()}
  * set, {@link #endOfRead()} ends a slice once that many bytes were delivered within the run
  * (counted by {@link #delivered}: raw bytes off the socket, by the connection itself, by
  * {@link #rawByteCounter()} at the head of a pipeline with codecs, or by the HTTP server): the

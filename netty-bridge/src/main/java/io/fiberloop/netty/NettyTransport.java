@@ -235,14 +235,20 @@ public enum NettyTransport {
     private static final Logger log = LoggerFactory.getLogger(NettyTransport.class);
     private static final AtomicReference<String> LOGGED = new AtomicReference<>();
     /**
-     * The most ready channels one epoll poll handles before the fibers they woke run. Netty's
-     * default grows the batch with the number of ready channels (up to thousands); then every
-     * buffer read in the batch is alive until its fiber has run and the next poll wrote it back,
-     * and at 1,000 connections of 64 KiB messages the allocator spent much of its time allocating
-     * and zeroing fresh chunks. A bound of 64 keeps that set small and costs one more
-     * {@code epoll_wait} per 64 events (measured in {@code docs/benchmarks.md}).
+     * The most ready channels one epoll poll handles before the loop's tasks and the fibers they
+     * woke run. Netty's default grows the batch with the number of ready channels (up to
+     * thousands); then every buffer read in the batch is alive until the code it was read for has
+     * run and the next poll wrote its answer back, and at 1,000 connections of 64 KiB messages the
+     * allocator spent much of its time allocating and zeroing fresh chunks. Slices
+     * ({@link #EPOLL_SLICE_BYTES}) let woken fibers answer within a poll, but a read handler's call
+     * or an HTTP exchange is a loop task, which runs only after the poll: for them this bound is
+     * the only one. 16 channels of 64 KiB are 1 MiB, about the L2 cache; 64 (the bound before)
+     * held 4 MiB, and a read-handler echo of 64 KiB at 1,000 connections made 10% fewer round
+     * trips at 10% more CPU per round trip. A smaller bound costs an {@code epoll_wait} and a turn of
+     * the loop per batch: 8 cost 5-8% of HTTP's requests/s at 100 connections, 16 measured level
+     * with 64 to within the noise at 1 KiB (measured in {@code docs/benchmarks.md}).
      */
-    static final int EPOLL_MAX_EVENTS = 64;
+    static final int EPOLL_MAX_EVENTS = 16;
     /**
      * io_uring's counterpart of {@link #EPOLL_MAX_EVENTS}. Netty's io_uring handler has no bound:
      * one {@code run()} goes on (up to 128 rounds of the completion queue) while reads keep
@@ -259,11 +265,12 @@ public enum NettyTransport {
     /**
      * Epoll's slice: within one poll of up to {@link #EPOLL_MAX_EVENTS} ready channels, once this
      * many bytes were delivered, the fibers they woke run and their writes go out (epoll writes at
-     * the flush) before the remaining channels are read. Without it a poll of 64 channels with
-     * 64 KiB each received 4 MiB, several times the L2 cache, before the first byte went back
+     * the flush) before the remaining channels are read. Without it a poll of 16 channels with
+     * 64 KiB each receives 1 MiB (and one of 64 channels, the bound before, received 4 MiB), more
+     * than the L2 cache, before the first byte goes back
      * (raw Netty sends each buffer straight after receiving it), and the due wake timers waited
      * for the whole poll. A quarter MiB keeps a slice's buffers in the cache; 1 KiB messages never
-     * reach it within one poll (64 &times; 1 KiB). Measured in {@code docs/benchmarks.md} ("Epoll
+     * reach it within one poll (16 &times; 1 KiB). Measured in {@code docs/benchmarks.md} ("Epoll
      * slices, again"): level at 64 KiB &times; 50 connections, +16% round trips/s by the medians at
      * 64 KiB &times; 1,000, a 1 ms sleep late by 0.05 instead of 0.5 ms at the median.
      */
@@ -278,8 +285,8 @@ public enum NettyTransport {
      * twice the CPUs the JVM may use (2 on one CPU, 4 on two), sized for handlers that write a
      * buffer back in the callback that read it, so that few buffers are alive at once. A fiber
      * loop's turn reads every ready channel before the woken fibers write: up to
-     * {@link #EPOLL_MAX_EVENTS} buffers of up to 64 KiB, 4 MiB, 8 of the allocator's 512 KiB chunks,
-     * all freed at once after the flush. With room for only 2 the allocator returned the other 6
+     * {@link #EPOLL_MAX_EVENTS} buffers of up to 64 KiB (with the bound of 64 then, 4 MiB, 8 of the
+     * allocator's 512 KiB chunks), all freed at once after the flush. With room for only 2 the allocator returned the other 6
      * chunks to the system and allocated (and zeroed) fresh ones in the next turn: about one 64 KiB
      * memset per 64 KiB round trip, 7-9% of the server's CPU (measured in {@code docs/benchmarks.md}).
      * 16 covers one turn twice over; it is Netty's own default on an 8-CPU machine, and the cache
