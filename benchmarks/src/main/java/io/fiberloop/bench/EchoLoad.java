@@ -22,13 +22,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -58,13 +56,10 @@ import picocli.CommandLine.Option;
         description = {"Ping-pong echo of fiberloop, raw Netty, Vert.x 5 (event loop) and Vert.x 5 (virtual threads), each "
                 + "in a child JVM on one event loop, not pinned, driven by one Netty client loop in this JVM; alternating "
                 + "rounds, medians, ratios against raw Netty, issue 20's verdicts; a JSON result file."})
-public final class EchoLoad implements Callable<Integer> {
+public final class EchoLoad extends LoadHarness {
     /** Every server the harness knows; {@code fiberloop-turn} writes without {@code drain()}, relying on the per-turn flush. */
     static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "vertx-vt", "fiberloop-turn", "fiberloop-base",
             "fiberloop-reads");
-
-    @Mixin
-    LoadOptions common = new LoadOptions();
 
     @Option(names = {"-c", "--connections"}, split = ",", defaultValue = "50,1000", paramLabel = "N[,N]",
             description = "Connections; one cell per value and size (default: ${DEFAULT-VALUE}).")
@@ -105,17 +100,13 @@ public final class EchoLoad implements Callable<Integer> {
             description = "A fiber on fiberloop's loop sleeps 1 ms over and over; the server prints how late the sleeps ended.")
     boolean timerProbe;
 
-    private final List<String> args = new ArrayList<>();
-
     /**
      * Runs the harness.
      *
      * @param args see {@code --help}
      */
     public static void main(String[] args) {
-        EchoLoad e = new EchoLoad();
-        e.args.addAll(List.of(args));
-        System.exit(new CommandLine(e).execute(args));
+        LoadHarness.main(new EchoLoad(), args);
     }
 
     /** Sizes such as {@code 1024}, {@code 1k} or {@code 64K}. */
@@ -132,15 +123,11 @@ public final class EchoLoad implements Callable<Integer> {
         }
     }
 
+    @Override
     void validate() {
-        common.validate();
         LoadOptions.checkServers(servers, SERVERS);
-        for (int c : connections) {
-            LoadOptions.check("--connections", c, 1, 10_000);
-        }
-        for (int s : sizes) {
-            LoadOptions.check("--size", s, 1, 16 << 20);
-        }
+        LoadOptions.checkEach("--connections", connections, 1, 10_000);
+        LoadOptions.checkEach("--size", sizes, 1, 16 << 20);
         LoadOptions.check("--prewarm", prewarm, 0, 100_000);
         LoadOptions.check("--client-warmup", clientWarmup, 0, 600);
         if (!List.of("drain", "turn", "reads").contains(baselineMode)) {
@@ -151,23 +138,40 @@ public final class EchoLoad implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws Exception {
-        try {
-            validate();
-        } catch (IllegalArgumentException e) {
-            System.err.println("EchoLoad: " + e.getMessage() + " (see --help)");
-            return 2;
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(ChildJvm::killAll, "kill-echo-servers"));
-        long budgetSec = common.budgetSeconds(connections.size() * sizes.size(), servers.size())
-                + (clientWarmup > 0 ? common.warmup + clientWarmup + 60L : 0);
-        Thread guard = Harness.timeGuard("EchoLoad", budgetSec);
+    List<String> servers() {
+        return servers;
+    }
 
-        ResultsFile results = new ResultsFile("EchoLoad", args, options());
-        System.out.printf("EchoLoad: %s, commit %s, transport %s, client %s, sizes %s, connections %s, %s, "
-                        + "%d rounds, servers %s, not pinned, open files limit %s, load average %s%n",
-                ResultsFile.machine(), ResultsFile.commit(), common.transport, clientTransport, sizes, connections,
-                common.describeMode(), common.rounds, servers, maxFds(), ChildJvm.loadavg());
+    @Override
+    String load() {
+        return "client " + clientTransport + ", sizes " + sizes + ", connections " + connections;
+    }
+
+    @Override
+    String notes() {
+        return "open files limit " + maxFds() + ", ";
+    }
+
+    @Override
+    long budgetSeconds() {
+        return common.budgetSeconds(connections.size() * sizes.size(), servers.size())
+                + (clientWarmup > 0 ? common.warmup + clientWarmup + 60L : 0);
+    }
+
+    @Override
+    void describe(Map<String, Object> m) {
+        m.put("sizes", sizes);
+        m.put("connections", connections);
+        m.put("servers", servers);
+        m.put("clientTransport", clientTransport);
+        m.put("prewarm", prewarm);
+        m.put("clientWarmupSeconds", clientWarmup);
+        m.put("timerProbe", timerProbe);
+    }
+
+    /** The client's warm-up ({@code --client-warmup}), then every (size, connections) cell, on one client loop. */
+    @Override
+    boolean runCells(ResultsFile results) throws Exception {
         MultiThreadIoEventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1,
                 new DefaultThreadFactory("echo-client"), BenchTransports.ioHandlerFactory(clientTransport));
         boolean ok = true;
@@ -195,23 +199,8 @@ public final class EchoLoad implements Callable<Integer> {
             }
         } finally {
             clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
-            ChildJvm.killAll();
         }
-        Harness.finish(results, common.out, guard);
-        return ok ? 0 : 1;
-    }
-
-    Map<String, Object> options() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("sizes", sizes);
-        m.put("connections", connections);
-        m.put("servers", servers);
-        m.put("clientTransport", clientTransport);
-        m.put("prewarm", prewarm);
-        m.put("clientWarmupSeconds", clientWarmup);
-        m.put("timerProbe", timerProbe);
-        common.describe(m);
-        return m;
+        return ok;
     }
 
     /** {@code 1 KiB}, {@code 64 KiB} or {@code 100 B}. */
@@ -398,16 +387,15 @@ public final class EchoLoad implements Callable<Integer> {
 
     Child startServer(String server) throws Exception {
         Duration ready = Duration.ofSeconds(30);
-        List<String> jvm = common.serverJvmArgs;
         String fiberloop = EchoServers.Fiberloop.class.getName();
         return switch (server) {
-            case "fiberloop" -> ChildJvm.start(server, jvm, ready, fiberloop, fiberloopArgs("drain"));
-            case "fiberloop-turn" -> ChildJvm.start(server, jvm, ready, fiberloop, fiberloopArgs("turn"));
-            case "fiberloop-reads" -> ChildJvm.start(server, jvm, ready, fiberloop, fiberloopArgs("reads"));
-            case "fiberloop-base" -> ChildJvm.start(server, jvm, common.baselineClassPath(), ready, fiberloop, fiberloopArgs(baselineMode));
-            case "raw" -> ChildJvm.start(server, jvm, ready, EchoServers.RawNetty.class.getName(), common.transport);
-            case "vertx" -> ChildJvm.start(server, jvm, ready, VertxServers.class.getName(), "echo", "eventloop", common.transport);
-            case "vertx-vt" -> ChildJvm.start(server, jvm, ready, VertxServers.class.getName(), "echo", "virtual", common.transport);
+            case "fiberloop" -> startChild(server, ready, fiberloop, fiberloopArgs("drain"));
+            case "fiberloop-turn" -> startChild(server, ready, fiberloop, fiberloopArgs("turn"));
+            case "fiberloop-reads" -> startChild(server, ready, fiberloop, fiberloopArgs("reads"));
+            case BASELINE_SERVER -> startChild(server, ready, fiberloop, fiberloopArgs(baselineMode));
+            case "raw" -> startChild(server, ready, EchoServers.RawNetty.class.getName(), common.transport);
+            case "vertx" -> startChild(server, ready, VertxServers.class.getName(), "echo", "eventloop", common.transport);
+            case "vertx-vt" -> startChild(server, ready, VertxServers.class.getName(), "echo", "virtual", common.transport);
             default -> throw new IllegalArgumentException(server);
         };
     }

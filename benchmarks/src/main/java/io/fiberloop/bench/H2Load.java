@@ -2,15 +2,12 @@ package io.fiberloop.bench;
 
 import io.fiberloop.bench.ChildJvm.Child;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -42,14 +39,11 @@ import picocli.CommandLine.Option;
                 + "(Http2FrameCodec) and Vert.x 5 (and fiberloop-base: the fiberloop server of --baseline-jar), each in a "
                 + "child JVM on one event loop, not pinned; interleaved slices, medians, ratios against raw Netty, "
                 + "issue 25's verdicts; a JSON result file. Needs h2load (apt-get install nghttp2-client)."})
-public final class H2Load implements Callable<Integer> {
+public final class H2Load extends LoadHarness {
     /** Every server the harness knows, in the default order. */
     static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "fiberloop-base");
     /** The warm-up when {@code --warmup} is not given: the HTTP/2 servers' JIT needs longer than HTTP/1.1's. */
     static final String WARMUP = "12";
-
-    @Mixin
-    LoadOptions common = new LoadOptions();
 
     @Option(names = {"-c", "--connections"}, defaultValue = "10", paramLabel = "N",
             description = "h2load's -c (default: ${DEFAULT-VALUE}).")
@@ -62,8 +56,6 @@ public final class H2Load implements Callable<Integer> {
     @Option(names = "--servers", split = ",", defaultValue = "fiberloop,raw,vertx", paramLabel = "LIST",
             description = "Servers, in the order of odd rounds (default: ${DEFAULT-VALUE}).")
     List<String> servers;
-
-    private final List<String> args = new ArrayList<>();
 
     /** The mixin's defaults, but {@link #WARMUP} for {@code --warmup}. */
     static final class Defaults implements CommandLine.IDefaultValueProvider {
@@ -79,57 +71,48 @@ public final class H2Load implements Callable<Integer> {
      * @param args see {@code --help}
      */
     public static void main(String[] args) {
-        H2Load h = new H2Load();
-        h.args.addAll(List.of(args));
-        System.exit(new CommandLine(h).execute(args));
+        LoadHarness.main(new H2Load(), args);
     }
 
+    @Override
     void validate() {
-        common.validate();
         LoadOptions.checkServers(servers, SERVERS);
         LoadOptions.check("--connections", connections, 1, 1_000);
         LoadOptions.check("--streams", streams, 1, 100);
     }
 
     @Override
-    public Integer call() throws Exception {
-        try {
-            validate();
-        } catch (IllegalArgumentException e) {
-            System.err.println("H2Load: " + e.getMessage() + " (see --help)");
-            return 2;
-        }
-        if (!installed()) {
-            System.err.println("H2Load: h2load is not on the PATH. Install it (Debian/Ubuntu package nghttp2-client): "
-                    + "apt-get install nghttp2-client, then run this command again.");
-            return 2;
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(ChildJvm::killAll, "kill-h2-servers"));
-        Thread guard = Harness.timeGuard("H2Load", common.budgetSeconds(1, servers.size()));
-        ResultsFile results = new ResultsFile("H2Load", args, options());
-        String cell = "h2 -c" + connections + " -m" + streams;
-        System.out.printf("H2Load: %s, commit %s, transport %s, h2load -c%d -m%d -t1, %s, %d rounds, servers %s, not pinned, "
-                        + "load average %s%n", ResultsFile.machine(), ResultsFile.commit(), common.transport, connections, streams,
-                common.describeMode(), common.rounds, servers, ChildJvm.loadavg());
-        boolean ok;
-        try {
-            ok = Harness.runCell(cell, "req", Map.of("connections", connections, "streams", streams), Goal.H2, common, servers,
-                    this::contender, H2Load::printRun,
-                    s -> (long) s.extra().get("failed") == 0 && (long) s.extra().get("non2xx") == 0, results);
-        } finally {
-            ChildJvm.killAll();
-        }
-        Harness.finish(results, common.out, guard);
-        return ok ? 0 : 1;
+    List<String> servers() {
+        return servers;
     }
 
-    Map<String, Object> options() {
-        Map<String, Object> m = new LinkedHashMap<>();
+    @Override
+    String load() {
+        return "h2load -c" + connections + " -m" + streams + " -t1";
+    }
+
+    @Override
+    String missing() {
+        return installed() ? null : notInstalled("h2load", "nghttp2-client");
+    }
+
+    @Override
+    long budgetSeconds() {
+        return common.budgetSeconds(1, servers.size());
+    }
+
+    @Override
+    void describe(Map<String, Object> m) {
         m.put("connections", connections);
         m.put("streams", streams);
         m.put("servers", servers);
-        common.describe(m);
-        return m;
+    }
+
+    @Override
+    boolean runCells(ResultsFile results) {
+        return Harness.runCell("h2 -c" + connections + " -m" + streams, "req", Map.of("connections", connections, "streams", streams),
+                Goal.H2, common, servers, this::contender, H2Load::printRun,
+                s -> (long) s.extra().get("failed") == 0 && (long) s.extra().get("non2xx") == 0, results);
     }
 
     static boolean installed() {
@@ -155,13 +138,10 @@ public final class H2Load implements Callable<Integer> {
 
     Child startServer(String server) throws Exception {
         Duration ready = Duration.ofSeconds(60);
-        List<String> jvm = common.serverJvmArgs;
         return switch (server) {
-            case "fiberloop" -> ChildJvm.start(server, jvm, ready, HttpServers.Fiberloop.class.getName(), common.transport);
-            case "fiberloop-base" -> ChildJvm.start(server, jvm, common.baselineClassPath(), ready, HttpServers.Fiberloop.class.getName(),
-                    common.transport);
-            case "raw" -> ChildJvm.start(server, jvm, ready, H2Servers.RawNetty.class.getName(), common.transport);
-            case "vertx" -> ChildJvm.start(server, jvm, ready, H2Servers.Vertx.class.getName(), common.transport);
+            case "fiberloop", BASELINE_SERVER -> startChild(server, ready, HttpServers.Fiberloop.class.getName(), common.transport);
+            case "raw" -> startChild(server, ready, H2Servers.RawNetty.class.getName(), common.transport);
+            case "vertx" -> startChild(server, ready, H2Servers.Vertx.class.getName(), common.transport);
             default -> throw new IllegalArgumentException(server);
         };
     }

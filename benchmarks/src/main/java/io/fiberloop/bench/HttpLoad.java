@@ -7,16 +7,12 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -48,12 +44,9 @@ import picocli.CommandLine.Option;
                 + "the fiberloop server of --baseline-jar), each in a child JVM "
                 + "on one event loop, not pinned; alternating rounds, medians, ratios against "
                 + "raw Netty, issue 20's verdicts; a JSON result file. Needs wrk (apt-get install wrk)."})
-public final class HttpLoad implements Callable<Integer> {
+public final class HttpLoad extends LoadHarness {
     /** Every server the harness knows, in the default order. */
     static final List<String> SERVERS = List.of("fiberloop", "raw", "vertx", "vertx-vt", "fiberloop-jfr", "fiberloop-base");
-
-    @Mixin
-    LoadOptions common = new LoadOptions();
 
     @Option(names = {"-c", "--connections"}, split = ",", defaultValue = "100,1000", paramLabel = "N[,N]",
             description = "wrk's -c; one cell per value (default: ${DEFAULT-VALUE}).")
@@ -67,25 +60,19 @@ public final class HttpLoad implements Callable<Integer> {
             description = "Servers, in the order of odd rounds (default: ${DEFAULT-VALUE}).")
     List<String> servers;
 
-    private final List<String> args = new ArrayList<>();
-
     /**
      * Runs the harness.
      *
      * @param args see {@code --help}
      */
     public static void main(String[] args) {
-        HttpLoad h = new HttpLoad();
-        h.args.addAll(List.of(args));
-        System.exit(new CommandLine(h).execute(args));
+        LoadHarness.main(new HttpLoad(), args);
     }
 
+    @Override
     void validate() {
-        common.validate();
         LoadOptions.checkServers(servers, SERVERS);
-        for (int c : connections) {
-            LoadOptions.check("--connections", c, 1, 10_000);
-        }
+        LoadOptions.checkEach("--connections", connections, 1, 10_000);
         LoadOptions.check("--threads", threads, 1, 64);
         if (threads > connections.stream().mapToInt(Integer::intValue).min().orElse(1)) {
             throw new IllegalArgumentException("--threads must not exceed --connections");
@@ -93,47 +80,41 @@ public final class HttpLoad implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws Exception {
-        try {
-            validate();
-        } catch (IllegalArgumentException e) {
-            System.err.println("HttpLoad: " + e.getMessage() + " (see --help)");
-            return 2;
-        }
-        if (!wrkInstalled()) {
-            System.err.println("HttpLoad: wrk is not on the PATH. Install it (Debian/Ubuntu package wrk): "
-                    + "apt-get install wrk, then run this command again.");
-            return 2;
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(ChildJvm::killAll, "kill-http-servers"));
-        Thread guard = Harness.timeGuard("HttpLoad", common.budgetSeconds(connections.size(), servers.size()));
-
-        ResultsFile results = new ResultsFile("HttpLoad", args, options());
-        System.out.printf("HttpLoad: %s, commit %s, transport %s, wrk -t%d -c%s, %s, %d rounds, "
-                        + "servers %s, not pinned, load average %s%n", ResultsFile.machine(), ResultsFile.commit(),
-                common.transport, threads, connections, common.describeMode(), common.rounds, servers,
-                ChildJvm.loadavg());
-        boolean ok = true;
-        try {
-            for (int conns : connections) {
-                ok &= Harness.runCell("http -c" + conns, "req", Map.of("connections", conns, "threads", threads), Goal.HTTP,
-                        common, servers, server -> contender(server, conns), HttpLoad::printRun,
-                        s -> (long) s.extra().get("socketErrors") == 0 && (long) s.extra().get("non2xx") == 0, results);
-            }
-        } finally {
-            ChildJvm.killAll();
-        }
-        Harness.finish(results, common.out, guard);
-        return ok ? 0 : 1;
+    List<String> servers() {
+        return servers;
     }
 
-    Map<String, Object> options() {
-        Map<String, Object> m = new LinkedHashMap<>();
+    @Override
+    String load() {
+        return "wrk -t" + threads + " -c" + connections;
+    }
+
+    @Override
+    String missing() {
+        return wrkInstalled() ? null : notInstalled("wrk", "wrk");
+    }
+
+    @Override
+    long budgetSeconds() {
+        return common.budgetSeconds(connections.size(), servers.size());
+    }
+
+    @Override
+    void describe(Map<String, Object> m) {
         m.put("connections", connections);
         m.put("threads", threads);
         m.put("servers", servers);
-        common.describe(m);
-        return m;
+    }
+
+    @Override
+    boolean runCells(ResultsFile results) {
+        boolean ok = true;
+        for (int conns : connections) {
+            ok &= Harness.runCell("http -c" + conns, "req", Map.of("connections", conns, "threads", threads), Goal.HTTP,
+                    common, servers, server -> contender(server, conns), HttpLoad::printRun,
+                    s -> (long) s.extra().get("socketErrors") == 0 && (long) s.extra().get("non2xx") == 0, results);
+        }
+        return ok;
     }
 
     // ---------------------------------------------------------------- wrk
@@ -169,16 +150,13 @@ public final class HttpLoad implements Callable<Integer> {
 
     Child startServer(String server) throws Exception {
         Duration ready = Duration.ofSeconds(60);
-        List<String> jvm = common.serverJvmArgs;
         return switch (server) {
-            case "fiberloop" -> ChildJvm.start(server, jvm, ready, HttpServers.Fiberloop.class.getName(), common.transport);
-            case "fiberloop-jfr" -> ChildJvm.start(server, withFiberloopRecording(jvm), ready, HttpServers.Fiberloop.class.getName(),
-                    common.transport);
-            case "fiberloop-base" -> ChildJvm.start(server, jvm, common.baselineClassPath(), ready, HttpServers.Fiberloop.class.getName(),
-                    common.transport);
-            case "raw" -> ChildJvm.start(server, jvm, ready, HttpServers.RawNetty.class.getName(), common.transport);
-            case "vertx" -> ChildJvm.start(server, jvm, ready, VertxServers.class.getName(), "http", "eventloop", common.transport);
-            case "vertx-vt" -> ChildJvm.start(server, jvm, ready, VertxServers.class.getName(), "http", "virtual", common.transport);
+            case "fiberloop", BASELINE_SERVER -> startChild(server, ready, HttpServers.Fiberloop.class.getName(), common.transport);
+            case "fiberloop-jfr" -> ChildJvm.start(server, withFiberloopRecording(common.serverJvmArgs), ready,
+                    HttpServers.Fiberloop.class.getName(), common.transport);
+            case "raw" -> startChild(server, ready, HttpServers.RawNetty.class.getName(), common.transport);
+            case "vertx" -> startChild(server, ready, VertxServers.class.getName(), "http", "eventloop", common.transport);
+            case "vertx-vt" -> startChild(server, ready, VertxServers.class.getName(), "http", "virtual", common.transport);
             default -> throw new IllegalArgumentException(server);
         };
     }

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** The options both load harnesses ({@link HttpLoad}, {@link EchoLoad}) take (a picocli mixin). */
+/** The options every load harness ({@link LoadHarness}: {@link HttpLoad}, {@link H2Load}, {@link EchoLoad}) takes (a picocli mixin). */
 final class LoadOptions {
     @Option(names = "--mode", defaultValue = "interleaved", paramLabel = "M",
             description = "interleaved: per round, start every server, warm each up, then measure them in turns of "
@@ -127,6 +127,13 @@ final class LoadOptions {
     static void check(String option, long value, long min, long max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(option + " must be " + min + ".." + max + ", not " + value);
+        }
+    }
+
+    /** As {@link #check}, for each of an option's values. */
+    static void checkEach(String option, List<Integer> values, long min, long max) {
+        for (int v : values) {
+            check(option, v, min, max);
         }
     }
 

@@ -1,33 +1,16 @@
 package io.fiberloop.netty;
 
 import io.fiberloop.fiber.CancelledException;
-import io.fiberloop.fiber.Fiber;
-import io.fiberloop.fiber.Fibers;
-import io.fiberloop.fiber.Task;
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.LoopClosedException;
 import io.fiberloop.loop.LoopGroup;
 import io.fiberloop.netty.internal.Listeners;
 import io.fiberloop.netty.internal.ShutdownHook;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPipeline;
-import io.netty.channel.EventLoopGroup;
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,25 +154,14 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
-    /** What runs in a connection's fiber. */
-    private interface Body {
-        void run(ChannelConnection c) throws Exception;
-    }
-
-    private final TcpOptions options;
-    private final PipelineInitializer pipeline;
-    private final Body body;
-    /** The read handler of a server from {@code bindReads} (then {@code body} is null). */
-    private final ReadHandler reads;
+    /** How the server's connections end when it closes. */
+    private final Listeners.Drain drain;
     private Listeners listeners;
     /** The JVM shutdown hook of {@link #closeOnShutdown}, or {@code null}. */
     private volatile ShutdownHook shutdownHook;
 
-    private TcpServer(TcpOptions options, PipelineInitializer pipeline, Body body, ReadHandler reads) {
-        this.options = TcpOptions.orDefaults(options);
-        this.pipeline = pipeline;
-        this.body = body;
-        this.reads = reads;
+    private TcpServer(boolean reads) {
+        this.drain = reads ? new ReadsDrain() : new Listeners.Drain() { };
     }
 
     /**
@@ -221,8 +193,7 @@ public final class TcpServer implements AutoCloseable {
      * @throws IOException if the address cannot be bound
      */
     public static TcpServer bind(EventLoop loop, String host, int port, TcpOptions options, Handler handler) throws IOException {
-        Objects.requireNonNull(handler, "handler");
-        return start(loop, host, port, options, null, c -> handler.handle((Connection) c));
+        return start(loop, host, port, options, null, connections(handler), null);
     }
 
     /**
@@ -267,8 +238,7 @@ public final class TcpServer implements AutoCloseable {
      * @throws IOException if the address cannot be bound
      */
     public static TcpServer bind(LoopGroup group, String host, int port, TcpOptions options, Handler handler) throws IOException {
-        Objects.requireNonNull(handler, "handler");
-        return start(group, host, port, options, null, c -> handler.handle((Connection) c));
+        return start(group, host, port, options, null, connections(handler), null);
     }
 
     /**
@@ -317,9 +287,7 @@ public final class TcpServer implements AutoCloseable {
      */
     public static <I, O> TcpServer bindMessages(EventLoop loop, String host, int port, TcpOptions options,
             PipelineInitializer pipeline, MessageHandler<I, O> handler) throws IOException {
-        Objects.requireNonNull(pipeline, "pipeline");
-        Objects.requireNonNull(handler, "handler");
-        return start(loop, host, port, options, pipeline, c -> handler.handle(cast(c)));
+        return start(loop, host, port, options, Objects.requireNonNull(pipeline, "pipeline"), messages(handler), null);
     }
 
     /**
@@ -339,9 +307,7 @@ public final class TcpServer implements AutoCloseable {
      */
     public static <I, O> TcpServer bindMessages(LoopGroup group, String host, int port, TcpOptions options,
             PipelineInitializer pipeline, MessageHandler<I, O> handler) throws IOException {
-        Objects.requireNonNull(pipeline, "pipeline");
-        Objects.requireNonNull(handler, "handler");
-        return start(group, host, port, options, pipeline, c -> handler.handle(cast(c)));
+        return start(group, host, port, options, Objects.requireNonNull(pipeline, "pipeline"), messages(handler), null);
     }
 
     /**
@@ -405,9 +371,7 @@ public final class TcpServer implements AutoCloseable {
      */
     public static TcpServer bindReads(EventLoop loop, String host, int port, TcpOptions options, ReadHandler handler)
             throws IOException {
-        Objects.requireNonNull(loop, "loop");
-        Objects.requireNonNull(handler, "handler");
-        return start(List.of(loop), NettyLoops.transport(loop), host, port, options, null, null, handler);
+        return start(loop, host, port, options, null, null, Objects.requireNonNull(handler, "handler"));
     }
 
     /**
@@ -425,91 +389,42 @@ public final class TcpServer implements AutoCloseable {
      */
     public static TcpServer bindReads(LoopGroup group, String host, int port, TcpOptions options, ReadHandler handler)
             throws IOException {
+        return start(group, host, port, options, null, null, Objects.requireNonNull(handler, "handler"));
+    }
+
+    /** {@return what runs in the fiber of each connection of a {@link Handler}'s server} */
+    private static TcpServerSetup.Body connections(Handler handler) {
         Objects.requireNonNull(handler, "handler");
-        return start(group.loops(), NettyLoops.transport(group), host, port, options, null, null, handler);
+        return c -> handler.handle((Connection) c);
     }
 
+    /** {@return what runs in the fiber of each connection of a {@link MessageHandler}'s server} */
     @SuppressWarnings("unchecked")
-    private static <I, O> MessageConnection<I, O> cast(ChannelConnection c) {
-        return (MessageConnection<I, O>) c;
+    private static <I, O> TcpServerSetup.Body messages(MessageHandler<I, O> handler) {
+        Objects.requireNonNull(handler, "handler");
+        return c -> handler.handle((MessageConnection<I, O>) c);
     }
 
-    private static TcpServer start(List<EventLoop> loops, NettyTransport transport, String host, int port, TcpOptions options,
-            PipelineInitializer pipeline, Body body, ReadHandler reads) throws IOException {
-        Objects.requireNonNull(host, "host");
-        TcpServer server = new TcpServer(options, pipeline, body, reads);
-        server.listeners = Listeners.bind(loops, transport, host, port, server.new Setup());
-        return server;
-    }
-
-    private static TcpServer start(EventLoop loop, String host, int port, TcpOptions options, PipelineInitializer pipeline, Body body)
-            throws IOException {
+    private static TcpServer start(EventLoop loop, String host, int port, TcpOptions options, PipelineInitializer pipeline,
+            TcpServerSetup.Body body, ReadHandler reads) throws IOException {
         Objects.requireNonNull(loop, "loop");
-        return start(List.of(loop), NettyLoops.transport(loop), host, port, options, pipeline, body, null);
+        return start(List.of(loop), NettyLoops.transport(loop), host, port, options, pipeline, body, reads);
     }
 
-    private static TcpServer start(LoopGroup group, String host, int port, TcpOptions options, PipelineInitializer pipeline, Body body)
-            throws IOException {
+    private static TcpServer start(LoopGroup group, String host, int port, TcpOptions options, PipelineInitializer pipeline,
+            TcpServerSetup.Body body, ReadHandler reads) throws IOException {
         NettyTransport t = NettyLoops.transport(group); // one transport for all
-        return start(group.loops(), t, host, port, options, pipeline, body, null);
+        return start(group.loops(), t, host, port, options, pipeline, body, reads);
     }
 
-    /** The bootstrap's options, and each accepted connection's set-up. */
-    private final class Setup implements Listeners.Setup {
-        @Override
-        public void configure(ServerBootstrap b) {
-            b.option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.AUTO_READ, false)
-                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, ChannelConnection.newRecvAllocator());
-            options.forEachSocketOption(b::childOption);
-            options.forEachListenOption(b::option);
-        }
-
-        /** A child channel was accepted. Owning thread of the loop that will serve it (a Netty handler, in its work fiber). */
-        @Override
-        public void accepted(Channel ch, Listeners.Listener l) throws Exception {
-            NettyIoDriver driver = NettyIoDriver.of(l.loop());
-            ChannelPipeline p = ch.pipeline();
-            if (options.tls() != null) {
-                p.addLast("tls", options.tls().newHandler(ch.alloc()));
-            }
-            if (reads != null) {
-                ReadHandlerConnection conn = new ReadHandlerConnection(driver, reads,
-                        l.attachment(() -> new ReadHandlerConnection.Served(l)));
-                p.addLast("fiberloop-connection", conn);
-                options.applyTo(conn);
-                conn.start();
-                return;
-            }
-            if (pipeline != null) {
-                pipeline.initialize(p);
-            }
-            ChannelConnection conn = pipeline == null ? new ConnectionImpl(driver) : new MessageConnectionImpl<Object, Object>(driver);
-            p.addLast("fiberloop-connection", conn);
-            if (pipeline != null) {
-                conn.countRawBytes(p);
-            }
-            options.applyTo(conn);
-            if (p.get(SslHandler.class) != null) {
-                conn.requestRead(); // the handshake goes on even if the handler writes first
-            }
-            Task<Void> task = Fibers.spawn(l.loop(), taskName(ch), () -> {
-                try {
-                    body.run(conn);
-                } finally {
-                    conn.close();
-                }
-                return null;
-            });
-            l.track(task);
-            task.onComplete((v, e) -> {
-                if (e != null) {
-                    logEnd("connection handler '" + task.name() + "'",
-                            e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
-                }
-            });
-        }
+    /** Every {@code bind}, {@code bindMessages} and {@code bindReads} ends here: exactly one of {@code body} and {@code reads} is set. */
+    private static TcpServer start(List<EventLoop> loops, NettyTransport transport, String host, int port, TcpOptions options,
+            PipelineInitializer pipeline, TcpServerSetup.Body body, ReadHandler reads) throws IOException {
+        Objects.requireNonNull(host, "host");
+        TcpServer server = new TcpServer(reads != null);
+        server.listeners = Listeners.bind(loops, transport, host, port,
+                new TcpServerSetup(options, pipeline, body, reads, server::port));
+        return server;
     }
 
     /**
@@ -527,52 +442,6 @@ public final class TcpServer implements AutoCloseable {
         } else {
             log.warn("{} failed", who, cause);
         }
-    }
-
-    /** Closing a read-handler server: idle connections end at once, busy ones get the grace for their call. */
-    private static final class ReadsDrain implements Listeners.Drain {
-        @Override
-        public void beforeWait(Listeners.Listener l) {
-            ReadHandlerConnection.Served s = l.peekAttachment();
-            if (s != null) {
-                s.closing();
-            }
-        }
-
-        @Override
-        public List<Task<?>> running(Listeners.Listener l) {
-            ReadHandlerConnection.Served s = l.peekAttachment();
-            return s == null ? List.of() : s.calls();
-        }
-
-        @Override
-        public void afterWait(Listeners.Listener l) {
-            ReadHandlerConnection.Served s = l.peekAttachment();
-            if (s != null) {
-                s.closeAll();
-            }
-        }
-
-        @Override
-        public String draining(Listeners.Listener l, List<Task<?>> running) {
-            return Listeners.count(running.size(), "connection") + " in a read handler's call";
-        }
-    }
-
-    /**
-     * The name of a connection's task: its peer and the server's port, {@code tcp 127.0.0.1:34304 on :7000},
-     * what fiber dumps, stall reports and the failure log show.
-     */
-    private String taskName(Channel ch) {
-        return "tcp " + hostAndPort(ch.remoteAddress()) + " on :" + listeners.address().getPort();
-    }
-
-    private static String hostAndPort(java.net.SocketAddress a) {
-        if (a instanceof InetSocketAddress isa && isa.getAddress() != null) {
-            String host = isa.getAddress().getHostAddress();
-            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + isa.getPort();
-        }
-        return String.valueOf(a);
     }
 
     /** {@return the bound port (useful after binding port 0). Any thread.} */
@@ -642,7 +511,7 @@ public final class TcpServer implements AutoCloseable {
      */
     public void close(Duration grace) {
         Objects.requireNonNull(grace, "grace");
-        listeners.close(grace, reads == null ? new Listeners.Drain() { } : new ReadsDrain());
+        listeners.close(grace, drain);
         ShutdownHook hook = shutdownHook;
         if (hook != null) {
             hook.unregister();

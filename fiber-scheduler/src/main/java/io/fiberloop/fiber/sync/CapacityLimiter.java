@@ -3,7 +3,6 @@ package io.fiberloop.fiber.sync;
 import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.Fiber;
 import io.fiberloop.fiber.FiberCallable;
-import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.fiber.internal.Waiters;
@@ -60,7 +59,11 @@ import java.util.Set;
 public final class CapacityLimiter extends LoopBound {
     private int total;
     private final Set<Object> borrowers = new LinkedHashSet<>();
-    private final Waiters waiters = new Waiters();
+    /** The fibers waiting for a token; one that gives up after the hand-over gives the token back. */
+    private final HandOffQueue waiters = new HandOffQueue(w -> {
+        borrowers.remove(((TokenWaiter) w).borrower);
+        serveWaiters();
+    });
 
     /**
      * A snapshot of a limiter (trio's {@code CapacityLimiterStatistics}).
@@ -363,13 +366,7 @@ public final class CapacityLimiter extends LoopBound {
         if (tryTake(borrower)) {
             return true;
         }
-        if (!timeout.isPositive()) {
-            return false;
-        }
-        return Fibers.withTimeoutOrNull(timeout, () -> {
-            waitFor(me, borrower);
-            return Boolean.TRUE;
-        }) != null;
+        return HandOffQueue.within(timeout, () -> waitFor(me, borrower));
     }
 
     private void waitFor(Strand me, Object borrower) {
@@ -379,20 +376,7 @@ public final class CapacityLimiter extends LoopBound {
                         + "a borrower holds at most one");
             }
         }
-        TokenWaiter w = new TokenWaiter(me, borrower);
-        waiters.add(w);
-        try {
-            me.awaitUntil(w);
-            me.checkCancelled(); // cancelled after the hand-over but before resuming: hand it on
-        } catch (Throwable t) {
-            if (w.granted) {
-                borrowers.remove(borrower);
-                serveWaiters();
-            } else {
-                waiters.unlink(w);
-            }
-            throw t;
-        }
+        waiters.await(me, new TokenWaiter(me, borrower));
     }
 
     private void releaseFor(Object borrower, String op) {

@@ -82,7 +82,8 @@ public final class Lock extends LoopBound {
     private final String name;
     private final HeldLock held;
     private Strand owner;
-    private final Waiters waiters = new Waiters();
+    /** The fibers waiting for the lock; one that gives up after the hand-over hands it on. */
+    private final HandOffQueue waiters = new HandOffQueue(w -> release());
 
     private Lock(String name) {
         super("Lock");
@@ -194,13 +195,7 @@ public final class Lock extends LoopBound {
             return true;
         }
         checkNotOwner(me, "tryLock(timeout)");
-        if (!timeout.isPositive()) {
-            return false;
-        }
-        return Fibers.withTimeoutOrNull(timeout, () -> {
-            waitFor(me);
-            return Boolean.TRUE;
-        }) != null;
+        return HandOffQueue.within(timeout, () -> waitFor(me));
     }
 
     /**
@@ -324,19 +319,7 @@ public final class Lock extends LoopBound {
 
     /** Queues {@code me} and suspends until the lock is handed to it. */
     private void waitFor(Strand me) {
-        Waiters.Waiter w = new Waiters.Waiter(me);
-        waiters.add(w);
-        try {
-            me.awaitUntil(w);
-            me.checkCancelled(); // cancelled after the hand-over but before resuming: hand it on
-        } catch (Throwable t) {
-            if (w.granted) {
-                release();
-            } else {
-                waiters.unlink(w);
-            }
-            throw t;
-        }
+        waiters.await(me, new Waiters.Waiter(me));
     }
 
     /** The owner (or a fiber it was handed to) gives the lock up: to the oldest waiter, or free. */

@@ -2,7 +2,6 @@ package io.fiberloop.fiber.sync;
 
 import io.fiberloop.fiber.CancelledException;
 import io.fiberloop.fiber.FiberCallable;
-import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.fiber.internal.Waiters;
 import java.time.Duration;
@@ -55,7 +54,8 @@ public final class Semaphore extends LoopBound {
     private int permits;
     /** The most permits there may be ({@link BoundedSemaphore}), or -1 for no bound. */
     private final int bound;
-    private final Waiters waiters = new Waiters();
+    /** The fibers waiting for a permit; one that gives up after the hand-over hands it on. */
+    private final HandOffQueue waiters = new HandOffQueue(w -> releaseOne());
 
     Semaphore(String kind, int permits, int bound) {
         super(kind);
@@ -133,13 +133,7 @@ public final class Semaphore extends LoopBound {
             permits--;
             return true;
         }
-        if (!timeout.isPositive()) {
-            return false;
-        }
-        return Fibers.withTimeoutOrNull(timeout, () -> {
-            waitFor(me);
-            return Boolean.TRUE;
-        }) != null;
+        return HandOffQueue.within(timeout, () -> waitFor(me));
     }
 
     /**
@@ -215,19 +209,7 @@ public final class Semaphore extends LoopBound {
     // ------------------------------------------------------------------ internals (loop thread)
 
     private void waitFor(Strand me) {
-        Waiters.Waiter w = new Waiters.Waiter(me);
-        waiters.add(w);
-        try {
-            me.awaitUntil(w);
-            me.checkCancelled(); // cancelled after the hand-over but before resuming: hand it on
-        } catch (Throwable t) {
-            if (w.granted) {
-                releaseOne();
-            } else {
-                waiters.unlink(w);
-            }
-            throw t;
-        }
+        waiters.await(me, new Waiters.Waiter(me));
     }
 
     private void releaseOne() {
