@@ -244,9 +244,10 @@ public enum NettyTransport {
      * or an HTTP exchange is a loop task, which runs only after the poll: for them this bound is
      * the only one. 16 channels of 64 KiB are 1 MiB, about the L2 cache; 64 (the bound before)
      * held 4 MiB, and a read-handler echo of 64 KiB at 1,000 connections made 10% fewer round
-     * trips at 10% more CPU per round trip. A smaller bound costs an {@code epoll_wait} and a turn of
-     * the loop per batch: 8 cost 5-8% of HTTP's requests/s at 100 connections, 16 measured level
-     * with 64 to within the noise at 1 KiB (measured in {@code docs/benchmarks.md}).
+     * trips at 5-10% more CPU per round trip. A smaller bound costs an {@code epoll_wait} and a
+     * turn of the loop per batch: 16 cost about 5% of HTTP's requests/s at 100 connections (8 cost
+     * 8%), and measured level with 64 at 1 KiB echoes and at 1,000 HTTP connections (measured in
+     * {@code docs/benchmarks.md} and {@code benchmarks/results/history.md}).
      */
     static final int EPOLL_MAX_EVENTS = 16;
     /**
