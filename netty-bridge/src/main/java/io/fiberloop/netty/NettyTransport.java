@@ -57,8 +57,9 @@ public enum NettyTransport {
     /**
      * Linux io_uring ({@code netty-transport-native-io_uring}). Netty's handler processes
      * completions for as long as new ones arrive, so once {@value #IO_URING_SLICE_BYTES} bytes were
-     * delivered within one run, the fibers they woke run before the rest is processed (see
-     * {@link #IO_URING_SLICE_BYTES}).
+     * delivered within one run, the fibers they woke, and the loop tasks the run queued (read
+     * handlers' calls, HTTP exchanges: {@link #tasksInSlices()}), run before the rest is processed
+     * (see {@link #IO_URING_SLICE_BYTES}).
      */
     IO_URING("io_uring") {
         @Override
@@ -99,6 +100,11 @@ public enum NettyTransport {
         @Override
         int sliceBytes() {
             return IO_URING_SLICE_BYTES;
+        }
+
+        @Override
+        boolean tasksInSlices() {
+            return true;
         }
     },
     /**
@@ -241,8 +247,8 @@ public enum NettyTransport {
      * run and the next poll wrote its answer back, and at 1,000 connections of 64 KiB messages the
      * allocator spent much of its time allocating and zeroing fresh chunks. Slices
      * ({@link #EPOLL_SLICE_BYTES}) let woken fibers answer within a poll, but a read handler's call
-     * or an HTTP exchange is a loop task, which runs only after the poll: for them this bound is
-     * the only one. 16 channels of 64 KiB are 1 MiB, about the L2 cache; 64 (the bound before)
+     * or an HTTP exchange is a loop task, which on epoll runs after the poll
+     * ({@link #tasksInSlices()}): for them this bound is the only one. 16 channels of 64 KiB are 1 MiB, about the L2 cache; 64 (the bound before)
      * held 4 MiB, and a read-handler echo of 64 KiB at 1,000 connections made 10% fewer round
      * trips at 5-10% more CPU per round trip. A smaller bound costs an {@code epoll_wait} and a
      * turn of the loop per batch: 16 cost about 5% of HTTP's requests/s at 100 connections (8 cost
@@ -530,6 +536,18 @@ public enum NettyTransport {
      */
     int sliceBytes() {
         return 0;
+    }
+
+    /**
+     * Whether the loop's queued tasks (read handlers' calls, HTTP exchanges) also run in the slices,
+     * on the loop's side fiber: io_uring, whose runs have no bound, so that otherwise a call would
+     * wait for every connection's input to be read. Epoll's polls are bounded
+     * ({@link #EPOLL_MAX_EVENTS}), and there the tasks wait for the end of the poll: running them
+     * in the slices cost about 15% more user CPU per round trip in a read-handler echo of 64 KiB
+     * at 1,000 connections, at the same rate (measured in {@code docs/benchmarks.md}).
+     */
+    boolean tasksInSlices() {
+        return false;
     }
 
     /**
