@@ -182,11 +182,6 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         }
     }
 
-    /** Unparks {@code t} if there is one. */
-    protected static void wake(Thread t) {
-        Parking.wake(t);
-    }
-
     /** Wakes the fiber waiting in {@link #awaitReadable}, if any. */
     protected final void wakeReader() {
         reads.wake();
