@@ -4,7 +4,6 @@ import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.fiber.channel.Channel;
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.netty.internal.ChannelCore;
 import io.fiberloop.netty.internal.Outbound;
 import io.fiberloop.netty.internal.QueuedOps;
@@ -52,7 +51,7 @@ import java.util.function.BooleanSupplier;
  * sends the frames and ends the connection.
  *
  * <h2>Timers</h2>
- * One lazily re-armed loop timer for the ping interval and the idle timeout.
+ * One lazily re-armed loop timer ({@link LazyTimer}) for the ping interval and the idle timeout.
  *
  * <p>Threading: Netty callbacks and the timer on the owning thread; the {@link WebSocket} methods
  * from fibers of the loop (checked).
@@ -83,8 +82,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
     private final WsClosing closing = new WsClosing();
 
     // the timer
-    private final Runnable onTimer = this::onTimer;
-    private TimerHandle timer;
+    private final LazyTimer timer = new LazyTimer(loop, this::onTimer);
     private long lastRead;
     private long lastPing;
 
@@ -278,7 +276,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
     @Override
     protected void onInactive() {
         closing.ended(failure != null ? failure.getMessage() : "the connection ended without a close frame");
-        cancelTimer();
+        timer.cancel();
         assembler.release();
         Runnable r = onEnd;
         onEnd = null;
@@ -305,19 +303,11 @@ final class WsConnection extends ChannelCore implements WebSocket {
             next = Math.min(next, lastRead + idle);
         }
         if (next != Long.MAX_VALUE && !inactive) {
-            timer = loop.scheduleAt(onTimer, next);
-        }
-    }
-
-    private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel();
-            timer = null;
+            timer.armBy(next);
         }
     }
 
     private void onTimer() {
-        timer = null;
         if (inactive || closedLocally) {
             return;
         }
