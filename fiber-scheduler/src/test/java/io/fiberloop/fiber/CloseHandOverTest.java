@@ -3,9 +3,7 @@ package io.fiberloop.fiber;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.IoDriverFactory;
-import io.fiberloop.loop.spi.PollSupport;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -24,35 +22,12 @@ class CloseHandOverTest {
 
     /** The loop's parking driver, counting its closes. */
     private static IoDriverFactory countingCloses(AtomicInteger closes) {
-        return loop -> {
-            IoDriver d = IoDriverFactory.parking().create(loop);
-            return new IoDriver() {
-                @Override
-                public void attach(PollSupport support) {
-                    d.attach(support);
-                }
-
-                @Override
-                public void runWorker(Runnable body) {
-                    d.runWorker(body);
-                }
-
-                @Override
-                public int poll(long timeoutNanos) {
-                    return d.poll(timeoutNanos);
-                }
-
-                @Override
-                public void wakeup() {
-                    d.wakeup();
-                }
-
-                @Override
-                public void close() {
-                    closes.incrementAndGet();
-                    d.close();
-                }
-            };
+        return loop -> new ForwardingDriver(loop) {
+            @Override
+            public void close() {
+                closes.incrementAndGet();
+                super.close();
+            }
         };
     }
 

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,7 +76,7 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
         this.in = new Submissions(driver);
         this.work = new Turns(this, lifecycle, clock, driver, in, exploration, b.virtualTimeLimit);
         work.host(host);
-        this.driver.attach(work::fireWakeTimers);
+        this.driver.attach(work);
         if (virtualClock != null) {
             this.clockListener = this::wakeup;
             virtualClock.addListener(clockListener);
@@ -319,6 +320,11 @@ final class DefaultEventLoop implements EventLoop, LoopWork {
     @Override
     public void run(WorkRunner runner) {
         driver.runWorker(() -> work.workLoop(runner));
+    }
+
+    @Override
+    public void runBeside(WorkRunner runner, BooleanSupplier next) {
+        driver.runWorker(() -> work.runBeside(runner, next));
     }
 
     @Override

@@ -4,10 +4,12 @@ import io.fiberloop.loop.internal.Exploration;
 import io.fiberloop.loop.internal.VirtualTimeLimit;
 import io.fiberloop.loop.spi.IoDriver;
 import io.fiberloop.loop.spi.LoopHost;
+import io.fiberloop.loop.spi.PollSupport;
 import io.fiberloop.loop.spi.WorkRunner;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +28,12 @@ import org.slf4j.LoggerFactory;
  * they run a task or a timer callback; once the host retires the runner (it blocked inside a
  * task), the turns stop at the next task boundary and the runner leaves.
  *
+ * <h2>Tasks beside the poll</h2>
+ * A driver that yields in the middle of a long run can ask for the queued tasks to run meanwhile
+ * ({@link #runTasks()}): the host runs them on a second runner ({@link #runBeside}), by the same
+ * code as a turn, while the first one waits inside the driver. That runner only runs tasks (never
+ * timers, never the poll), and only while the first one is inside the poll.
+ *
  * <h2>Closing</h2>
  * Once the loop is CLOSING, the runner cancels the timers, tells the host, runs rounds of tasks
  * (and lets the host's work run between them) until nothing is left, tells the host again, and
@@ -34,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: the carrier, but for {@link #progress()} and {@link #isIdle()}, which the watchdog
  * reads racily from its thread (opaque accesses: free on the hot path).
  */
-final class Turns {
+final class Turns implements PollSupport {
     private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
     private static final VarHandle PROGRESS;
     private static final VarHandle IDLE;
@@ -188,12 +196,9 @@ final class Turns {
      * null}): a wake-up never blocks, and the runner must not be replaced while it is inside the
      * driver.
      */
-    int fireWakeTimers() {
-        Thread me = Thread.currentThread();
-        if (pollThread != me) { // set only by the runner, on the carrier, while it is inside the poll
-            throw new IllegalStateException("fireWakeTimers() is for the loop's I/O driver, on the thread inside its poll; thread '"
-                    + me.getName() + "' is not that thread");
-        }
+    @Override
+    public int fireWakeTimers() {
+        checkInPoll("fireWakeTimers()");
         if (firingWakeTimers) {
             throw new IllegalStateException("fireWakeTimers() called again from a wake-up: a wake-up must only wake fibers");
         }
@@ -213,6 +218,37 @@ final class Turns {
             taskNanosTotal += System.nanoTime() - start;
         }
         return (int) (timersFired - before);
+    }
+
+    private void checkInPoll(String what) {
+        Thread me = Thread.currentThread();
+        if (pollThread != me) { // set only by the runner, on the carrier, while it is inside the poll
+            throw new IllegalStateException(what + " is for the loop's I/O driver, on the thread inside its poll; thread '"
+                    + me.getName() + "' is not that thread");
+        }
+    }
+
+    /** {@link PollSupport#runTasks()}: asks the host for a batch of tasks on its second runner. */
+    @Override
+    public boolean runTasks() {
+        checkInPoll("runTasks()");
+        if (host == null) {
+            return false;
+        }
+        in.drainForeignTasks();
+        return !in.localTasks.isEmpty() && host.runTasksBeside();
+    }
+
+    /**
+     * The host's second runner ({@link io.fiberloop.loop.spi.LoopWork#runBeside}): a batch of tasks
+     * each time {@code next} says so, while the first runner is inside the poll.
+     */
+    void runBeside(WorkRunner self, BooleanSupplier next) {
+        while (!self.retired() && next.getAsBoolean()) {
+            if (pollThread != null && pollThread != Thread.currentThread()) {
+                runTasks(self);
+            }
+        }
     }
 
     /** Fires due timers in deadline order; with {@code wakeOnly}, stops at the first plain one. */

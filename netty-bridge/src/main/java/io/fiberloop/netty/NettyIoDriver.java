@@ -70,9 +70,12 @@ import org.slf4j.LoggerFactory;
  * fiber is inside {@code poll}, not inside a loop task, so the loop never hands
  * its work to another work fiber meanwhile. Before it yields, it fires the loop's due wake timers
  * ({@link PollSupport#fireWakeTimers()}: fiber sleeps, timeouts), so that a fiber's sleep or
- * timeout is late by about one slice rather than by the whole run; loop tasks and other timers
- * still wait for the end of the run (a task could block, and the loop must not hand its work to
- * another work fiber while this one is inside Netty).
+ * timeout is late by about one slice rather than by the whole run, and asks for the loop's queued
+ * tasks to run meanwhile ({@link PollSupport#runTasks()}): the calls of read handlers and the HTTP
+ * exchanges that the run's reads queued run on the loop's <em>side fiber</em>, a second work fiber
+ * that is not Netty's owning thread, so their channel operations are queued and carried out by the
+ * drain after the yield. A task that blocks keeps the side fiber (the next batch gets a new one),
+ * never the work fiber inside Netty. Plain timers still wait for the end of the run.
  *
  * <p>Threading: {@link #poll}, {@link #close()} and {@link #enqueue} on the carrier only (the
  * latter two from fibers of the loop); {@link #wakeup()} from any thread.
@@ -128,6 +131,8 @@ final class NettyIoDriver implements IoDriver {
     long sliceOps;
     /** Wake timers (fiber sleeps, timeouts) fired in slices. */
     long sliceTimers;
+    /** Slices in which the loop's queued tasks ran (on the side fiber). */
+    long sliceBatches;
 
     NettyIoDriver(EventLoop loop, NettyTransport transport) {
         this(loop, transport, null);
@@ -461,6 +466,9 @@ final class NettyIoDriver implements IoDriver {
             PollSupport ps = pollSupport;
             if (ps != null) {
                 sliceTimers += ps.fireWakeTimers();   // sleepers and timeouts due by now run in this slice too
+                if (ps.runTasks()) {                  // and the loop tasks the run queued (read handlers' calls, exchanges)
+                    sliceBatches++;
+                }
             }
             Thread.yield();
             slicing = false;

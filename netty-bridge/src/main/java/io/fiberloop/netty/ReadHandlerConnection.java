@@ -234,13 +234,13 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
         running = true;
         while (call != null) {
             InlineCall<Void> t = call;
-            Inline.run(t);
+            boolean returned = Inline.run(t);
             call = null;
             if (t.isCancelled()) {
                 // cancelled (the server's grace ran out, the loop is closing): the input is dropped
                 ending = true;
             }
-            if (!ch.eventLoop().inEventLoop()) {
+            if (!returned) {
                 // the call suspended: this is the work fiber it retired, which must only end now;
                 // the loop's current work fiber takes the next call
                 running = false;
@@ -251,7 +251,7 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
                 return;
             }
             if (outboxBytes() + inNetty() > ch.config().getWriteBufferHighWaterMark()) {
-                runQueued(); // hand the writes to the socket now, so that writable() says whether the peer keeps up
+                flushIfOwner(); // hand the writes to the socket now, so that writable() says whether the peer keeps up
             }
             if (!nextCall()) { // false once onEnd was called, or while the writes are backed up
                 break;
@@ -261,7 +261,19 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
         if (!endCalled && !writesBackedUp()) {
             requestRead();
         }
-        runQueued(); // flushes what the calls wrote, as a Netty handler flushes when its read completes
+        flushIfOwner(); // flushes what the calls wrote, as a Netty handler flushes when its read completes
+    }
+
+    /**
+     * Carries out the queued operations now if this is Netty's owning thread (the work fiber). Off
+     * it (the side fiber that runs tasks in the middle of a poll, or a new work fiber before its
+     * first poll) they stay queued, and the driver carries them out in its next pass: right after
+     * the slice, or at the next poll.
+     */
+    private void flushIfOwner() {
+        if (ch.eventLoop().inEventLoop()) {
+            runQueued();
+        }
     }
 
     /** One call: {@code onRead} with the next buffer, or {@code onEnd}. The call's task. */

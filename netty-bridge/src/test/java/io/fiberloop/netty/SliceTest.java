@@ -205,6 +205,57 @@ class SliceTest {
 
     @ParameterizedTest
     @MethodSource("slicingTransports")
+    void readHandlersCallsRunInsideTheRunAndEchoIntact(NettyTransport transport) throws Exception {
+        // A read handler's call is a loop task, not a fiber: it runs in a slice only because the
+        // driver asks the loop to run its queued tasks there, on the side fiber. The loop is held
+        // busy until every client has written its first 64 KiB, so that the first reads of many
+        // connections complete in the same runs.
+        AtomicBoolean inSlice = new AtomicBoolean();
+        CountDownLatch hold = new CountDownLatch(1);
+        try (EventLoop loop = NettyLoops.builder(transport).name("sliced-reads").watchdog(Duration.ofSeconds(60)).build();
+             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            NettyIoDriver d = NettyIoDriver.of(loop);
+            TcpServer server = TcpServer.bindReads(loop, "127.0.0.1", 0, (conn, data) -> {
+                if (d.slicing) {
+                    inSlice.set(true);
+                }
+                conn.write(data);
+            });
+            CompletableFuture<Void> held = new CompletableFuture<>();
+            loop.execute(() -> {
+                held.complete(null);
+                // spins rather than blocks: a blocked task would hand the loop's work on, and the
+                // next work fiber would read the connections one at a time as they arrive
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (hold.getCount() > 0 && System.nanoTime() < end) {
+                    Thread.onSpinWait();
+                }
+            });
+            held.get(10, TimeUnit.SECONDS);
+            List<Future<?>> results;
+            try {
+                results = startClients(clients, server.port(), CONNECTIONS, ECHO, c -> {
+                    byte[] msg = Echo.random(SIZE, c.seed * 100 + 1);
+                    assertArrayEquals(msg, Echo.roundTrip(c.socket, msg));
+                });
+            } finally {
+                hold.countDown();
+            }
+            for (Future<?> f : results) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            CompletableFuture<long[]> stats = new CompletableFuture<>();
+            loop.execute(() -> stats.complete(new long[] {d.slices, d.sliceBatches, d.sliceOps}));
+            long[] n = stats.get(10, TimeUnit.SECONDS);
+            server.close();
+            assertTrue(n[0] > 0, "no slice: the first messages did not complete in one run");
+            assertTrue(n[1] > 0 && inSlice.get(), n[0] + " slices ran no loop task: the calls waited for the end of each run");
+            assertTrue(n[2] > 0, "the calls' writes were not carried out in the slices");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("slicingTransports")
     void aFiberHoldingTheCarrierInASliceIsReportedByTheWatchdog(NettyTransport transport) throws Exception {
         List<StallReport> reports = new CopyOnWriteArrayList<>();
         AtomicBoolean spun = new AtomicBoolean();

@@ -33,6 +33,15 @@ import org.slf4j.LoggerFactory;
  *   a new work fiber runs the turns from here on ◄── hand-over                     ENDS
  * </pre>
  *
+ * <h2>The side fiber</h2>
+ * While the work fiber is inside the driver's poll and yields between slices of a long run, the
+ * loop may ask for its queued tasks to run meanwhile ({@link #runTasksBeside()}): a second work
+ * fiber, the <em>side fiber</em>, runs them ({@link LoopWork#runBeside}) and parks until the next
+ * batch. It is started, or unparked, before the work fiber yields, so it runs first. If the
+ * carrier finds it suspended inside a task, it retires it as it would the work fiber (it ends once
+ * its task returns), and the next batch starts a new one; no hand-over is needed, since the work
+ * fiber goes on with the loop's work.
+ *
  * <h2>Idle and waking</h2>
  * With nothing to run, the carrier parks: the work fiber is then either blocked in the driver's
  * poll (which pins the carrier: nothing else is ready), or suspended. A submission from another
@@ -59,6 +68,13 @@ final class CarrierLoop implements Executor {
     private volatile boolean sleeping;
     private WorkRunner runner;
     private int runners;
+    /** The side fiber's runner, or null (none yet, or the last one was retired). */
+    private WorkRunner side;
+    private Thread sideThread;
+    /** A batch of tasks was asked of the side fiber and has not begun. */
+    private boolean sideAsked;
+    /** The side fiber is parked, waiting for a batch. */
+    private boolean sideParked;
     /**
      * Set as the loop begins to close ({@link FiberHost#onClose()}): only from then on does the
      * carrier ask, after each continuation, whether the loop's work has finished.
@@ -127,9 +143,12 @@ final class CarrierLoop implements Executor {
         }
     }
 
-    /** The loop begins to close (its host was told). Carrier. */
+    /** The loop begins to close (its host was told): the side fiber ends. Carrier. */
     void closing() {
         closing = true;
+        if (sideParked) {
+            LockSupport.unpark(sideThread);
+        }
     }
 
     /** {@return how many continuations ran} */
@@ -174,6 +193,10 @@ final class CarrierLoop implements Executor {
             run++;
             work.progressed();
             WorkRunner w = runner;
+            WorkRunner sw = side;
+            if (sw != null && sw.inTask()) {
+                retireSide(sw);
+            }
             if (w.inTask() && !work.finished()) {
                 handOver(w);
             } else if (closing && work.finished() && ++afterClose > AFTER_CLOSE_LIMIT) {
@@ -246,6 +269,56 @@ final class CarrierLoop implements Executor {
         blocked.retire();
         log.debug("loop '{}': work fiber {} blocked inside a task; starting another", loop.name(), blocked.id());
         startRunner();
+    }
+
+    /**
+     * Asks the side fiber for a batch of the loop's tasks (see the class comment): starts one, or
+     * unparks the parked one. Carrier, from the work fiber inside the driver's poll.
+     *
+     * @return true: a batch will run before the work fiber resumes from its next yield
+     */
+    boolean runTasksBeside() {
+        if (closing) {
+            return false;
+        }
+        sideAsked = true;
+        if (side == null) {
+            WorkRunner w = new WorkRunner(++runners);
+            side = w;
+            sideThread = host.newWorkFiber(loop.name() + "-side-" + w.id(), () -> work.runBeside(w, () -> nextSideBatch(w)));
+            sideThread.start();
+        } else if (sideParked) {
+            LockSupport.unpark(sideThread);
+        }
+        return true;
+    }
+
+    /** The side fiber waits for its next batch: true to run it, false to end. On the side fiber. */
+    private boolean nextSideBatch(WorkRunner w) {
+        while (true) {
+            if (w != side || closing) {
+                return false;
+            }
+            if (sideAsked) {
+                sideAsked = false;
+                return true;
+            }
+            sideParked = true;
+            try {
+                LockSupport.park(this);
+            } finally {
+                sideParked = false;
+            }
+        }
+    }
+
+    /** The side fiber is suspended inside a task: it ends once that returns; the next batch gets a new one. */
+    private void retireSide(WorkRunner blocked) {
+        blocked.retire();
+        side = null;
+        sideThread = null;
+        sideAsked = false;
+        log.debug("loop '{}': side fiber {} blocked inside a task; the next batch starts another", loop.name(), blocked.id());
     }
 
     private void startRunner() {

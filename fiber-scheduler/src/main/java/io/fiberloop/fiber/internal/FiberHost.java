@@ -204,6 +204,11 @@ public final class FiberHost implements LoopHost {
     }
 
     @Override
+    public boolean runTasksBeside() {
+        return carrier.runTasksBeside();
+    }
+
+    @Override
     public boolean hasReadyWork() {
         return carrier.hasReadyWork();
     }

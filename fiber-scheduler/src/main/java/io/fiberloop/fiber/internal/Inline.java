@@ -47,10 +47,16 @@ public final class Inline {
      * work has moved on to a new work fiber meanwhile).
      *
      * @param call a call from {@link #call} that has not run
+     * @return true if the body returned without suspending: the calling work fiber goes on with
+     *     the loop's work; false if it suspended: the calling work fiber was retired meanwhile
+     *     (another one carries the loop's work) and must only end
      * @throws IllegalStateException if not called on a work fiber
      */
-    public static void run(InlineCall<?> call) {
-        call.run(workHere());
+    public static boolean run(InlineCall<?> call) {
+        Strand work = workHere();
+        int before = work.unmounts;
+        call.run(work);
+        return work.unmounts == before;
     }
 
     private static Strand workHere() {

@@ -92,6 +92,8 @@ public final class Strand implements Executor, Runnable {
      * whoever asks for the current strand, and the first suspension, make it one.
      */
     InlineCall<?> lazy;
+    /** How many times the strand's thread left the carrier (a work strand's: whether an inline call suspended). */
+    int unmounts;
 
     /** Whether its thread carries the fiber's name (given at start, by a rename, or on first suspension). */
     private boolean threadNamed;
@@ -683,6 +685,7 @@ public final class Strand implements Executor, Runnable {
             c.run();
         } finally {
             host.mounted = null;
+            unmounts++;
             if (lazy != null) {
                 lazy.becomeTask(false); // an inline call suspended (in a JDK blocking call) before anyone asked for its task
             }

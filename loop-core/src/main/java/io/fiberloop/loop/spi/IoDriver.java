@@ -20,10 +20,12 @@ package io.fiberloop.loop.spi;
  *
  * <p>A driver may let the loop's fibers run in the middle of {@code poll} by yielding the work
  * fiber ({@link Thread#yield()}), as the Netty driver does between slices of a long io_uring or epoll run.
- * The loop counts as busy meanwhile (its watchdog watches those fibers); its tasks and timers wait
- * until {@code poll} returns, except the due wake-up timers
+ * The loop counts as busy meanwhile (its watchdog watches those fibers); its timers wait until
+ * {@code poll} returns, except the due wake-up timers
  * ({@link io.fiberloop.loop.EventLoop#scheduleWake}) ahead of the first due plain timer, which such
- * a driver fires just before it yields ({@link PollSupport#fireWakeTimers()}).
+ * a driver fires just before it yields ({@link PollSupport#fireWakeTimers()}), and its tasks wait
+ * too unless the driver asks for them to run meanwhile ({@link PollSupport#runTasks()}: on a
+ * second runner of the loop's host, never on the thread inside {@code poll}).
  *
  * <p>A driver that blocks natively inside {@code poll} (for instance in {@code epoll_wait}) pins
  * the carrier while it waits; the loop calls it with a non-zero timeout only when nothing else of

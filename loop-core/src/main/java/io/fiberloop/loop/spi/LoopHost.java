@@ -28,6 +28,20 @@ public interface LoopHost {
      */
     boolean hasReadyWork();
 
+    /**
+     * Runs a batch of the loop's tasks beside its runner, which is inside the driver's poll
+     * ({@link PollSupport#runTasks()}): the host starts, or wakes, a second runner of its own that
+     * calls {@link LoopWork#runBeside}, and lets it run before the poll's runner resumes from its
+     * next yield. A host that finds that runner suspended inside a task retires it (it ends once
+     * the task returns) and starts another for the next batch. The default runs none. Carrier,
+     * from inside the poll.
+     *
+     * @return whether a batch will run: false if this host runs none
+     */
+    default boolean runTasksBeside() {
+        return false;
+    }
+
     /** Wakes the carrier if it waits for the host's own work. Any thread; cheap when it is awake. */
     void wakeCarrier();
 

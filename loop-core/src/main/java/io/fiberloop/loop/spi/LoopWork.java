@@ -1,6 +1,7 @@
 package io.fiberloop.loop.spi;
 
 import io.fiberloop.loop.EventLoop;
+import java.util.function.BooleanSupplier;
 
 /**
  * What a loop offers the {@link LoopHost} that runs its carrier: its work, as a sequence of turns
@@ -28,6 +29,18 @@ public interface LoopWork {
      * @param runner the runner, marked while it runs a task
      */
     void run(WorkRunner runner);
+
+    /**
+     * The body of a host's second runner ({@link LoopHost#runTasksBeside()}): runs on the calling
+     * thread (on the carrier), wrapped in the driver's {@link IoDriver#runWorker} as {@link #run}
+     * is. Each time {@code next} returns true, it runs the tasks queued then, as a turn would,
+     * marking {@code runner}, if the loop's runner is still inside the driver's poll (else the
+     * poll's turn runs them); it returns once {@code next} returns false or the runner is retired.
+     *
+     * @param runner the second runner, marked while it runs a task
+     * @param next waits for the next batch: true to run one, false to end
+     */
+    void runBeside(WorkRunner runner, BooleanSupplier next);
 
     /** {@return whether the work has finished: the loop closed, drained, and closed its driver} */
     boolean finished();

@@ -19,4 +19,22 @@ public interface PollSupport {
      * @throws IllegalStateException if called outside the loop's poll
      */
     int fireWakeTimers();
+
+    /**
+     * Lets the loop's queued tasks run in the middle of the poll: the loop's host runs the tasks
+     * queued now on a second runner of its own (fiberloop's fibers: a second work fiber), which
+     * runs when the driver next yields ({@link Thread#yield()}), before the yielding runner
+     * resumes. They run as a turn runs its tasks: in the order they were queued, only those queued
+     * when the batch begins (the tasks they queue wait for the next batch or turn), and a task that
+     * blocks keeps that runner (the others wait for the next batch or turn, in order). A driver
+     * that yields in the middle of long runs calls it just before it yields, so that what Netty's
+     * handlers queued as loop tasks (a read handler's call, an HTTP exchange) answers within the
+     * run, as woken fibers do. Their calls to the driver are made off the thread that is inside
+     * {@code poll}: the driver queues them and carries them out after the yield.
+     *
+     * @return whether a batch will run at the next yield: false when no task is queued, or the
+     *     loop has no host that can run one (its tasks then wait until the poll returns)
+     * @throws IllegalStateException if called outside the loop's poll
+     */
+    boolean runTasks();
 }
