@@ -162,13 +162,7 @@ public final class HttpClient implements AutoCloseable {
      */
     public Response send(Request request) throws IOException {
         Objects.requireNonNull(request, "request");
-        if (!loop.inLoop() || Fiber.currentOrNull() == null) {
-            throw new IllegalStateException("HttpClient.send() must be called from a fiber of loop '" + loop.name()
-                    + "': spawn one with Fibers.spawn(loop, ...)");
-        }
-        if (closed) {
-            throw new IllegalStateException("the HttpClient is closed");
-        }
+        checkCaller("send");
         URI uri = request.uri;
         boolean secure = "https".equalsIgnoreCase(uri.getScheme());
         if (!secure && !"http".equalsIgnoreCase(uri.getScheme())) {
@@ -188,6 +182,22 @@ public final class HttpClient implements AutoCloseable {
             // the server chose HTTP/1.1 by ALPN: its connection waits in the HTTP/1.1 pool
         }
         return http1.send(key, host, port, secure, request, maxResponseSize, connectTimeout);
+    }
+
+    /**
+     * Checks that a call that suspends comes from a fiber of the client's loop, on an open client.
+     *
+     * @param method the public method, for the message
+     * @throws IllegalStateException if not
+     */
+    private void checkCaller(String method) {
+        if (!loop.inLoop() || Fiber.currentOrNull() == null) {
+            throw new IllegalStateException("HttpClient." + method + "() must be called from a fiber of loop '" + loop.name()
+                    + "': spawn one with Fibers.spawn(loop, ...)");
+        }
+        if (closed) {
+            throw new IllegalStateException("the HttpClient is closed");
+        }
     }
 
     /** {@return whether {@link #close()} was called} */
@@ -264,13 +274,7 @@ public final class HttpClient implements AutoCloseable {
     public WebSocket webSocket(Request request, WebSocketOptions options) throws IOException {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(options, "options");
-        if (!loop.inLoop() || Fiber.currentOrNull() == null) {
-            throw new IllegalStateException("HttpClient.webSocket() must be called from a fiber of loop '" + loop.name()
-                    + "': spawn one with Fibers.spawn(loop, ...)");
-        }
-        if (closed) {
-            throw new IllegalStateException("the HttpClient is closed");
-        }
+        checkCaller("webSocket");
         Duration limit = request.timeout != null ? request.timeout : connectTimeout;
         WsConnection ws = WsClient.connect(loop, request.uri, request.headers, options, limit, this);
         webSockets.add(ws);
