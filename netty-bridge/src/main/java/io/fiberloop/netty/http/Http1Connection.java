@@ -1,23 +1,14 @@
 package io.fiberloop.netty.http;
 
-import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.netty.internal.Outbound;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
 /**
@@ -48,8 +39,9 @@ import java.util.ArrayDeque;
  * cancels the running exchange.
  *
  * <h2>Timers</h2>
- * One lazily re-armed loop timer: idle (keep-alive) between requests, and the request timeout
- * once the first bytes of a request arrived and its head is not complete ({@code 408}).
+ * One lazily re-armed loop timer ({@link LazyTimer}): idle (keep-alive) between requests, and the
+ * request timeout once the first bytes of a request arrived and its head is not complete
+ * ({@code 408}, written as the server's {@linkplain ResponseWriter#refusal refusals} are).
  */
 final class Http1Connection extends HttpConnection implements ServedConnection {
     /** How far the body is read ahead of the handler. */
@@ -69,11 +61,6 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
     private Exchange current;
     private Exchange receiving;
-    /** The decoder produced an object at its last run and holds more bytes: it may decode more without a read. */
-    private boolean mayDecodeMore;
-    private boolean producedThisRun;
-    /** True while the decoder runs: a pump must not re-enter it. */
-    private boolean decoding;
     private boolean sawBytes;
     private boolean inputShut;
     private boolean closing;
@@ -88,9 +75,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     // the timer
     private int waitState;
     private long deadline;
-    private TimerHandle timer;
-    private long timerDeadline;
-    private final Runnable onTimer = this::onTimer;
+    private final LazyTimer timer = new LazyTimer(loop, this::onTimer);
 
     Http1Connection(ServerLoop server) {
         super(server);
@@ -117,22 +102,6 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
         } else {
             super.writeOut(msg);
         }
-    }
-
-    /** The decoder's run begins (a read, or a pump). Owning thread. */
-    void decodeStarts() {
-        decoding = true;
-        producedThisRun = false;
-    }
-
-    /**
-     * The decoder's run ended. Owning thread.
-     *
-     * @param holdsBytes whether bytes are left in the decoder
-     */
-    void decodeEnds(boolean holdsBytes) {
-        decoding = false;
-        mayDecodeMore = producedThisRun && holdsBytes;
     }
 
     /** Raw bytes came off the socket (before the decoder). Owning thread. */
@@ -162,7 +131,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        producedThisRun = true;
+        decoder.produced();
         if (inactive || closing || !(msg instanceof HttpObject o)) {
             ReferenceCountUtil.release(msg);
             return;
@@ -202,7 +171,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     @Override
     protected void onWritable() {
         // the client read its responses: serve the next pipelined request, and read on
-        if (!decoding) {
+        if (!decoder.running()) {
             process();
             readMore();
         }
@@ -303,7 +272,7 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
      * Nothing while the client is not reading its responses. Owning thread, outside the decoder.
      */
     private void readMore() {
-        if (inactive || closing || inputShut || decoding) {
+        if (inactive || closing || inputShut || decoder.running()) {
             return;
         }
         if (!ch.isWritable()) {
@@ -318,20 +287,20 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
             // the body: decode what the decoder holds, up to a bound, and read the socket only once
             // the handler reads the body and has taken what arrived (so TCP flow control slows a
             // fast uploader, and the body of a request answered without it is never read)
-            while (receiving != null && mayDecodeMore && receiving.body.bufferedBytes() < BODY_AHEAD_BYTES) {
+            while (receiving != null && decoder.mayDecodeMore() && receiving.body.bufferedBytes() < BODY_AHEAD_BYTES) {
                 pump();
             }
             if (receiving != null && receiving.body.taken() && receiving.body.inboxEmpty()) {
                 requestRead();
             }
-        } else if (pending.isEmpty() && !mayDecodeMore) {
+        } else if (pending.isEmpty() && !decoder.mayDecodeMore()) {
             requestRead(); // armed to notice a reset while the handler runs
         }
     }
 
     /** The next decoded object: from what the decoder holds, else from the socket. */
     private void nextObject() {
-        if (mayDecodeMore) {
+        if (decoder.mayDecodeMore()) {
             pump();
             if (!pending.isEmpty() || inactive || closing) {
                 return;
@@ -348,15 +317,8 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
         closing = true;
         closeAfter = true;
         cancelTimer();
-        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
-        DefaultHttpHeaders h = new DefaultHttpHeaders();
-        h.set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=UTF-8");
-        h.set(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        h.set(HttpHeaderNames.DATE, server.writer.date());
-        DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                Unpooled.wrappedBuffer(body), h, EmptyHttpHeaders.INSTANCE);
-        server.refused(ch, status, body.length, "HTTP/1.1");
+        FullHttpResponse res = server.writer.refusal(status, message, true);
+        server.refused(ch, status, res.content().readableBytes(), "HTTP/1.1");
         ctx.writeAndFlush(res);
         Outbound.afterFlushed(ch, ch::close);
     }
@@ -548,41 +510,26 @@ final class Http1Connection extends HttpConnection implements ServedConnection {
     private void enterIdle() {
         waitState = WAIT_IDLE;
         deadline = loop.now() + config.idleTimeoutNanos;
-        armTimer();
+        timer.armBy(deadline);
     }
 
     private void enterHead() {
         waitState = WAIT_HEAD;
         deadline = loop.now() + config.requestTimeoutNanos;
-        armTimer();
-    }
-
-    private void armTimer() {
-        if (timer != null) {
-            if (timerDeadline <= deadline) {
-                return; // fires early and re-arms
-            }
-            timer.cancel();
-        }
-        timerDeadline = deadline;
-        timer = loop.scheduleAt(onTimer, deadline);
+        timer.armBy(deadline);
     }
 
     private void cancelTimer() {
         waitState = WAIT_NONE;
-        if (timer != null) {
-            timer.cancel();
-            timer = null;
-        }
+        timer.cancel();
     }
 
     private void onTimer() {
-        timer = null;
         if (inactive || closing || waitState == WAIT_NONE || current != null) {
             return;
         }
         if (loop.now() - deadline < 0) {
-            armTimer();
+            timer.armBy(deadline); // it fired early: the deadline moved on since it was armed
             return;
         }
         if (waitState == WAIT_IDLE) {

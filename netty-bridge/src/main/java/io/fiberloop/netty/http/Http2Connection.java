@@ -1,6 +1,5 @@
 package io.fiberloop.netty.http;
 
-import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -46,7 +45,7 @@ import java.util.List;
  *       {@code GOAWAY ENHANCE_YOUR_CALM} and the connection closes. (Resets, empty frames,
  *       {@code CONTINUATION} floods and unread control frames are Netty's, configured by
  *       {@link Http2Setup}.)</li>
- *   <li><b>One timer</b>, lazily re-armed: with no stream open, the idle timeout closes the
+ *   <li><b>One timer</b>, lazily re-armed ({@link LazyTimer}): with no stream open, the idle timeout closes the
  *       connection ({@code GOAWAY}); with streams open, every quarter of the stall timeout it looks
  *       for streams whose peer gives them no window (reset once stalled for the stall timeout)
  *       and for a connection whose window or socket stays blocked (closed).</li>
@@ -85,8 +84,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     private int budgetUsed;
 
     // the timer
-    private TimerHandle timer;
-    private long timerDeadline;
+    private final LazyTimer timer;
     private long idleSince;
     private long socketBlockedSince;
     private long windowBlockedSince;
@@ -95,6 +93,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
         this.server = server;
         this.options = server.config.http2;
         this.codec = codec;
+        this.timer = new LazyTimer(server.loop, this::onTimer);
     }
 
     /** Serves {@code request} (an {@code Upgrade: h2c} request, taken over) as stream 1. Owning thread, before the upgrade. */
@@ -235,7 +234,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
-        cancelTimer();
+        timer.cancel();
         server.connectionClosed(this);
         ctx.fireChannelInactive();
     }
@@ -341,7 +340,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
 
     private void closeWhenFlushed() {
         closed = true;
-        cancelTimer();
+        timer.cancel();
         ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(f -> ch.close());
     }
 
@@ -380,28 +379,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Queu
     }
 
     private void armTimer(long deadline) {
-        if (closed) {
-            return;
-        }
-        if (timer != null) {
-            if (timerDeadline <= deadline) {
-                return;
-            }
-            timer.cancel();
-        }
-        timerDeadline = deadline;
-        timer = server.loop.scheduleAt(this::onTimer, deadline);
-    }
-
-    private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel();
-            timer = null;
+        if (!closed) {
+            timer.armBy(deadline);
         }
     }
 
     private void onTimer() {
-        timer = null;
         if (closed || !ch.isActive()) {
             return;
         }

@@ -3,16 +3,11 @@ package io.fiberloop.netty.http;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
@@ -25,7 +20,6 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * One HTTP/2 stream on the connection core, served on the connection's own pipeline: the
@@ -180,14 +174,9 @@ final class Http2Stream extends HttpConnection {
         } catch (HttpException rejected) {
             ReferenceCountUtil.release(head);
             Dispatcher.log.debug("rejecting a request on {} with {}: {}", ch, rejected.status(), rejected.getMessage());
-            byte[] body = (rejected.getMessage() + "\n").getBytes(StandardCharsets.UTF_8);
-            DefaultHttpHeaders h = new DefaultHttpHeaders();
-            h.set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=UTF-8");
-            h.set(HttpHeaderNames.CONTENT_LENGTH, body.length);
-            h.set(HttpHeaderNames.DATE, server.writer.date());
-            server.refused(ch, rejected.status(), body.length, "HTTP/2.0");
-            writeNow(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(rejected.status()),
-                    Unpooled.wrappedBuffer(body), h, EmptyHttpHeaders.INSTANCE));
+            FullHttpResponse res = server.writer.refusal(rejected.status(), rejected.getMessage(), false);
+            server.refused(ch, rejected.status(), res.content().readableBytes(), "HTTP/2.0");
+            writeNow(res);
             return;
         }
         Exchange ex = new Exchange(this, parsed);

@@ -7,30 +7,14 @@ import io.fiberloop.loop.EventLoop;
 import io.fiberloop.netty.MessageConnection;
 import io.fiberloop.netty.NettyLoops;
 import io.fiberloop.netty.Tcp;
-import io.fiberloop.netty.TcpOptions;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -60,13 +44,8 @@ import javax.net.ssl.SSLException;
  * Responses are read whole, up to {@link #maxResponseSize(int)} bytes.
  */
 public final class HttpClient implements AutoCloseable {
-    /** A connection to one server, with Netty's client codec and aggregator in front. */
-    private record Conn(String key, MessageConnection<HttpObject, Object> io) {
-    }
-
     private final EventLoop loop;
-    private final Map<String, ArrayDeque<Conn>> idle = new HashMap<>();
-    private final Set<Conn> all = new LinkedHashSet<>();
+    private final Http1ClientPool http1 = new Http1ClientPool(this);
     private final Set<WsConnection> webSockets = new LinkedHashSet<>();
     private int maxResponseSize = 16 * 1024 * 1024;
     private Duration connectTimeout = Duration.ofSeconds(10);
@@ -183,13 +162,7 @@ public final class HttpClient implements AutoCloseable {
      */
     public Response send(Request request) throws IOException {
         Objects.requireNonNull(request, "request");
-        if (!loop.inLoop() || Fiber.currentOrNull() == null) {
-            throw new IllegalStateException("HttpClient.send() must be called from a fiber of loop '" + loop.name()
-                    + "': spawn one with Fibers.spawn(loop, ...)");
-        }
-        if (closed) {
-            throw new IllegalStateException("the HttpClient is closed");
-        }
+        checkCaller("send");
         URI uri = request.uri;
         boolean secure = "https".equalsIgnoreCase(uri.getScheme());
         if (!secure && !"http".equalsIgnoreCase(uri.getScheme())) {
@@ -208,103 +181,33 @@ public final class HttpClient implements AutoCloseable {
             }
             // the server chose HTTP/1.1 by ALPN: its connection waits in the HTTP/1.1 pool
         }
-        for (int attempt = 0; ; attempt++) {
-            Conn c = takeIdle(key);
-            boolean reused = c != null;
-            if (c == null) {
-                c = connect(key, host, port, secure);
-            }
-            try {
-                return exchange(c, host, port, secure, request);
-            } catch (StaleConnection e) {
-                if (!reused || attempt > 0) {
-                    throw new IOException(e.getMessage(), e);
-                }
-            }
+        return http1.send(key, host, port, secure, request, maxResponseSize, connectTimeout);
+    }
+
+    /**
+     * Checks that a call that suspends comes from a fiber of the client's loop, on an open client.
+     *
+     * @param method the public method, for the message
+     * @throws IllegalStateException if not
+     */
+    private void checkCaller(String method) {
+        if (!loop.inLoop() || Fiber.currentOrNull() == null) {
+            throw new IllegalStateException("HttpClient." + method + "() must be called from a fiber of loop '" + loop.name()
+                    + "': spawn one with Fibers.spawn(loop, ...)");
+        }
+        if (closed) {
+            throw new IllegalStateException("the HttpClient is closed");
         }
     }
 
-    private Response exchange(Conn c, String host, int port, boolean secure, Request request) throws IOException {
-        URI uri = request.uri;
-        String target = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
-                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
-        DefaultFullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(request.method), target,
-                request.body == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(request.body));
-        HttpHeaders hs = r.headers();
-        boolean defaultPort = port == (secure ? 443 : 80);
-        hs.set(HttpHeaderNames.HOST, defaultPort ? host : host + ":" + port);
-        for (int i = 0; i < request.headers.size(); i += 2) {
-            hs.add(request.headers.get(i), request.headers.get(i + 1));
-        }
-        if (request.body != null || request.method.equals("POST") || request.method.equals("PUT")) {
-            hs.set(HttpHeaderNames.CONTENT_LENGTH, request.body == null ? 0 : request.body.length);
-        }
-        Response res;
-        boolean ok = false;
-        try {
-            c.io().write(r);
-            res = request.timeout == null ? receive(c) : Fibers.withTimeout(request.timeout, () -> receive(c));
-            ok = true;
-        } finally {
-            if (!ok) {
-                discard(c); // a failure, timeout or cancellation: the connection is in an unknown state
-            }
-        }
-        if (res.keepAlive && c.io().isOpen() && !closed) {
-            idle.computeIfAbsent(c.key(), k -> new ArrayDeque<>()).addLast(c);
-        } else {
-            discard(c);
-        }
-        return res;
-    }
-
-    /** Reads the response to the request just written. */
-    private static Response receive(Conn c) throws IOException {
-        HttpObject msg = c.io().read();
-        if (msg == null) {
-            throw new StaleConnection("the server closed the connection before responding", null);
-        }
-        if (!(msg instanceof FullHttpResponse full)) {
-            ReferenceCountUtil.release(msg);
-            throw new IOException("unexpected message from the server: " + msg.getClass().getSimpleName());
-        }
-        try {
-            if (!full.decoderResult().isSuccess()) {
-                throw new IOException("malformed response: " + full.decoderResult().cause(), full.decoderResult().cause());
-            }
-            return new Response(full.status().code(), full.headers().entries(), ByteBufUtil.getBytes(full.content()),
-                    HttpUtil.isKeepAlive(full), HttpUtil.getCharset(full, StandardCharsets.UTF_8), "HTTP/1.1");
-        } finally {
-            full.release();
-        }
-    }
-
-    private Conn takeIdle(String key) {
-        ArrayDeque<Conn> q = idle.get(key);
-        if (q == null) {
-            return null;
-        }
-        Conn c;
-        while ((c = q.pollLast()) != null) {
-            if (c.io().isOpen()) {
-                return c;
-            }
-            discard(c);
-        }
-        return null;
-    }
-
-    private void discard(Conn c) {
-        all.remove(c);
-        c.io().close();
+    /** {@return whether {@link #close()} was called} */
+    boolean closed() {
+        return closed;
     }
 
     /** An HTTP/2 connection that ALPN turned into HTTP/1.1: kept for the HTTP/1.1 exchanges. */
-    @SuppressWarnings("unchecked")
     void adoptHttp1(String key, MessageConnection<?, ?> io) {
-        Conn c = new Conn(key, (MessageConnection<HttpObject, Object>) io);
-        all.add(c);
-        idle.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(c);
+        http1.adopt(key, io);
     }
 
     /** The TLS context; for HTTP/2 without a context of the user's, the default one offering h2 by ALPN. */
@@ -332,20 +235,6 @@ public final class HttpClient implements AutoCloseable {
             }
         }
         return tls;
-    }
-
-    /** Connects, with TLS when {@code secure} (then returns once the handshake succeeded). */
-    private Conn connect(String key, String host, int port, boolean secure) throws IOException {
-        TcpOptions options = TcpOptions.defaults();
-        if (secure) {
-            options = options.withTls(tlsContext());
-        }
-        int max = maxResponseSize;
-        MessageConnection<HttpObject, Object> io = Tcp.connectMessages(host, port, connectTimeout, options,
-                p -> p.addLast(new HttpClientCodec(), new HttpObjectAggregator(max)));
-        Conn c = new Conn(key, io);
-        all.add(c);
-        return c;
     }
 
     /**
@@ -385,13 +274,7 @@ public final class HttpClient implements AutoCloseable {
     public WebSocket webSocket(Request request, WebSocketOptions options) throws IOException {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(options, "options");
-        if (!loop.inLoop() || Fiber.currentOrNull() == null) {
-            throw new IllegalStateException("HttpClient.webSocket() must be called from a fiber of loop '" + loop.name()
-                    + "': spawn one with Fibers.spawn(loop, ...)");
-        }
-        if (closed) {
-            throw new IllegalStateException("the HttpClient is closed");
-        }
+        checkCaller("webSocket");
         Duration limit = request.timeout != null ? request.timeout : connectTimeout;
         WsConnection ws = WsClient.connect(loop, request.uri, request.headers, options, limit, this);
         webSockets.add(ws);
@@ -409,19 +292,7 @@ public final class HttpClient implements AutoCloseable {
         if (http2 != null) {
             http2.close();
         }
-        for (Conn c : List.copyOf(all)) {
-            discard(c);
-        }
-        idle.clear();
-    }
-
-    /** A connection closed before the response began: retried once on a fresh connection. */
-    private static final class StaleConnection extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        StaleConnection(String message, Throwable cause) {
-            super(message, cause);
-        }
+        http1.close();
     }
 
     /** A request to send: method, absolute {@code http://} or {@code https://} URI, headers, optional body and timeout. */
@@ -556,6 +427,11 @@ public final class HttpClient implements AutoCloseable {
             this.body = body;
             this.keepAlive = keepAlive;
             this.charset = charset;
+        }
+
+        /** {@return whether the server keeps the connection open for another request} */
+        boolean keepAlive() {
+            return keepAlive;
         }
 
         /** {@return the protocol that carried it: {@code HTTP/1.1} or {@code HTTP/2.0}} */

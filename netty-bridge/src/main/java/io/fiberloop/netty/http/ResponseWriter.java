@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -17,6 +18,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Turns a handler's {@link HttpResponse} into what goes on the wire: the status line and headers
@@ -180,6 +182,26 @@ final class ResponseWriter {
         } else {
             h.set(HttpHeaderNames.CONNECTION, value);
         }
+    }
+
+    /**
+     * The answer to a request refused before it became an exchange (a malformed or over-limit
+     * head, a request timeout): {@code status} with {@code message} as plain text. Its loop.
+     *
+     * @param close whether the connection closes after it ({@code Connection: close})
+     * @return the whole response, for Netty's encoder (or the HTTP/2 frames it becomes)
+     */
+    FullHttpResponse refusal(int status, String message, boolean close) {
+        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+        HttpHeaders h = new DefaultHttpHeaders();
+        h.set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=UTF-8");
+        h.set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        if (close) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        h.set(HttpHeaderNames.DATE, date());
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(body), h,
+                EmptyHttpHeaders.INSTANCE);
     }
 
     /** The {@code Date} header's value, recomputed once a second. Its loop. */

@@ -4,10 +4,8 @@ import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
 import io.fiberloop.fiber.channel.Channel;
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.TimerHandle;
 import io.fiberloop.netty.internal.ChannelCore;
 import io.fiberloop.netty.internal.Outbound;
-import io.fiberloop.netty.internal.Parking;
 import io.fiberloop.netty.internal.QueuedOps;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -27,7 +25,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
@@ -48,8 +45,13 @@ import java.util.function.BooleanSupplier;
  * Reads are demand-driven: the next is asked while fewer than {@link #READ_AHEAD_BYTES} of whole
  * messages wait for the fiber, at the end of each read (on io_uring from the queued operations).
  *
+ * <h2>Closing</h2>
+ * The closing handshake's state (whose close frame went and came, the code and reason, the answer
+ * owed to the peer, the fiber waiting for the peer's close) is a {@link WsClosing}; this class
+ * sends the frames and ends the connection.
+ *
  * <h2>Timers</h2>
- * One lazily re-armed loop timer for the ping interval and the idle timeout.
+ * One lazily re-armed loop timer ({@link LazyTimer}) for the ping interval and the idle timeout.
  *
  * <p>Threading: Netty callbacks and the timer on the owning thread; the {@link WebSocket} methods
  * from fibers of the loop (checked).
@@ -71,25 +73,16 @@ final class WsConnection extends ChannelCore implements WebSocket {
     private long inboxBytes;
     private final WsAssembler assembler;
     /** What {@link #receive()} waits for (one object, not a lambda per wait). */
-    private final BooleanSupplier messageOrClose = () -> !inbox.isEmpty() || this.closeSent;
+    private final BooleanSupplier messageOrClose = () -> !inbox.isEmpty() || this.closing.sent;
 
     /** The next read is asked from the queued operations (see {@link #channelReadComplete}). */
     private boolean readLater;
 
-    // closing
-    private boolean closeSent;
-    private boolean closeReceived;
-    private int closeCode = -1;
-    private String closeReason = "";
-    /** The peer's close is to be answered once the queued writes are out: the code to echo, or 0 for an empty close. */
-    private int replyCode = -1;
-    private Thread closer;
-    private boolean closeWaitOver;
-    private final Runnable closeWaitTimeout = this::onCloseWaitTimeout;
+    /** The closing handshake. */
+    private final WsClosing closing = new WsClosing();
 
     // the timer
-    private final Runnable onTimer = this::onTimer;
-    private TimerHandle timer;
+    private final LazyTimer timer = new LazyTimer(loop, this::onTimer);
     private long lastRead;
     private long lastPing;
 
@@ -147,10 +140,10 @@ final class WsConnection extends ChannelCore implements WebSocket {
             queue.delivered(f.content().readableBytes()); // the client's pipeline counts raw bytes ahead of its codecs
         }
         lastRead = loop.now();
-        if (closeReceived || inactive) {
+        if (closing.received || inactive) {
             f.release();
         } else if (f instanceof PingWebSocketFrame) {
-            if (!closeSent && ch.isWritable()) {
+            if (!closing.sent && ch.isWritable()) {
                 ctx.writeAndFlush(new PongWebSocketFrame(f.content()));
             } else {
                 f.release(); // answering only while the peer reads keeps a ping flood from growing the output
@@ -159,7 +152,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
             f.release();
         } else if (f instanceof CloseWebSocketFrame c) {
             onPeerClose(c);
-        } else if (closeSent) {
+        } else if (closing.sent) {
             f.release(); // after our close frame, data is dropped
         } else {
             onData(f);
@@ -178,22 +171,17 @@ final class WsConnection extends ChannelCore implements WebSocket {
     }
 
     private void onPeerClose(CloseWebSocketFrame c) {
-        closeReceived = true;
         int code = c.statusCode();
         String reason = c.reasonText();
         c.release();
         assembler.release();
-        if (!closeSent) {
-            closeSent = true;
-            closeCode = code < 0 ? NO_STATUS : code;
-            closeReason = reason == null ? "" : reason;
-            replyCode = code < 0 ? 0 : code;
+        if (closing.peerClosed(code, reason)) {
             scheduleOps(); // answered once the writes queued before it are out (afterWrites)
         } else if (!client) {
             Outbound.afterFlushed(ch, ch::close); // our close was answered: the server ends the connection
         }
         wakeReader();
-        wake(closer);
+        closing.wakeCloser();
     }
 
     /** Answers the peer's close after the queued writes; asks for the next read. Owning thread. */
@@ -205,14 +193,14 @@ final class WsConnection extends ChannelCore implements WebSocket {
                 ch.read();
             }
         }
-        int code = replyCode;
+        int code = closing.replyCode;
         if (code >= 0 && !inactive) {
-            replyCode = -1;
+            closing.replyCode = -1;
             ctx.writeAndFlush(code == 0 ? new CloseWebSocketFrame() : new CloseWebSocketFrame(code, ""));
             if (!client) {
                 Outbound.afterFlushed(ch, ch::close);
             } else {
-                forceCloseLater();
+                WsClosing.endLater(loop, ch, options.closeTimeout());
             }
         }
     }
@@ -220,19 +208,14 @@ final class WsConnection extends ChannelCore implements WebSocket {
     /** Closes because of the peer: sends {@code code} (this side's close), drops the input, ends the connection. Owning thread. */
     private void protocolClose(int code, String reason) {
         assembler.release();
-        if (!closeSent) {
-            closeSent = true;
-            closeCode = code;
-            closeReason = reason;
-            if (!inactive) {
-                ctx.writeAndFlush(new CloseWebSocketFrame(code, reason));
-            }
+        if (closing.start(code, reason) && !inactive) {
+            ctx.writeAndFlush(new CloseWebSocketFrame(code, reason));
         }
         if (!inactive) {
             Outbound.afterFlushed(ch, ch::close);
         }
         wakeReader();
-        wake(closer);
+        closing.wakeCloser();
     }
 
     @Override
@@ -266,7 +249,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
     }
 
     private boolean wantsInput() {
-        return !inactive && !closedLocally && !closeReceived;
+        return !inactive && !closedLocally && !closing.received;
     }
 
     @Override
@@ -274,14 +257,10 @@ final class WsConnection extends ChannelCore implements WebSocket {
         if (cause instanceof CorruptedWebSocketFrameException bad) {
             // Netty's decoder or UTF-8 validator sent the close frame and closes the connection
             assembler.release();
-            if (!closeSent) {
-                closeSent = true;
-                closeCode = bad.closeStatus().code();
-                closeReason = bad.getMessage() == null ? bad.closeStatus().reasonText() : bad.getMessage();
-            }
-            Dispatcher.log.debug("WebSocket {}: the peer broke the protocol, closed with {}: {}", ch, closeCode, closeReason);
+            closing.start(bad.closeStatus().code(), bad.getMessage() == null ? bad.closeStatus().reasonText() : bad.getMessage());
+            Dispatcher.log.debug("WebSocket {}: the peer broke the protocol, closed with {}: {}", ch, closing.code, closing.reason);
             wakeReader();
-            wake(closer);
+            closing.wakeCloser();
             return;
         }
         if (cause instanceof DecompressionException || cause.getCause() instanceof DecompressionException) {
@@ -296,14 +275,9 @@ final class WsConnection extends ChannelCore implements WebSocket {
 
     @Override
     protected void onInactive() {
-        if (closeCode < 0) {
-            closeCode = ABNORMAL_CLOSURE;
-            closeReason = failure != null ? failure.getMessage() : "the connection ended without a close frame";
-        }
-        closeSent = true;
-        cancelTimer();
+        closing.ended(failure != null ? failure.getMessage() : "the connection ended without a close frame");
+        timer.cancel();
         assembler.release();
-        wake(closer);
         Runnable r = onEnd;
         onEnd = null;
         if (r != null) {
@@ -329,25 +303,17 @@ final class WsConnection extends ChannelCore implements WebSocket {
             next = Math.min(next, lastRead + idle);
         }
         if (next != Long.MAX_VALUE && !inactive) {
-            timer = loop.scheduleAt(onTimer, next);
-        }
-    }
-
-    private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel();
-            timer = null;
+            timer.armBy(next);
         }
     }
 
     private void onTimer() {
-        timer = null;
         if (inactive || closedLocally) {
             return;
         }
         long now = loop.now();
         long idle = options.idleTimeout().toNanos();
-        if (idle > 0 && now - lastRead >= idle && !closeSent) {
+        if (idle > 0 && now - lastRead >= idle && !closing.sent) {
             Dispatcher.log.debug("WebSocket {} idle for {}: closing", ch, options.idleTimeout());
             protocolClose(GOING_AWAY, "idle timeout");
             return;
@@ -355,20 +321,11 @@ final class WsConnection extends ChannelCore implements WebSocket {
         long ping = options.pingInterval().toNanos();
         if (ping > 0 && now - lastPing >= ping) {
             lastPing = now;
-            if (!closeSent && ch.isWritable()) {
+            if (!closing.sent && ch.isWritable()) {
                 ctx.writeAndFlush(new PingWebSocketFrame(Unpooled.EMPTY_BUFFER));
             }
         }
         armTimer();
-    }
-
-    /** The client waits for the server to end the connection after the closing handshake, but not forever. */
-    private void forceCloseLater() {
-        loop.schedule(() -> {
-            if (ch.isOpen()) {
-                ch.close();
-            }
-        }, options.closeTimeout());
     }
 
     // ------------------------------------------------------------------ the fibers' side
@@ -405,7 +362,7 @@ final class WsConnection extends ChannelCore implements WebSocket {
                 }
                 return m;
             }
-            if (closeSent || closeReceived || inactive || closedLocally || failure != null) {
+            if (closing.sent || closing.received || inactive || closedLocally || failure != null) {
                 return null;
             }
             requestRead();
@@ -447,9 +404,9 @@ final class WsConnection extends ChannelCore implements WebSocket {
     }
 
     private void sendFrame(WebSocketFrame f) throws IOException {
-        if (closeSent || closeReceived) {
+        if (closing.sent || closing.received) {
             f.release();
-            throw new IOException("the WebSocket " + this + " is closed (" + closeCode + (closeReason.isEmpty() ? "" : " " + closeReason) + ")");
+            throw new IOException("the WebSocket " + this + " is closed (" + closing + ")");
         }
         send(f);
         drain();
@@ -463,11 +420,13 @@ final class WsConnection extends ChannelCore implements WebSocket {
     @Override
     public void close(int code, String reason) {
         checkLoop("close()");
-        validateClose(code, reason);
+        WsClosing.validate(code, reason);
         startClose(code, reason);
         try {
             Fibers.nonCancellable(() -> {
-                awaitPeerClose();
+                if (!inactive && !closedLocally) {
+                    closing.awaitPeer(loop, options.closeTimeout());
+                }
                 return null;
             });
         } catch (InterruptedIOException e) {
@@ -478,41 +437,15 @@ final class WsConnection extends ChannelCore implements WebSocket {
 
     /** Sends the close frame, once; does not wait. A fiber of the loop. */
     void startClose(int code, String reason) {
-        if (closeSent || inactive || closedLocally) {
+        if (inactive || closedLocally || !closing.start(code, reason)) {
             return;
         }
-        closeSent = true;
-        closeCode = code;
-        closeReason = reason;
         try {
             send(new CloseWebSocketFrame(code, reason));
         } catch (IOException e) {
             Dispatcher.log.debug("WebSocket {}: the close frame could not be sent: {}", this, e.toString());
         }
         wakeReader(); // a receiving fiber sees the connection closing
-    }
-
-    /** Waits (not cancellable, at most the close timeout) until the peer's close frame arrived or the connection ended. */
-    private void awaitPeerClose() throws InterruptedIOException {
-        if (closeReceived || inactive || closedLocally || closer != null) {
-            return;
-        }
-        closer = Thread.currentThread();
-        closeWaitOver = false;
-        TimerHandle t = Parking.wakeAfter(loop, closeWaitTimeout, options.closeTimeout());
-        try {
-            while (!closeReceived && !inactive && !closeWaitOver) {
-                Parking.parkChecked("a WebSocket close");
-            }
-        } finally {
-            closer = null;
-            t.cancel();
-        }
-    }
-
-    private void onCloseWaitTimeout() {
-        closeWaitOver = true;
-        wake(closer);
     }
 
     /** Ends the TCP connection after the closing handshake (or its timeout). A fiber of the loop. */
@@ -533,30 +466,19 @@ final class WsConnection extends ChannelCore implements WebSocket {
         }
     }
 
-    private static void validateClose(int code, String reason) {
-        Objects.requireNonNull(reason, "reason");
-        boolean ok = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-        if (!ok) {
-            throw new IllegalArgumentException("close code " + code + " may not be sent: use 1000..1003, 1007..1014 or 3000..4999");
-        }
-        if (reason.getBytes(StandardCharsets.UTF_8).length > 123) {
-            throw new IllegalArgumentException("a close reason is at most 123 bytes in UTF-8");
-        }
-    }
-
     @Override
     public boolean isOpen() {
-        return installed && !closeSent && !closeReceived && !inactive && !closedLocally;
+        return installed && !closing.sent && !closing.received && !inactive && !closedLocally;
     }
 
     @Override
     public int closeCode() {
-        return isOpen() ? -1 : closeCode;
+        return isOpen() ? -1 : closing.code;
     }
 
     @Override
     public String closeReason() {
-        return closeReason;
+        return closing.reason;
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.fiberloop.netty.internal;
 
 import io.fiberloop.fiber.internal.Strand;
 import io.fiberloop.loop.EventLoop;
-import io.fiberloop.loop.TimerHandle;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -11,8 +10,6 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -33,10 +30,12 @@ import java.util.function.BooleanSupplier;
  *       flush. Code already on Netty's owning thread (a Netty handler) writes directly.</li>
  *   <li><b>Backpressure.</b> {@link #flush()} waits until the queued writes reached Netty;
  *       {@link #drain()} returns at once while little waits to go out, else waits while the channel
- *       is not writable (asyncio's {@code drain}).</li>
+ *       is not writable (asyncio's {@code drain}). The queue, its write and flush counts and the
+ *       waiting writer are the connection's {@link Outbox}.</li>
  *   <li><b>Read waits.</b> {@link #awaitReadable} suspends the reading fiber until the
  *       subclass's condition holds, the connection fails or closes, or a timeout expires (one loop
- *       timer per wait, a wake-up: {@code EventLoop.scheduleWake}).</li>
+ *       timer per wait, a wake-up: {@code EventLoop.scheduleWake}). The waiting reader and its
+ *       timeout are the connection's {@link ReadWait}.</li>
  *   <li><b>Demand-driven reads.</b> Channels run with auto-read off; {@link #requestRead()} asks
  *       Netty for one read, from a fiber (queued) or from Netty's side (at once).</li>
  *   <li><b>Closing.</b> {@link #close()} and {@link #shutdownOutput()} are queued too, and wait
@@ -50,31 +49,16 @@ import java.util.function.BooleanSupplier;
  * channel's loop, checked by the public methods of the subclasses ({@link #checkLoop}).
  */
 public abstract class ChannelCore extends ChannelInboundHandlerAdapter implements QueuedOps {
-    /**
-     * {@code drain()} returns without flushing while fewer than this many messages are queued (and
-     * their bytes are below the high-water mark): decoded messages count no bytes until encoded,
-     * so without it a loop of write-and-drain would never yield.
-     */
-    static final int DRAIN_FREE_MESSAGES = 64;
-
     protected final EventLoop loop;
     protected final QueuedOps.Queue queue;
     protected Channel ch;
     protected ChannelHandlerContext ctx;
 
-    // outbound (fiber side queues, owning thread writes)
-    /** Messages queued by fibers for the owning thread; created by the first (many connections never queue one). */
-    private ArrayDeque<Object> outbox;
-    private long outboxBytes;
-    private long writeSeq;
-    private long flushedSeq;
-    private Thread writer;
-    /** Written straight to Netty (by code on its owning thread) and not flushed yet. */
-    private boolean unflushed;
+    /** The outbound half: fibers queue, the owning thread writes and flushes. */
+    private final Outbox out = new Outbox(this);
 
-    // the reading fiber and its timeout
-    private Thread reader;
-    private boolean readTimedOut;
+    /** The fiber waiting to read, and its timeout. */
+    private final ReadWait reads = new ReadWait(this);
 
     // state
     protected IOException failure;
@@ -122,7 +106,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
      * wakes the fiber waiting in {@link #drain()}. Owning thread.
      */
     protected final void writabilityChanged() {
-        wake(writer);
+        out.wakeWriter();
         if (writable()) {
             onWritable();
         }
@@ -163,8 +147,8 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         if (closedLocally) {
             releaseAll();
         }
-        wake(reader);
-        wake(writer);
+        reads.wake();
+        out.wakeWriter();
     }
 
     /** The channel closed (either side). Owning thread, before the fibers are woken. */
@@ -187,8 +171,8 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         if (failure == null) {
             failure = Failures.recorded(cause);
         }
-        wake(reader);
-        wake(writer);
+        reads.wake();
+        out.wakeWriter();
     }
 
     @Override
@@ -198,14 +182,9 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         }
     }
 
-    /** Unparks {@code t} if there is one. */
-    protected static void wake(Thread t) {
-        Parking.wake(t);
-    }
-
     /** Wakes the fiber waiting in {@link #awaitReadable}, if any. */
     protected final void wakeReader() {
-        wake(reader);
+        reads.wake();
     }
 
     /**
@@ -233,23 +212,11 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
                 c.read();
             }
         }
-        if (outbox != null && !outbox.isEmpty()) {
-            Object m;
-            while ((m = outbox.pollFirst()) != null) {
-                writeOut(m);
-            }
-            outboxBytes = 0;
-            unflushed = true;
-        }
-        if (unflushed) { // queued just now, or written straight to Netty by send()
-            unflushed = false;
+        if (out.writeQueued()) { // queued just now, or written straight to Netty by send()
             flushChannel(c);
             noteOutbound(inNetty());
         }
-        if (flushedSeq != writeSeq) {
-            flushedSeq = writeSeq;
-            wake(writer);
-        }
+        out.flushed();
         afterWrites();
         if (wantShutdownOutput) {
             wantShutdownOutput = false;
@@ -320,16 +287,12 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
     public void dropQueued() {
         queued = false; // as after a run: a later operation queues it again, and is dropped (released) too
         releaseAll();
-        wake(writer);
+        out.wakeWriter();
     }
 
     /** Releases every message still held (the outbox, and what the subclass holds). Carrier only. */
     protected void releaseAll() {
-        Object m;
-        while (outbox != null && (m = outbox.pollFirst()) != null) {
-            ReferenceCountUtil.release(m);
-        }
-        outboxBytes = 0;
+        out.release();
         releaseInbound();
     }
 
@@ -378,31 +341,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
      * @throws InterruptedIOException if the fiber is interrupted
      */
     protected final boolean awaitReadable(BooleanSupplier ready, long timeoutNanos, String what) throws InterruptedIOException {
-        Thread me = Thread.currentThread();
-        if (reader != null && reader != me) {
-            throw new IllegalStateException("another fiber (" + reader.getName() + ") is already reading from " + this
-                    + ": only one fiber may read a connection at a time");
-        }
-        Strand strand = requireFiber(what);
-        reader = me;
-        TimerHandle timer = timeoutNanos > 0 ? strand.scheduleWake(this::onReadTimeout, Duration.ofNanos(timeoutNanos)) : null;
-        readTimedOut = false;
-        try {
-            while (!ready.getAsBoolean() && failure == null && !closedLocally && !inactive && !readTimedOut) {
-                Parking.parkChecked(strand, noun());
-            }
-            return !readTimedOut || ready.getAsBoolean();
-        } finally {
-            reader = null;
-            if (timer != null) {
-                timer.cancel();
-            }
-        }
-    }
-
-    private void onReadTimeout() {
-        readTimedOut = true;
-        wake(reader);
+        return reads.await(ready, timeoutNanos, what);
     }
 
     // ------------------------------------------------------------------ writing
@@ -430,16 +369,10 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
             // Netty's owning thread (a handler running inline on the loop's work fiber): straight to
             // Netty; the flush waits for the driver's next poll, which begins with the queued operations
             writeOut(msg);
-            unflushed = true;
+            out.wroteStraight();
         } else {
-            if (outbox == null) {
-                outbox = new ArrayDeque<>(4);
-            }
-            outbox.addLast(msg);
-            outboxBytes += n;
-            noteOutbound(outboxBytes);
+            noteOutbound(out.add(msg, n));
         }
-        writeSeq++;
         onWrite();
         scheduleOps();
     }
@@ -452,7 +385,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
      * @return whether {@link #writeOut} may be called at once
      */
     protected final boolean canWriteNow() {
-        return (outbox == null || outbox.isEmpty()) && ch.eventLoop().inEventLoop();
+        return out.isEmpty() && ch.eventLoop().inEventLoop();
     }
 
     /** A write was queued (for an idle timer's activity). Carrier only. */
@@ -483,69 +416,18 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
      * @throws IOException if the connection failed or closed first
      */
     public void flush() throws IOException {
-        long target = writeSeq;
-        if (flushedSeq - target >= 0) {
-            checkFailure();
-            return;
-        }
-        Strand strand = enterWriter("flush");
-        try {
-            while (flushedSeq - target < 0 && failure == null && !inactive && !closedLocally) {
-                Parking.parkChecked(strand, noun());
-            }
-        } finally {
-            writer = null;
-        }
-        checkFailure();
-        if (flushedSeq - target < 0) {
-            throw new IOException("connection " + this + " closed before its writes were flushed");
-        }
+        out.awaitFlushed();
     }
 
     /**
      * Backpressure: returns at once while little waits to go out (below the high-water mark and
-     * fewer than {@value #DRAIN_FREE_MESSAGES} messages), else flushes and waits while the channel
-     * is not writable. A fiber of the loop.
+     * fewer than {@value Outbox#DRAIN_FREE_MESSAGES} messages), else flushes and waits while the
+     * channel is not writable. A fiber of the loop.
      *
      * @throws IOException if the connection failed or closed first
      */
     public void drain() throws IOException {
-        Channel c = ch;
-        long waiting = outboxBytes + inNetty();
-        if (waiting <= c.config().getWriteBufferHighWaterMark() && (outbox == null || outbox.size() < DRAIN_FREE_MESSAGES)
-                && writable() && active()) {
-            // below the high-water mark: the writes go out with this turn's flush, as asyncio's drain()
-            checkFailure();
-            return;
-        }
-        flush();
-        if (writable() || !active()) {
-            checkFailure();
-            return;
-        }
-        Strand strand = enterWriter("drain");
-        try {
-            while (!writable() && active() && failure == null && !closedLocally) {
-                Parking.parkChecked(strand, noun());
-            }
-        } finally {
-            writer = null;
-        }
-        checkFailure();
-        if (!active() && !writable()) {
-            throw new IOException("connection " + this + " closed while draining");
-        }
-    }
-
-    private Strand enterWriter(String what) {
-        Thread me = Thread.currentThread();
-        if (writer != null && writer != me) {
-            throw new IllegalStateException("another fiber (" + writer.getName() + ") is already waiting to write on " + this
-                    + ": only one fiber may write a connection at a time");
-        }
-        Strand s = requireFiber(what);
-        writer = me;
-        return s;
+        out.drain();
     }
 
     /**
@@ -581,8 +463,8 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         releaseInbound();
         wantClose = true;
         scheduleOps();
-        wake(reader);
-        wake(writer);
+        reads.wake();
+        out.wakeWriter();
     }
 
     /** This side is closing the connection. Carrier only, before the inbound is released. */
@@ -601,8 +483,8 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         }
         wantClose = true;
         scheduleOps();
-        wake(reader);
-        wake(writer);
+        reads.wake();
+        out.wakeWriter();
     }
 
     /** {@return whether the connection is open on both sides and has not failed} */
@@ -635,7 +517,13 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
         return "a connection";
     }
 
-    private Strand requireFiber(String what) {
+    /**
+     * {@return the calling fiber's strand}
+     *
+     * @param what the operation that would suspend, for the message
+     * @throws IllegalStateException if the caller is not a fiber
+     */
+    final Strand requireFiber(String what) {
         Strand s = Strand.currentOrNull();
         if (s == null) {
             throw new IllegalStateException(kind() + "." + what + "() would suspend a loop callback or Netty handler, which must not block: "
@@ -646,7 +534,7 @@ public abstract class ChannelCore extends ChannelInboundHandlerAdapter implement
 
     /** {@return bytes queued here and not yet written to Netty. Carrier only.} */
     protected final long outboxBytes() {
-        return outboxBytes;
+        return out.bytes();
     }
 
     /** {@return bytes in Netty's outbound buffer, written but not yet taken by the socket (0 before registration or after close). Carrier only.} */
