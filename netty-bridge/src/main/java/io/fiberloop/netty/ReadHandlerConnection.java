@@ -301,9 +301,14 @@ final class ReadHandlerConnection extends ConnectionImpl implements Callable<Voi
         return null;
     }
 
-    /** {@return whether input waits, unread and with no call, for the writes to drain (tests)} Carrier. */
+    /**
+     * {@return whether the connection is held back by its writes (tests): no call queued or
+     * running, no read asked for, and the writes backed up} Input may wait in the inbox or not:
+     * when the call that backed the writes up took the last buffer, nothing waits, and the
+     * connection still reads nothing until the writes drain. Carrier.
+     */
     boolean heldBackByWrites() {
-        return !inbox.isEmpty() && call == null && !callsQueued && !running && !readRequested && writesBackedUp();
+        return call == null && !callsQueued && !running && !readRequested && writesBackedUp();
     }
 
     /** A call threw: logged as a connection handler's failure is, and the connection ends. */
