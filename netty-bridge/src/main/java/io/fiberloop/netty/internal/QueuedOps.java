@@ -5,8 +5,8 @@ import io.netty.channel.IoEventLoop;
 /**
  * A connection's operations that must run on Netty's owning thread (write and flush, ask for a
  * read, finish a request, close...), queued by the connection's fibers on the loop's I/O driver.
- * The driver runs them at the start of its next poll, before Netty's I/O (or, on io_uring, at
- * the end of the current slice), so the writes a fiber makes within one turn go out in one flush.
+ * The driver runs them at the start of its next poll, before Netty's I/O (or at the end of
+ * the current slice on io_uring and epoll), so the writes a fiber makes within one turn go out in one flush.
  * A connection queues itself once and keeps its own "queued" flag. Both packages' connections
  * (TCP, UDP and message connections; the HTTP server's) use this one queue. Not exported: the
  * module's own plumbing.
