@@ -168,7 +168,7 @@ final class Outbox {
             c.checkFailure();
             return;
         }
-        awaitFlushed();
+        c.flush(); // the core's, which a subclass may override (on Netty's thread: flush at once, without waiting)
         if (c.writable() || !c.active()) {
             c.checkFailure();
             return;
