@@ -31,8 +31,9 @@ import java.util.concurrent.Future;
  * }
  *
  * <h2>Threading</h2>
- * Methods that suspend ({@code await}, {@code sleep}, {@code yieldNow}, {@code withTimeout},
- * {@code awaitAll}, {@code joinAll}, {@code awaitAny}) must be called from a fiber; on a plain thread
+ * Methods that suspend ({@code await}, {@code sleep}, {@code yieldNow}, {@code awaitAll},
+ * {@code joinAll}, {@code awaitAny}) and the scopes ({@code withTimeout},
+ * {@code withTimeoutOrNull}, {@code nonCancellable}) must be called from a fiber; on a plain thread
  * {@code await} and {@code sleep} block that thread instead, and in a loop callback (a task
  * submitted with {@code execute}, or a timer) they throw {@link IllegalStateException}, because a
  * callback must not block its loop. {@link #spawn(EventLoop, Callable)} is safe from any thread.
@@ -64,12 +65,15 @@ public final class Fibers {
     }
 
     /**
-     * Starts a named task on the current loop.
+     * Starts a named task on the current loop, as {@link #spawn(Callable)}.
+     *
+     * <p>Threading: on a loop (a fiber or a loop callback).
      *
      * @param name the task's (and its fiber's) name; {@code null} for a generated one
      * @param body the task's work
      * @param <T> its result type
      * @return the task
+     * @throws IllegalStateException if not on a loop that hosts fibers
      */
     public static <T> Task<T> spawn(String name, Callable<T> body) {
         Objects.requireNonNull(body, "body");
@@ -328,6 +332,8 @@ public final class Fibers {
     /**
      * Throws {@link CancelledException} if the calling fiber has been cancelled or a deadline has
      * expired: a cancellation point for long computations that never suspend.
+     *
+     * <p>Threading: any thread; it does nothing outside a fiber.
      */
     public static void checkCancelled() {
         Strand me = Strand.currentOrNull();
@@ -343,12 +349,15 @@ public final class Fibers {
      * returned by then, it is cancelled at its suspension point, and once it has unwound this throws
      * {@link FiberTimeoutException}. Scopes nest; an inner scope never extends an outer deadline.
      *
+     * <p>Threading: a fiber.
+     *
      * @param timeout the time allowed
      * @param body the work
      * @param <T> its result type
      * @param <X> what it may throw
      * @return what {@code body} returned
      * @throws FiberTimeoutException if the deadline expired first
+     * @throws IllegalStateException if not called from a fiber
      * @throws X what {@code body} threw
      */
     public static <T, X extends Throwable> T withTimeout(Duration timeout, FiberCallable<T, X> body) throws X {
@@ -364,11 +373,14 @@ public final class Fibers {
     /**
      * As {@link #withTimeout}, but returns {@code null} when the deadline expires.
      *
+     * <p>Threading: a fiber.
+     *
      * @param timeout the time allowed
      * @param body the work
      * @param <T> its result type
      * @param <X> what it may throw
      * @return what {@code body} returned, or {@code null} on timeout
+     * @throws IllegalStateException if not called from a fiber
      * @throws X what {@code body} threw
      */
     public static <T, X extends Throwable> T withTimeoutOrNull(Duration timeout, FiberCallable<T, X> body) throws X {
@@ -381,10 +393,13 @@ public final class Fibers {
      * scopes (trio's shielded cancel scope, kotlinx's {@code NonCancellable}): for cleanup that must
      * suspend, such as closing a connection politely. Deadlines set inside the body still apply.
      *
+     * <p>Threading: a fiber.
+     *
      * @param body the work
      * @param <T> its result type
      * @param <X> what it may throw
      * @return what {@code body} returned
+     * @throws IllegalStateException if not called from a fiber
      * @throws X what {@code body} threw
      */
     public static <T, X extends Throwable> T nonCancellable(FiberCallable<T, X> body) throws X {

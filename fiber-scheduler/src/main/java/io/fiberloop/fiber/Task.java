@@ -321,6 +321,7 @@ public final class Task<T> implements Future<T> {
 
     /**
      * The result of a task that has completed successfully, without waiting.
+     * <p>Threading: any thread.
      *
      * @return the result
      * @throws IllegalStateException if the task is not done, failed or was cancelled
@@ -361,6 +362,7 @@ public final class Task<T> implements Future<T> {
 
     /**
      * Waits for the task and returns its result (see the table in {@link Task}).
+     * <p>Threading: a fiber (suspends it) or a plain thread (blocks it); not a loop callback.
      *
      * @return the result
      * @throws CancelledException if the task was cancelled, or the calling fiber is cancelled while waiting
@@ -407,6 +409,7 @@ public final class Task<T> implements Future<T> {
     /**
      * Waits for the task, with the checked exceptions of {@code Future.get} (see the table in
      * {@link Task}).
+     * <p>Threading: a fiber (suspends it) or a plain thread (blocks it); not a loop callback.
      *
      * @return the result
      * @throws CancelledException if the task was cancelled, or the calling fiber is cancelled while waiting
@@ -513,6 +516,7 @@ public final class Task<T> implements Future<T> {
      * Completing, obtruding or cancelling it throws {@link UnsupportedOperationException}: only the
      * task's fiber completes the task, and {@link #cancel()} cancels it. Stages derived from it
      * ({@code thenApply}, ...) are ordinary futures. The same view every time.
+     * <p>Threading: any thread.
      *
      * @return the view
      */

@@ -34,8 +34,10 @@ import java.time.Duration;
  * As {@link Connection}: reads are demand-driven (a socket read is asked for only when the fiber
  * wants a message and none is decoded yet; a decoder that needs more bytes asks for the next read
  * itself); writes made within one turn of the loop are flushed together; {@link #drain()} waits
- * while the peer is slow; every method must be called from a fiber of the connection's loop; one
- * fiber may read while another writes. A decoder's exception fails the connection: the next call
+ * while the peer is slow; the methods that read, write, flush, drain, close or set timeouts must be
+ * called from a fiber of the connection's loop (they throw {@link IllegalStateException}
+ * elsewhere), while {@link #isOpen()}, the addresses and {@link #channel()} may be called from any
+ * thread; one fiber may read while another writes. A decoder's exception fails the connection: the next call
  * throws it as an {@link IOException} (its cause is the decoder's exception).
  *
  * @param <I> the type of the messages read (what the last decoder emits)
@@ -87,13 +89,13 @@ public interface MessageConnection<I, O> extends AutoCloseable {
     @Override
     void close();
 
-    /** {@return whether the connection is open (not closed either side, not failed)} */
+    /** {@return whether the connection is open (not closed either side, not failed)} Threading: any thread. */
     boolean isOpen();
 
-    /** {@return the peer's address} */
+    /** {@return the peer's address} Threading: any thread. */
     SocketAddress remoteAddress();
 
-    /** {@return this side's address} */
+    /** {@return this side's address} Threading: any thread. */
     SocketAddress localAddress();
 
     /**
@@ -114,8 +116,10 @@ public interface MessageConnection<I, O> extends AutoCloseable {
 
     /**
      * The Netty channel, to inspect it or to allocate buffers ({@code channel().alloc()}). Do not
-     * read or write through it from a fiber (use this interface): its handlers run on Netty's
-     * thread, and a channel call from a fiber becomes a Netty task.
+     * read or write through it from a fiber (use this interface): the connection's own handler
+     * runs on the loop's work fiber, and a channel call from another fiber becomes a Netty task
+     * that bypasses the connection's queue, its flushes and its backpressure.
+     * <p>Threading: any thread.
      *
      * @return the channel
      */

@@ -104,6 +104,7 @@ public final class Tcp {
     /**
      * As {@link #connect(String, int, Duration, PipelineInitializer)}, with options (the TLS
      * handler, if any, goes before {@code pipeline}'s handlers).
+     * <p>Threading: a fiber of a loop built with the Netty driver.
      *
      * @param host the host name or address
      * @param port the port
@@ -114,12 +115,13 @@ public final class Tcp {
      * @param <O> the written messages' type
      * @return the open connection; the caller closes it
      * @throws IOException as {@link #connect(String, int, Duration, TcpOptions)}
+     * @throws IllegalStateException if not called from a fiber of a loop built with the Netty driver
      */
     @SuppressWarnings("unchecked")
     public static <I, O> MessageConnection<I, O> connectMessages(String host, int port, Duration timeout, TcpOptions options,
             PipelineInitializer pipeline) throws IOException {
         Objects.requireNonNull(pipeline, "pipeline");
-        NettyIoDriver driver = NettyIoDriver.current("Tcp.connect()");
+        NettyIoDriver driver = NettyIoDriver.current("Tcp.connectMessages()");
         return (MessageConnection<I, O>) open(driver, new MessageConnectionImpl<I, O>(driver), host, port, timeout, options, pipeline);
     }
 

@@ -51,13 +51,15 @@ import org.slf4j.LoggerFactory;
  * Bound on a {@link LoopGroup} ({@link #bind(LoopGroup, String, int, TcpOptions, Handler)}), the
  * server accepts on every loop of the group: with epoll and io_uring each loop binds its own
  * listening socket on the same port with {@code SO_REUSEPORT} and the kernel spreads connections
- * over them; with NIO the first loop accepts and hands the connections out to the loops
+ * over them; with NIO and kqueue the first loop accepts and hands the connections out to the loops
  * round-robin. Either way a connection, its Netty handlers and its fiber live on one loop.
  *
  * <h2>Threading</h2>
- * {@code bind}, {@code bindReads}, {@link #close()} and the accessors are safe from any thread:
- * from a fiber of the loop they suspend that fiber, from any other thread they block. The loop
- * must have been built with the Netty driver ({@link NettyLoops}). A handler runs in fibers of
+ * The {@code bind...} methods that take a loop or a group, {@link #close()} and the accessors are
+ * safe from any thread: from a fiber of the loop they suspend that fiber, from any other thread
+ * they block. Those without a loop bind on the calling fiber's loop, so they need a fiber of a
+ * loop (and throw {@link IllegalStateException} elsewhere). The loop must have been built with the
+ * Netty driver ({@link NettyLoops}). A handler runs in fibers of
  * the server's loop; a read handler's calls on the loop, inline until they suspend.
  */
 public final class TcpServer implements AutoCloseable {
@@ -273,6 +275,7 @@ public final class TcpServer implements AutoCloseable {
     /**
      * As {@link #bind(EventLoop, String, int, PipelineInitializer, MessageHandler)}, with connection
      * options (the TLS handler, if any, goes before {@code pipeline}'s handlers).
+     * <p>Threading: any thread (a fiber of {@code loop} is suspended, another thread blocks).
      *
      * @param loop a loop built with the Netty driver
      * @param host the address to bind
@@ -284,6 +287,7 @@ public final class TcpServer implements AutoCloseable {
      * @param <O> the written messages' type
      * @return the bound server
      * @throws IOException if the address cannot be bound
+     * @throws IllegalStateException if the loop has no Netty driver
      */
     public static <I, O> TcpServer bindMessages(EventLoop loop, String host, int port, TcpOptions options,
             PipelineInitializer pipeline, MessageHandler<I, O> handler) throws IOException {
@@ -293,6 +297,7 @@ public final class TcpServer implements AutoCloseable {
     /**
      * As {@link #bindMessages(EventLoop, String, int, TcpOptions, PipelineInitializer, MessageHandler)},
      * accepting on every loop of {@code group}.
+     * <p>Threading: any thread (a fiber of a loop of the group is suspended, another thread blocks).
      *
      * @param group loops built with the Netty driver, all on one transport
      * @param host the address to bind
@@ -304,6 +309,7 @@ public final class TcpServer implements AutoCloseable {
      * @param <O> the written messages' type
      * @return the bound server
      * @throws IOException if the address cannot be bound
+     * @throws IllegalStateException if a loop of the group has no Netty driver
      */
     public static <I, O> TcpServer bindMessages(LoopGroup group, String host, int port, TcpOptions options,
             PipelineInitializer pipeline, MessageHandler<I, O> handler) throws IOException {

@@ -214,6 +214,7 @@ public final class UdpEndpoint implements AutoCloseable {
 
     /**
      * Waits until the queued datagrams were handed to the socket.
+     * <p>Threading: a fiber of the endpoint's loop (suspends it).
      *
      * @throws IOException if the endpoint failed or closed first
      */
@@ -225,6 +226,7 @@ public final class UdpEndpoint implements AutoCloseable {
      * Backpressure, as {@link Connection#drain()}: returns at once while fewer than 64 datagrams
      * and at most the high-water mark of bytes wait to go out, else flushes and waits while the
      * channel is not writable.
+     * <p>Threading: a fiber of the endpoint's loop (suspends it).
      *
      * @throws IOException if the endpoint failed or closed first
      */
@@ -247,7 +249,7 @@ public final class UdpEndpoint implements AutoCloseable {
         return local;
     }
 
-    /** {@return whether the endpoint is open} */
+    /** {@return whether the endpoint is open} Threading: any thread. */
     public boolean isOpen() {
         return conn.isOpen();
     }

@@ -727,7 +727,8 @@ public final class Channel<T> implements Iterable<T> {
         int n = ring.length;
         int m = (int) Math.min(Math.min((long) capacity, MAX_ARRAY), Math.max(16L, 2L * n));
         if (m <= n) {
-            throw new IllegalStateException("channel buffer cannot grow past " + n + " elements");
+            throw new IllegalStateException("channel buffer cannot grow past " + n + " elements: the receivers do not keep up; "
+                    + "use a bounded Channel.buffered(capacity), whose send() waits for room");
         }
         Object[] a = new Object[m];
         int first = Math.min(count, n - head);

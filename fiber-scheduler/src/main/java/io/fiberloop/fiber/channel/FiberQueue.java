@@ -371,7 +371,8 @@ public final class FiberQueue<T> {
     public void taskDone() {
         checkLoop("taskDone()");
         if (unfinished <= 0) {
-            throw new IllegalStateException("taskDone() called more times than items were put in the queue");
+            throw new IllegalStateException("taskDone() called more times than items were put in the queue: "
+                    + "call it once for each item taken with get() or tryGet(), after that item's work is done");
         }
         if (--unfinished == 0) {
             Waiter w;

@@ -192,7 +192,7 @@ public final class Strand implements Executor, Runnable {
             if (me.kind == Kind.WORK) {
                 throw new IllegalStateException(what + " was called from a loop callback (a task submitted with execute() or a timer): "
                         + "callbacks must not block their loop; spawn a task with Fibers.spawn(...) and call " + what
-                        + " there, or register a callback with whenComplete(...)");
+                        + " there (to react to a task's end without waiting, use task.onComplete(...))");
             }
             return me;
         }

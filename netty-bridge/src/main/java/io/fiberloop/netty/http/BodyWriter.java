@@ -56,9 +56,12 @@ public interface BodyWriter {
      * @throws IllegalStateException if this response cannot carry trailers (HTTP/1.0, or a
      *         {@code Content-Length} was set): send the value as a header, or drop the length
      * @throws IllegalArgumentException if the name or value is not a valid field
+     * @throws UnsupportedOperationException from an implementation that does not override this
+     *         method (fiberloop's own writers all do)
      */
     default void trailer(String name, String value) {
-        throw new UnsupportedOperationException("this BodyWriter does not send trailers");
+        throw new UnsupportedOperationException(getClass().getName() + " does not send trailers: override BodyWriter.trailer "
+                + "in it, or send the value as a header");
     }
 
     /**

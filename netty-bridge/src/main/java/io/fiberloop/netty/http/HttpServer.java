@@ -92,7 +92,7 @@ import java.util.concurrent.CompletableFuture;
  * <h2>Multi-core</h2>
  * {@link HttpServerBuilder#group(LoopGroup)} serves on every loop of a group: each loop listens on the same
  * port with {@code SO_REUSEPORT} where the transport has it (epoll and io_uring; the kernel spreads
- * the connections), otherwise (NIO) the first loop accepts and hands the connections to the loops
+ * the connections), otherwise (NIO, kqueue) the first loop accepts and hands the connections to the loops
  * in turn. Each connection and its requests stay on one loop. The routes, filters and
  * handlers are shared, so a handler may run on several loops at once: state it shares across
  * requests must then be thread-safe (or kept per loop).
@@ -341,7 +341,9 @@ public final class HttpServer implements AutoCloseable {
      * them to unwind, and closes every connection. A server that created its own loop closes it
      * too. Idempotent.
      * <p>Threading: any thread; suspends a fiber of the loop, blocks another thread. A server that
-     * owns its loop must be closed from outside that loop.
+     * owns its loop and is closed from a fiber of that loop (a handler, say) starts the loop's
+     * closing, which ends once that fiber's task returns: code after {@code close()} there must not
+     * expect the loop to serve on.
      *
      * @param grace how long requests in flight may take to finish on their own
      */
@@ -383,8 +385,8 @@ public final class HttpServer implements AutoCloseable {
         if (hook != null) {
             hook.unregister();
         }
-        if (ownLoop != null && !ownLoop.inLoop()) {
-            ownLoop.close();
+        if (ownLoop != null) {
+            ownLoop.close(); // from a fiber of that loop: starts its closing (it cannot wait for itself)
         }
     }
 

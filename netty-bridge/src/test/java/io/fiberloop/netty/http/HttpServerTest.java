@@ -25,10 +25,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -520,6 +522,25 @@ class HttpServerTest {
             assertEquals("own loop", c.send(RawHttp.get("/")).read().text());
         }
         s.close();
+        assertEquals(EventLoop.State.CLOSED, s.loop().state());
+    }
+
+    @Test
+    @Timeout(30)
+    void aHandlerThatClosesAServerWithItsOwnLoopClosesTheLoopToo() throws Exception {
+        AtomicReference<HttpServer> self = new AtomicReference<>();
+        CountDownLatch closed = new CountDownLatch(1);
+        HttpServer s = HttpServer.builder().port(0).get("/stop", req -> {
+            self.get().close(Duration.ZERO); // from a fiber of the server's own loop
+            closed.countDown();
+            return HttpResponse.text("stopping");
+        }).start();
+        self.set(s);
+        try (RawHttp c = new RawHttp(s.port())) {
+            c.send(RawHttp.get("/stop"));
+            assertTrue(closed.await(20, TimeUnit.SECONDS), "the handler's close() did not return");
+        }
+        s.loop().terminationFuture().get(20, TimeUnit.SECONDS); // before the fix: the loop lived on, its carrier leaked
         assertEquals(EventLoop.State.CLOSED, s.loop().state());
     }
 
