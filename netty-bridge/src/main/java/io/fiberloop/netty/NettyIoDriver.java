@@ -70,14 +70,13 @@ import org.slf4j.LoggerFactory;
  * fiber is inside {@code poll}, not inside a loop task, so the loop never hands
  * its work to another work fiber meanwhile. Before it yields, it fires the loop's due wake timers
  * ({@link PollSupport#fireWakeTimers()}: fiber sleeps, timeouts), so that a fiber's sleep or
- * timeout is late by about one slice rather than by the whole run. On io_uring, whose runs have no
- * bound ({@link NettyTransport#tasksInSlices()}), it also asks for the loop's queued tasks to run
- * meanwhile ({@link PollSupport#runTasks()}): the calls of read handlers and the HTTP exchanges
- * that the run's reads queued run on the loop's <em>side fiber</em>, a second work fiber that is
- * not Netty's owning thread, so their channel operations are queued and carried out by the drain
- * after the yield. A task that blocks keeps the side fiber (the next batch gets a new one), never
- * the work fiber inside Netty. On epoll the tasks wait for the end of the (bounded) poll, and plain
- * timers wait for the end of the run everywhere.
+ * timeout is late by about one slice rather than by the whole run. It also asks for the loop's
+ * queued tasks to run meanwhile ({@link PollSupport#runTasks()}): the calls of read handlers and
+ * the HTTP exchanges that the run's reads queued run on the loop's <em>side fiber</em>, a second
+ * work fiber that is not Netty's owning thread, so their channel operations are queued and
+ * carried out by the drain after the yield. A task that blocks keeps the side fiber (the next
+ * batch gets a new one), never the work fiber inside Netty. Plain timers wait for the end of the
+ * run.
  *
  * <p>Threading: {@link #poll}, {@link #close()} and {@link #enqueue} on the carrier only (the
  * latter two from fibers of the loop); {@link #wakeup()} from any thread.
@@ -109,8 +108,6 @@ final class NettyIoDriver implements IoDriver {
     private final ArrayDeque<QueuedOps> pending = new ArrayDeque<>();
     /** {@link NettyTransport#sliceBytes()}: 0, or bytes delivered in one Netty run after which fibers run. */
     private final int sliceBytes;
-    /** {@link NettyTransport#tasksInSlices()}: whether the loop's tasks run in the slices too. */
-    private final boolean tasksInSlices;
     /** {@link #rawByteCounter()}; null when {@link #sliceBytes} is 0. */
     private final RawByteCounter rawByteCounter;
     /** True while Netty's handler runs inside {@link #poll} (and not inside a slice). */
@@ -150,7 +147,6 @@ final class NettyIoDriver implements IoDriver {
         this.serverChannels = network != null ? network.serverChannels() : new ReflectiveChannelFactory<>(transport.serverChannelClass());
         this.clientChannels = network != null ? network.clientChannels() : new ReflectiveChannelFactory<>(transport.socketChannelClass());
         this.sliceBytes = transport.sliceBytes();
-        this.tasksInSlices = transport.tasksInSlices();
         this.rawByteCounter = sliceBytes > 0 ? new RawByteCounter(this) : null;
         // Netty's allocator and channel classes initialise slowly (>100 ms the first time): do it
         // here, on the thread that builds the loop, not on the loop where the watchdog reports it.
@@ -471,7 +467,7 @@ final class NettyIoDriver implements IoDriver {
             PollSupport ps = pollSupport;
             if (ps != null) {
                 sliceTimers += ps.fireWakeTimers();   // sleepers and timeouts due by now run in this slice too
-                if (tasksInSlices && ps.runTasks()) { // and the loop tasks the run queued (read handlers' calls, exchanges)
+                if (ps.runTasks()) { // and the loop tasks the run queued (read handlers' calls, exchanges)
                     sliceBatches++;
                 }
             }

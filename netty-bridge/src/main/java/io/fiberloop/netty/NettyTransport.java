@@ -58,7 +58,7 @@ public enum NettyTransport {
      * Linux io_uring ({@code netty-transport-native-io_uring}). Netty's handler processes
      * completions for as long as new ones arrive, so once {@value #IO_URING_SLICE_BYTES} bytes were
      * delivered within one run, the fibers they woke, and the loop tasks the run queued (read
-     * handlers' calls, HTTP exchanges: {@link #tasksInSlices()}), run before the rest is processed
+     * handlers' calls, HTTP exchanges), run before the rest is processed
      * (see {@link #IO_URING_SLICE_BYTES}).
      */
     IO_URING("io_uring") {
@@ -101,18 +101,13 @@ public enum NettyTransport {
         int sliceBytes() {
             return IO_URING_SLICE_BYTES;
         }
-
-        @Override
-        boolean tasksInSlices() {
-            return true;
-        }
     },
     /**
      * Linux epoll ({@code netty-transport-native-epoll}). One poll handles at most
      * {@value #EPOLL_MAX_EVENTS} ready channels, then the fibers they woke run (the rest are
      * reported by the next poll); within a poll, once {@value #EPOLL_SLICE_BYTES} bytes were
-     * delivered, the fibers they woke run before the remaining channels are read (see
-     * {@link #EPOLL_SLICE_BYTES}).
+     * delivered, the fibers they woke and the loop tasks the reads queued run before the
+     * remaining channels are read (see {@link #EPOLL_SLICE_BYTES}).
      */
     EPOLL("epoll") {
         @Override
@@ -246,11 +241,11 @@ public enum NettyTransport {
      * thousands); then every buffer read in the batch is alive until the code it was read for has
      * run and the next poll wrote its answer back, and at 1,000 connections of 64 KiB messages the
      * allocator spent much of its time allocating and zeroing fresh chunks. Slices
-     * ({@link #EPOLL_SLICE_BYTES}) let woken fibers answer within a poll, but a read handler's call
-     * or an HTTP exchange is a loop task, which on epoll runs after the poll
-     * ({@link #tasksInSlices()}): for them this bound is the only one. 16 channels of 64 KiB are 1 MiB, about the L2 cache; 64 (the bound before)
-     * held 4 MiB, and a read-handler echo of 64 KiB at 1,000 connections made 10% fewer round
-     * trips at 5-10% more CPU per round trip. A smaller bound costs an {@code epoll_wait} and a
+     * ({@link #EPOLL_SLICE_BYTES}) bound what is read before the woken fibers and the queued loop
+     * tasks answer; this bound keeps the batch small for messages too small to reach a slice. 16
+     * channels of 64 KiB are 1 MiB, about the L2 cache; 64 (the bound before) held 4 MiB, and a
+     * read-handler echo of 64 KiB at 1,000 connections, whose calls then ran only after the poll,
+     * made 10% fewer round trips at 5-10% more CPU per round trip. A smaller bound costs an {@code epoll_wait} and a
      * turn of the loop per batch: 16 cost about 5% of HTTP's requests/s at 100 connections (8 cost
      * 8%), and measured level with 64 at 1 KiB echoes and at 1,000 HTTP connections (measured in
      * {@code docs/benchmarks.md} and {@code benchmarks/results/history.md}).
@@ -271,15 +266,18 @@ public enum NettyTransport {
     static final int IO_URING_SLICE_BYTES = 512 * 1024;
     /**
      * Epoll's slice: within one poll of up to {@link #EPOLL_MAX_EVENTS} ready channels, once this
-     * many bytes were delivered, the fibers they woke run and their writes go out (epoll writes at
-     * the flush) before the remaining channels are read. Without it a poll of 16 channels with
+     * many bytes were delivered, the fibers they woke and the loop tasks the reads queued (read
+     * handlers' calls, HTTP exchanges) run and their writes go out (epoll writes at the flush)
+     * before the remaining channels are read. Without it a poll of 16 channels with
      * 64 KiB each receives 1 MiB (and one of 64 channels, the bound before, received 4 MiB), more
      * than the L2 cache, before the first byte goes back
      * (raw Netty sends each buffer straight after receiving it), and the due wake timers waited
      * for the whole poll. A quarter MiB keeps a slice's buffers in the cache; 1 KiB messages never
      * reach it within one poll (16 &times; 1 KiB). Measured in {@code docs/benchmarks.md} ("Epoll
      * slices, again"): level at 64 KiB &times; 50 connections, +16% round trips/s by the medians at
-     * 64 KiB &times; 1,000, a 1 ms sleep late by 0.05 instead of 0.5 ms at the median.
+     * 64 KiB &times; 1,000, a 1 ms sleep late by 0.05 instead of 0.5 ms at the median. The loop
+     * tasks joined the slices later: a read-handler echo of 64 KiB then made 13-15% more round
+     * trips at 11-13% less CPU each, at 50 and at 1,000 connections.
      */
     static final int EPOLL_SLICE_BYTES = 256 * 1024;
     /** Netty's switch for io_uring's multishot receive, read once when Netty's {@code IoUring} class initialises. */
@@ -531,23 +529,11 @@ public enum NettyTransport {
     public abstract ChannelOption<Boolean> reusePortOption();
 
     /**
-     * Bytes delivered within one run of Netty's I/O handler after which the woken fibers run
-     * (0: they run after the handler returns, as on NIO).
+     * Bytes delivered within one run of Netty's I/O handler after which the woken fibers and the
+     * queued loop tasks run (0: they run after the handler returns, as on NIO).
      */
     int sliceBytes() {
         return 0;
-    }
-
-    /**
-     * Whether the loop's queued tasks (read handlers' calls, HTTP exchanges) also run in the slices,
-     * on the loop's side fiber: io_uring, whose runs have no bound, so that otherwise a call would
-     * wait for every connection's input to be read. Epoll's polls are bounded
-     * ({@link #EPOLL_MAX_EVENTS}), and there the tasks wait for the end of the poll: running them
-     * in the slices cost about 15% more user CPU per round trip in a read-handler echo of 64 KiB
-     * at 1,000 connections, at the same rate (measured in {@code docs/benchmarks.md}).
-     */
-    boolean tasksInSlices() {
-        return false;
     }
 
     /**
