@@ -276,8 +276,8 @@ public enum NettyTransport {
      * reach it within one poll (16 &times; 1 KiB). Measured in {@code docs/benchmarks.md} ("Epoll
      * slices, again"): level at 64 KiB &times; 50 connections, +16% round trips/s by the medians at
      * 64 KiB &times; 1,000, a 1 ms sleep late by 0.05 instead of 0.5 ms at the median. The loop
-     * tasks joined the slices later: a read-handler echo of 64 KiB then made 13-15% more round
-     * trips at 11-13% less CPU each, at 50 and at 1,000 connections.
+     * tasks joined the slices later: a read-handler echo of 64 KiB then made 14-17% more round
+     * trips at 13-15% less CPU each, at 50 and at 1,000 connections.
      */
     static final int EPOLL_SLICE_BYTES = 256 * 1024;
     /** Netty's switch for io_uring's multishot receive, read once when Netty's {@code IoUring} class initialises. */

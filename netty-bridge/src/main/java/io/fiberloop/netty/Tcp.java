@@ -98,7 +98,7 @@ public final class Tcp {
      */
     public static <I, O> MessageConnection<I, O> connect(String host, int port, Duration timeout, PipelineInitializer pipeline)
             throws IOException {
-        return connectMessages(host, port, timeout, TcpOptions.defaults(), pipeline);
+        return messages("Tcp.connect()", host, port, timeout, TcpOptions.defaults(), pipeline);
     }
 
     /**
@@ -117,11 +117,16 @@ public final class Tcp {
      * @throws IOException as {@link #connect(String, int, Duration, TcpOptions)}
      * @throws IllegalStateException if not called from a fiber of a loop built with the Netty driver
      */
-    @SuppressWarnings("unchecked")
     public static <I, O> MessageConnection<I, O> connectMessages(String host, int port, Duration timeout, TcpOptions options,
             PipelineInitializer pipeline) throws IOException {
+        return messages("Tcp.connectMessages()", host, port, timeout, options, pipeline);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <I, O> MessageConnection<I, O> messages(String what, String host, int port, Duration timeout, TcpOptions options,
+            PipelineInitializer pipeline) throws IOException {
         Objects.requireNonNull(pipeline, "pipeline");
-        NettyIoDriver driver = NettyIoDriver.current("Tcp.connectMessages()");
+        NettyIoDriver driver = NettyIoDriver.current(what);
         return (MessageConnection<I, O>) open(driver, new MessageConnectionImpl<I, O>(driver), host, port, timeout, options, pipeline);
     }
 
