@@ -3,6 +3,7 @@ package io.fiberloop.netty;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
@@ -35,6 +36,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,8 +45,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Slices ({@link NettyIoDriver#endOfRead()}), on io_uring and epoll: once one run of Netty's
  * handler has delivered the transport's {@link NettyTransport#sliceBytes()}
- * ({@link NettyTransport#IO_URING_SLICE_BYTES}, {@link NettyTransport#EPOLL_SLICE_BYTES}), the
- * fibers it woke run inside that run,
+ * ({@link NettyTransport#IO_URING_SLICE_BYTES}, {@link NettyTransport#EPOLL_SLICE_BYTES}), or
+ * io_uring's {@link NettyTransport#IO_URING_SLICE_READS} reads, the fibers it woke run inside that run,
  * and their writes and closes (TLS included) are carried out there, under the loop's watchdog.
  * To make a large run certain, the handlers first wait until every client has written its first
  * message, so that the reads of 64 KiB each complete in one run.
@@ -206,11 +208,25 @@ class SliceTest {
     @ParameterizedTest
     @MethodSource("slicingTransports")
     void readHandlersCallsRunInsideTheSlicesAndEchoIntact(NettyTransport transport) throws Exception {
-        // A read handler's call is a loop task, not a fiber: it runs in a slice only because the
-        // driver asks the loop to run its queued tasks there, on the side fiber; otherwise it would
-        // wait for the end of the poll or run. The loop is held busy until every client has
-        // written its first 64 KiB, so that the first reads of many connections complete in the
-        // same runs.
+        readHandlerCallsInSlices(transport, CONNECTIONS, SIZE);
+    }
+
+    @Test
+    void ioUringSlicesSmallMessagesByTheirCount() throws Exception {
+        // 256 connections of 1 KiB (a quarter MiB in all, half a byte slice) read in one run:
+        // without the bound in reads, every connection was read before the first call answered
+        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
+        readHandlerCallsInSlices(NettyTransport.IO_URING, 4 * NettyTransport.IO_URING_SLICE_READS, 1024);
+    }
+
+    /**
+     * A read handler's call is a loop task, not a fiber: it runs in a slice only because the
+     * driver asks the loop to run its queued tasks there, on the side fiber; otherwise it would
+     * wait for the end of the poll or run. The loop is held busy until every one of
+     * {@code connections} clients has written its first message of {@code size} bytes, so that the
+     * first reads of many connections complete in the same runs.
+     */
+    private static void readHandlerCallsInSlices(NettyTransport transport, int connections, int size) throws Exception {
         AtomicBoolean inSlice = new AtomicBoolean();
         CountDownLatch hold = new CountDownLatch(1);
         try (EventLoop loop = NettyLoops.builder(transport).name("sliced-reads").watchdog(Duration.ofSeconds(60)).build();
@@ -235,8 +251,8 @@ class SliceTest {
             held.get(10, TimeUnit.SECONDS);
             List<Future<?>> results;
             try {
-                results = startClients(clients, server.port(), CONNECTIONS, ECHO, c -> {
-                    byte[] msg = Echo.random(SIZE, c.seed * 100 + 1);
+                results = startClients(clients, server.port(), connections, size, ECHO, c -> {
+                    byte[] msg = Echo.random(size, c.seed * 100 + 1);
                     assertArrayEquals(msg, Echo.roundTrip(c.socket, msg));
                 });
             } finally {
@@ -365,7 +381,7 @@ class SliceTest {
     }
 
     /**
-     * A client's first exchange: send a 64 KiB message (the socket's buffers take it before the
+     * A client's first exchange: send a message (the socket's buffers take it before the
      * server reads), call {@code written}, then check the answer.
      */
     interface Exchange {
@@ -386,13 +402,19 @@ class SliceTest {
      */
     private static List<Future<?>> startClients(ExecutorService clients, int port, int n, Exchange exchange, Rest rest)
             throws InterruptedException {
+        return startClients(clients, port, n, SIZE, exchange, rest);
+    }
+
+    /** {@link #startClients(ExecutorService, int, int, Exchange, Rest)} with first messages of {@code size} bytes. */
+    private static List<Future<?>> startClients(ExecutorService clients, int port, int n, int size, Exchange exchange, Rest rest)
+            throws InterruptedException {
         CountDownLatch allWritten = new CountDownLatch(n);
         List<Future<?>> results = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             long seed = i;
             results.add(clients.submit(() -> {
                 try (Socket s = new Socket("127.0.0.1", port)) {
-                    exchange.run(s, Echo.random(SIZE, seed * 100), allWritten::countDown);
+                    exchange.run(s, Echo.random(size, seed * 100), allWritten::countDown);
                     rest.run(new Client(s, seed));
                 }
                 return null;
