@@ -57,8 +57,8 @@ final class Turns implements PollSupport {
      * continuation on a slow path while one of the frames it copies is interpreted (each frame
      * walked, and a new stack chunk allocated). The outer loop's frame is copied only when a call
      * returns into it; the calls are frequent enough to be compiled within a few thousand turns.
-     * (Measured: 64 KiB echo through read handlers spent twice the JVM-internal CPU per round trip
-     * with the turns in the outer loop.)
+     * (Measured: a read-handler echo of 64 KiB messages spent 10% less user CPU per round trip
+     * with these calls; {@code docs/benchmarks.md}, "The runners' outer loops".)
      */
     private static final int RUNS_PER_CALL = 32;
     /** One task in 64 is timed on its own, for the longest-task statistic. */

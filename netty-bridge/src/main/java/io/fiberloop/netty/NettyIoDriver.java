@@ -63,11 +63,10 @@ import org.slf4j.LoggerFactory;
  * read every connection's input before any fiber runs; an epoll poll of 16 ready channels can read
  * 1 MiB, more than the CPU's cache holds. With {@link NettyTransport#sliceBytes()}
  * set, {@link #endOfRead()} ends a slice once that many bytes, or
- * {@link NettyTransport#sliceReads()} reads (io_uring: 64),
- * were delivered within the run (counted by {@link #delivered}: raw bytes off the socket, by the
- * connection itself, by {@link #rawByteCounter()} at the head of a pipeline with codecs, or by the
- * HTTP server): the
- * work fiber yields (the woken fibers run on the carrier), then drains {@link #pending}, and Netty
+ * {@link NettyTransport#sliceReads()} reads (io_uring: 64), were delivered within the run (counted
+ * by {@link #delivered}: raw bytes off the socket, by the connection itself, by
+ * {@link #rawByteCounter()} at the head of a pipeline with codecs, or by the HTTP server): the work
+ * fiber yields (the woken fibers run on the carrier), then drains {@link #pending}, and Netty
  * goes on (epoll writes at the flush, io_uring submits the writes in its next round). The work
  * fiber is inside {@code poll}, not inside a loop task, so the loop never hands
  * its work to another work fiber meanwhile. Before it yields, it fires the loop's due wake timers
@@ -453,8 +452,8 @@ final class NettyIoDriver implements IoDriver {
 
     /**
      * The end of a channel's read, inside Netty's handlers: once {@link NettyTransport#sliceBytes()}
-     * bytes, or {@link NettyTransport#sliceReads()} reads, were delivered within this run, the work fiber yields, so the fibers those bytes woke run now,
-     * and then carries out what they queued (their writes reach Netty, which submits them in its
+     * bytes, or {@link NettyTransport#sliceReads()} reads, were delivered within this run, the work
+     * fiber yields, so the fibers those reads woke run now, and then carries out what they queued (their writes reach Netty, which submits them in its
      * next round). Between channels' events Netty's state is settled, and the queued operations
      * are the ones a poll would carry out. No slice while one is running, outside a run, or when
      * the loop's work is not a fiber (nothing could run meanwhile). Owning thread.

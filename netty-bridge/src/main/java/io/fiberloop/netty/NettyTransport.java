@@ -56,10 +56,10 @@ import org.slf4j.LoggerFactory;
 public enum NettyTransport {
     /**
      * Linux io_uring ({@code netty-transport-native-io_uring}). Netty's handler processes
-     * completions for as long as new ones arrive, so once {@value #IO_URING_SLICE_BYTES} bytes were
-     * delivered within one run, the fibers they woke, and the loop tasks the run queued (read
-     * handlers' calls, HTTP exchanges), run before the rest is processed
-     * (see {@link #IO_URING_SLICE_BYTES}).
+     * completions for as long as new ones arrive, so once {@value #IO_URING_SLICE_BYTES} bytes, or
+     * {@value #IO_URING_SLICE_READS} reads, were delivered within one run, the fibers they woke and
+     * the loop tasks the run queued (read handlers' calls, HTTP exchanges) run before the rest is
+     * processed (see {@link #IO_URING_SLICE_BYTES}, {@link #IO_URING_SLICE_READS}).
      */
     IO_URING("io_uring") {
         @Override
