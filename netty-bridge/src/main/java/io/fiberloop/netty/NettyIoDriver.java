@@ -62,11 +62,10 @@ import org.slf4j.LoggerFactory;
  * Netty's io_uring handler processes completions for as long as they keep arriving, so one run can
  * read every connection's input before any fiber runs; an epoll poll of 16 ready channels can read
  * 1 MiB, more than the CPU's cache holds. With {@link NettyTransport#sliceBytes()}
- * set, {@link #endOfRead()} ends a slice once that many bytes, or
- * {@link NettyTransport#sliceReads()} reads (io_uring: 64), were delivered within the run (counted
- * by {@link #delivered}: raw bytes off the socket, by the connection itself, by
- * {@link #rawByteCounter()} at the head of a pipeline with codecs, or by the HTTP server): the work
- * fiber yields (the woken fibers run on the carrier), then drains {@link #pending}, and Netty
+ * set, {@link #endOfRead()} ends a slice once that many bytes were delivered within the run
+ * (counted by {@link #delivered}: raw bytes off the socket, by the connection itself, by
+ * {@link #rawByteCounter()} at the head of a pipeline with codecs, or by the HTTP server): the
+ * work fiber yields (the woken fibers run on the carrier), then drains {@link #pending}, and Netty
  * goes on (epoll writes at the flush, io_uring submits the writes in its next round). The work
  * fiber is inside {@code poll}, not inside a loop task, so the loop never hands
  * its work to another work fiber meanwhile. Before it yields, it fires the loop's due wake timers
@@ -109,8 +108,6 @@ final class NettyIoDriver implements IoDriver {
     private final ArrayDeque<QueuedOps> pending = new ArrayDeque<>();
     /** {@link NettyTransport#sliceBytes()}: 0, or bytes delivered in one Netty run after which fibers run. */
     private final int sliceBytes;
-    /** {@link NettyTransport#sliceReads()}: reads delivered in one Netty run after which fibers run. */
-    private final int sliceReads;
     /** {@link #rawByteCounter()}; null when {@link #sliceBytes} is 0. */
     private final RawByteCounter rawByteCounter;
     /** True while Netty's handler runs inside {@link #poll} (and not inside a slice). */
@@ -119,8 +116,6 @@ final class NettyIoDriver implements IoDriver {
     boolean slicing;
     /** Bytes delivered to connections since the run (or its last slice) began. */
     private long deliveredInRun;
-    /** Reads delivered to connections since the run (or its last slice) began. */
-    private int readsInRun;
     /** The loop's mid-poll support (wake timers fire in slices); set once before the first poll. */
     private PollSupport pollSupport;
     private boolean ownerLost;
@@ -152,7 +147,6 @@ final class NettyIoDriver implements IoDriver {
         this.serverChannels = network != null ? network.serverChannels() : new ReflectiveChannelFactory<>(transport.serverChannelClass());
         this.clientChannels = network != null ? network.clientChannels() : new ReflectiveChannelFactory<>(transport.socketChannelClass());
         this.sliceBytes = transport.sliceBytes();
-        this.sliceReads = transport.sliceReads();
         this.rawByteCounter = sliceBytes > 0 ? new RawByteCounter(this) : null;
         // Netty's allocator and channel classes initialise slowly (>100 ms the first time): do it
         // here, on the thread that builds the loop, not on the loop where the watchdog reports it.
@@ -275,7 +269,6 @@ final class NettyIoDriver implements IoDriver {
         }
         int n = runPending();
         deliveredInRun = 0;
-        readsInRun = 0;
         inRun = true;
         try {
             if (timeoutNanos <= 0 || n > 0) {
@@ -419,7 +412,6 @@ final class NettyIoDriver implements IoDriver {
     /** Counts {@code bytes} delivered to a connection. Owning thread, from Netty's handlers. */
     void delivered(int bytes) {
         deliveredInRun += bytes;
-        readsInRun++;
     }
 
     /**
@@ -452,15 +444,14 @@ final class NettyIoDriver implements IoDriver {
 
     /**
      * The end of a channel's read, inside Netty's handlers: once {@link NettyTransport#sliceBytes()}
-     * bytes, or {@link NettyTransport#sliceReads()} reads, were delivered within this run, the work
-     * fiber yields, so the fibers those reads woke run now, and then carries out what they queued (their writes reach Netty, which submits them in its
+     * were delivered within this run, the work fiber yields, so the fibers those bytes woke run now,
+     * and then carries out what they queued (their writes reach Netty, which submits them in its
      * next round). Between channels' events Netty's state is settled, and the queued operations
      * are the ones a poll would carry out. No slice while one is running, outside a run, or when
      * the loop's work is not a fiber (nothing could run meanwhile). Owning thread.
      */
     void endOfRead() {
-        if (inRun && sliceBytes > 0 && (deliveredInRun >= sliceBytes || readsInRun >= sliceReads)
-                && Thread.currentThread().isVirtual()) {
+        if (inRun && sliceBytes > 0 && deliveredInRun >= sliceBytes && Thread.currentThread().isVirtual()) {
             slice();
         }
     }
@@ -468,7 +459,6 @@ final class NettyIoDriver implements IoDriver {
     private void slice() {
         slices++;
         deliveredInRun = 0;
-        readsInRun = 0;
         inRun = false;
         boolean wasBlocking = blocking;
         blocking = false;   // fibers queueing work now need not wake Netty: it is not waiting

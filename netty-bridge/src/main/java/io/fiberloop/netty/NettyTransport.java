@@ -56,10 +56,10 @@ import org.slf4j.LoggerFactory;
 public enum NettyTransport {
     /**
      * Linux io_uring ({@code netty-transport-native-io_uring}). Netty's handler processes
-     * completions for as long as new ones arrive, so once {@value #IO_URING_SLICE_BYTES} bytes, or
-     * {@value #IO_URING_SLICE_READS} reads, were delivered within one run, the fibers they woke and
-     * the loop tasks the run queued (read handlers' calls, HTTP exchanges) run before the rest is
-     * processed (see {@link #IO_URING_SLICE_BYTES}, {@link #IO_URING_SLICE_READS}).
+     * completions for as long as new ones arrive, so once {@value #IO_URING_SLICE_BYTES} bytes were
+     * delivered within one run, the fibers they woke, and the loop tasks the run queued (read
+     * handlers' calls, HTTP exchanges), run before the rest is processed
+     * (see {@link #IO_URING_SLICE_BYTES}).
      */
     IO_URING("io_uring") {
         @Override
@@ -100,11 +100,6 @@ public enum NettyTransport {
         @Override
         int sliceBytes() {
             return IO_URING_SLICE_BYTES;
-        }
-
-        @Override
-        int sliceReads() {
-            return IO_URING_SLICE_READS;
         }
     },
     /**
@@ -269,16 +264,6 @@ public enum NettyTransport {
      * slices). Measured in {@code docs/benchmarks.md}.
      */
     static final int IO_URING_SLICE_BYTES = 512 * 1024;
-    /**
-     * io_uring's bound in reads, beside {@link #IO_URING_SLICE_BYTES}. Without it 1,000 connections
-     * of 1 KiB made one or two slices a run: every connection was read before the first answer,
-     * the peers idled meanwhile, and each send then also paid for waking its peer (a read-handler
-     * echo of 1 KiB at 1,000 connections spent 1.17× raw Netty's system CPU per round trip on
-     * io_uring, 0.97× on epoll). With 64: 7% more round trips at 8% less CPU each there, level at
-     * 50 connections, where 16 cost 12% more user CPU for nothing. Measured in
-     * {@code docs/benchmarks.md}.
-     */
-    static final int IO_URING_SLICE_READS = 64;
     /**
      * Epoll's slice: within one poll of up to {@link #EPOLL_MAX_EVENTS} ready channels, once this
      * many bytes were delivered, the fibers they woke and the loop tasks the reads queued (read
@@ -549,15 +534,6 @@ public enum NettyTransport {
      */
     int sliceBytes() {
         return 0;
-    }
-
-    /**
-     * Reads delivered within one run after which the woken fibers and the queued loop tasks run,
-     * whatever their size ({@code Integer.MAX_VALUE}: bytes alone decide). Only with
-     * {@link #sliceBytes()} set.
-     */
-    int sliceReads() {
-        return Integer.MAX_VALUE;
     }
 
     /**

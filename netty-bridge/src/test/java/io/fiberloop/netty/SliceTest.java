@@ -3,7 +3,6 @@ package io.fiberloop.netty;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fiberloop.fiber.Fibers;
 import io.fiberloop.fiber.Task;
@@ -36,7 +35,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,8 +43,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Slices ({@link NettyIoDriver#endOfRead()}), on io_uring and epoll: once one run of Netty's
  * handler has delivered the transport's {@link NettyTransport#sliceBytes()}
- * ({@link NettyTransport#IO_URING_SLICE_BYTES}, {@link NettyTransport#EPOLL_SLICE_BYTES}), or
- * io_uring's {@link NettyTransport#IO_URING_SLICE_READS} reads, the fibers it woke run inside that run,
+ * ({@link NettyTransport#IO_URING_SLICE_BYTES}, {@link NettyTransport#EPOLL_SLICE_BYTES}), the
+ * fibers it woke run inside that run,
  * and their writes and closes (TLS included) are carried out there, under the loop's watchdog.
  * To make a large run certain, the handlers first wait until every client has written its first
  * message, so that the reads of 64 KiB each complete in one run.
@@ -209,14 +207,6 @@ class SliceTest {
     @MethodSource("slicingTransports")
     void readHandlersCallsRunInsideTheSlicesAndEchoIntact(NettyTransport transport) throws Exception {
         readHandlerCallsInSlices(transport, CONNECTIONS, SIZE);
-    }
-
-    @Test
-    void ioUringSlicesSmallMessagesByTheirCount() throws Exception {
-        // 256 connections of 1 KiB (a quarter MiB in all, half a byte slice) read in one run:
-        // without the bound in reads, every connection was read before the first call answered
-        assumeTrue(NettyTransport.IO_URING.isAvailable(), "io_uring is not available here");
-        readHandlerCallsInSlices(NettyTransport.IO_URING, 4 * NettyTransport.IO_URING_SLICE_READS, 1024);
     }
 
     /**
