@@ -206,17 +206,11 @@ class SliceTest {
     @ParameterizedTest
     @MethodSource("slicingTransports")
     void readHandlersCallsRunInsideTheSlicesAndEchoIntact(NettyTransport transport) throws Exception {
-        readHandlerCallsInSlices(transport, CONNECTIONS, SIZE);
-    }
-
-    /**
-     * A read handler's call is a loop task, not a fiber: it runs in a slice only because the
-     * driver asks the loop to run its queued tasks there, on the side fiber; otherwise it would
-     * wait for the end of the poll or run. The loop is held busy until every one of
-     * {@code connections} clients has written its first message of {@code size} bytes, so that the
-     * first reads of many connections complete in the same runs.
-     */
-    private static void readHandlerCallsInSlices(NettyTransport transport, int connections, int size) throws Exception {
+        // A read handler's call is a loop task, not a fiber: it runs in a slice only because the
+        // driver asks the loop to run its queued tasks there, on the side fiber; otherwise it would
+        // wait for the end of the poll or run. The loop is held busy until every client has
+        // written its first 64 KiB, so that the first reads of many connections complete in the
+        // same runs.
         AtomicBoolean inSlice = new AtomicBoolean();
         CountDownLatch hold = new CountDownLatch(1);
         try (EventLoop loop = NettyLoops.builder(transport).name("sliced-reads").watchdog(Duration.ofSeconds(60)).build();
@@ -241,8 +235,8 @@ class SliceTest {
             held.get(10, TimeUnit.SECONDS);
             List<Future<?>> results;
             try {
-                results = startClients(clients, server.port(), connections, size, ECHO, c -> {
-                    byte[] msg = Echo.random(size, c.seed * 100 + 1);
+                results = startClients(clients, server.port(), CONNECTIONS, ECHO, c -> {
+                    byte[] msg = Echo.random(SIZE, c.seed * 100 + 1);
                     assertArrayEquals(msg, Echo.roundTrip(c.socket, msg));
                 });
             } finally {
@@ -371,7 +365,7 @@ class SliceTest {
     }
 
     /**
-     * A client's first exchange: send a message (the socket's buffers take it before the
+     * A client's first exchange: send a 64 KiB message (the socket's buffers take it before the
      * server reads), call {@code written}, then check the answer.
      */
     interface Exchange {
@@ -392,19 +386,13 @@ class SliceTest {
      */
     private static List<Future<?>> startClients(ExecutorService clients, int port, int n, Exchange exchange, Rest rest)
             throws InterruptedException {
-        return startClients(clients, port, n, SIZE, exchange, rest);
-    }
-
-    /** {@link #startClients(ExecutorService, int, int, Exchange, Rest)} with first messages of {@code size} bytes. */
-    private static List<Future<?>> startClients(ExecutorService clients, int port, int n, int size, Exchange exchange, Rest rest)
-            throws InterruptedException {
         CountDownLatch allWritten = new CountDownLatch(n);
         List<Future<?>> results = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             long seed = i;
             results.add(clients.submit(() -> {
                 try (Socket s = new Socket("127.0.0.1", port)) {
-                    exchange.run(s, Echo.random(size, seed * 100), allWritten::countDown);
+                    exchange.run(s, Echo.random(SIZE, seed * 100), allWritten::countDown);
                     rest.run(new Client(s, seed));
                 }
                 return null;
