@@ -1,15 +1,14 @@
 package io.fiberloop.netty;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.DefaultMaxMessagesRecvByteBufAllocator;
 import io.netty.channel.ChannelConfig;
-import io.netty.channel.RecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
+import io.netty.util.internal.AdaptiveCalculator;
 
 /**
- * The receive-buffer allocator of fiber connections: Netty's adaptive buffer sizes, plus a read
- * loop that keeps going with auto-read off, up to a byte budget.
+ * The receive-buffer allocator of fiber connections: the buffer sizes of Netty's
+ * {@code AdaptiveRecvByteBufAllocator} (its {@link AdaptiveCalculator}, fed the same way), plus a
+ * read loop that keeps going with auto-read off, up to a byte budget.
  *
  * <p>With auto-read off, Netty's own handles stop every read request after one buffer. Data that
  * arrives as several socket segments then costs one read request, one delivery and one fiber
@@ -24,7 +23,7 @@ import io.netty.util.UncheckedBooleanSupplier;
  *
  * <p>For stream channels only: datagram read loops count messages, not bytes.
  */
-final class BoundedReadAllocator extends AdaptiveRecvByteBufAllocator {
+final class BoundedReadAllocator extends DefaultMaxMessagesRecvByteBufAllocator {
     /**
      * The most buffers one read request yields: a guard besides the byte budget (which, with
      * {@link #CONTINUE_MIN_BYTES}, already allows no more than eight).
@@ -37,68 +36,69 @@ final class BoundedReadAllocator extends AdaptiveRecvByteBufAllocator {
      */
     static final int CONTINUE_MIN_BYTES = 8 * 1024;
 
+    /** The smallest buffer the adaptive guess goes down to. */
+    private static final int MINIMUM = 64;
+    /** The first guess. */
+    private static final int INITIAL = 2048;
+
     private final int budget;
 
     /**
      * @param budget the most bytes one read request may deliver; also the largest buffer
      */
     BoundedReadAllocator(int budget) {
-        super(64, 2048, budget);
+        super(MAX_BUFFERS_PER_REQUEST);
         this.budget = budget;
     }
 
     @Override
     public Handle newHandle() {
-        return new BudgetHandle((ExtendedHandle) super.newHandle(), budget);
+        return new BudgetHandle();
     }
 
-    /** Adaptive sizes from the delegate; the loop's continuation and the cut from this class. */
-    private static final class BudgetHandle extends DelegatingHandle implements ExtendedHandle {
-        private final int budget;
-        private int loopBytes;
+    /**
+     * Netty's adaptive sizes (its {@link AdaptiveCalculator}, fed as Netty's own adaptive handle
+     * feeds it), the loop's continuation and the cut. One object with the calculator rather than a
+     * wrapper around Netty's handle: at a thousand connections each read request touches the
+     * handle's state cold, and every object in the chain is one more cache miss.
+     */
+    private final class BudgetHandle extends MaxMessageHandle {
+        private final AdaptiveCalculator sizes = new AdaptiveCalculator(MINIMUM, INITIAL, budget);
+        /** The buffers read since the last reset that held bytes. */
         private int loopBuffers;
-
-        BudgetHandle(ExtendedHandle delegate, int budget) {
-            super(delegate);
-            this.budget = budget;
-        }
 
         @Override
         public void reset(ChannelConfig config) {
             super.reset(config);
-            loopBytes = 0;
             loopBuffers = 0;
         }
 
         /**
-         * The delegate's guess, cut to what is left of the budget. Once the budget is spent the
+         * The adaptive guess, cut to what is left of the budget. Once the budget is spent the
          * guess is not cut: a transport may read on regardless (epoll drains the socket after the
          * peer's half-close, to find the end of stream), and tiny buffers would only make that slow.
          */
         @Override
         public int guess() {
-            int guess = super.guess();
-            int left = budget - loopBytes;
+            int guess = sizes.nextSize();
+            int left = budget - totalBytesRead();
             return left > 0 ? Math.min(guess, left) : guess;
         }
 
         @Override
-        public ByteBuf allocate(ByteBufAllocator alloc) {
-            return alloc.ioBuffer(guess());
-        }
-
-        @Override
-        public void incMessagesRead(int numMessages) {
-            super.incMessagesRead(numMessages);
-            loopBuffers += numMessages;
-        }
-
-        @Override
         public void lastBytesRead(int bytes) {
+            if (bytes == attemptedBytesRead()) {
+                sizes.record(bytes); // a full buffer: the guess may grow at once
+            }
             super.lastBytesRead(bytes);
             if (bytes > 0) {
-                loopBytes += bytes;
+                loopBuffers++;
             }
+        }
+
+        @Override
+        public void readComplete() {
+            sizes.record(totalBytesRead());
         }
 
         @Override
@@ -116,7 +116,7 @@ final class BoundedReadAllocator extends AdaptiveRecvByteBufAllocator {
         public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
             int last = lastBytesRead();
             return last >= CONTINUE_MIN_BYTES && last == attemptedBytesRead()
-                    && loopBytes < budget && loopBuffers < MAX_BUFFERS_PER_REQUEST;
+                    && totalBytesRead() < budget && loopBuffers < MAX_BUFFERS_PER_REQUEST;
         }
     }
 }
