@@ -1,7 +1,7 @@
 package io.fiberloop.netty;
 
-import io.netty.channel.DefaultMaxMessagesRecvByteBufAllocator;
 import io.netty.channel.ChannelConfig;
+import io.netty.channel.DefaultMaxMessagesRecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
 import io.netty.util.internal.AdaptiveCalculator;
 
@@ -22,6 +22,10 @@ import io.netty.util.internal.AdaptiveCalculator;
  * keeps the connection's bound on unread input (read-ahead threshold plus one request).
  *
  * <p>For stream channels only: datagram read loops count messages, not bytes.
+ *
+ * <p>{@link AdaptiveCalculator} is in Netty's {@code internal} package, which Netty may change
+ * between versions: a Netty upgrade that changes it fails this class's compilation (and
+ * {@code BoundedReadAllocatorTest} checks the sizes it gives), rather than changing behaviour.
  */
 final class BoundedReadAllocator extends DefaultMaxMessagesRecvByteBufAllocator {
     /**
